@@ -1,0 +1,1 @@
+"""Dagster resources: the only seam between the assets and the outside world."""

@@ -1,0 +1,112 @@
+"""Python API for desks that call the scheduler from code (the spec's integration example).
+
+    from retrain_assets.api import SchedulerConfig, TrainingMode, retrain
+    results = retrain(["BTCUSDT", "ETHUSDT"], SchedulerConfig(mode=TrainingMode.HYBRID))
+
+It goes through the same Dagster instance, pool, ledger and summary as the CLI. A desk's own
+model plugs in through `TrainingResource.trainer` (an import path), keeping everything else.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from retrain_assets.core.errors import PermanentError
+from retrain_assets.engine.config import SchedulerConfig, TrainingMode
+from retrain_assets.engine.progress import ConsoleProgress, ProgressFn
+
+__all__ = ["SchedulerConfig", "SymbolResult", "TrainingMode", "retrain"]
+
+AVAILABLE_DRIVERS = ("local",)
+
+
+@dataclass(frozen=True)
+class SymbolResult:
+    """The outcome of one symbol: status, where its files are, its metrics or its error."""
+
+    symbol: str
+    status: str
+    run_id: str | None = None
+    metrics_path: str | None = None
+    metrics: dict[str, Any] | None = None
+    error_type: str | None = None
+    error: str | None = None
+    skip_reason: str | None = None
+
+    @property
+    def run_folder(self) -> str | None:
+        """The run folder holding every artifact of the symbol-day."""
+        return str(Path(self.metrics_path).parent) if self.metrics_path else None
+
+
+def retrain(
+    symbols: str | Sequence[str],
+    config: SchedulerConfig | None = None,
+    *,
+    now: datetime | None = None,
+    progress: ProgressFn | None = None,
+) -> list[SymbolResult]:
+    """Retrain `symbols` (a list, or a selection string like 'top20') for one UTC day."""
+    import dagster as dg
+
+    from resources.market_data import MarketDataResource
+    from retrain_assets.core.symbols import parse_selection, resolve_selection
+    from retrain_assets.defs.assets.common import day_end
+    from retrain_assets.defs.partitions import START_DATE
+    from retrain_assets.engine.dates import last_complete_utc_day, validate_date
+    from retrain_assets.engine.home import ensure_dagster_home
+    from retrain_assets.engine.invocation import Invocation, execute
+
+    config = config or SchedulerConfig()
+    now = now or datetime.now(UTC)
+    spec = symbols if isinstance(symbols, str) else ",".join(symbols)
+    selection = parse_selection(spec)  # rejects bad symbols before any work starts
+    if config.driver not in AVAILABLE_DRIVERS:
+        raise PermanentError(f"driver {config.driver!r} is not available yet; use --driver local")
+    date = validate_date(config.date or last_complete_utc_day(now), START_DATE, now)
+    ensure_dagster_home()
+    chosen = resolve_selection(selection, MarketDataResource().bar_source(), day_end(date))
+    with dg.DagsterInstance.get() as instance:
+        inv = Invocation(date=date, symbols=chosen, config=config, instance=instance)
+        status = execute(inv, progress)
+        summary_path = inv.layout.summary_file(date)
+    summary = json.loads(summary_path.read_text())
+    return [_result(s, status[s], summary["by_symbol"].get(s, {})) for s in chosen]
+
+
+def _result(symbol: str, entry: dict[str, Any], summary: dict[str, Any]) -> SymbolResult:
+    path = summary.get("metrics_path")
+    metrics = json.loads(Path(path).read_text()) if path and Path(path).exists() else None
+    return SymbolResult(
+        symbol=symbol,
+        status=entry.get("status", "pending"),
+        run_id=entry.get("run_id"),
+        metrics_path=path,
+        metrics=metrics,
+        error_type=entry.get("error_type"),
+        error=entry.get("error"),
+        skip_reason=entry.get("skip_reason"),
+    )
+
+
+def run_with_progress(symbols: str, config: SchedulerConfig, now: datetime) -> list[SymbolResult]:
+    """`retrain` with console progress and a closing report (the CLI's behaviour)."""
+    from resources.settings import artifact_root
+    from retrain_assets.core.artifacts import ArtifactLayout
+    from retrain_assets.engine.dates import last_complete_utc_day
+
+    date = config.date or last_complete_utc_day(now)
+    print(f"retrain {date}: symbols={symbols} mode={config.mode} dry_run={config.dry_run}")
+    results = retrain(symbols, config, now=now, progress=ConsoleProgress())
+    layout = ArtifactLayout(artifact_root(None))
+    print(f"artifacts: {layout.root / 'models'}")
+    print(f"status:    {layout.status_file(date)}")
+    print(f"summary:   {layout.summary_file(date)}")
+    failed = [r.symbol for r in results if r.status == "failed"]
+    print(
+        f"{len(results) - len(failed)} ok, {len(failed)} failed" + (f": {failed}" if failed else "")
+    )
+    return results

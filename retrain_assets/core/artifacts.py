@@ -1,0 +1,92 @@
+"""The files a run produces: how they are named, encoded and laid out on disk.
+
+Assets hand the IO manager an `ArtifactFiles` (file name -> bytes) and get one back as input,
+so serialisation lives here, next to the layout, and the IO manager only moves verified bytes.
+"""
+
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SPEC_FILES = (
+    "costs.json",
+    "features.parquet",
+    "split_indices.json",
+    "model.bin",
+    "config.json",
+    "training_log.json",
+    "metrics.json",
+)
+CHECKSUM_FILE = "sha256.txt"
+
+
+@dataclass(frozen=True)
+class ArtifactFiles:
+    """A bundle of named files, the unit an asset writes and a downstream asset reads."""
+
+    files: Mapping[str, bytes]
+
+    def json(self, name: str) -> Any:
+        """Decode one JSON file of the bundle."""
+        return json.loads(self.files[name])
+
+    def parquet(self, name: str) -> pd.DataFrame:
+        """Decode one parquet file of the bundle."""
+        return pd.read_parquet(io.BytesIO(self.files[name]))
+
+
+def json_bytes(document: Any) -> bytes:
+    """Stable, human-readable JSON (sorted keys, trailing newline)."""
+    return (json.dumps(document, indent=2, sort_keys=True, default=str) + "\n").encode()
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """A DataFrame as parquet bytes (no index; columns keep their dtypes)."""
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def run_folder_name(run_created: datetime, run_id: str) -> str:
+    """`YYYYMMDD_HHMMSSZ_<run8>`: the spec's timestamp plus the run id, so never reused."""
+    stamp = run_created.astimezone(UTC).strftime("%Y%m%d_%H%M%SZ")
+    return f"{stamp}_{run_id[:8]}"
+
+
+def day_folder(date: str) -> str:
+    """`YYYYMMDDZ` for a partition date `YYYY-MM-DD` (runs/, logs/ and summary/ folders)."""
+    return date.replace("-", "") + "Z"
+
+
+@dataclass(frozen=True)
+class ArtifactLayout:
+    """Where everything lives under the artifact root (the spec's folder layout)."""
+
+    root: Path
+
+    def run_folder(self, symbol: str, run_created: datetime, run_id: str) -> Path:
+        """`models/{SYMBOL}/{YYYYMMDD_HHMMSSZ}_{run8}/`, one per run."""
+        return self.root / "models" / symbol / run_folder_name(run_created, run_id)
+
+    def checkpoint_dir(self, symbol: str, date: str, dry_run: bool) -> Path:
+        """Training snapshots, kept per partition (not per run) so a rerun resumes from them."""
+        kind = "dry_run" if dry_run else "real"
+        return self.root / "checkpoints" / symbol / day_folder(date) / kind
+
+    def status_file(self, date: str) -> Path:
+        """`runs/YYYYMMDDZ/status.json`, the resume ledger exported from the instance."""
+        return self.root / "runs" / day_folder(date) / "status.json"
+
+    def summary_file(self, date: str) -> Path:
+        """`summary/YYYYMMDDZ/engine_summary.json`."""
+        return self.root / "summary" / day_folder(date) / "engine_summary.json"
+
+    def logs_dir(self, date: str) -> Path:
+        """`logs/YYYYMMDDZ/`."""
+        return self.root / "logs" / day_folder(date)

@@ -1,0 +1,256 @@
+"""Model training behind a small pluggable interface, with CatBoost as the default.
+
+A desk can plug in its own trainer (the spec's `train_func`) by import path; the scheduler
+only needs `train` (bytes out) and `predict` (bytes in). Training is checkpointed through
+CatBoost snapshots kept in a per-partition work folder, so a killed run resumes where it was.
+"""
+
+import importlib
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+
+from retrain_assets.core.errors import PermanentError, TrainingTimeout
+
+Segment = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class TrainingParams:
+    """Hyper-parameters and runtime knobs of one training."""
+
+    iterations: int = 300
+    learning_rate: float = 0.05
+    depth: int = 6
+    l2_leaf_reg: float = 3.0
+    loss_function: str = "RMSE"
+    early_stopping_rounds: int = 60
+    random_seed: int = 42
+    thread_count: int = 1
+    task_type: Literal["CPU", "GPU"] = "CPU"
+    snapshot_interval_s: int = 5
+
+
+@dataclass(frozen=True)
+class TrainingInput:
+    """Everything one training needs: the feature frame, its segments and where to checkpoint."""
+
+    symbol: str
+    as_of: str
+    frame: pd.DataFrame
+    feature_names: tuple[str, ...]
+    segments: Mapping[str, Segment]
+    label: Mapping[str, Any]
+    params: TrainingParams
+    work_dir: Path
+    deadline_monotonic: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A trained model as bytes, plus the two JSON documents that describe it."""
+
+    model_bytes: bytes
+    config: dict[str, Any]
+    training_log: dict[str, Any] = field(default_factory=dict)
+
+
+class Trainer(Protocol):
+    """What the scheduler needs from a model: train to bytes, predict from bytes."""
+
+    name: str
+
+    def train(self, job: TrainingInput) -> TrainedModel:
+        """Fit a model on the train segment, early-stopping on the validation segment."""
+        ...
+
+    def predict(self, model_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
+        """Predict the label for each row of `features` (feature columns only)."""
+        ...
+
+
+def rows(frame: pd.DataFrame, segment: Segment, columns: Sequence[str]) -> pd.DataFrame:
+    """The rows [start, end) of a segment, restricted to `columns`."""
+    start, end = segment
+    return frame.iloc[start:end][list(columns)]
+
+
+class _Deadline:
+    """CatBoost `after_iteration` callback: stops at the deadline and remembers the first step."""
+
+    def __init__(self, deadline_monotonic: float | None) -> None:
+        self.deadline = deadline_monotonic
+        self.first_iteration: int | None = None
+        self.timed_out = False
+
+    def after_iteration(self, info: Any) -> bool:
+        if self.first_iteration is None:
+            self.first_iteration = int(info.iteration)
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.timed_out = True
+            return False
+        return True
+
+
+class CatBoostTrainer:
+    """The default trainer: a CatBoost regressor of the forward return."""
+
+    name = "catboost"
+
+    def train(self, job: TrainingInput) -> TrainedModel:
+        """Train with snapshots in `job.work_dir`, resuming from one left by a killed run."""
+        from catboost import CatBoostError
+
+        job.work_dir.mkdir(parents=True, exist_ok=True)
+        snapshot = job.work_dir / "snapshot.cbs"
+        resumed = snapshot.exists()
+        started = time.perf_counter()
+        try:
+            model, deadline = self._fit(job, snapshot)
+        except CatBoostError as exc:
+            if not resumed or "snapshot" not in str(exc).lower():
+                raise PermanentError(f"{job.symbol}: CatBoost refused the data: {exc}") from exc
+            snapshot.unlink(missing_ok=True)  # written by other parameters: start afresh
+            resumed = False
+            model, deadline = self._fit(job, snapshot)
+        fit_s = time.perf_counter() - started
+        if deadline.timed_out:
+            raise TrainingTimeout(f"{job.symbol}: training passed its deadline")
+        model_bytes = _model_to_bytes(model, job.work_dir)
+        log = _training_log(job, model, fit_s, resumed, deadline.first_iteration)
+        # The model is safe in memory: drop the checkpoint so a forced retrain starts afresh.
+        shutil.rmtree(job.work_dir, ignore_errors=True)
+        return TrainedModel(model_bytes, _config(job, model), log)
+
+    def _fit(self, job: TrainingInput, snapshot: Path) -> tuple[Any, _Deadline]:
+        from catboost import CatBoostRegressor
+
+        p = job.params
+        deadline = _Deadline(job.deadline_monotonic)
+        model = CatBoostRegressor(
+            iterations=p.iterations,
+            learning_rate=p.learning_rate,
+            depth=p.depth,
+            l2_leaf_reg=p.l2_leaf_reg,
+            loss_function=p.loss_function,
+            random_seed=p.random_seed,
+            thread_count=p.thread_count,
+            task_type=p.task_type,
+            od_type="Iter",
+            od_wait=p.early_stopping_rounds,
+            use_best_model=True,
+            train_dir=str(job.work_dir / "catboost_info"),
+            save_snapshot=True,
+            snapshot_file=str(snapshot),
+            snapshot_interval=p.snapshot_interval_s,
+            verbose=False,
+        )
+        names = job.feature_names
+        callbacks = [deadline] if p.task_type == "CPU" else None  # GPU refuses callbacks
+        model.fit(
+            rows(job.frame, job.segments["train"], names),
+            job.frame["label"].iloc[slice(*job.segments["train"])],
+            eval_set=(
+                rows(job.frame, job.segments["validation"], names),
+                job.frame["label"].iloc[slice(*job.segments["validation"])],
+            ),
+            callbacks=callbacks,
+        )
+        return model, deadline
+
+    def predict(self, model_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
+        """Load a native `.cbm` model from bytes and predict."""
+        from catboost import CatBoostRegressor
+
+        model = CatBoostRegressor()
+        model.load_model(blob=model_bytes)
+        return np.asarray(model.predict(features), dtype=float)
+
+
+def _model_to_bytes(model: Any, work_dir: Path) -> bytes:
+    with tempfile.TemporaryDirectory(dir=work_dir) as tmp:
+        path = Path(tmp) / "model.cbm"
+        model.save_model(str(path), format="cbm")
+        return path.read_bytes()
+
+
+def _config(job: TrainingInput, model: Any) -> dict[str, Any]:
+    import catboost
+
+    frame = job.frame
+    return {
+        "symbol": job.symbol,
+        "as_of": job.as_of,
+        "trainer": "catboost",
+        "catboost_version": catboost.__version__,
+        "params": asdict(job.params),
+        "catboost_params": _jsonable(model.get_all_params()),
+        "seed": job.params.random_seed,
+        "thread_count": job.params.thread_count,
+        "task_type": job.params.task_type,
+        "feature_names": list(job.feature_names),
+        "label": dict(job.label),
+        "segments": {k: list(v) for k, v in job.segments.items()},
+        "data_window": {
+            "first_bar": frame["timestamp"].iloc[0].isoformat(),
+            "last_bar": frame["timestamp"].iloc[-1].isoformat(),
+            "rows": len(frame),
+        },
+    }
+
+
+def _training_log(
+    job: TrainingInput, model: Any, fit_s: float, resumed: bool, first_iteration: int | None
+) -> dict[str, Any]:
+    curves = model.get_evals_result()
+    return {
+        "symbol": job.symbol,
+        "as_of": job.as_of,
+        "fit_seconds": round(fit_s, 3),
+        "best_iteration": int(model.get_best_iteration() or 0),
+        "tree_count": int(model.tree_count_),
+        "rows": {k: int(v[1] - v[0]) for k, v in job.segments.items()},
+        "resumed_from_snapshot": resumed,
+        "first_iteration_this_attempt": first_iteration,
+        "learning_curves": _jsonable(curves),
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float | int | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+def load_trainer(import_path: str) -> Trainer:
+    """Load a trainer from `package.module:attribute` (a class is instantiated).
+
+    Raises:
+        PermanentError: when the path does not name an object with `train` and `predict`.
+    """
+    module_name, _, attr = import_path.partition(":")
+    if not module_name or not attr:
+        raise PermanentError(f"trainer {import_path!r}: expected 'package.module:attribute'")
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise PermanentError(f"trainer {import_path!r} cannot be imported: {exc}") from exc
+    trainer = obj() if isinstance(obj, type) else obj
+    if not (
+        callable(getattr(trainer, "train", None)) and callable(getattr(trainer, "predict", None))
+    ):
+        raise PermanentError(f"trainer {import_path!r} has no train() and predict()")
+    return trainer

@@ -1,0 +1,33 @@
+"""The composition root: the one place that builds this code location's `Definitions`."""
+
+import dagster as dg
+
+from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
+from resources.market_data import MarketDataResource
+from resources.training import CostModelResource, TrainingResource
+from resources.universe import SymbolUniverseResource
+from retrain_assets.defs.assets import symbol_day_assets
+from retrain_assets.defs.jobs import retrain_job
+
+
+def build_resources() -> dict[str, object]:
+    """The resource set; every field left unset falls back to the environment at run time."""
+    artifacts = ArtifactRootResource()
+    return {
+        "artifacts": artifacts,
+        "market_data": MarketDataResource(),
+        "universe": SymbolUniverseResource(),
+        "training": TrainingResource(),
+        "cost_model": CostModelResource(),
+        "artifact_io_manager": ArtifactIOManager(artifacts=artifacts),
+    }
+
+
+defs = dg.Definitions(
+    assets=symbol_day_assets,
+    jobs=[retrain_job],
+    resources=build_resources(),
+    # One symbol-day is four short steps: running them in the run's own process avoids a
+    # spawned process per step (~3.6 s each on 2 cores), for UI backfills as well as the CLI.
+    executor=dg.in_process_executor,
+)

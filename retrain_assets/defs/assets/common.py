@@ -1,0 +1,34 @@
+"""Small helpers shared by the per-symbol-day assets."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import pandas as pd
+
+from retrain_assets.core.errors import PermanentError
+
+RETRAIN_GROUP = "retrain"
+IO_MANAGER_KEY = "artifact_io_manager"
+
+
+def day_end(date: str) -> pd.Timestamp:
+    """The exclusive end of a UTC day: bars before it are known at the close of `date`."""
+    return pd.Timestamp(date, tz="UTC") + pd.Timedelta(days=1)
+
+
+@contextmanager
+def permanent_errors_fail_fast() -> Iterator[None]:
+    """Turn a PermanentError into a Failure that the retry policy does not retry.
+
+    A bad symbol or too little history gives the same answer on every attempt, so retrying
+    only wastes the cap's slots; the error type goes into the failure metadata for reports.
+    """
+    try:
+        yield
+    except PermanentError as exc:
+        raise dg.Failure(
+            description=str(exc),
+            metadata={"error_type": type(exc).__name__},
+            allow_retries=False,
+        ) from exc

@@ -1,0 +1,64 @@
+"""The `features` asset: the feature frame and its purged train/validation/test split."""
+
+import dagster as dg
+import pandas as pd
+
+from resources.market_data import MarketDataResource
+from resources.training import TrainingResource
+from retrain_assets.core.artifacts import ArtifactFiles, json_bytes, parquet_bytes
+from retrain_assets.core.features import LabelSpec, build_features
+from retrain_assets.core.splits import purged_split
+from retrain_assets.defs.assets.common import (
+    IO_MANAGER_KEY,
+    RETRAIN_GROUP,
+    day_end,
+    permanent_errors_fail_fast,
+)
+from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+
+
+@dg.asset(
+    partitions_def=symbol_day_partitions,
+    io_manager_key=IO_MANAGER_KEY,
+    group_name=RETRAIN_GROUP,
+    kinds={"pandas"},
+)
+def features(
+    context: dg.AssetExecutionContext,
+    market_data: MarketDataResource,
+    training: TrainingResource,
+) -> dg.Output[ArtifactFiles]:
+    """Features and labels of one symbol-day (features.parquet, split_indices.json).
+
+    Bars end at the close of the partition's date; features use bars up to t only, and the
+    train / validation / test segments are separated by a purge gap of at least the horizon.
+    """
+    date, symbol = split_partition_key(context.partition_key)
+    with permanent_errors_fail_fast():
+        bars, report = market_data.bar_source().load(
+            symbol, day_end(date), pd.Timedelta(days=training.lookback_days)
+        )
+        frame = build_features(bars, LabelSpec(horizon=training.horizon_bars))
+        splits = purged_split(
+            frame["timestamp"],
+            horizon=training.horizon_bars,
+            test_bars=24 * training.test_days,
+            validation_bars=24 * training.validation_days,
+            labelled_rows=int(frame["label"].notna().sum()),
+            symbol=symbol,
+        )
+    context.log.info(f"{symbol} {date}: {report.to_dict()}")
+    files = {
+        "features.parquet": parquet_bytes(frame),
+        "split_indices.json": json_bytes(splits.to_json_dict()),
+    }
+    return dg.Output(
+        ArtifactFiles(files),
+        metadata={
+            "rows": dg.MetadataValue.int(len(frame)),
+            "bars": dg.MetadataValue.int(report.rows),
+            "dropped_invalid": dg.MetadataValue.int(report.dropped_invalid),
+            "dropped_duplicates": dg.MetadataValue.int(report.dropped_duplicates),
+            "gaps": dg.MetadataValue.int(report.gaps),
+        },
+    )

@@ -1,0 +1,112 @@
+"""The `model` asset: one trained model per symbol-day, under the `train` pool."""
+
+import time
+
+import dagster as dg
+
+from resources.artifact_io import ArtifactRootResource
+from resources.training import TrainingResource
+from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.features import FEATURE_NAMES
+from retrain_assets.core.hardware import detect_hardware
+from retrain_assets.core.splits import Splits
+from retrain_assets.core.training import TrainingInput, load_trainer
+from retrain_assets.defs.assets.common import (
+    IO_MANAGER_KEY,
+    RETRAIN_GROUP,
+    permanent_errors_fail_fast,
+)
+from retrain_assets.defs.partitions import (
+    CONCURRENCY_TAG,
+    TIMEOUT_TAG,
+    TRAIN_POOL,
+    is_dry_run,
+    split_partition_key,
+    symbol_day_partitions,
+)
+from retrain_assets.defs.timeout import symbol_deadline
+
+TRAINING_RETRIES = dg.RetryPolicy(
+    max_retries=2, delay=2.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
+
+
+def _concurrency(context: dg.AssetExecutionContext) -> int | None:
+    tagged = context.run.tags.get(CONCURRENCY_TAG)
+    if tagged:
+        return int(tagged)
+    info = context.instance.event_log_storage.get_concurrency_info(TRAIN_POOL)
+    return info.slot_count or None
+
+
+def _timeout_s(context: dg.AssetExecutionContext, training: TrainingResource) -> float:
+    minutes = float(context.run.tags.get(TIMEOUT_TAG) or training.timeout_minutes)
+    return minutes * 60.0
+
+
+@dg.asset(
+    partitions_def=symbol_day_partitions,
+    io_manager_key=IO_MANAGER_KEY,
+    group_name=RETRAIN_GROUP,
+    kinds={"catboost"},
+    pool=TRAIN_POOL,
+    retry_policy=TRAINING_RETRIES,
+)
+def model(
+    context: dg.AssetExecutionContext,
+    features: ArtifactFiles,
+    training: TrainingResource,
+    artifacts: ArtifactRootResource,
+) -> dg.Output[ArtifactFiles]:
+    """The trained model of one symbol-day (model.bin, config.json, training_log.json).
+
+    Trains on the train segment and early-stops on validation; checkpoints go to a folder of
+    the partition's own, so an attempt killed mid-training resumes from its snapshot.
+    """
+    date, symbol = split_partition_key(context.partition_key)
+    dry_run = is_dry_run(context.run.tags)
+    frame = features.parquet("features.parquet")
+    splits = Splits.from_json_dict(features.json("split_indices.json"))
+    params = training.params(detect_hardware(), _concurrency(context), dry_run)
+    layout = artifacts.layout()
+    with permanent_errors_fail_fast(), symbol_deadline(symbol, _timeout_s(context, training)) as d:
+        trainer = load_trainer(training.trainer)
+        job = TrainingInput(
+            symbol=symbol,
+            as_of=date,
+            frame=frame,
+            feature_names=FEATURE_NAMES,
+            segments=splits.row_ranges(),
+            label={
+                "column": "label",
+                "kind": "forward_log_return",
+                "horizon_bars": splits.horizon,
+                "dry_run": dry_run,
+            },
+            params=params,
+            work_dir=layout.checkpoint_dir(symbol, date, dry_run),
+            deadline_monotonic=d,
+        )
+        started = time.perf_counter()
+        trained = trainer.train(job)
+    train_s = time.perf_counter() - started
+    log = {**trained.training_log, "train_seconds": round(train_s, 3), "attempt": _attempt(context)}
+    files = {
+        "model.bin": trained.model_bytes,
+        "config.json": json_bytes({**trained.config, "dry_run": dry_run}),
+        "training_log.json": json_bytes(log),
+    }
+    return dg.Output(
+        ArtifactFiles(files),
+        metadata={
+            "train_minutes": dg.MetadataValue.float(round(train_s / 60.0, 4)),
+            "best_iteration": dg.MetadataValue.int(int(log.get("best_iteration", 0))),
+            "resumed_from_snapshot": dg.MetadataValue.bool(bool(log.get("resumed_from_snapshot"))),
+            "thread_count": dg.MetadataValue.int(params.thread_count),
+            "task_type": dg.MetadataValue.text(params.task_type),
+        },
+    )
+
+
+def _attempt(context: dg.AssetExecutionContext) -> int:
+    return context.retry_number + 1

@@ -1,0 +1,42 @@
+"""Partitions: daily UTC date x dynamic symbol; one run materializes one symbol-day."""
+
+import os
+
+import dagster as dg
+
+# Structural, not a secret: the first date decides the partition space, so it is read once
+# when the code location loads. 2025-01-01 keeps symbols x days far below ~100k partitions.
+DEFAULT_START_DATE = "2025-01-01"
+START_DATE = os.environ.get("RETRAIN_START_DATE") or DEFAULT_START_DATE
+
+SYMBOLS = "symbols"
+symbol_partitions = dg.DynamicPartitionsDefinition(name=SYMBOLS)
+date_partitions = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="UTC")
+symbol_day_partitions = dg.MultiPartitionsDefinition(
+    {"date": date_partitions, "symbol": symbol_partitions}
+)
+
+DRY_RUN_TAG = "retrain/dry_run"
+CONCURRENCY_TAG = "retrain/max_concurrent"
+TIMEOUT_TAG = "retrain/timeout_minutes"
+INVOCATION_TAG = "retrain/invocation"
+TRAIN_POOL = "train"
+
+
+def partition_key(date: str, symbol: str) -> dg.MultiPartitionKey:
+    """The `date|symbol` key of one symbol-day."""
+    return dg.MultiPartitionKey({"date": date, "symbol": symbol})
+
+
+def split_partition_key(key: str) -> tuple[str, str]:
+    """(date, symbol) of a `YYYY-MM-DD|SYMBOL` key (dimensions are sorted by name)."""
+    if isinstance(key, dg.MultiPartitionKey):
+        dims = key.keys_by_dimension
+        return dims["date"], dims["symbol"]
+    date, _, symbol = str(key).partition("|")
+    return date, symbol
+
+
+def is_dry_run(tags: dict[str, str]) -> bool:
+    """Whether a run was launched as a dry run (tiny training budget, nothing uploaded)."""
+    return tags.get(DRY_RUN_TAG, "false").lower() == "true"

@@ -1,0 +1,1 @@
+"""The scheduler's engine over Dagster: plans a date, launches symbol-day runs, reports."""
