@@ -26,12 +26,11 @@ class ConsoleProgress:
                 self._print(f"  {symbol:<14} {state:<8} {_detail(entry)}")
         counts = Counter(e.get("status", "pending") for e in status.values())
         line = (
-            f"[{_clock(elapsed_s)}] done {counts['success']}/{len(status)}  "
-            f"running {counts['running']}  failed {counts['failed']}  "
-            f"skipped {counts['skipped']}  pending {counts['pending']}"
+            f"done {counts['success']}/{len(status)}  running {counts['running']}  "
+            f"failed {counts['failed']}  skipped {counts['skipped']}  pending {counts['pending']}"
         )
         if line != self._last_line or elapsed_s - self._last_print >= self.heartbeat_s:
-            self._print(line)
+            self._print(f"[{_clock(elapsed_s)}] {line}")
             self._last_line = line
             self._last_print = elapsed_s
 

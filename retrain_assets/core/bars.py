@@ -1,0 +1,172 @@
+"""Validation of OHLCV bars into clean, sorted UTC frames, with a report of what was dropped."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from retrain_assets.core.errors import DataSourceError, InsufficientHistoryError
+
+BARS_COLUMNS = ["timestamp", "open", "high", "low", "close", "volume"]
+PRICE_COLUMNS = ["open", "high", "low", "close"]
+TIMESTAMP_DTYPE = "datetime64[ns, UTC]"
+ONE_HOUR = pd.Timedelta("1h")
+
+# Epoch numbers are read by magnitude: below 1e11 they are seconds (1e11 s is the year 5138),
+# below 1e14 milliseconds, below 1e17 microseconds, else nanoseconds.
+_EPOCH_UNITS = ((1e11, "s"), (1e14, "ms"), (1e17, "us"))
+
+
+@dataclass(frozen=True)
+class BarsReport:
+    """What `validate_bars` kept and dropped for one symbol."""
+
+    symbol: str
+    rows: int
+    dropped_invalid: int
+    dropped_duplicates: int
+    gaps: int
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns the report as JSON-ready values (timestamps as ISO 8601 strings)."""
+        return {
+            "symbol": self.symbol,
+            "rows": self.rows,
+            "dropped_invalid": self.dropped_invalid,
+            "dropped_duplicates": self.dropped_duplicates,
+            "gaps": self.gaps,
+            "first": self.first.isoformat() if self.first is not None else None,
+            "last": self.last.isoformat() if self.last is not None else None,
+        }
+
+
+def empty_bars() -> pd.DataFrame:
+    """Returns a frame with no rows and the exact dtypes of validated bars."""
+    frame = pd.DataFrame({col: pd.Series(dtype="float64") for col in BARS_COLUMNS})
+    frame["timestamp"] = frame["timestamp"].astype(TIMESTAMP_DTYPE)
+    return frame
+
+
+def to_utc_timestamps(values: pd.Series) -> pd.Series:
+    """Converts epoch numbers, strings or naive/aware datetimes to `datetime64[ns, UTC]`.
+
+    Naive datetimes are read as UTC. Unparsable values become NaT.
+
+    Args:
+        values: The raw timestamp column.
+
+    Returns:
+        The timestamps as a UTC series with the same index.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        if getattr(values.dt, "tz", None) is None:
+            values = values.dt.tz_localize("UTC")
+        return values.dt.tz_convert("UTC").astype(TIMESTAMP_DTYPE)
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().sum() == values.notna().sum() and not pd.api.types.is_bool_dtype(values):
+        numbers = numbers.astype("float64")
+        magnitude = float(np.nanmax(np.abs(numbers))) if numbers.notna().any() else 0.0
+        unit = next((u for limit, u in _EPOCH_UNITS if magnitude < limit), "ns")
+        return pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce").astype(TIMESTAMP_DTYPE)
+    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
+    if parsed.isna().sum() > values.isna().sum():
+        # Slower element-wise parsing only for text that is not ISO 8601.
+        parsed = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    return parsed.astype(TIMESTAMP_DTYPE)
+
+
+def _select_columns(raw: pd.DataFrame, symbol: str) -> pd.DataFrame:
+    frame = raw.rename(columns=lambda c: str(c).strip().lower())
+    for column in BARS_COLUMNS:
+        if column not in frame.columns:
+            raise DataSourceError(
+                f"{symbol}: bars have no {column!r} column (columns: {list(frame.columns)})"
+            )
+    return frame.loc[:, BARS_COLUMNS]
+
+
+def _coerce(frame: pd.DataFrame) -> pd.DataFrame:
+    data = {"timestamp": to_utc_timestamps(frame["timestamp"])}
+    for column in BARS_COLUMNS[1:]:
+        data[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    return pd.DataFrame(data, index=frame.index)
+
+
+def _valid_mask(frame: pd.DataFrame) -> np.ndarray:
+    prices = frame[PRICE_COLUMNS].to_numpy()
+    volume = frame["volume"].to_numpy()
+    ok = np.isfinite(prices).all(axis=1) & (prices > 0).all(axis=1)
+    ok &= np.isfinite(volume) & (volume >= 0)
+    ok &= frame["high"].to_numpy() >= frame["low"].to_numpy()
+    return ok & frame["timestamp"].notna().to_numpy()
+
+
+def count_gaps(timestamps: pd.Series, timeframe: pd.Timedelta) -> int:
+    """Counts the missing bar slots between consecutive sorted timestamps.
+
+    Args:
+        timestamps: Sorted, unique timestamps.
+        timeframe: The length of one bar.
+
+    Returns:
+        The number of whole bar slots with no bar between the first and the last timestamp.
+    """
+    if len(timestamps) < 2:
+        return 0
+    steps = np.diff(timestamps.astype(TIMESTAMP_DTYPE).astype("int64").to_numpy())
+    missing = steps // timeframe.value - 1
+    return int(missing[missing > 0].sum())
+
+
+def validate_bars(
+    raw: pd.DataFrame, symbol: str, timeframe: pd.Timedelta = ONE_HOUR
+) -> tuple[pd.DataFrame, BarsReport]:
+    """Cleans raw OHLCV bars into sorted, unique, finite UTC bars.
+
+    Rows with NaN, infinite or non-positive prices, NaN or negative volume, high below low or an
+    unreadable timestamp are dropped as invalid. Of rows sharing a timestamp, the last one wins.
+
+    Args:
+        raw: Bars with at least the columns of `BARS_COLUMNS` (any case); timestamps as epoch
+            milliseconds, strings or naive (read as UTC) or aware datetimes.
+        symbol: The symbol, for messages and the report.
+        timeframe: The length of one bar, to count gaps.
+
+    Returns:
+        The bars (exactly `BARS_COLUMNS`, RangeIndex) and a `BarsReport`.
+
+    Raises:
+        DataSourceError: A required column is missing.
+    """
+    frame = _coerce(_select_columns(raw, symbol))
+    valid = frame.loc[_valid_mask(frame)]
+    ordered = valid.sort_values("timestamp", kind="stable")
+    bars = ordered.drop_duplicates("timestamp", keep="last").reset_index(drop=True)
+    report = BarsReport(
+        symbol=symbol,
+        rows=len(bars),
+        dropped_invalid=len(frame) - len(valid),
+        dropped_duplicates=len(valid) - len(bars),
+        gaps=count_gaps(bars["timestamp"], timeframe),
+        first=bars["timestamp"].iloc[0] if len(bars) else None,
+        last=bars["timestamp"].iloc[-1] if len(bars) else None,
+    )
+    return bars, report
+
+
+def require_history(bars: pd.DataFrame, symbol: str, needed: int) -> None:
+    """Fails when a symbol has fewer bars than a step needs.
+
+    Args:
+        bars: Validated bars.
+        symbol: The symbol, for the message.
+        needed: The minimum number of bars.
+
+    Raises:
+        InsufficientHistoryError: `bars` has fewer than `needed` rows.
+    """
+    if len(bars) < needed:
+        raise InsufficientHistoryError(symbol, len(bars), needed)

@@ -1,0 +1,147 @@
+"""Symbol names and symbol selections (`top20`, a CSV file, or a comma-separated list)."""
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from retrain_assets.core.errors import InvalidSymbolError
+from retrain_assets.core.market_data import BarSource, quote_volume_ranking
+
+SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,20}$")
+MAX_TOP_N = 500
+
+_PAIR_RE = re.compile(r"^([A-Z0-9]+)[/_-]([A-Z0-9]+)$")
+_TOP_RE = re.compile(r"^top\s*([-+]?\d+)$", re.IGNORECASE)  # "top-1" is a bad N, not TOP1
+# A first CSV row holding one of these words is a header, not a symbol.
+_HEADER_NAMES = ("symbol", "pair", "ticker", "market", "coin")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A parsed symbol selection: the top N by quote volume, or a fixed list."""
+
+    kind: Literal["top", "list"]
+    top_n: int | None
+    symbols: tuple[str, ...]
+    source_text: str
+
+
+def normalize_symbol(raw: object) -> str:
+    """Turns `btc/usdt`, `BTC-USDT`, `BTC_USDT` or ` btcusdt ` into `BTCUSDT`.
+
+    Args:
+        raw: The symbol as a user or a file wrote it.
+
+    Returns:
+        The symbol: 2 to 20 upper-case letters and digits.
+
+    Raises:
+        InvalidSymbolError: `raw` is not a string or does not name a pair.
+    """
+    if not isinstance(raw, str):
+        raise InvalidSymbolError(f"invalid symbol {raw!r}: expected text like BTCUSDT")
+    text = raw.strip().upper()
+    pair = _PAIR_RE.match(text)
+    if pair:
+        text = pair.group(1) + pair.group(2)
+    if not SYMBOL_RE.match(text):
+        raise InvalidSymbolError(
+            f"invalid symbol {raw!r}: expected 2-20 letters and digits like BTCUSDT or BTC/USDT"
+        )
+    return text
+
+
+def _dedupe(symbols: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(symbols))
+
+
+def _parse_top(spec: str, match: re.Match[str]) -> Selection:
+    n = int(match.group(1))
+    if not 1 <= n <= MAX_TOP_N:
+        raise InvalidSymbolError(f"invalid selection {spec!r}: top N needs 1 <= N <= {MAX_TOP_N}")
+    return Selection(kind="top", top_n=n, symbols=(), source_text=spec)
+
+
+def _csv_column(header: list[str]) -> int | None:
+    names = [cell.strip().lower() for cell in header]
+    if "symbol" in names:
+        return names.index("symbol")
+    if names and names[0] in _HEADER_NAMES:
+        return 0
+    return None
+
+
+def _read_csv_symbols(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidSymbolError(f"cannot read symbol file {str(path)!r}: {exc.strerror}") from None
+    rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), 1) if any(row)]
+    column = _csv_column(rows[0][1]) if rows else None
+    if column is not None:
+        rows = rows[1:]
+    else:
+        column = 0
+    symbols = []
+    for line, row in rows:
+        cell = row[column] if column < len(row) else ""
+        if not cell.strip():
+            continue
+        try:
+            symbols.append(normalize_symbol(cell))
+        except InvalidSymbolError as exc:
+            raise InvalidSymbolError(f"{path}, line {line}: {exc}") from None
+    return symbols
+
+
+def parse_selection(spec: str) -> Selection:
+    """Parses `topN`, a path to a `.csv` file of symbols, or a comma-separated list.
+
+    A CSV file uses its `symbol` column, else its first column; blank lines are ignored.
+    Symbols are normalised and de-duplicated in order.
+
+    Args:
+        spec: The selection as the user wrote it.
+
+    Returns:
+        The selection.
+
+    Raises:
+        InvalidSymbolError: The selection is empty, N is out of range, a file is unreadable
+            or a symbol is invalid (naming the file and line for CSV files).
+    """
+    text = spec.strip() if isinstance(spec, str) else ""
+    if not text:
+        raise InvalidSymbolError(f"empty symbol selection {spec!r}: use topN, a .csv file or A,B")
+    top = _TOP_RE.match(text)
+    if top:
+        return _parse_top(text, top)
+    if text.lower().endswith(".csv"):
+        symbols = _read_csv_symbols(Path(text))
+    else:
+        symbols = [normalize_symbol(part) for part in text.split(",") if part.strip()]
+    if not symbols:
+        raise InvalidSymbolError(f"symbol selection {spec!r} names no symbols")
+    return Selection(kind="list", top_n=None, symbols=_dedupe(symbols), source_text=text)
+
+
+def resolve_selection(
+    selection: Selection, source: BarSource, as_of_end: pd.Timestamp
+) -> list[str]:
+    """Turns a selection into concrete symbols as of a point in time.
+
+    Args:
+        selection: The parsed selection.
+        source: The bar source, for ranking `top` selections.
+        as_of_end: The exclusive end of the ranking window.
+
+    Returns:
+        The symbols, in ranking order for `top` and as written for `list`.
+    """
+    if selection.kind == "top":
+        return quote_volume_ranking(source, as_of_end, selection.top_n or 0)
+    return list(selection.symbols)

@@ -1,0 +1,56 @@
+from pathlib import Path
+
+import pytest
+
+from retrain_assets.core.data_config import source_from_settings
+from retrain_assets.core.errors import DataSourceError, PermanentError
+from retrain_assets.core.exchange_source import ExchangeSource
+from retrain_assets.core.file_source import FileSource
+from retrain_assets.core.synthetic import SyntheticSource
+
+
+@pytest.mark.parametrize(
+    ("kind", "data_dir", "exchange_id", "expected"),
+    [
+        ("synthetic", None, None, SyntheticSource),
+        (" Synthetic ", "/ignored", "ignored", SyntheticSource),
+        ("files", "/some/folder", None, FileSource),
+        ("exchange", None, None, ExchangeSource),
+        ("exchange", None, "kraken", ExchangeSource),
+    ],
+)
+def test_settings_pick_the_matching_source(
+    kind: str, data_dir: str | None, exchange_id: str | None, expected: type
+) -> None:
+    assert isinstance(source_from_settings(kind, data_dir, exchange_id), expected)
+
+
+def test_files_source_reads_the_given_folder() -> None:
+    source = source_from_settings("files", "/some/folder", None)
+
+    assert isinstance(source, FileSource)
+    assert source.root == Path("/some/folder")
+
+
+def test_exchange_defaults_to_binance() -> None:
+    source = source_from_settings("exchange", None, None)
+
+    assert isinstance(source, ExchangeSource)
+    assert source.exchange_id == "binance"
+
+
+@pytest.mark.parametrize("data_dir", [None, "", "   "])
+def test_files_without_a_folder_is_a_data_source_error(data_dir: str | None) -> None:
+    with pytest.raises(DataSourceError, match="needs a data folder"):
+        source_from_settings("files", data_dir, None)
+
+
+@pytest.mark.parametrize("kind", ["", "csv", "live"])
+def test_an_unknown_kind_is_a_permanent_error_listing_the_choices(kind: str) -> None:
+    with pytest.raises(PermanentError, match="synthetic, files, exchange"):
+        source_from_settings(kind, None, None)
+
+
+def test_an_unknown_exchange_id_is_a_data_source_error() -> None:
+    with pytest.raises(DataSourceError, match="nosuchex"):
+        source_from_settings("exchange", None, "nosuchex")

@@ -1,0 +1,103 @@
+"""The CatBoost trainer: deterministic, tidy, checkpointed, and pluggable."""
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrain_assets.core.errors import PermanentError, TrainingTimeout
+from retrain_assets.core.features import FEATURE_NAMES, LabelSpec, build_features
+from retrain_assets.core.splits import purged_split
+from retrain_assets.core.training import (
+    CatBoostTrainer,
+    TrainingInput,
+    TrainingParams,
+    load_trainer,
+)
+
+
+def _job(bars, work_dir: Path, **params) -> TrainingInput:
+    frame = build_features(bars, LabelSpec(horizon=4))
+    splits = purged_split(
+        frame["timestamp"], 4, labelled_rows=int(frame["label"].notna().sum()), symbol="BTCUSDT"
+    )
+    return TrainingInput(
+        symbol="BTCUSDT",
+        as_of="2025-05-31",
+        frame=frame,
+        feature_names=FEATURE_NAMES,
+        segments=splits.row_ranges(),
+        label={"column": "label", "horizon_bars": 4},
+        params=TrainingParams(iterations=40, **params),
+        work_dir=work_dir,
+    )
+
+
+def _predict(trained, job: TrainingInput) -> np.ndarray:
+    start, end = job.segments["test"]
+    test = job.frame.iloc[start:end][list(job.feature_names)]
+    return CatBoostTrainer().predict(trained.model_bytes, test)
+
+
+def test_same_data_and_config_give_the_same_predictions(synthetic_bars, tmp_path):
+    first_job = _job(synthetic_bars, tmp_path / "a")
+    first = CatBoostTrainer().train(first_job)
+    second = CatBoostTrainer().train(_job(synthetic_bars, tmp_path / "b"))
+    np.testing.assert_array_equal(_predict(first, first_job), _predict(second, first_job))
+    assert first.config["seed"] == 42
+    assert first.config["catboost_version"]
+    assert len(first.training_log["learning_curves"]["learn"]["RMSE"]) > 0
+
+
+def test_training_leaves_no_catboost_info_in_the_working_directory(
+    synthetic_bars, tmp_path, monkeypatch
+):
+    workdir = tmp_path / "cwd"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    CatBoostTrainer().train(_job(synthetic_bars, tmp_path / "ckpt"))
+    assert os.listdir(workdir) == []
+    assert not (tmp_path / "ckpt").exists()  # the checkpoint is dropped after success
+
+
+def test_a_training_stopped_midway_resumes_from_its_snapshot(synthetic_bars, tmp_path):
+    job = _job(synthetic_bars, tmp_path / "ckpt", snapshot_interval_s=0)
+    job = TrainingInput(
+        **{
+            **job.__dict__,
+            "params": TrainingParams(
+                iterations=3000, early_stopping_rounds=3000, snapshot_interval_s=0
+            ),
+        }
+    )
+    stopped = TrainingInput(**{**job.__dict__, "deadline_monotonic": time.monotonic() + 1.0})
+    with pytest.raises(TrainingTimeout):
+        CatBoostTrainer().train(stopped)
+    assert (job.work_dir / "snapshot.cbs").exists()
+
+    resumed = CatBoostTrainer().train(job)
+
+    assert resumed.training_log["resumed_from_snapshot"] is True
+    assert resumed.training_log["first_iteration_this_attempt"] > 0
+    assert not job.work_dir.exists()
+
+
+def test_a_passed_deadline_is_a_timeout(synthetic_bars, tmp_path):
+    job = _job(synthetic_bars, tmp_path / "ckpt")
+    late = TrainingInput(**{**job.__dict__, "deadline_monotonic": 0.0})
+    with pytest.raises(TrainingTimeout):
+        CatBoostTrainer().train(late)
+
+
+@pytest.mark.parametrize(
+    "path", ["nocolon", "no.such.module:Trainer", "retrain_assets.core.training:nothing_here"]
+)
+def test_a_bad_trainer_path_is_a_clear_permanent_error(path):
+    with pytest.raises(PermanentError, match="trainer"):
+        load_trainer(path)
+
+
+def test_the_default_trainer_loads_by_import_path():
+    assert load_trainer("retrain_assets.core.training:CatBoostTrainer").name == "catboost"
