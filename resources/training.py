@@ -3,6 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
+from resources.settings import setting
 from retrain_assets.core.costs import FeeSchedule
 from retrain_assets.core.hardware import Hardware, default_max_concurrent, thread_count_for
 from retrain_assets.core.training import TrainingParams
@@ -24,12 +25,19 @@ class TrainingResource(dg.ConfigurableResource):
     test_days: int = Field(default=30, description="Out-of-sample days at the end of the window.")
     validation_days: int = Field(default=20, description="Early-stopping days before the test.")
     dry_run_iterations: int = Field(default=10, description="Iterations of a dry run.")
-    trainer: str = Field(
-        default=DEFAULT_TRAINER,
-        description="Import path 'module:attr' of a trainer with train() and predict().",
+    trainer: str | None = Field(
+        default=None,
+        description=(
+            "Import path 'module:attr' of a trainer with train() and predict(); "
+            "unset: $RETRAIN_TRAINER, else the CatBoost trainer."
+        ),
     )
     timeout_minutes: float = Field(default=45.0, description="Per-symbol training timeout.")
     snapshot_interval_s: int = Field(default=5, description="Seconds between CatBoost snapshots.")
+
+    def trainer_path(self) -> str:
+        """The trainer's import path in force for this run."""
+        return str(setting(self.trainer, "RETRAIN_TRAINER", DEFAULT_TRAINER))
 
     def params(self, hardware: Hardware, concurrent: int | None, dry_run: bool) -> TrainingParams:
         """TrainingParams for this machine and this many concurrent trainings."""

@@ -3,13 +3,11 @@
 import dagster as dg
 
 from retrain_assets.defs.assets import symbol_day_assets
-from retrain_assets.defs.partitions import symbol_day_partitions
 
 RETRAIN_JOB = "retrain_symbol_day"
 
 retrain_job = dg.define_asset_job(
     RETRAIN_JOB,
     selection=dg.AssetSelection.assets(*symbol_day_assets),
-    partitions_def=symbol_day_partitions,
     description="Retrain one symbol-day: costs, features, model, metrics.",
 )

@@ -44,7 +44,7 @@ def metrics(
     config = model.json("config.json")
     log = model.json("training_log.json")
     with permanent_errors_fail_fast():
-        trainer = load_trainer(training.trainer)
+        trainer = load_trainer(training.trainer_path())
         predictions = trainer.predict(model.files["model.bin"], test_frame[list(FEATURE_NAMES)])
         result = evaluate(test_frame, predictions, Costs.from_json_dict(costs.json("costs.json")))
     train_minutes = float(log.get("train_seconds", 0.0)) / 60.0

@@ -70,7 +70,7 @@ def model(
     params = training.params(detect_hardware(), _concurrency(context), dry_run)
     layout = artifacts.layout()
     with permanent_errors_fail_fast(), symbol_deadline(symbol, _timeout_s(context, training)) as d:
-        trainer = load_trainer(training.trainer)
+        trainer = load_trainer(training.trainer_path())
         job = TrainingInput(
             symbol=symbol,
             as_of=date,

@@ -1,0 +1,103 @@
+"""Crash-safe local writes: a temp file in the same folder, fsync, rename, fsync the folder."""
+
+import os
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+TEMP_MARKER = ".tmp-"
+
+
+def temp_path_for(path: Path) -> Path:
+    """Return a unique temp path next to `path`, named `.<name>.tmp-<uuid>`."""
+    return path.with_name(f".{path.name}{TEMP_MARKER}{uuid.uuid4().hex}")
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries to disk so that a rename inside it survives a crash."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def commit_temp(temp: Path, path: Path) -> None:
+    """Rename a fully written and fsynced temp file over `path`, then fsync the folder."""
+    temp.replace(path)
+    fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never a part.
+
+    Args:
+        path: The destination; its parent folders are created.
+        data: The full content.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path_for(path)
+    try:
+        with temp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        commit_temp(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_copy(src: Path, dst: Path) -> None:
+    """Copy `src` to `dst` atomically (temp file, fsync, rename, fsync the folder).
+
+    Args:
+        src: The file to copy.
+        dst: The destination; its parent folders are created.
+    """
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path_for(dst)
+    try:
+        with Path(src).open("rb") as source, temp.open("wb") as target:
+            shutil.copyfileobj(source, target, 1024 * 1024)
+            target.flush()
+            os.fsync(target.fileno())
+        commit_temp(temp, dst)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def is_temp_name(name: str) -> bool:
+    """Tell whether a file name is one of our temp files."""
+    return name.startswith(".") and TEMP_MARKER in name
+
+
+def sweep_stale_temp_files(root: Path, older_than_s: float = 3600, now: float | None = None) -> int:
+    """Delete temp files under `root` left by crashed writers.
+
+    Args:
+        root: The folder to scan recursively; a missing folder has nothing to sweep.
+        older_than_s: Only files last modified longer ago than this are deleted, so that a
+            concurrent writer's live temp file survives.
+        now: The current epoch time; defaults to `time.time()`.
+
+    Returns:
+        How many files were deleted.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - older_than_s
+    removed = 0
+    for path in root.rglob(f".*{TEMP_MARKER}*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # another sweeper or the writer itself got there first
+    return removed

@@ -1,0 +1,73 @@
+"""The spec's smoke test and the CLI's resume rules, through the real command line."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import DATE, REPO, run_cli, status_of
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+SMOKE = ["--mode", "hybrid", "--symbols", "BTCUSDT,ETHUSDT,SOLUSDT", "--dry_run", "--date", DATE]
+
+
+def test_smoke_test_passes_then_skips_then_force_retrains(artifacts):
+    first = run_cli(*SMOKE)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
+    for folder in (artifacts / "models").glob("*/*"):
+        check = subprocess.run(["sha256sum", "-c", "sha256.txt"], cwd=folder, capture_output=True)
+        assert check.returncode == 0
+
+    rerun = run_cli(*SMOKE)
+    assert rerun.returncode == 0
+    assert {e["status"] for e in status_of(artifacts).values()} == {"skipped"}
+    assert "already has a dry-run materialization" in rerun.stdout
+
+    forced = run_cli(*SMOKE, "--force")
+    assert forced.returncode == 0
+    assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
+    assert len(list((artifacts / "models" / "BTCUSDT").iterdir())) == 2
+
+
+def test_a_dry_run_never_counts_as_done_for_a_real_run(artifacts):
+    assert run_cli("--symbols", "BTCUSDT", "--dry_run", "--date", DATE).returncode == 0
+    real = run_cli("--symbols", "BTCUSDT", "--date", DATE)
+    assert real.returncode == 0, real.stdout + real.stderr
+    assert status_of(artifacts)["BTCUSDT"]["status"] == "success"
+
+
+@pytest.mark.parametrize("bad", ["../etc/passwd", "BTC USDT", "top0", "btc$usdt"])
+def test_bad_symbols_are_rejected_before_any_work(artifacts, bad):
+    result = run_cli("--symbols", bad, "--date", DATE)
+    assert result.returncode == 2
+    assert "retrain: error:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (artifacts / "models").exists()
+
+
+def test_dagster_asset_materialize_runs_one_named_partition(artifacts, dagster_home):
+    assert run_cli("--symbols", "BTCUSDT", "--dry_run", "--date", DATE).returncode == 0
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run(
+        [
+            str(dagster),
+            "asset",
+            "materialize",
+            "-m",
+            "retrain_assets.definitions",
+            "--select",
+            "costs,features,model,metrics",
+            "--partition",
+            f"{DATE}|BTCUSDT",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    folders = list((artifacts / "models" / "BTCUSDT").iterdir())
+    assert len(folders) == 2
+    assert all((f / "sha256.txt").exists() for f in folders)
