@@ -30,6 +30,7 @@ from retrain_assets.engine.ledger import invocation_status, write_status
 from retrain_assets.engine.orphans import recover_orphaned_runs
 from retrain_assets.engine.plan import SymbolPlan, plan_symbol
 from retrain_assets.engine.progress import ProgressFn
+from retrain_assets.engine.registry import InvocationRecord, Source, save_invocation
 from retrain_assets.engine.runner import RunOutcome, run_symbol_day
 from retrain_assets.engine.summary import write_engine_summary
 
@@ -42,6 +43,7 @@ class Invocation:
     symbols: list[str]
     config: SchedulerConfig
     instance: dg.DagsterInstance
+    source: Source = "cli"
     invocation_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     started: float = field(default_factory=time.monotonic)
 
@@ -107,15 +109,34 @@ def execute(inv: Invocation, progress: ProgressFn | None = None) -> dict[str, di
             progress(status, time.monotonic() - inv.started)
         return status
 
+    record = _register(inv, plans, cap)
     refresh()
     todo = [p for p in plans if not p.skipped]
     if todo:
         _run_all(inv, todo, cap, refresh)
     status = refresh()
+    save_invocation(inv.instance, record.finished(time.time()))
     write_engine_summary(
         inv.instance, inv.layout, header, status, wall_s=time.monotonic() - inv.started
     )
     return status
+
+
+def _register(inv: Invocation, plans: list[SymbolPlan], cap: int) -> InvocationRecord:
+    record = InvocationRecord(
+        id=inv.invocation_id,
+        source=inv.source,
+        date=inv.date,
+        mode=str(inv.config.mode),
+        total_symbols=len(plans),
+        skipped=sum(1 for p in plans if p.skipped),
+        dry_run=inv.config.dry_run,
+        started_at=time.time(),
+        symbols=[p.symbol for p in plans],
+        extra={"max_concurrent": cap, "driver": inv.config.driver},
+    )
+    save_invocation(inv.instance, record)
+    return record
 
 
 def _run_all(

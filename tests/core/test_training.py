@@ -1,6 +1,5 @@
 """The CatBoost trainer: deterministic, tidy, checkpointed, and pluggable."""
 
-import os
 import time
 from pathlib import Path
 
@@ -58,7 +57,7 @@ def test_training_leaves_no_catboost_info_in_the_working_directory(
     workdir.mkdir()
     monkeypatch.chdir(workdir)
     CatBoostTrainer().train(_job(synthetic_bars, tmp_path / "ckpt"))
-    assert os.listdir(workdir) == []
+    assert list(workdir.iterdir()) == []
     assert not (tmp_path / "ckpt").exists()  # the checkpoint is dropped after success
 
 
