@@ -5,6 +5,11 @@ Each asset output is an `ArtifactFiles` bundle written into the run's own folder
 the latest materialization of the upstream partition and checked against their sha256, so
 partial outputs of an interrupted run are reused but never silently trusted; reused files are
 copied into the current run folder so every folder is complete.
+
+Real runs upload every file as soon as it is written, through the run's storage driver (the
+`retrain/driver` tag, else `StorageResource`), and record backend, uri and `verified` per file;
+a failed upload leaves the file `pending_upload` for the pending-uploads sensor and never fails
+the run. An input whose local file is gone is downloaded from its verified remote copy.
 """
 
 from datetime import datetime
@@ -15,10 +20,22 @@ import dagster as dg
 from pydantic import Field
 
 from resources.settings import artifact_root
+from resources.storage import StorageResource
+from resources.uploads import (
+    EXTRA_FILES_KEY,
+    Entry,
+    UnavailableBackend,
+    metadata_value,
+    remote_copies,
+    unrecorded_files,
+    upload_entry,
+    upload_summary,
+)
 from retrain_assets.core.artifacts import CHECKSUM_FILE, ArtifactFiles, ArtifactLayout
 from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.errors import IntegrityError, PermanentError
 from retrain_assets.core.hashing import sha256_bytes, write_sha256sums
+from retrain_assets.core.storage import StorageBackend
 from retrain_assets.defs.partitions import is_dry_run, split_partition_key
 
 SEAL_METADATA_KEY = "seals_run_folder"
@@ -42,38 +59,113 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
     """Writes each output's files atomically and verifies every input by sha256."""
 
     artifacts: dg.ResourceDependency[ArtifactRootResource]
+    storage: dg.ResourceDependency[StorageResource] = Field(default_factory=StorageResource)
 
     def layout(self) -> ArtifactLayout:
         """The artifact layout under the configured root."""
         return self.artifacts.layout()
 
     def handle_output(self, context: dg.OutputContext, obj: ArtifactFiles) -> None:
-        """Write `obj`'s files into the run folder and record their checksums."""
+        """Write `obj`'s files into the run folder, upload them and record their checksums."""
         step = context.step_context
+        tags = step.dagster_run.tags
+        dry = is_dry_run(tags)
         _, symbol = split_partition_key(context.asset_partition_key)
         folder = self._run_folder(step, symbol)
         entries = {name: self._write(folder / name, data) for name, data in obj.files.items()}
+        extra: dict[str, Entry] = {}
         if context.definition_metadata.get(SEAL_METADATA_KEY):
             names = sorted(p.name for p in folder.iterdir() if _is_artifact(p))
             write_sha256sums(folder, names)
-        context.add_output_metadata(_metadata(entries, folder, is_dry_run(step.dagster_run.tags)))
+            extra = unrecorded_files(step.instance, step.run_id, folder, names, entries)
+        if dry:
+            metadata = _metadata(entries, folder, dry_run=True)
+            metadata["backend"] = dg.MetadataValue.text("none (dry run)")
+            context.add_output_metadata(metadata)
+            return
+        backend = self._backend(self.storage.driver_for(tags))
+        entries = self._upload_all(context, backend, symbol, folder, entries)
+        extra = self._upload_all(context, backend, symbol, folder, extra)  # sha256.txt last
+        metadata = _metadata(entries, folder, dry_run=False)
+        metadata.update(upload_summary({**entries, **extra}, backend.name))
+        if extra:
+            metadata[EXTRA_FILES_KEY] = dg.MetadataValue.json(extra)
+        context.add_output_metadata(metadata)
 
     def load_input(self, context: dg.InputContext) -> ArtifactFiles:
-        """Read the upstream partition's latest files, verify them, copy them into this run."""
+        """Read the upstream partition's latest files, verify them, copy them into this run.
+
+        A file missing locally is downloaded from its verified remote copy (recorded on the
+        materialization, or verified later by the pending-uploads sensor) and re-hashed.
+        """
         step = context.step_context
         key = context.asset_key
         pkey = context.asset_partition_key
         dry = is_dry_run(step.dagster_run.tags)
-        entries = latest_files(context.instance, key, pkey, dry)
-        if entries is None:
+        found = latest_record(context.instance, key, pkey, dry)
+        if found is None:
             kind = "dry-run" if dry else "real"
             raise PermanentError(f"{key.to_user_string()} [{pkey}]: no {kind} materialization")
+        storage_id, entries = found
         folder = self._run_folder(step, split_partition_key(pkey)[1])
-        files = {name: _read_verified(name, entry) for name, entry in entries.items()}
-        for name, data in files.items():
-            if Path(entries[name]["path"]).parent != folder:
-                self._write(folder / name, data)
+        remote: dict[str, Entry] | None = None
+        files: dict[str, bytes] = {}
+        for name, entry in entries.items():
+            if Path(entry["path"]).exists():
+                files[name] = _read_verified(name, entry)
+                if Path(entry["path"]).parent != folder:
+                    self._write(folder / name, files[name])
+                continue
+            if remote is None:
+                remote = remote_copies(context.instance, key, str(pkey), storage_id, entries)
+            files[name] = self._download(context, name, entry, remote.get(name), folder / name)
         return ArtifactFiles(files)
+
+    def _backend(self, driver: str) -> StorageBackend:
+        try:
+            return self.storage.backend(driver, self.layout().root)
+        except Exception as exc:  # uploads stay pending; the sensor retries with fixed settings
+            return UnavailableBackend(str(driver), exc)
+
+    def _upload_all(
+        self,
+        context: dg.OutputContext,
+        backend: StorageBackend,
+        symbol: str,
+        folder: Path,
+        entries: dict[str, Entry],
+    ) -> dict[str, Entry]:
+        return {
+            name: upload_entry(
+                context, backend, name, entry, self.storage.remote_path(symbol, folder.name, name)
+            )
+            for name, entry in entries.items()
+        }
+
+    def _download(
+        self, context: dg.InputContext, name: str, entry: Entry, remote: Entry | None, dest: Path
+    ) -> bytes:
+        if remote is None:
+            raise IntegrityError(
+                f"{name}: recorded at {entry['path']} but the file is gone, "
+                "and no verified remote copy is recorded"
+            )
+        uri = remote["uri"]
+        backend = self.storage.backend(remote["backend"], self.layout().root)
+        try:
+            backend.get(remote["remote_path"], dest)
+        except IntegrityError as exc:
+            raise IntegrityError(f"{name}: {exc}") from None
+        data = dest.read_bytes()
+        actual = sha256_bytes(data)
+        if actual != entry["sha256"]:
+            dest.unlink(missing_ok=True)
+            raise IntegrityError(
+                f"{name}: sha256 mismatch for {uri}: recorded {entry['sha256'][:16]}…, "
+                f"downloaded {actual[:16]}… — the remote copy is not the artifact written"
+            )
+        context.log.info(f"{name}: local copy gone, downloaded and verified from {uri}")
+        return data
 
     def _run_folder(self, step: Any, symbol: str) -> Path:
         created = _run_created(step.instance, step.run_id)
@@ -93,6 +185,14 @@ def latest_files(
     A dry run only reuses dry-run outputs and a real run only real ones, so a dry run never
     counts as done for a real run.
     """
+    found = latest_record(instance, key, pkey, dry_run)
+    return None if found is None else found[1]
+
+
+def latest_record(
+    instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str, dry_run: bool
+) -> tuple[int, dict[str, dict[str, Any]]] | None:
+    """(storage id, `files` metadata) of the latest materialization of the same kind."""
     result = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=key, asset_partitions=[str(pkey)]),
         limit=_RECORDS_SCANNED,
@@ -105,12 +205,11 @@ def latest_files(
         metadata = mat.metadata
         if bool(_value(metadata.get("dry_run"))) != dry_run or "files" not in metadata:
             continue
-        return _value(metadata["files"])
+        return record.storage_id, _value(metadata["files"])
     return None
 
 
-def _value(entry: Any) -> Any:
-    return entry.value if isinstance(entry, dg.MetadataValue) else entry
+_value = metadata_value
 
 
 def _read_verified(name: str, entry: dict[str, Any]) -> bytes:
@@ -143,7 +242,7 @@ def _is_artifact(path: Path) -> bool:
     return path.is_file() and path.name != CHECKSUM_FILE and not path.name.startswith(".")
 
 
-def _metadata(entries: dict[str, dict[str, Any]], folder: Path, dry_run: bool) -> dict:
+def _metadata(entries: dict[str, dict[str, Any]], folder: Path, *, dry_run: bool) -> dict:
     metadata: dict[str, Any] = {
         "files": dg.MetadataValue.json(entries),
         "run_folder": dg.MetadataValue.path(str(folder)),

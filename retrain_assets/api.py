@@ -14,13 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from retrain_assets.core.errors import PermanentError
+from retrain_assets.core.errors import RetrainError
 from retrain_assets.engine.config import SchedulerConfig, TrainingMode
 from retrain_assets.engine.progress import ConsoleProgress, ProgressFn
 
 __all__ = ["SchedulerConfig", "SymbolResult", "TrainingMode", "retrain"]
-
-AVAILABLE_DRIVERS = ("local",)
 
 
 @dataclass(frozen=True)
@@ -64,9 +62,8 @@ def retrain(
     now = now or datetime.now(UTC)
     spec = symbols if isinstance(symbols, str) else ",".join(symbols)
     selection = parse_selection(spec)  # rejects bad symbols before any work starts
-    if config.driver not in AVAILABLE_DRIVERS:
-        raise PermanentError(f"driver {config.driver!r} is not available yet; use --driver local")
     date = validate_date(config.date or last_complete_utc_day(now), START_DATE, now)
+    check_storage(config)  # before any training: a bad store fails the invocation, not runs
     ensure_dagster_home()
     chosen = resolve_selection(selection, MarketDataResource().bar_source(), day_end(date))
     with dg.DagsterInstance.get() as instance:
@@ -75,6 +72,31 @@ def retrain(
         summary_path = inv.layout.summary_file(date)
     summary = json.loads(summary_path.read_text())
     return [_result(s, status[s], summary["by_symbol"].get(s, {})) for s in chosen]
+
+
+def check_storage(config: SchedulerConfig) -> None:
+    """Prove the chosen driver's credentials and bucket/folder work; dry runs upload nothing.
+
+    Raises:
+        StorageConfigError: Missing or refused credentials, a missing bucket or folder, or a
+            store that could not be reached; the message never holds a secret.
+    """
+    if config.dry_run:
+        return
+    from resources.settings import artifact_root
+    from resources.storage import StorageResource
+    from retrain_assets.core.storage import StorageConfigError
+    from retrain_assets.definitions import build_resources
+
+    storage = build_resources()["storage"]
+    if not isinstance(storage, StorageResource):
+        raise TypeError("the 'storage' resource must be a StorageResource")
+    try:
+        storage.check_access(config.driver, artifact_root(None))
+    except RetrainError as exc:  # messages name the store, never a secret
+        raise StorageConfigError(
+            f"storage driver {config.driver!r} is not usable, nothing was trained: {exc}"
+        ) from None
 
 
 def _result(symbol: str, entry: dict[str, Any], summary: dict[str, Any]) -> SymbolResult:

@@ -4,28 +4,36 @@ import dagster as dg
 
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.market_data import MarketDataResource
+from resources.storage import StorageResource
 from resources.training import CostModelResource, TrainingResource
 from resources.universe import SymbolUniverseResource
 from retrain_assets.defs.assets import symbol_day_assets
 from retrain_assets.defs.jobs import retrain_job
+from retrain_assets.defs.schedules import daily_retrain_schedule
+from sensors import storage_sensors
+from sensors.universe import symbol_universe_sensor
 
 
 def build_resources() -> dict[str, object]:
     """The resource set; every field left unset falls back to the environment at run time."""
     artifacts = ArtifactRootResource()
+    storage = StorageResource()
     return {
         "artifacts": artifacts,
         "market_data": MarketDataResource(),
         "universe": SymbolUniverseResource(),
         "training": TrainingResource(),
         "cost_model": CostModelResource(),
-        "artifact_io_manager": ArtifactIOManager(artifacts=artifacts),
+        "storage": storage,
+        "artifact_io_manager": ArtifactIOManager(artifacts=artifacts, storage=storage),
     }
 
 
 defs = dg.Definitions(
     assets=symbol_day_assets,
     jobs=[retrain_job],
+    schedules=[daily_retrain_schedule],
+    sensors=[symbol_universe_sensor, *storage_sensors],
     resources=build_resources(),
     # One symbol-day is four short steps: running them in the run's own process avoids a
     # spawned process per step (~3.6 s each on 2 cores), for UI backfills as well as the CLI.

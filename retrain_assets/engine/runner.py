@@ -77,7 +77,9 @@ def outcome_from_run(
     instance: dg.DagsterInstance, symbol: str, run_id: str, success: bool
 ) -> RunOutcome:
     """Read attempts and the failure (if any) of a finished run from its event log."""
-    starts = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_START).records
+    starts = instance.get_records_for_run(
+        run_id, of_type={dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_RESTARTED}
+    ).records
     attempts_by_step: dict[str, int] = {}
     for record in starts:
         step = record.event_log_entry.step_key or ""

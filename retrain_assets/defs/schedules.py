@@ -1,0 +1,78 @@
+"""The daily schedule: the last complete day for every active symbol that does not have it."""
+
+import os
+import time
+
+import dagster as dg
+
+from resources.artifact_io import latest_files
+from retrain_assets.defs.jobs import retrain_job
+from retrain_assets.defs.partitions import INVOCATION_TAG, TIMEOUT_TAG, partition_key
+from retrain_assets.defs.universe import active_symbols
+from retrain_assets.engine.dates import last_complete_utc_day
+from retrain_assets.engine.registry import InvocationRecord, save_invocation
+
+# Structural like the partitions' start date: read once when the code location loads.
+SCHEDULE_CRON = os.environ.get("RETRAIN_SCHEDULE_CRON") or "0 2 * * *"
+DEFAULT_TIMEOUT_MINUTES = 45.0
+
+
+def missing_symbols(instance: dg.DagsterInstance, date: str) -> list[str]:
+    """Active symbols without a real `metrics` materialization for `date`."""
+    return [
+        s
+        for s in active_symbols(instance)
+        if latest_files(instance, dg.AssetKey("metrics"), str(partition_key(date, s)), False)
+        is None
+    ]
+
+
+def _run_request(date: str, symbol: str, tick: str, invocation: str) -> dg.RunRequest:
+    backstop_s = int(DEFAULT_TIMEOUT_MINUTES * 60 * 3 + 600)  # three attempts, then the daemon
+    return dg.RunRequest(
+        # Run keys de-duplicate forever: the tick time lets a failed day be requested again.
+        run_key=f"{date}|{symbol}|{tick}",
+        partition_key=str(partition_key(date, symbol)),
+        tags={
+            INVOCATION_TAG: invocation,
+            TIMEOUT_TAG: str(DEFAULT_TIMEOUT_MINUTES),
+            "retrain/mode": "hybrid",
+            "dagster/max_runtime": str(backstop_s),
+        },
+    )
+
+
+@dg.schedule(
+    cron_schedule=SCHEDULE_CRON,
+    execution_timezone="UTC",
+    job=retrain_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Retrain the last complete UTC day for every active symbol still missing it.",
+)
+def daily_retrain_schedule(
+    context: dg.ScheduleEvaluationContext,
+) -> dg.SkipReason | list[dg.RunRequest]:
+    """Request one run per symbol still missing yesterday's model; record the invocation."""
+    scheduled = context.scheduled_execution_time
+    date = last_complete_utc_day(scheduled)
+    todo = missing_symbols(context.instance, date)
+    if not todo:
+        return dg.SkipReason(f"every active symbol already has {date}")
+    tick = scheduled.strftime("%Y%m%dT%H%M%SZ")
+    invocation = f"schedule-{tick}"
+    total = len(active_symbols(context.instance))
+    save_invocation(
+        context.instance,
+        InvocationRecord(
+            id=invocation,
+            source="schedule",
+            date=date,
+            mode="hybrid",
+            total_symbols=total,
+            skipped=total - len(todo),
+            dry_run=False,
+            started_at=time.time(),
+            symbols=todo,
+        ),
+    )
+    return [_run_request(date, s, tick, invocation) for s in todo]

@@ -1,0 +1,149 @@
+"""Retries artifact uploads that failed during a run, until each one is verified.
+
+The sensor scans new materializations of the artifact assets for `pending_uploads > 0`, keeps
+them in its cursor, and on every tick re-uploads each pending file from its local copy (after
+re-hashing it against the recorded sha256). A verification is recorded as an `AssetObservation`
+of the same partition, which neither changes the latest materialization (so `latest_files()`,
+resume and the schedule see the run exactly as it ended) nor needs a run.
+"""
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from resources.artifact_io import ArtifactRootResource
+from resources.storage import StorageResource
+from resources.uploads import (
+    PENDING_KEY,
+    Entry,
+    _report_upload,
+    metadata_value,
+    record_verified,
+    recorded_entries,
+    upload_entry,
+    verified_later,
+)
+from retrain_assets.core.hashing import sha256_file
+from retrain_assets.core.redaction import redact, secrets_from_env
+
+ARTIFACT_ASSETS = ("costs", "features", "model", "metrics")
+SCAN_LIMIT = 200
+
+
+@dataclass
+class PendingCursor:
+    """Where each asset's scan stopped, and the materializations still pending.
+
+    `pending` maps a materialization's storage id to `[asset, partition]`.
+    """
+
+    after: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, raw: str | None) -> "PendingCursor":
+        """Parse a cursor; an empty one starts the scan from the beginning."""
+        data = json.loads(raw) if raw else {}
+        return cls(after=data.get("after", {}), pending=data.get("pending", {}))
+
+    def dump(self) -> str:
+        """Serialize the cursor."""
+        return json.dumps({"after": self.after, "pending": self.pending}, sort_keys=True)
+
+
+def scan_new_materializations(instance: dg.DagsterInstance, cursor: PendingCursor) -> None:
+    """Add materializations with pending uploads recorded since the last scan to `cursor`."""
+    for asset in ARTIFACT_ASSETS:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey(asset), after_storage_id=cursor.after.get(asset)
+            ),
+            limit=SCAN_LIMIT,
+            ascending=True,
+        ).records
+        for record in records:
+            cursor.after[asset] = record.storage_id
+            mat = record.asset_materialization
+            if mat is not None and (metadata_value(mat.metadata.get(PENDING_KEY)) or 0) > 0:
+                cursor.pending[str(record.storage_id)] = [asset, str(mat.partition)]
+
+
+def retry_pending(
+    context: Any,
+    instance: dg.DagsterInstance,
+    storage: StorageResource,
+    artifact_root: Path,
+    ref: tuple[int, str, str],
+) -> int:
+    """Retry one materialization's pending uploads; return how many are still pending."""
+    storage_id, asset, partition = ref
+    key = dg.AssetKey(asset)
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, storage_ids=[storage_id]), limit=1
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return 0  # wiped from the instance: nothing left to track
+    entries = recorded_entries(records[0].asset_materialization.metadata)
+    done = verified_later(instance, key, partition, storage_id)
+    todo = {n: e for n, e in entries.items() if e.get("pending_upload") and n not in done}
+    verified: dict[str, Entry] = {}
+    for name, entry in todo.items():
+        if _local_copy_intact(context, name, entry):
+            backend = storage.backend(entry["backend"], artifact_root)
+            result = upload_entry(context, backend, name, entry, entry["remote_path"])
+            if result["verified"]:
+                verified[name] = result
+    if verified:
+        record_verified(instance, key, partition, storage_id, verified)
+    return len(todo) - len(verified)
+
+
+def _local_copy_intact(context: Any, name: str, entry: Entry) -> bool:
+    """Whether the local file still holds the recorded bytes (never upload anything else)."""
+    path = Path(entry["path"])
+    fields = {"file": name, "backend": entry.get("backend"), "uri": entry.get("uri")}
+    if not path.exists():
+        _report_upload(context, "upload_failed", **fields, error=f"local copy gone: {path}")
+        return False
+    if sha256_file(path) != entry["sha256"]:
+        _report_upload(context, "upload_failed", **fields, error=f"local copy changed: {path}")
+        return False
+    return True
+
+
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Retries artifact uploads left pending by a run until each is verified.",
+)
+def pending_uploads_sensor(
+    context: dg.SensorEvaluationContext,
+    storage: StorageResource,
+    artifacts: ArtifactRootResource,
+) -> dg.SkipReason:
+    """Upload and verify artifacts whose upload failed during their run."""
+    cursor = PendingCursor.load(context.cursor)
+    scan_new_materializations(context.instance, cursor)
+    root = artifacts.layout().root
+    still: dict[str, list[str]] = {}
+    for sid, (asset, partition) in cursor.pending.items():
+        try:
+            left = retry_pending(
+                context, context.instance, storage, root, (int(sid), asset, partition)
+            )
+        except Exception as exc:  # a store still unusable: keep the entry for the next tick
+            error = redact(f"{type(exc).__name__}: {exc}", secrets_from_env(os.environ))
+            context.log.warning(f"pending uploads of {asset} [{partition}]: {error[:300]}")
+            left = 1
+        if left:
+            still[sid] = [asset, partition]
+    verified = len(cursor.pending) - len(still)
+    cursor.pending = still
+    context.update_cursor(cursor.dump())
+    return dg.SkipReason(
+        f"{verified} materialization(s) fully verified, {len(still)} still pending"
+    )

@@ -1,0 +1,54 @@
+"""Keeps the `symbols` dynamic partitions equal to the configured selection.
+
+New symbols are added as partitions; symbols that left the selection are retired (the schedule
+stops requesting them) without deleting their partitions, so their history stays visible.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from resources.market_data import MarketDataResource
+from resources.universe import SymbolUniverseResource
+from retrain_assets.core.errors import RetrainError
+from retrain_assets.defs.partitions import symbol_partitions
+from retrain_assets.defs.universe import retired_symbols, set_retired_symbols
+from retrain_assets.engine.dates import last_complete_utc_day
+
+
+def universe_changes(selected: list[str], registered: list[str]) -> tuple[list[str], set[str]]:
+    """(symbols to add as partitions, the new retired set) for a selection."""
+    chosen = set(selected)
+    known = set(registered)
+    to_add = [s for s in selected if s not in known]
+    # Retired = registered but no longer selected; a symbol selected again is active again.
+    return to_add, {s for s in registered if s not in chosen}
+
+
+@dg.sensor(
+    minimum_interval_seconds=3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Add newly selected symbols as partitions; retire dropped ones, keeping history.",
+)
+def symbol_universe_sensor(
+    context: dg.SensorEvaluationContext,
+    universe: SymbolUniverseResource,
+    market_data: MarketDataResource,
+) -> dg.SensorResult | dg.SkipReason:
+    """Evaluate the selection as of the last complete day and sync the partitions to it."""
+    now = pd.Timestamp.now(tz="UTC")
+    as_of_end = pd.Timestamp(last_complete_utc_day(now.to_pydatetime()), tz="UTC")
+    try:
+        selected = universe.symbols(market_data.bar_source(), as_of_end + pd.Timedelta(days=1))
+    except RetrainError as exc:
+        return dg.SkipReason(f"selection could not be resolved: {exc}")
+    instance = context.instance
+    registered = instance.get_dynamic_partitions(symbol_partitions.name)
+    to_add, retired = universe_changes(selected, registered)
+    if retired != retired_symbols(instance):
+        set_retired_symbols(instance, retired)
+        context.log.info(f"retired symbols: {sorted(retired)}")
+    if not to_add:
+        return dg.SkipReason(f"{len(selected)} symbols selected, none new")
+    return dg.SensorResult(
+        dynamic_partitions_requests=[symbol_partitions.build_add_request(to_add)]
+    )

@@ -1,0 +1,69 @@
+"""The daily schedule, evaluated on real ticks against a test instance."""
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pytest
+
+from retrain_assets.definitions import defs
+from retrain_assets.defs.partitions import INVOCATION_TAG, partition_key
+from retrain_assets.defs.schedules import daily_retrain_schedule
+from retrain_assets.defs.universe import set_retired_symbols
+from retrain_assets.engine.registry import load_invocation
+
+TICK = datetime(2025, 5, 2, 2, 0, tzinfo=UTC)
+
+
+def _report_metrics(instance, symbol: str, dry_run: bool) -> None:
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key="metrics",
+            partition=str(partition_key("2025-05-01", symbol)),
+            metadata={
+                "files": {"metrics.json": {"path": "/x", "sha256": "0", "size": 1}},
+                "dry_run": dry_run,
+            },
+        )
+    )
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as inst:
+        inst.add_dynamic_partitions("symbols", ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT"])
+        yield inst
+
+
+def _tick(instance):
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=TICK, repository_def=defs.get_repository_def()
+    )
+    return daily_retrain_schedule.evaluate_tick(context)
+
+
+def test_the_tick_requests_yesterday_for_every_symbol_still_missing_it(instance):
+    _report_metrics(instance, "BTCUSDT", dry_run=False)
+    _report_metrics(instance, "ETHUSDT", dry_run=True)  # a dry run never counts as done
+    set_retired_symbols(instance, {"XRPUSDT"})
+
+    data = _tick(instance)
+
+    keys = sorted(r.partition_key for r in data.run_requests)
+    assert keys == ["2025-05-01|ETHUSDT", "2025-05-01|SOLUSDT"]
+    assert all("20250502T020000Z" in r.run_key for r in data.run_requests)
+    invocation = data.run_requests[0].tags[INVOCATION_TAG]
+    record = load_invocation(instance, invocation)
+    assert record.source == "schedule" and record.total_symbols == 3 and record.skipped == 1
+
+
+def test_the_tick_skips_when_every_symbol_is_done(instance):
+    for symbol in ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT"]:
+        _report_metrics(instance, symbol, dry_run=False)
+    data = _tick(instance)
+    assert not data.run_requests
+    assert "already has 2025-05-01" in data.skip_message
+
+
+def test_the_schedule_runs_at_two_utc_by_default():
+    assert daily_retrain_schedule.cron_schedule == "0 2 * * *"
+    assert daily_retrain_schedule.execution_timezone == "UTC"

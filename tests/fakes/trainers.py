@@ -1,0 +1,61 @@
+"""Trainers for tests, selected with RETRAIN_TRAINER like a desk's own trainer would be.
+
+`SlowTrainer` trains the symbols named in $SLOW_SYMBOLS with a long CatBoost budget (so a test
+can kill or time out a training midway) and the others normally. `SleepyTrainer` sleeps in
+Python for the symbols in $SLOW_SYMBOLS, a trainer that never looks at the clock.
+"""
+
+import os
+import time
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from retrain_assets.core.training import CatBoostTrainer, TrainedModel, TrainingInput
+
+
+def _slow(symbol: str) -> bool:
+    return symbol in os.environ.get("SLOW_SYMBOLS", "").split(",")
+
+
+class SlowTrainer(CatBoostTrainer):
+    """CatBoost with thousands of iterations for the slow symbols."""
+
+    name = "slow-catboost"
+
+    def train(self, job: TrainingInput) -> TrainedModel:
+        if _slow(job.symbol):
+            iterations = int(os.environ.get("SLOW_ITERATIONS", "4000"))
+            params = replace(
+                job.params,
+                iterations=iterations,
+                early_stopping_rounds=iterations,
+                learning_rate=0.01,
+                snapshot_interval_s=1,
+            )
+            job = replace(job, params=params)
+        return super().train(job)
+
+
+class SleepyTrainer(CatBoostTrainer):
+    """Sleeps for the slow symbols (only the hard timeout can stop it)."""
+
+    name = "sleepy"
+
+    def train(self, job: TrainingInput) -> TrainedModel:
+        if _slow(job.symbol):
+            time.sleep(600)
+        return super().train(job)
+
+
+class NoopTrainer:
+    """Returns at once: measures orchestration alone."""
+
+    name = "noop"
+
+    def train(self, job: TrainingInput) -> TrainedModel:
+        return TrainedModel(b"noop", {"trainer": "noop"}, {"train_seconds": 0.0})
+
+    def predict(self, model_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
+        return np.zeros(len(features))

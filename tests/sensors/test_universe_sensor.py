@@ -1,0 +1,59 @@
+"""The symbol-universe sensor keeps the partitions equal to the selection."""
+
+import dagster as dg
+import pytest
+
+from resources.market_data import MarketDataResource
+from resources.universe import SymbolUniverseResource
+from retrain_assets.defs.universe import active_symbols, retired_symbols
+from sensors.universe import symbol_universe_sensor, universe_changes
+
+
+def _tick(instance, selection: str):
+    context = dg.build_sensor_context(
+        instance=instance,
+        resources={
+            "universe": SymbolUniverseResource(selection=selection),
+            "market_data": MarketDataResource(),
+        },
+    )
+    return symbol_universe_sensor.evaluate_tick(context)
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+def test_new_symbols_become_partitions(instance):
+    result = _tick(instance, "BTCUSDT,ETHUSDT")
+    requests = result.dynamic_partitions_requests
+    assert [list(r.partition_keys) for r in requests] == [["BTCUSDT", "ETHUSDT"]]
+
+
+def test_dropped_symbols_are_retired_but_keep_their_partitions(instance):
+    instance.add_dynamic_partitions("symbols", ["BTCUSDT", "ETHUSDT", "SOLUSDT"])
+    result = _tick(instance, "BTCUSDT,SOLUSDT,XRPUSDT")
+    assert [list(r.partition_keys) for r in result.dynamic_partitions_requests] == [["XRPUSDT"]]
+    assert retired_symbols(instance) == {"ETHUSDT"}
+    assert "ETHUSDT" in instance.get_dynamic_partitions("symbols")
+    assert active_symbols(instance) == ["BTCUSDT", "SOLUSDT"]
+
+
+def test_a_bad_selection_skips_the_tick_with_the_reason(instance):
+    result = _tick(instance, "BTCUSDT,../etc")
+    assert not result.dynamic_partitions_requests
+    assert "../etc" in result.skip_message
+
+
+@pytest.mark.parametrize(
+    ("selected", "registered", "added", "retired"),
+    [
+        (["A1", "B1"], [], ["A1", "B1"], set()),
+        (["A1"], ["A1", "B1"], [], {"B1"}),
+        (["B1", "A1"], ["A1", "B1"], [], set()),  # re-selected symbols are active again
+    ],
+)
+def test_universe_changes(selected, registered, added, retired):
+    assert universe_changes(selected, registered) == (added, retired)
