@@ -26,7 +26,9 @@ from retrain_assets.defs.partitions import (
     TRAIN_POOL,
 )
 from retrain_assets.engine.config import SchedulerConfig
+from retrain_assets.engine.job_events import job_completed, job_log, job_started
 from retrain_assets.engine.ledger import invocation_status, write_status
+from retrain_assets.engine.notifications import notify_from_env
 from retrain_assets.engine.orphans import recover_orphaned_runs
 from retrain_assets.engine.plan import SymbolPlan, plan_symbol
 from retrain_assets.engine.progress import ProgressFn
@@ -110,15 +112,20 @@ def execute(inv: Invocation, progress: ProgressFn | None = None) -> dict[str, di
         return status
 
     record = _register(inv, plans, cap)
+    log = job_log(inv.layout, inv.date, inv.invocation_id, str(inv.config.mode))
+    job_started(log, header, inv.symbols, record.skipped)
+    notify_from_env(inv.instance)  # the start message, for CLI users without a daemon
     refresh()
     todo = [p for p in plans if not p.skipped]
     if todo:
         _run_all(inv, todo, cap, refresh)
     status = refresh()
     save_invocation(inv.instance, record.finished(time.time()))
+    job_completed(log, status, time.monotonic() - inv.started)
     write_engine_summary(
         inv.instance, inv.layout, header, status, wall_s=time.monotonic() - inv.started
     )
+    notify_from_env(inv.instance)  # failure alerts and the completion summary
     return status
 
 

@@ -3,6 +3,7 @@
 import dagster as dg
 import pandas as pd
 
+from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
 from resources.training import CostModelResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
@@ -14,6 +15,7 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.telemetry import stage
 
 
 @dg.asset(
@@ -26,6 +28,7 @@ def costs(
     context: dg.AssetExecutionContext,
     market_data: MarketDataResource,
     cost_model: CostModelResource,
+    artifacts: ArtifactRootResource,
 ) -> dg.Output[ArtifactFiles]:
     """Trading costs of one symbol-day (costs.json): fees, clamped spread, slippage per sigma.
 
@@ -34,7 +37,7 @@ def costs(
     """
     date, symbol = split_partition_key(context.partition_key)
     end = day_end(date)
-    with permanent_errors_fail_fast():
+    with stage(context, artifacts.layout().root, "costs") as timing, permanent_errors_fail_fast():
         bars, report = market_data.bar_source().load(
             symbol, end, pd.Timedelta(days=cost_model.window_days)
         )
@@ -56,5 +59,6 @@ def costs(
             "median_spread_bps": dg.MetadataValue.float(result.median_spread_bps.bps),
             "raw_spread_bps": dg.MetadataValue.float(float(result.raw_spread_bps)),
             "bars": dg.MetadataValue.int(report.rows),
+            **timing.metadata(),
         },
     )

@@ -1,8 +1,11 @@
 """The `features` asset: the feature frame and its purged train/validation/test split."""
 
+import time
+
 import dagster as dg
 import pandas as pd
 
+from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes, parquet_bytes
@@ -15,6 +18,7 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.telemetry import stage
 
 
 @dg.asset(
@@ -27,6 +31,7 @@ def features(
     context: dg.AssetExecutionContext,
     market_data: MarketDataResource,
     training: TrainingResource,
+    artifacts: ArtifactRootResource,
 ) -> dg.Output[ArtifactFiles]:
     """Features and labels of one symbol-day (features.parquet, split_indices.json).
 
@@ -34,10 +39,15 @@ def features(
     train / validation / test segments are separated by a purge gap of at least the horizon.
     """
     date, symbol = split_partition_key(context.partition_key)
-    with permanent_errors_fail_fast():
+    with (
+        stage(context, artifacts.layout().root, "features") as timing,
+        permanent_errors_fail_fast(),
+    ):
+        loading = time.perf_counter()
         bars, report = market_data.bar_source().load(
             symbol, day_end(date), pd.Timedelta(days=training.lookback_days)
         )
+        timing.extra["load_seconds"] = time.perf_counter() - loading
         frame = build_features(bars, LabelSpec(horizon=training.horizon_bars))
         splits = purged_split(
             frame["timestamp"],
@@ -60,5 +70,6 @@ def features(
             "dropped_invalid": dg.MetadataValue.int(report.dropped_invalid),
             "dropped_duplicates": dg.MetadataValue.int(report.dropped_duplicates),
             "gaps": dg.MetadataValue.int(report.gaps),
+            **timing.metadata(),
         },
     )

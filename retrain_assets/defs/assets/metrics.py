@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from resources.artifact_io import SEAL_METADATA_KEY
+from resources.artifact_io import SEAL_METADATA_KEY, ArtifactRootResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.costs import Costs
@@ -16,6 +16,7 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.partitions import is_dry_run, split_partition_key, symbol_day_partitions
+from retrain_assets.defs.telemetry import emit, event_log, stage
 
 
 @dg.asset(
@@ -31,6 +32,7 @@ def metrics(
     features: ArtifactFiles,
     costs: ArtifactFiles,
     training: TrainingResource,
+    artifacts: ArtifactRootResource,
 ) -> dg.Output[ArtifactFiles]:
     """After-cost test metrics of one symbol-day (metrics.json); seals the run folder.
 
@@ -43,7 +45,8 @@ def metrics(
     test_frame = frame.iloc[test.start_row : test.end_row].reset_index(drop=True)
     config = model.json("config.json")
     log = model.json("training_log.json")
-    with permanent_errors_fail_fast():
+    root = artifacts.layout().root
+    with stage(context, root, "evaluate") as timing, permanent_errors_fail_fast():
         trainer = load_trainer(training.trainer_path())
         predictions = trainer.predict(model.files["model.bin"], test_frame[list(FEATURE_NAMES)])
         result = evaluate(test_frame, predictions, Costs.from_json_dict(costs.json("costs.json")))
@@ -58,6 +61,16 @@ def metrics(
         "trainer": config.get("trainer"),
     }
     net = float(document["net_bps_after_costs"])
+    emit(
+        context,
+        event_log(context, root),
+        "coin_succeeded",
+        attempt=context.retry_number + 1,
+        net_bps_after_costs=net,
+        trades=int(document["trades"]),
+        train_minutes=round(train_minutes, 4),
+        evaluate_seconds=round(timing.wall_s, 3),
+    )
     return dg.Output(
         ArtifactFiles({"metrics.json": json_bytes(document)}),
         metadata={
@@ -67,5 +80,6 @@ def metrics(
             "auc": dg.MetadataValue.float(float(document.get("auc") or 0.0)),
             "train_minutes": dg.MetadataValue.float(round(train_minutes, 4)),
             "rows": dg.MetadataValue.int(len(frame)),
+            **timing.metadata(),
         },
     )

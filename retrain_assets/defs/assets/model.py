@@ -24,6 +24,7 @@ from retrain_assets.defs.partitions import (
     split_partition_key,
     symbol_day_partitions,
 )
+from retrain_assets.defs.telemetry import stage
 from retrain_assets.defs.timeout import symbol_deadline
 
 TRAINING_RETRIES = dg.RetryPolicy(
@@ -69,7 +70,12 @@ def model(
     splits = Splits.from_json_dict(features.json("split_indices.json"))
     params = training.params(detect_hardware(), _concurrency(context), dry_run)
     layout = artifacts.layout()
-    with permanent_errors_fail_fast(), symbol_deadline(symbol, _timeout_s(context, training)) as d:
+    timeout_s = _timeout_s(context, training)
+    with (
+        stage(context, layout.root, "train") as timing,
+        permanent_errors_fail_fast(),
+        symbol_deadline(symbol, timeout_s) as d,
+    ):
         trainer = load_trainer(training.trainer_path())
         job = TrainingInput(
             symbol=symbol,
@@ -104,6 +110,10 @@ def model(
             "resumed_from_snapshot": dg.MetadataValue.bool(bool(log.get("resumed_from_snapshot"))),
             "thread_count": dg.MetadataValue.int(params.thread_count),
             "task_type": dg.MetadataValue.text(params.task_type),
+            "gpu_seconds": dg.MetadataValue.float(
+                round(train_s if params.task_type == "GPU" else 0.0, 3)
+            ),
+            **timing.metadata(),
         },
     )
 
