@@ -4,13 +4,15 @@ import dagster as dg
 
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.market_data import MarketDataResource
+from resources.notifier import telegram_resource
 from resources.storage import StorageResource
 from resources.training import CostModelResource, TrainingResource
 from resources.universe import SymbolUniverseResource
-from retrain_assets.defs.assets import symbol_day_assets
-from retrain_assets.defs.jobs import retrain_job
+from retrain_assets.defs.assets import date_assets, symbol_day_assets
+from retrain_assets.defs.jobs import retrain_job, summary_job
 from retrain_assets.defs.schedules import daily_retrain_schedule
 from sensors import storage_sensors
+from sensors.summary import engine_summary_sensor
 from sensors.universe import symbol_universe_sensor
 
 
@@ -25,15 +27,16 @@ def build_resources() -> dict[str, object]:
         "training": TrainingResource(),
         "cost_model": CostModelResource(),
         "storage": storage,
+        "telegram": telegram_resource(),
         "artifact_io_manager": ArtifactIOManager(artifacts=artifacts, storage=storage),
     }
 
 
 defs = dg.Definitions(
-    assets=symbol_day_assets,
-    jobs=[retrain_job],
+    assets=[*symbol_day_assets, *date_assets],
+    jobs=[retrain_job, summary_job],
     schedules=[daily_retrain_schedule],
-    sensors=[symbol_universe_sensor, *storage_sensors],
+    sensors=[symbol_universe_sensor, engine_summary_sensor, *storage_sensors],
     resources=build_resources(),
     # One symbol-day is four short steps: running them in the run's own process avoids a
     # spawned process per step (~3.6 s each on 2 cores), for UI backfills as well as the CLI.

@@ -21,6 +21,8 @@ CONCURRENCY_TAG = "retrain/max_concurrent"
 TIMEOUT_TAG = "retrain/timeout_minutes"
 INVOCATION_TAG = "retrain/invocation"
 TRAIN_POOL = "train"
+RETRAIN_JOB = "retrain_symbol_day"
+SUMMARY_JOB = "engine_summary_job"
 
 
 def partition_key(date: str, symbol: str) -> dg.MultiPartitionKey:

@@ -33,8 +33,7 @@ from retrain_assets.engine.orphans import recover_orphaned_runs
 from retrain_assets.engine.plan import SymbolPlan, plan_symbol
 from retrain_assets.engine.progress import ProgressFn
 from retrain_assets.engine.registry import InvocationRecord, Source, save_invocation
-from retrain_assets.engine.runner import RunOutcome, run_symbol_day
-from retrain_assets.engine.summary import write_engine_summary
+from retrain_assets.engine.runner import RunOutcome, refresh_summary, run_symbol_day
 
 
 @dataclass
@@ -122,9 +121,7 @@ def execute(inv: Invocation, progress: ProgressFn | None = None) -> dict[str, di
     status = refresh()
     save_invocation(inv.instance, record.finished(time.time()))
     job_completed(log, status, time.monotonic() - inv.started)
-    write_engine_summary(
-        inv.instance, inv.layout, header, status, wall_s=time.monotonic() - inv.started
-    )
+    refresh_summary(inv.date, {"retrain/summary_of": inv.invocation_id})
     notify_from_env(inv.instance)  # failure alerts and the completion summary
     return status
 
@@ -140,7 +137,11 @@ def _register(inv: Invocation, plans: list[SymbolPlan], cap: int) -> InvocationR
         dry_run=inv.config.dry_run,
         started_at=time.time(),
         symbols=[p.symbol for p in plans],
-        extra={"max_concurrent": cap, "driver": inv.config.driver},
+        extra={
+            "max_concurrent": cap,
+            "driver": inv.config.driver,
+            "skipped_symbols": {p.symbol: p.skip_reason for p in plans if p.skipped},
+        },
     )
     save_invocation(inv.instance, record)
     return record

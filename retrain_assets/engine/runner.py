@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from retrain_assets.defs.jobs import RETRAIN_JOB
-from retrain_assets.defs.partitions import partition_key
+from retrain_assets.defs.partitions import RETRAIN_JOB, SUMMARY_JOB, partition_key
 
 WORKER_PID_TAG = "retrain/worker_pid"
 WORKER_HOST_TAG = "retrain/worker_host"
@@ -111,3 +110,22 @@ def failure_details(instance: dg.DagsterInstance, run_id: str) -> tuple[str, str
     message = (root.message or error.message).strip().splitlines()[0][:300]
     stack = " | ".join(line.strip().splitlines()[0] for line in root.stack[-3:] if line.strip())
     return error_type, message, stack[:600]
+
+
+def summary_job_def() -> dg.JobDefinition:
+    """The engine-summary job (module-level for `dg.reconstructable`)."""
+    from retrain_assets.definitions import defs
+
+    return defs.resolve_job_def(SUMMARY_JOB)
+
+
+def refresh_summary(date: str, tags: dict[str, str]) -> bool:
+    """Materialize the date's `engine_summary` in this process; True on success."""
+    result = dg.execute_job(
+        dg.reconstructable(summary_job_def),
+        instance=dg.DagsterInstance.get(),
+        run_config=QUIET_CONSOLE,
+        tags={**tags, "dagster/partition": date},
+        raise_on_error=False,
+    )
+    return result.success

@@ -1,0 +1,49 @@
+"""The `engine_summary` asset: one date's retraining across every symbol."""
+
+import dagster as dg
+
+from resources.artifact_io import ArtifactRootResource
+from retrain_assets.core.artifacts import json_bytes
+from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.defs.assets.common import RETRAIN_GROUP
+from retrain_assets.defs.partitions import date_partitions
+from retrain_assets.engine.summary import date_summary, markdown_table
+
+
+@dg.asset(
+    partitions_def=date_partitions,
+    group_name=RETRAIN_GROUP,
+    kinds={"json"},
+    deps=[
+        dg.AssetDep(
+            "metrics",
+            partition_mapping=dg.MultiToSingleDimensionPartitionMapping(
+                partition_dimension_name="date"
+            ),
+        )
+    ],
+)
+def engine_summary(
+    context: dg.AssetExecutionContext, artifacts: ArtifactRootResource
+) -> dg.MaterializeResult:
+    """The day's engine summary (engine_summary.json): counts, train minutes, by-symbol results.
+
+    Built from the instance's run and materialization records, so failed and skipped symbols
+    are included; refreshed whenever a CLI invocation, backfill or schedule tick finishes.
+    """
+    date = context.partition_key
+    summary = date_summary(context.instance, date)
+    path = artifacts.layout().summary_file(date)
+    atomic_write_bytes(path, json_bytes(summary))
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "summary": dg.MetadataValue.md(markdown_table(summary)),
+            "total_symbols": dg.MetadataValue.int(summary["total_symbols"]),
+            "succeeded": dg.MetadataValue.int(summary["succeeded"]),
+            "failed": dg.MetadataValue.int(summary["failed"]),
+            "skipped": dg.MetadataValue.int(summary["skipped"]),
+            "total_wall_minutes": dg.MetadataValue.float(float(summary["total_wall_minutes"] or 0)),
+            "estimated_cost_usd": dg.MetadataValue.float(summary["estimated_cost_usd"]),
+        }
+    )
