@@ -13,6 +13,7 @@ from retrain_assets.defs.jobs import retrain_job, summary_job
 from retrain_assets.defs.schedules import daily_retrain_schedule
 from sensors import storage_sensors
 from sensors.summary import engine_summary_sensor
+from sensors.telegram import notification_sensors
 from sensors.universe import symbol_universe_sensor
 
 
@@ -36,7 +37,12 @@ defs = dg.Definitions(
     assets=[*symbol_day_assets, *date_assets],
     jobs=[retrain_job, summary_job],
     schedules=[daily_retrain_schedule],
-    sensors=[symbol_universe_sensor, engine_summary_sensor, *storage_sensors],
+    sensors=[
+        symbol_universe_sensor,
+        engine_summary_sensor,
+        *notification_sensors,
+        *storage_sensors,
+    ],
     resources=build_resources(),
     # One symbol-day is four short steps: running them in the run's own process avoids a
     # spawned process per step (~3.6 s each on 2 cores), for UI backfills as well as the CLI.

@@ -36,3 +36,33 @@ def status_of(artifacts: Path, date: str = DATE) -> dict:
 def artifacts(dagster_home: Path) -> Path:
     """The artifact root the CLI writes to in this test."""
     return Path(os.environ["RETRAIN_ARTIFACT_ROOT"])
+
+
+def model_step_intervals(instance, run_ids: list[str]) -> list[tuple[float, float]]:
+    """(start, end) of the `model` step of each run, from the instance's event records."""
+    import dagster as dg
+
+    kinds = {
+        dg.DagsterEventType.STEP_START,
+        dg.DagsterEventType.STEP_SUCCESS,
+        dg.DagsterEventType.STEP_FAILURE,
+    }
+    intervals = []
+    for run_id in run_ids:
+        records = instance.get_records_for_run(run_id, of_type=kinds).records
+        times = [
+            r.event_log_entry.timestamp for r in records if r.event_log_entry.step_key == "model"
+        ]
+        if times:
+            intervals.append((min(times), max(times)))
+    return intervals
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of intervals open at one instant."""
+    events = sorted([(s, 1) for s, _ in intervals] + [(e, -1) for _, e in intervals])
+    current = peak = 0
+    for _, delta in events:
+        current += delta
+        peak = max(peak, current)
+    return peak

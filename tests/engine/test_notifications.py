@@ -1,6 +1,7 @@
 """Telegram notifications from real run records: once each, in order, never the token."""
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 
@@ -200,3 +201,25 @@ def test_notify_from_env_sends_with_the_environment_settings(instance, fake_tele
     assert len(texts) == 3
     assert 'href="http://ui.example/runs/' in texts[1]
     assert all(FAKE_TOKEN not in t for t in texts)
+
+
+def test_two_senders_at_once_send_each_message_only_once(instance, fake_telegram):
+    run_invocation(instance, ["BTCUSDT", "NOPEUSDT"])
+    sent: list[list[str]] = []
+
+    def sender() -> None:
+        sent.append(
+            dispatch_notifications(
+                instance, client_for(fake_telegram), secrets=[FAKE_TOKEN], settle_s=0.3
+            )
+        )
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    keys = [key for keys in sent for key in keys]
+    assert len(keys) == len(set(keys)) == 3
+    assert len(fake_telegram.texts()) == 3
