@@ -1,0 +1,106 @@
+"""`dagster dev` (webserver + daemon) on 127.0.0.1 for end-to-end tests, and its GraphQL API."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message stack }
+    ... on UnauthorizedError { message }
+  }
+}
+"""
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def dagster_dev(log_path: Path, timeout_s: float = 120) -> Iterator[str]:
+    """Start `dagster dev` on the test's DAGSTER_HOME; yield its base URL; stop its group."""
+    port = free_port()
+    dagster = Path(sys.executable).parent / "dagster"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=REPO,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(base, proc, timeout_s, log_path)
+            yield base
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def _wait_ready(base: str, proc: subprocess.Popen, timeout_s: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"dagster dev exited:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(f"{base}/server_info", timeout=2).ok and _location_loaded(base):
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"dagster dev not ready in {timeout_s}s:\n{log.read_text()[-3000:]}")
+
+
+def _location_loaded(base: str) -> bool:
+    query = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"
+    data = graphql(base, query)
+    entries = data["workspaceOrError"]["locationEntries"]
+    return bool(entries) and all(e["loadStatus"] == "LOADED" for e in entries)
+
+
+def graphql(base: str, query: str, variables: dict | None = None) -> dict:
+    """POST a GraphQL query; raise on transport or GraphQL errors."""
+    response = requests.post(
+        f"{base}/graphql", json={"query": query, "variables": variables or {}}, timeout=60
+    )
+    response.raise_for_status()
+    body = response.json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"])
+    return body["data"]
+
+
+def launch_asset_backfill(base: str, partitions: list[str], assets: list[str]) -> str:
+    """Launch an asset backfill like the UI does; return its id."""
+    params = {
+        "partitionNames": partitions,
+        "assetSelection": [{"path": [a]} for a in assets],
+        "tags": [{"key": "retrain/dry_run", "value": "true"}],
+    }
+    result = graphql(base, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+    if result["__typename"] != "LaunchBackfillSuccess":
+        raise RuntimeError(result)
+    return result["backfillId"]
