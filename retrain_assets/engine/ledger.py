@@ -29,11 +29,17 @@ def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat() if ts else None
 
 
+# A finished run never changes, so its entry is read from the event log once per process.
+_FINISHED: dict[str, dict[str, Any]] = {}
+
+
 def symbol_entry(instance: dg.DagsterInstance, record: dg.RunRecord | None) -> dict[str, Any]:
     """The ledger entry of one symbol from its latest run record (None: not started yet)."""
     if record is None:
         return {"status": "pending", "attempts": 0}
     run = record.dagster_run
+    if run.run_id in _FINISHED:
+        return dict(_FINISHED[run.run_id])
     entry: dict[str, Any] = {
         "run_id": run.run_id,
         "started_at": _iso(record.start_time),
@@ -54,6 +60,7 @@ def symbol_entry(instance: dg.DagsterInstance, record: dg.RunRecord | None) -> d
             error=outcome.error_message,
             stack_summary=outcome.stack_summary,
         )
+    _FINISHED[run.run_id] = dict(entry)
     return entry
 
 
