@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from resources.output_events import log_output_events
 from resources.settings import artifact_root
 from resources.storage import StorageResource
 from resources.uploads import (
@@ -78,10 +79,12 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
             names = sorted(p.name for p in folder.iterdir() if _is_artifact(p))
             write_sha256sums(folder, names)
             extra = unrecorded_files(step.instance, step.run_id, folder, names, entries)
+        sealed = bool(context.definition_metadata.get(SEAL_METADATA_KEY))
         if dry:
             metadata = _metadata(entries, folder, dry_run=True)
             metadata["backend"] = dg.MetadataValue.text("none (dry run)")
             context.add_output_metadata(metadata)
+            log_output_events(context, self.layout().root, entries, sealed=sealed, uploaded=False)
             return
         backend = self._backend(self.storage.driver_for(tags))
         entries = self._upload_all(context, backend, symbol, folder, entries)
@@ -91,6 +94,9 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         if extra:
             metadata[EXTRA_FILES_KEY] = dg.MetadataValue.json(extra)
         context.add_output_metadata(metadata)
+        log_output_events(
+            context, self.layout().root, {**entries, **extra}, sealed=sealed, uploaded=True
+        )
 
     def load_input(self, context: dg.InputContext) -> ArtifactFiles:
         """Read the upstream partition's latest files, verify them, copy them into this run.

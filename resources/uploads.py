@@ -57,7 +57,8 @@ def upload_entry(
         stored = backend.put(Path(entry["path"]), remote_path)
     except Exception as exc:  # any failure leaves the artifact pending, never lost
         error = redact(f"{type(exc).__name__}: {exc}", secrets_from_env(os.environ))[:500]
-        _report_upload(context, "upload_failed", file=name, backend=backend.name, error=error)
+        fields = {"file": name, "backend": backend.name, "uri": base.get("uri")}
+        _report_upload(context, "upload_failed", **fields, error=error)
         return {**base, "verified": False, "pending_upload": True}
     verified = stored.verified and stored.sha256 == entry["sha256"]
     fields = {"file": name, "backend": backend.name, "uri": stored.uri, "size": stored.size}

@@ -55,9 +55,11 @@ class PendingCursor:
         return json.dumps({"after": self.after, "pending": self.pending}, sort_keys=True)
 
 
-def scan_new_materializations(instance: dg.DagsterInstance, cursor: PendingCursor) -> None:
+def scan_new_materializations(
+    instance: dg.DagsterInstance, cursor: PendingCursor, assets: tuple[str, ...]
+) -> None:
     """Add materializations with pending uploads recorded since the last scan to `cursor`."""
-    for asset in ARTIFACT_ASSETS:
+    for asset in assets:
         records = instance.fetch_materializations(
             dg.AssetRecordsFilter(
                 asset_key=dg.AssetKey(asset), after_storage_id=cursor.after.get(asset)
@@ -115,35 +117,54 @@ def _local_copy_intact(context: Any, name: str, entry: Entry) -> bool:
     return True
 
 
-@dg.sensor(
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Retries artifact uploads left pending by a run until each is verified.",
-)
-def pending_uploads_sensor(
+def build_pending_uploads_sensor(
+    assets: tuple[str, ...] = ARTIFACT_ASSETS, name: str = "pending_uploads_sensor"
+) -> dg.SensorDefinition:
+    """A sensor retrying the pending uploads of `assets` (those written by the IO manager)."""
+
+    @dg.sensor(
+        name=name,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Retries artifact uploads left pending by a run until each is verified.",
+    )
+    def _sensor(
+        context: dg.SensorEvaluationContext,
+        storage: StorageResource,
+        artifacts: ArtifactRootResource,
+    ) -> dg.SkipReason:
+        cursor = PendingCursor.load(context.cursor)
+        scan_new_materializations(context.instance, cursor, assets)
+        still = retry_all(context, storage, artifacts.layout().root, cursor.pending)
+        verified = len(cursor.pending) - len(still)
+        cursor.pending = still
+        context.update_cursor(cursor.dump())
+        return dg.SkipReason(
+            f"{verified} materialization(s) fully verified, {len(still)} still pending"
+        )
+
+    return _sensor
+
+
+def retry_all(
     context: dg.SensorEvaluationContext,
     storage: StorageResource,
-    artifacts: ArtifactRootResource,
-) -> dg.SkipReason:
-    """Upload and verify artifacts whose upload failed during their run."""
-    cursor = PendingCursor.load(context.cursor)
-    scan_new_materializations(context.instance, cursor)
-    root = artifacts.layout().root
+    root: Path,
+    pending: dict[str, list[str]],
+) -> dict[str, list[str]]:
+    """Retry every pending materialization; return those still pending."""
     still: dict[str, list[str]] = {}
-    for sid, (asset, partition) in cursor.pending.items():
+    for sid, (asset, partition) in pending.items():
+        ref = (int(sid), asset, partition)
         try:
-            left = retry_pending(
-                context, context.instance, storage, root, (int(sid), asset, partition)
-            )
+            left = retry_pending(context, context.instance, storage, root, ref)
         except Exception as exc:  # a store still unusable: keep the entry for the next tick
             error = redact(f"{type(exc).__name__}: {exc}", secrets_from_env(os.environ))
             context.log.warning(f"pending uploads of {asset} [{partition}]: {error[:300]}")
             left = 1
         if left:
             still[sid] = [asset, partition]
-    verified = len(cursor.pending) - len(still)
-    cursor.pending = still
-    context.update_cursor(cursor.dump())
-    return dg.SkipReason(
-        f"{verified} materialization(s) fully verified, {len(still)} still pending"
-    )
+    return still
+
+
+pending_uploads_sensor = build_pending_uploads_sensor()
