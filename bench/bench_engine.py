@@ -18,6 +18,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -138,19 +139,28 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
     }
 
 
+def children_cpu_s() -> float:
+    """User + system CPU seconds of every child process reaped so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _work(args: tuple[str, str, str]) -> dict[str, Any]:
     return symbol_day_work(*args)
 
 
 def run_pool(date: str, symbols: list[str], trainer_path: str) -> dict[str, Any]:
     """Wall time of a spawn Pool(2) over the symbols, pool start-up included."""
-    started = time.time()
+    cpu, started = children_cpu_s(), time.time()
     context = multiprocessing.get_context("spawn")
     with context.Pool(CONCURRENT) as pool:
         tasks = pool.map(_work, [(date, s, trainer_path) for s in symbols], chunksize=1)
+        pool.close()
+        pool.join()
     wall = time.time() - started
     return {
         "wall_s": wall,
+        "cpu_s": children_cpu_s() - cpu,
         "first_start_s": min(r["ready"] for r in tasks) - started,
         "train_s": sum(r["laps"]["train"] for r in tasks),
         "task_s": sum(r["ended"] - r["begun"] for r in tasks),
@@ -167,6 +177,7 @@ class EngineRun:
     """One CLI invocation's wall time and what its instance recorded."""
 
     wall_s: float
+    cpu_s: float
     started: float
     home: Path
     log: str
@@ -199,14 +210,15 @@ def run_engine(date: str, symbols: list[str], trainer_path: str, scratch: Path) 
         date,
         "--force",
     ]
-    started = time.time()
+    cpu, started = children_cpu_s(), time.time()
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=False)
     wall = time.time() - started
+    cpu = children_cpu_s() - cpu
     log = done.stdout + done.stderr
     if done.returncode != 0:
         print(log[-4000:], file=sys.stderr)
         raise SystemExit(f"the engine exited {done.returncode} ({trainer_path})")
-    run = EngineRun(wall, started, home, log)
+    run = EngineRun(wall, cpu, started, home, log)
     run.profile = engine_profile(home, started, wall)
     return run
 
@@ -322,10 +334,17 @@ def report(
     }
     print()
     print(f"{n} symbols, --max_concurrent {CONCURRENT}, {os.cpu_count()} cores, {args.date}")
-    print(f"{'':<6} {'pool s':>8} {'engine s':>9} {'engine/pool':>12} {'(eng-pool)/N s':>15}")
+    print(
+        f"{'':<6} {'pool s':>8} {'engine s':>9} {'engine/pool':>12} {'(eng-pool)/N s':>15}"
+        f" {'pool cpu s':>11} {'engine cpu s':>13}"
+    )
     for kind in ("real", "noop"):
         pw, ew = best_pool[kind]["wall_s"], best_engine[kind].wall_s
-        print(f"{kind:<6} {pw:8.2f} {ew:9.2f} {ew / pw:12.3f} {(ew - pw) / n:15.3f}")
+        pc, ec = best_pool[kind]["cpu_s"], best_engine[kind].cpu_s
+        print(
+            f"{kind:<6} {pw:8.2f} {ew:9.2f} {ew / pw:12.3f} {(ew - pw) / n:15.3f}"
+            f" {pc:11.2f} {ec:13.2f}"
+        )
     verdict = "ok" if ratio <= TARGET_RATIO else "MISSED"
     print(f"target engine/pool (real) <= {TARGET_RATIO}: {ratio:.3f} {verdict}")
     print(f"dagster overhead per symbol (noop): {per_symbol:.3f} s")
@@ -353,6 +372,14 @@ def report(
                 "target": TARGET_RATIO,
                 "met": ratio <= TARGET_RATIO,
                 "pool_noop_s": round(best_pool["noop"]["wall_s"], 3),
+                "cpu_s": {
+                    f"{side}_{k}": round(v, 3)
+                    for k in ("real", "noop")
+                    for side, v in (
+                        ("pool", best_pool[k]["cpu_s"]),
+                        ("engine", best_engine[k].cpu_s),
+                    )
+                },
                 "engine_noop_s": round(best_engine["noop"].wall_s, 3),
                 "overhead_per_symbol_s": round(per_symbol, 3),
                 "startup_s": {k: round(v, 3) for k, v in startup.items()},

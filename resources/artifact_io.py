@@ -74,6 +74,7 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         _, symbol = split_partition_key(context.asset_partition_key)
         folder = self._run_folder(step, symbol)
         entries = {name: self._write(folder / name, data) for name, data in obj.files.items()}
+        _remember(step.run_id, context.asset_key, str(context.asset_partition_key), obj)
         extra: dict[str, Entry] = {}
         if context.definition_metadata.get(SEAL_METADATA_KEY):
             names = sorted(p.name for p in folder.iterdir() if _is_artifact(p))
@@ -107,6 +108,9 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         step = context.step_context
         key = context.asset_key
         pkey = context.asset_partition_key
+        produced = _SAME_RUN.get((step.run_id, key, str(pkey)))
+        if produced is not None:  # written by an earlier step of this run, in this process
+            return produced
         dry = is_dry_run(step.dagster_run.tags)
         found = latest_record(context.instance, key, pkey, dry)
         if found is None:
@@ -181,6 +185,17 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
     def _write(path: Path, data: bytes) -> dict[str, Any]:
         atomic_write_bytes(path, data)
         return {"path": str(path), "sha256": sha256_bytes(data), "size": len(data)}
+
+
+# Outputs of the run in progress: steps run in one process (in-process executor), so a later
+# step reads what an earlier one wrote from memory instead of re-reading and re-hashing it.
+_SAME_RUN: dict[tuple[str, dg.AssetKey, str], ArtifactFiles] = {}
+
+
+def _remember(run_id: str, key: dg.AssetKey, pkey: str, files: ArtifactFiles) -> None:
+    for stale in [k for k in _SAME_RUN if k[0] != run_id]:
+        del _SAME_RUN[stale]
+    _SAME_RUN[(run_id, key, pkey)] = files
 
 
 def latest_files(

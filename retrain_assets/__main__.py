@@ -1,7 +1,5 @@
 """`python -m retrain_assets`."""
 
-import sys
+from retrain_assets.cli import run
 
-from retrain_assets.cli import main
-
-sys.exit(main())
+run()

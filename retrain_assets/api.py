@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from retrain_assets.core.errors import RetrainError
+from retrain_assets.core.symbols import Selection
 from retrain_assets.engine.config import SchedulerConfig, TrainingMode
 from retrain_assets.engine.progress import ConsoleProgress, ProgressFn
 
@@ -57,6 +58,7 @@ def retrain(
     from retrain_assets.engine.dates import last_complete_utc_day, validate_date
     from retrain_assets.engine.home import ensure_dagster_home
     from retrain_assets.engine.invocation import Invocation, execute
+    from retrain_assets.engine.workers import start_workers
 
     config = config or SchedulerConfig()
     now = now or datetime.now(UTC)
@@ -64,14 +66,24 @@ def retrain(
     selection = parse_selection(spec)  # rejects bad symbols before any work starts
     date = validate_date(config.date or last_complete_utc_day(now), START_DATE, now)
     check_storage(config)  # before any training: a bad store fails the invocation, not runs
-    ensure_dagster_home()
-    chosen = resolve_selection(selection, MarketDataResource().bar_source(), day_end(date))
-    with dg.DagsterInstance.get() as instance:
-        inv = Invocation(date=date, symbols=chosen, config=config, instance=instance)
-        status = execute(inv, progress)
-        summary_path = inv.layout.summary_file(date)
+    ensure_dagster_home()  # before spawning: the workers inherit $DAGSTER_HOME
+    # Workers spawn and import Dagster and CatBoost while this process plans.
+    with start_workers(_worker_count(selection, config)) as pool:
+        chosen = resolve_selection(selection, MarketDataResource().bar_source(), day_end(date))
+        with dg.DagsterInstance.get() as instance:
+            inv = Invocation(date=date, symbols=chosen, config=config, instance=instance)
+            status = execute(inv, progress, pool)
+            summary_path = inv.layout.summary_file(date)
     summary = json.loads(summary_path.read_text())
     return [_result(s, status[s], summary["by_symbol"].get(s, {})) for s in chosen]
+
+
+def _worker_count(selection: Selection, config: SchedulerConfig) -> int:
+    """Workers to start before planning: the cap, or fewer when fewer symbols are asked."""
+    from retrain_assets.core.hardware import detect_hardware
+
+    count = selection.top_n if selection.kind == "top" else len(selection.symbols)
+    return max(1, min(config.cap(detect_hardware(), count or 1), count or 1))
 
 
 def check_storage(config: SchedulerConfig) -> None:
@@ -127,7 +139,7 @@ def run_with_progress(symbols: str, config: SchedulerConfig, now: datetime) -> l
     print(f"artifacts: {layout.root / 'models'}")
     print(f"status:    {layout.status_file(date)}")
     print(f"summary:   {layout.summary_file(date)}")
-    failed = [r.symbol for r in results if r.status == "failed"]
+    failed = [r.symbol for r in results if r.status not in ("success", "skipped")]
     print(
         f"{len(results) - len(failed)} ok, {len(failed)} failed" + (f": {failed}" if failed else "")
     )

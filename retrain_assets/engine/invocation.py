@@ -4,7 +4,6 @@ The CLI and the Python API both come through here, so they share the instance, t
 caps training, the ledger and the summary with UI backfills and the schedule.
 """
 
-import multiprocessing
 import time
 import uuid
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from retrain_assets.engine.plan import SymbolPlan, plan_symbol
 from retrain_assets.engine.progress import ProgressFn
 from retrain_assets.engine.registry import InvocationRecord, Source, save_invocation
 from retrain_assets.engine.runner import RunOutcome, refresh_summary, run_symbol_day
+from retrain_assets.engine.workers import start_workers
 
 
 @dataclass
@@ -94,7 +94,11 @@ def prepare(inv: Invocation) -> tuple[list[SymbolPlan], int]:
     return plans, cap
 
 
-def execute(inv: Invocation, progress: ProgressFn | None = None) -> dict[str, dict[str, Any]]:
+def execute(
+    inv: Invocation,
+    progress: ProgressFn | None = None,
+    pool: ProcessPoolExecutor | None = None,
+) -> dict[str, dict[str, Any]]:
     """Run every planned symbol under the cap and return the final per-symbol status."""
     plans, cap = prepare(inv)
     header = inv.header(cap)
@@ -117,7 +121,8 @@ def execute(inv: Invocation, progress: ProgressFn | None = None) -> dict[str, di
     refresh()
     todo = [p for p in plans if not p.skipped]
     if todo:
-        _run_all(inv, todo, cap, refresh)
+        with pool or start_workers(min(cap, len(todo))) as workers:
+            _run_all(inv, todo, cap, refresh, workers)
     status = refresh()
     save_invocation(inv.instance, record.finished(time.time()))
     job_completed(log, status, time.monotonic() - inv.started)
@@ -148,19 +153,21 @@ def _register(inv: Invocation, plans: list[SymbolPlan], cap: int) -> InvocationR
 
 
 def _run_all(
-    inv: Invocation, todo: list[SymbolPlan], cap: int, refresh: Callable[[], object]
+    inv: Invocation,
+    todo: list[SymbolPlan],
+    cap: int,
+    refresh: Callable[[], object],
+    pool: ProcessPoolExecutor,
 ) -> None:
     tags = inv.run_tags(cap)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(cap, len(todo)), mp_context=context) as pool:
-        pending: set[Future[RunOutcome]] = {
-            pool.submit(run_symbol_day, inv.date, p.symbol, p.assets, tags) for p in todo
-        }
-        while pending:
-            done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-            for future in done:
-                if future.exception() is not None:
-                    # A worker that died (OOM, signal) leaves its run to the orphan recovery
-                    # of the next invocation; the ledger shows it as failed or running.
-                    print(f"worker error: {future.exception()!r}")
-            refresh()
+    pending: set[Future[RunOutcome]] = {
+        pool.submit(run_symbol_day, inv.date, p.symbol, p.assets, tags) for p in todo
+    }
+    while pending:
+        done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+        for future in done:
+            if future.exception() is not None:
+                # A worker that died (OOM, signal) leaves its run to the orphan recovery of
+                # the next invocation; the ledger shows it as failed or running.
+                print(f"worker error: {future.exception()!r}")
+        refresh()

@@ -57,7 +57,6 @@ def features(
             labelled_rows=int(frame["label"].notna().sum()),
             symbol=symbol,
         )
-    context.log.info(f"{symbol} {date}: {report.to_dict()}")
     files = {
         "features.parquet": parquet_bytes(frame),
         "split_indices.json": json_bytes(splits.to_json_dict()),
