@@ -38,6 +38,8 @@ CONCURRENT = 2
 TARGET_RATIO = 1.15
 DEFAULT_TRAINER = "retrain_assets.core.training:CatBoostTrainer"
 NOOP_TRAINER = "bench.noop_trainer:NoopTrainer"
+REFERENCE_TRAINER = "bench.reference_trainer:ReferenceTrainer"
+KINDS = (("real", DEFAULT_TRAINER), ("noop", NOOP_TRAINER), ("reference", REFERENCE_TRAINER))
 # The synthetic source's most liquid pairs, in the order `topN` picks them.
 SYMBOLS = (
     "BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "ADAUSDT", "AVAXUSDT",
@@ -301,11 +303,11 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--symbols must be within 1..{len(SYMBOLS)}")
     symbols = list(SYMBOLS[: args.symbols])
     scratch = Path(tempfile.mkdtemp(prefix="bench-engine-"))
-    pool: dict[str, list[dict[str, Any]]] = {"real": [], "noop": []}
-    engine: dict[str, list[EngineRun]] = {"real": [], "noop": []}
+    pool: dict[str, list[dict[str, Any]]] = {kind: [] for kind, _ in KINDS}
+    engine: dict[str, list[EngineRun]] = {kind: [] for kind, _ in KINDS}
     try:
         for i in range(args.repeat):
-            for kind, trainer in (("real", DEFAULT_TRAINER), ("noop", NOOP_TRAINER)):
+            for kind, trainer in KINDS:
                 pool[kind].append(run_pool(args.date, symbols, trainer))
                 print(f"[{i + 1}] pool/{kind:<5} {pool[kind][-1]['wall_s']:7.2f} s", flush=True)
                 engine[kind].append(run_engine(args.date, symbols, trainer, scratch))
@@ -338,7 +340,7 @@ def report(
         f"{'':<6} {'pool s':>8} {'engine s':>9} {'engine/pool':>12} {'(eng-pool)/N s':>15}"
         f" {'pool cpu s':>11} {'engine cpu s':>13}"
     )
-    for kind in ("real", "noop"):
+    for kind in pool:
         pw, ew = best_pool[kind]["wall_s"], best_engine[kind].wall_s
         pc, ec = best_pool[kind]["cpu_s"], best_engine[kind].cpu_s
         print(
@@ -347,6 +349,8 @@ def report(
         )
     verdict = "ok" if ratio <= TARGET_RATIO else "MISSED"
     print(f"target engine/pool (real) <= {TARGET_RATIO}: {ratio:.3f} {verdict}")
+    reference = best_engine["reference"].wall_s / best_pool["reference"]["wall_s"]
+    print(f"engine/pool at the reference size (500 trees, no early stop): {reference:.3f}")
     print(f"dagster overhead per symbol (noop): {per_symbol:.3f} s")
     print(
         f"start-up to first work: pool {startup['pool_first_task_s']:.2f} s, "
@@ -369,6 +373,7 @@ def report(
                 "pool_real_s": round(best_pool["real"]["wall_s"], 3),
                 "engine_real_s": round(best_engine["real"].wall_s, 3),
                 "ratio_real": round(ratio, 4),
+                "ratio_reference": round(reference, 4),
                 "target": TARGET_RATIO,
                 "met": ratio <= TARGET_RATIO,
                 "pool_noop_s": round(best_pool["noop"]["wall_s"], 3),
