@@ -1,5 +1,7 @@
 """The `engine_summary` asset: one date's retraining across every symbol."""
 
+import warnings
+
 import dagster as dg
 
 from resources.artifact_io import ArtifactRootResource
@@ -10,18 +12,19 @@ from retrain_assets.defs.partitions import date_partitions
 from retrain_assets.engine.summary import date_summary, markdown_table
 
 
+with warnings.catch_warnings():
+    # The mapping is beta in Dagster 1.13; it is exactly "every symbol of this date".
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    _EVERY_SYMBOL_OF_THE_DATE = dg.MultiToSingleDimensionPartitionMapping(
+        partition_dimension_name="date"
+    )
+
+
 @dg.asset(
     partitions_def=date_partitions,
     group_name=RETRAIN_GROUP,
     kinds={"json"},
-    deps=[
-        dg.AssetDep(
-            "metrics",
-            partition_mapping=dg.MultiToSingleDimensionPartitionMapping(
-                partition_dimension_name="date"
-            ),
-        )
-    ],
+    deps=[dg.AssetDep("metrics", partition_mapping=_EVERY_SYMBOL_OF_THE_DATE)],
 )
 def engine_summary(
     context: dg.AssetExecutionContext, artifacts: ArtifactRootResource
