@@ -11,7 +11,6 @@ from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.partitions import date_partitions
 from retrain_assets.engine.summary import date_summary, markdown_table
 
-
 with warnings.catch_warnings():
     # The mapping is beta in Dagster 1.13; it is exactly "every symbol of this date".
     warnings.simplefilter("ignore", dg.BetaWarning)
