@@ -49,7 +49,7 @@ def test_a_backfill_and_a_cli_run_share_the_cap(artifacts, dagster_home, tmp_pat
     # Trainings of a few seconds each, so the backfill's and the CLI's steps compete for slots.
     monkeypatch.setenv("RETRAIN_TRAINER", "tests.fakes.trainers:SlowTrainer")
     monkeypatch.setenv("SLOW_SYMBOLS", ",".join(BACKFILL_SYMBOLS + CLI_SYMBOLS))
-    monkeypatch.setenv("SLOW_ITERATIONS", "700")
+    monkeypatch.setenv("SLOW_ITERATIONS", "1500")
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("symbols", BACKFILL_SYMBOLS + CLI_SYMBOLS)
         instance.event_log_storage.set_concurrency_slots("train", 2)
