@@ -1,6 +1,7 @@
 """Artifact storage end to end: the real CLI uploading to moto S3 and the fake Dropbox."""
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -119,6 +120,9 @@ def test_dropbox_failing_past_the_retries_keeps_artifacts_pending_until_the_sens
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert status_of(artifacts)["BTCUSDT"]["status"] == "success"
     assert not fake_dropbox.store.files  # nothing partial left behind either
+    engine_log = (artifacts / "logs" / "20250501Z" / "engine.log").read_text().splitlines()
+    failed = [json.loads(line) for line in engine_log if '"upload_failed"' in line]
+    assert failed and all(e["pending_upload"] for e in failed)
     expected = manifests(artifacts)
 
     fake_dropbox.faults.clear()
