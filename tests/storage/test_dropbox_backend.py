@@ -140,15 +140,12 @@ def test_upload_faults_are_retried_and_leave_only_the_final_file(
 
 
 @pytest.mark.parametrize("kind", ["drop", "commit_lose", "500"])
-def test_a_lost_move_or_metadata_response_is_recovered(
+def test_a_lost_move_response_is_recovered(
     dropbox_backend: DropboxBackend, fake_dropbox: FakeDropbox, small_file: Path, kind: str
 ) -> None:
     fake_dropbox.inject("files/move_v2", kind)
-    fake_dropbox.inject("files/get_metadata", kind)
     assert dropbox_backend.put(small_file, "m/x").verified
-    assert (
-        not fake_dropbox.faults["files/move_v2"] and not fake_dropbox.faults["files/get_metadata"]
-    )
+    assert not fake_dropbox.faults["files/move_v2"]
     assert stored_paths(fake_dropbox) == ["/retrain-assets/m/x"]
 
 
@@ -222,3 +219,14 @@ def test_missing_credentials_are_refused_before_any_request() -> None:
         build_dropbox_client()
     with pytest.raises(StorageConfigError):
         build_dropbox_client(refresh_token="x")
+
+
+def test_a_small_upload_is_verified_from_its_own_response_in_two_calls(
+    dropbox_backend: DropboxBackend, fake_dropbox: FakeDropbox, small_file: Path
+) -> None:
+    # The upload response carries the stored content hash, and the move's response carries it
+    # again: no separate metadata request is needed to verify.
+    fake_dropbox.calls.clear()
+    assert dropbox_backend.put(small_file, "c/x").verified
+    files_calls = [c for c in fake_dropbox.calls if c.startswith("2/files/")]
+    assert files_calls == ["2/files/upload", "2/files/move_v2"]

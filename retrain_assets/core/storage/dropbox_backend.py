@@ -95,9 +95,12 @@ class DropboxBackend:
         digests = file_digests(Path(local_path))
         partial = f"{final}{PARTIAL_MARKER}{uuid.uuid4().hex}"
         try:
-            self._upload(Path(local_path), partial, digests.size)
-            stored = self.call("get_metadata", self.client.files_get_metadata, partial)
-            if getattr(stored, "content_hash", None) != digests.dropbox_content_hash:
+            # The upload's own response carries the stored content hash; ask again only when
+            # that response was lost.
+            stored_hash = self._upload(Path(local_path), partial, digests.size)
+            if stored_hash is None:
+                stored_hash = self._content_hash_or_none(partial)
+            if stored_hash != digests.dropbox_content_hash:
                 raise IntegrityError(f"{self.uri(rel)}: uploaded content hash does not match")
             moved_hash = self._move_into_place(partial, final, digests.dropbox_content_hash)
         except BaseException:
@@ -108,16 +111,17 @@ class DropboxBackend:
             raise IntegrityError(f"{self.uri(rel)}: content hash changed while moving")
         return RemoteObject(self.name, self.uri(rel), rel, digests.sha256, digests.size, True)
 
-    def _upload(self, local_path: Path, target: str, size: int) -> None:
+    def _upload(self, local_path: Path, target: str, size: int) -> str | None:
+        """Upload to `target`; return the content hash Dropbox reports for it, if it did."""
         if size <= self.large_threshold:
             # overwrite: a retry after a lost response re-sends identical bytes, a no-op
             mode = dbx_files.WriteMode.overwrite
             data = local_path.read_bytes()
-            self.call("upload", self.client.files_upload, data, target, mode=mode)
-        else:
-            self._upload_session(local_path, target, size)
+            result = self.call("upload", self.client.files_upload, data, target, mode=mode)
+            return getattr(result, "content_hash", None)
+        return self._upload_session(local_path, target, size)
 
-    def _upload_session(self, local_path: Path, target: str, size: int) -> None:
+    def _upload_session(self, local_path: Path, target: str, size: int) -> str | None:
         with local_path.open("rb") as handle:
             first = handle.read(self.chunk_size)
             start = self.call("session start", self.client.files_upload_session_start, first)
@@ -131,12 +135,14 @@ class DropboxBackend:
             commit = dbx_files.CommitInfo(target, mode=dbx_files.WriteMode.overwrite)
             finish = self.client.files_upload_session_finish
             try:
-                self.call("session finish", finish, handle.read(), cursor, commit)
+                result = self.call("session finish", finish, handle.read(), cursor, commit)
+                return getattr(result, "content_hash", None)
             except ApiError as exc:
                 # a finish whose response was lost has already committed: the caller's
                 # content-hash check decides whether what is there is ours
                 if not exc.error.is_lookup_failed() or not self.exists_full(target):
                     raise TransientError(f"Dropbox upload session for {target} failed") from None
+                return None
 
     def _move_into_place(self, partial: str, final: str, expected: str) -> str | None:
         for _ in range(3):
