@@ -9,6 +9,7 @@ model plugs in through `TrainingResource.trainer` (an import path), keeping ever
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,31 +50,53 @@ def retrain(
     progress: ProgressFn | None = None,
 ) -> list[SymbolResult]:
     """Retrain `symbols` (a list, or a selection string like 'top20') for one UTC day."""
-    import dagster as dg
-
-    from resources.market_data import MarketDataResource
-    from retrain_assets.core.symbols import parse_selection, resolve_selection
-    from retrain_assets.defs.assets.common import day_end
-    from retrain_assets.defs.partitions import START_DATE
-    from retrain_assets.engine.dates import last_complete_utc_day, validate_date
+    from retrain_assets.core.symbols import parse_selection
+    from retrain_assets.engine.dates import (
+        first_partition_date,
+        last_complete_utc_day,
+        validate_date,
+    )
     from retrain_assets.engine.home import ensure_dagster_home
-    from retrain_assets.engine.invocation import Invocation, execute
     from retrain_assets.engine.workers import start_workers
 
     config = config or SchedulerConfig()
     now = now or datetime.now(UTC)
     spec = symbols if isinstance(symbols, str) else ",".join(symbols)
     selection = parse_selection(spec)  # rejects bad symbols before any work starts
-    date = validate_date(config.date or last_complete_utc_day(now), START_DATE, now)
-    check_storage(config)  # before any training: a bad store fails the invocation, not runs
+    date = validate_date(config.date or last_complete_utc_day(now), first_partition_date(), now)
     ensure_dagster_home()  # before spawning: the workers inherit $DAGSTER_HOME
-    # Workers spawn and import Dagster and CatBoost while this process plans.
-    with start_workers(_worker_count(selection, config)) as pool:
-        chosen = resolve_selection(selection, MarketDataResource().bar_source(), day_end(date))
-        with dg.DagsterInstance.get() as instance:
-            inv = Invocation(date=date, symbols=chosen, config=config, instance=instance)
-            status = execute(inv, progress, pool)
-            summary_path = inv.layout.summary_file(date)
+    # Workers spawn and import Dagster and CatBoost while this process imports and plans.
+    pool = start_workers(_worker_count(selection, config))
+    try:
+        check_storage(config)  # before any training: a bad store fails the invocation, not runs
+        with pool:
+            return _run(selection, config, date, progress, pool)
+    except BaseException:
+        # Wait for the workers to leave: they hold this process's stdout, and one that
+        # outlived its parent would keep a caller reading that pipe waiting forever.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+
+
+def _run(
+    selection: Selection,
+    config: SchedulerConfig,
+    date: str,
+    progress: ProgressFn | None,
+    pool: ProcessPoolExecutor,
+) -> list[SymbolResult]:
+    import dagster as dg
+
+    from resources.market_data import MarketDataResource
+    from retrain_assets.core.symbols import resolve_selection
+    from retrain_assets.defs.assets.common import day_end
+    from retrain_assets.engine.invocation import Invocation, execute
+
+    chosen = resolve_selection(selection, MarketDataResource().bar_source(), day_end(date))
+    with dg.DagsterInstance.get() as instance:
+        inv = Invocation(date=date, symbols=chosen, config=config, instance=instance)
+        status = execute(inv, progress, pool)
+        summary_path = inv.layout.summary_file(date)
     summary = json.loads(summary_path.read_text())
     return [_result(s, status[s], summary["by_symbol"].get(s, {})) for s in chosen]
 

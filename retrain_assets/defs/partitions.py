@@ -1,13 +1,12 @@
 """Partitions: daily UTC date x dynamic symbol; one run materializes one symbol-day."""
 
-import os
-
 import dagster as dg
 
+from retrain_assets.engine.dates import first_partition_date
+
 # Structural, not a secret: the first date decides the partition space, so it is read once
-# when the code location loads. 2025-01-01 keeps symbols x days far below ~100k partitions.
-DEFAULT_START_DATE = "2025-01-01"
-START_DATE = os.environ.get("RETRAIN_START_DATE") or DEFAULT_START_DATE
+# when the code location loads.
+START_DATE = first_partition_date()
 
 SYMBOLS = "symbols"
 symbol_partitions = dg.DynamicPartitionsDefinition(name=SYMBOLS)

@@ -1,8 +1,18 @@
 """Which day an invocation retrains, checked before any work starts."""
 
+import os
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 
 from retrain_assets.core.errors import PermanentError
+
+# 2025-01-01 keeps symbols x days far below the ~100k partitions Dagster handles well.
+DEFAULT_START_DATE = "2025-01-01"
+
+
+def first_partition_date(environ: Mapping[str, str] = os.environ) -> str:
+    """The first date partition: `$RETRAIN_START_DATE`, else 2025-01-01."""
+    return environ.get("RETRAIN_START_DATE") or DEFAULT_START_DATE
 
 
 def last_complete_utc_day(now: datetime) -> str:

@@ -8,6 +8,8 @@ finished worker skips the interpreter's teardown, which only frees memory the OS
 import atexit
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 
@@ -20,6 +22,18 @@ def warm_worker() -> None:
     retrain_job_def()
     # Runs are complete and their events committed before a worker exits.
     atexit.register(os._exit, 0)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int, poll_s: float = 1.0) -> None:
+    """Leave when the parent is gone (killed): an orphan would wait for tasks forever.
+
+    A run it was executing is left STARTED; the next invocation's orphan recovery fails it
+    and frees its pool slot.
+    """
+    while os.getppid() == parent:
+        time.sleep(poll_s)
+    os._exit(1)
 
 
 def ping() -> int:

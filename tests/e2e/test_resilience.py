@@ -111,3 +111,47 @@ def test_a_timeout_is_retried_then_fails_while_other_symbols_succeed(artifacts):
             run.run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY
         ).records
         assert len(retries) == 2
+
+
+def _workers_of(home: str) -> list[int]:
+    """Pids of engine worker processes whose DAGSTER_HOME is `home`."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if b"spawn_main" in cmdline and f"DAGSTER_HOME={home}".encode() in environ.split(b"\0"):
+            pids.append(int(proc.name))
+    return pids
+
+
+def test_workers_leave_when_the_cli_alone_is_killed_and_the_rerun_recovers(artifacts, dagster_home):
+    env = {
+        "RETRAIN_TRAINER": "tests.fakes.trainers:SlowTrainer",
+        "SLOW_SYMBOLS": "BTCUSDT",
+        "SLOW_ITERATIONS": "6000",
+    }
+    args = ("--symbols", "BTCUSDT,ETHUSDT", "--date", DATE)
+    proc = _start_cli(*args, env=env)
+    _wait_for(lambda: len(_workers_of(str(dagster_home))) == 2, timeout=60)
+    _wait_for(lambda: (artifacts / "checkpoints" / "BTCUSDT").exists(), timeout=120)
+    os.kill(proc.pid, signal.SIGKILL)  # the parent only, not its process group
+    proc.wait(timeout=30)
+    _wait_for(lambda: not _workers_of(str(dagster_home)), timeout=30)
+
+    rerun = run_cli(*args, env=env)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert status_of(artifacts)["BTCUSDT"]["status"] == "success"
+    with dg.DagsterInstance.get() as instance:
+        abandoned = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
+        messages = [
+            record.event_log_entry.message
+            for run in abandoned
+            for record in instance.get_records_for_run(
+                run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE
+            ).records
+        ]
+        assert any("worker process" in m and "died" in m for m in messages), messages
+        assert not instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
