@@ -1,14 +1,25 @@
-"""Training and cost-model configuration, as resources the UI launchpad can edit."""
+"""Training and cost-model configuration, as resources the UI launchpad can edit.
+
+Exchange credentials for fees never sit in resource config: they are read with
+`dg.EnvVar(name).get_value()` when a symbol's fees are looked up, so the UI shows only names.
+"""
+
+from dataclasses import replace
 
 import dagster as dg
 from pydantic import Field
 
 from resources.settings import setting
 from retrain_assets.core.costs import FeeSchedule
+from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.hardware import Hardware, default_max_concurrent, thread_count_for
+from retrain_assets.core.redaction import redact
 from retrain_assets.core.training import TrainingParams
 
 DEFAULT_TRAINER = "retrain_assets.core.training:CatBoostTrainer"
+EXCHANGE_KEY_ENV = "RETRAIN_EXCHANGE_API_KEY"
+EXCHANGE_SECRET_ENV = "RETRAIN_EXCHANGE_API_SECRET"  # noqa: S105 - a variable's name
+_REASON_CHARS = 300
 
 
 class TrainingResource(dg.ConfigurableResource):
@@ -68,6 +79,16 @@ class CostModelResource(dg.ConfigurableResource):
     spread_floor_bps: float = Field(default=0.5, description="Clamp: lowest spread estimate.")
     spread_cap_bps: float = Field(default=50.0, description="Clamp: highest spread estimate.")
     slippage_kappa: float = Field(default=0.05, description="Slippage per unit of bar sigma.")
+    exchange_id: str | None = Field(
+        default=None,
+        description="ccxt exchange id to fetch fees from when $RETRAIN_EXCHANGE_API_KEY and "
+        "$RETRAIN_EXCHANGE_API_SECRET are set; unset: $RETRAIN_EXCHANGE, else `venue`.",
+    )
+    exchange_api_url: str | None = Field(
+        default=None,
+        description="Tests only: http://127.0.0.1:PORT of a fake exchange API; unset: "
+        "$RETRAIN_EXCHANGE_API_URL.",
+    )
 
     def fee_schedule(self) -> FeeSchedule:
         """The configured fees as a domain FeeSchedule."""
@@ -77,3 +98,35 @@ class CostModelResource(dg.ConfigurableResource):
             per_symbol={k: (v[0], v[1]) for k, v in self.per_symbol_fees_bps.items()},
             venue=self.venue,
         )
+
+    def fee_schedule_for(self, symbol: str) -> tuple[FeeSchedule, str | None]:
+        """The fees in force for `symbol`, and why the exchange was not used (None if it was).
+
+        Priority: an explicit `per_symbol_fees_bps` entry, then the exchange's fees for the
+        account (only when both credential variables are set), then the configured default.
+        The exchange answers with today's fees, whatever day is being computed. Any failure
+        falls back to the configuration with a short reason that never holds the credentials.
+        """
+        configured = self.fee_schedule()
+        if symbol in self.per_symbol_fees_bps:
+            return configured, None
+        api_key = dg.EnvVar(EXCHANGE_KEY_ENV).get_value()
+        secret = dg.EnvVar(EXCHANGE_SECRET_ENV).get_value()
+        if not api_key or not secret:
+            return configured, None
+        try:
+            taker, maker = self._exchange_fees(symbol, api_key, secret)
+        except Exception as exc:  # any failure falls back to config rather than fail the run
+            text = str(exc) if isinstance(exc, RetrainError) else f"{type(exc).__name__}: {exc}"
+            return configured, redact(text, [api_key, secret])[:_REASON_CHARS]
+        per_symbol = {**configured.per_symbol, symbol: (taker, maker)}
+        return replace(configured, per_symbol=per_symbol, source="exchange"), None
+
+    def _exchange_fees(self, symbol: str, api_key: str, secret: str) -> tuple[float, float]:
+        # Imported here so that deployments without exchange credentials never import ccxt.
+        from retrain_assets.core.exchange_fees import fetch_exchange_fees, loopback_api_urls
+
+        exchange_id = str(setting(self.exchange_id, "RETRAIN_EXCHANGE", self.venue)).lower()
+        api_url = setting(self.exchange_api_url, "RETRAIN_EXCHANGE_API_URL", None)
+        urls = loopback_api_urls(exchange_id, api_url) if api_url else None
+        return fetch_exchange_fees(exchange_id, symbol, api_key, secret, urls_override=urls)

@@ -40,6 +40,8 @@ def test_secret_env_vars_name_the_deployment_secrets() -> None:
         "DROPBOX_APP_SECRET",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
+        "RETRAIN_EXCHANGE_API_KEY",
+        "RETRAIN_EXCHANGE_API_SECRET",
     )
 
 

@@ -1,4 +1,5 @@
-"""A local stand-in for Binance's public spot API: enough for ccxt's load_markets and klines."""
+"""A local stand-in for Binance's spot API: ccxt's load_markets, klines and the signed
+trade-fee endpoint."""
 
 import json
 import math
@@ -25,6 +26,11 @@ class FakeBinanceState:
     delisted: set[str] = field(default_factory=set)
     fail_with_status: int | None = None
     requests: list[str] = field(default_factory=list)
+    # Signed endpoints: the API key they accept and each market's (taker, maker) fee fractions.
+    api_key: str | None = None
+    fees: dict[str, tuple[str, str]] = field(default_factory=dict)
+    default_fee: tuple[str, str] = ("0.001", "0.001")
+    api_keys_seen: list[str] = field(default_factory=list)
 
 
 def candle(market_id: str, open_ms: int) -> list[object]:
@@ -72,6 +78,28 @@ def _klines(state: FakeBinanceState, query: dict[str, list[str]]) -> tuple[int, 
     return 200, [candle(market_id, open_ms) for open_ms in opens]
 
 
+INVALID_KEY = {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}
+
+
+def _trade_fee(
+    state: FakeBinanceState, query: dict[str, list[str]], api_key: str | None
+) -> tuple[int, object]:
+    """Binance's `/sapi/v1/asset/tradeFee`: signed, keyed by `X-MBX-APIKEY`."""
+    state.api_keys_seen.append(api_key or "")
+    signed = "timestamp" in query and "signature" in query
+    if not signed or state.api_key is None or api_key != state.api_key:
+        return 401, INVALID_KEY
+    wanted = query.get("symbol", [None])[0]
+    markets = [wanted] if wanted else list(state.listed)
+    if any(m not in state.listed for m in markets):
+        return 400, {"code": -1121, "msg": "Invalid symbol."}
+    rows = []
+    for market_id in markets:
+        taker, maker = state.fees.get(market_id, state.default_fee)
+        rows.append({"symbol": market_id, "makerCommission": maker, "takerCommission": taker})
+    return 200, rows
+
+
 def _handler(state: FakeBinanceState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -83,6 +111,9 @@ def _handler(state: FakeBinanceState) -> type[BaseHTTPRequestHandler]:
                 status, body = 200, _exchange_info(state)
             elif url.path == "/api/v3/klines":
                 status, body = _klines(state, parse_qs(url.query))
+            elif url.path == "/sapi/v1/asset/tradeFee":
+                key = self.headers.get("X-MBX-APIKEY")
+                status, body = _trade_fee(state, parse_qs(url.query), key)
             else:
                 status, body = 404, {"code": -1, "msg": f"no route {url.path}"}
             payload = json.dumps(body).encode()

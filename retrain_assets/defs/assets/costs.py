@@ -32,33 +32,42 @@ def costs(
 ) -> dg.Output[ArtifactFiles]:
     """Trading costs of one symbol-day (costs.json): fees, clamped spread, slippage per sigma.
 
-    Fees come from the venue/symbol configuration; the spread is estimated from the trailing
-    window of bars known at the day's close, then clamped, so it never replaces the fee.
+    Fees come from the per-symbol configuration, else the exchange when API credentials are
+    set, else the venue default; the spread is estimated from the trailing window of bars known
+    at the day's close, then clamped, so it never replaces the fee.
     """
     date, symbol = split_partition_key(context.partition_key)
     end = day_end(date)
     with stage(context, artifacts.layout().root, "costs") as timing, permanent_errors_fail_fast():
+        fees, fallback_reason = cost_model.fee_schedule_for(symbol)
+        if fallback_reason:
+            context.log.warning(
+                f"{symbol}: exchange fees not used, config instead: {fallback_reason}"
+            )
         bars, report = market_data.bar_source().load(
             symbol, end, pd.Timedelta(days=cost_model.window_days)
         )
         result = estimate_costs(
             bars,
             symbol,
-            cost_model.fee_schedule(),
+            fees,
             end,
             window_days=cost_model.window_days,
             spread_floor_bps=cost_model.spread_floor_bps,
             spread_cap_bps=cost_model.spread_cap_bps,
             slippage_kappa=cost_model.slippage_kappa,
         )
-    document = result.to_json_dict()
+    metadata: dict[str, dg.MetadataValue] = {
+        "taker_fee_bps": dg.MetadataValue.float(result.taker_fee_bps.bps),
+        "maker_fee_bps": dg.MetadataValue.float(result.maker_fee_bps.bps),
+        "fee_source": dg.MetadataValue.text(result.taker_fee_bps.source),
+        "median_spread_bps": dg.MetadataValue.float(result.median_spread_bps.bps),
+        "raw_spread_bps": dg.MetadataValue.float(float(result.raw_spread_bps)),
+        "bars": dg.MetadataValue.int(report.rows),
+        **timing.metadata(),
+    }
+    if fallback_reason:
+        metadata["fee_fallback_reason"] = dg.MetadataValue.text(fallback_reason)
     return dg.Output(
-        ArtifactFiles({"costs.json": json_bytes(document)}),
-        metadata={
-            "taker_fee_bps": dg.MetadataValue.float(result.taker_fee_bps.bps),
-            "median_spread_bps": dg.MetadataValue.float(result.median_spread_bps.bps),
-            "raw_spread_bps": dg.MetadataValue.float(float(result.raw_spread_bps)),
-            "bars": dg.MetadataValue.int(report.rows),
-            **timing.metadata(),
-        },
+        ArtifactFiles({"costs.json": json_bytes(result.to_json_dict())}), metadata=metadata
     )
