@@ -1,12 +1,16 @@
-import socket
 from collections.abc import Iterator
 
 import pytest
-import urllib3.util.connection
 
 from retrain_assets.core.errors import DataSourceError, TransientError
 from retrain_assets.core.exchange_fees import fetch_exchange_fees, market_symbol, safe_message
-from tests.fakes.fake_binance import FakeBinanceState, fake_binance, local_api_urls
+from tests.fakes.fake_binance import (
+    FakeBinanceState,
+    fake_binance,
+    fee_state,
+    forbid_outside_connections,
+    local_api_urls,
+)
 
 KEY = "test-key-0123456789abcdef"
 SECRET = "test-secret-fedcba9876543210"
@@ -15,24 +19,12 @@ SECRET = "test-secret-fedcba9876543210"
 @pytest.fixture(autouse=True)
 def only_local_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fails any test that makes ccxt open a connection beyond 127.0.0.1."""
-    connect = urllib3.util.connection.create_connection
-
-    def guarded(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
-        assert address[0] == "127.0.0.1", f"outside connection attempted: {address}"
-        return connect(address, *args, **kwargs)
-
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", guarded)
+    forbid_outside_connections(monkeypatch)
 
 
 @pytest.fixture
 def state() -> FakeBinanceState:
-    return FakeBinanceState(
-        listed={"BTCUSDT": ("BTC", "USDT"), "ETHUSDT": ("ETH", "USDT")},
-        first_ms=0,
-        last_ms=0,
-        api_key=KEY,
-        fees={"BTCUSDT": ("0.001", "0.0008")},
-    )
+    return fee_state(KEY)
 
 
 @pytest.fixture

@@ -4,13 +4,17 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
-import urllib3.util.connection
 
 from retrain_assets.core.bars import BARS_COLUMNS
 from retrain_assets.core.errors import DataSourceError, PermanentError, TransientError
 from retrain_assets.core.exchange_source import ExchangeSource
 from retrain_assets.core.market_data import BarSource, quote_volume_ranking
-from tests.fakes.fake_binance import FakeBinanceState, fake_binance, local_api_urls
+from tests.fakes.fake_binance import (
+    FakeBinanceState,
+    fake_binance,
+    forbid_outside_connections,
+    local_api_urls,
+)
 
 FIRST = pd.Timestamp("2021-01-01", tz="UTC")
 LAST = pd.Timestamp("2021-03-01", tz="UTC")
@@ -19,13 +23,7 @@ LAST = pd.Timestamp("2021-03-01", tz="UTC")
 @pytest.fixture(autouse=True)
 def only_local_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fails any test that makes ccxt open a connection beyond 127.0.0.1."""
-    connect = urllib3.util.connection.create_connection
-
-    def guarded(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
-        assert address[0] == "127.0.0.1", f"outside connection attempted: {address}"
-        return connect(address, *args, **kwargs)
-
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", guarded)
+    forbid_outside_connections(monkeypatch)
 
 
 @pytest.fixture

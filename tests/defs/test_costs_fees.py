@@ -1,19 +1,22 @@
 """Fees from the exchange when credentials are set: the resource and the `costs` asset."""
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
-import urllib3.util.connection
 
 from resources.training import CostModelResource
 from retrain_assets.definitions import build_resources
 from retrain_assets.defs.assets.costs import costs
 from retrain_assets.defs.partitions import partition_key
-from tests.fakes.fake_binance import FakeBinanceState, fake_binance
+from tests.fakes.fake_binance import (
+    FakeBinanceState,
+    fake_binance,
+    fee_state,
+    forbid_outside_connections,
+)
 
 KEY = "fees-key-0123456789abcdef"
 SECRET = "fees-secret-fedcba9876543210"
@@ -23,24 +26,12 @@ WRONG_KEY = "wrong-key-5555666677778888"
 @pytest.fixture(autouse=True)
 def only_local_connections(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fails any test that makes ccxt open a connection beyond 127.0.0.1."""
-    connect = urllib3.util.connection.create_connection
-
-    def guarded(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
-        assert address[0] == "127.0.0.1", f"outside connection attempted: {address}"
-        return connect(address, *args, **kwargs)
-
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", guarded)
+    forbid_outside_connections(monkeypatch)
 
 
 @pytest.fixture
 def state() -> FakeBinanceState:
-    return FakeBinanceState(
-        listed={"BTCUSDT": ("BTC", "USDT"), "ETHUSDT": ("ETH", "USDT")},
-        first_ms=0,
-        last_ms=0,
-        api_key=KEY,
-        fees={"BTCUSDT": ("0.001", "0.0008")},
-    )
+    return fee_state(KEY)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ trade-fee endpoint."""
 
 import json
 import math
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import ccxt
+import pytest
+import urllib3
 
 HOUR_MS = 3_600_000
 MAX_LIMIT = 1000
@@ -150,3 +153,25 @@ def fake_binance(state: FakeBinanceState) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def forbid_outside_connections(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any connection beyond 127.0.0.1 (through urllib3, which ccxt uses) fail the test."""
+    connect = urllib3.util.connection.create_connection
+
+    def guarded(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        assert address[0] == "127.0.0.1", f"outside connection attempted: {address}"
+        return connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", guarded)
+
+
+def fee_state(api_key: str) -> FakeBinanceState:
+    """Two listed pairs and a BTCUSDT fee of 10 bps taker / 8 bps maker for `api_key`."""
+    return FakeBinanceState(
+        listed={"BTCUSDT": ("BTC", "USDT"), "ETHUSDT": ("ETH", "USDT")},
+        first_ms=0,
+        last_ms=0,
+        api_key=api_key,
+        fees={"BTCUSDT": ("0.001", "0.0008")},
+    )
