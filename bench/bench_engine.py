@@ -57,13 +57,12 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
     import pandas as pd
 
     from resources.training import CostModelResource, TrainingResource
-    from retrain_assets.core.costs import estimate_costs
     from retrain_assets.core.evaluation import evaluate
-    from retrain_assets.core.features import FEATURE_NAMES, LabelSpec, build_features
+    from retrain_assets.core.features import FEATURE_NAMES
     from retrain_assets.core.hardware import detect_hardware
-    from retrain_assets.core.splits import purged_split
+    from retrain_assets.core.pipeline import test_rows, training_input
     from retrain_assets.core.synthetic import SyntheticSource
-    from retrain_assets.core.training import TrainingInput, load_trainer
+    from retrain_assets.core.training import load_trainer
     from retrain_assets.defs.assets.common import day_end
     from retrain_assets.defs.timeout import symbol_deadline
 
@@ -74,28 +73,11 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
     end = day_end(date)
     # costs
     bars, _ = source.load(symbol, end, pd.Timedelta(days=cost_model.window_days))
-    costs = estimate_costs(
-        bars,
-        symbol,
-        cost_model.fee_schedule(),
-        end,
-        window_days=cost_model.window_days,
-        spread_floor_bps=cost_model.spread_floor_bps,
-        spread_cap_bps=cost_model.spread_cap_bps,
-        slippage_kappa=cost_model.slippage_kappa,
-    )
+    costs = cost_model.estimate(bars, symbol, cost_model.fee_schedule(), end)
     lap["costs"], t = time.perf_counter() - t, time.perf_counter()
     # features
     bars, _ = source.load(symbol, end, pd.Timedelta(days=training.lookback_days))
-    frame = build_features(bars, LabelSpec(horizon=training.horizon_bars))
-    splits = purged_split(
-        frame["timestamp"],
-        horizon=training.horizon_bars,
-        test_bars=24 * training.test_days,
-        validation_bars=24 * training.validation_days,
-        labelled_rows=int(frame["label"].notna().sum()),
-        symbol=symbol,
-    )
+    frame, splits = training.feature_set(bars, symbol)
     lap["features"], t = time.perf_counter() - t, time.perf_counter()
     # model: the same TrainingParams the `model` asset derives for a cap of 2
     params = training.params(detect_hardware(), CONCURRENT, dry_run=False)
@@ -104,28 +86,20 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
         tempfile.TemporaryDirectory(prefix="bench-ckpt-") as work,
         symbol_deadline(symbol, training.timeout_minutes * 60.0) as deadline,
     ):
-        trained = trainer.train(
-            TrainingInput(
-                symbol=symbol,
-                as_of=date,
-                frame=frame,
-                feature_names=FEATURE_NAMES,
-                segments=splits.row_ranges(),
-                label={
-                    "column": "label",
-                    "kind": "forward_log_return",
-                    "horizon_bars": splits.horizon,
-                    "dry_run": False,
-                },
-                params=params,
-                work_dir=Path(work) / "ckpt",
-                deadline_monotonic=deadline,
-            )
+        job = training_input(
+            symbol,
+            date,
+            frame,
+            splits,
+            params,
+            Path(work) / "ckpt",
+            dry_run=False,
+            deadline_monotonic=deadline,
         )
+        trained = trainer.train(job)
     lap["train"], t = time.perf_counter() - t, time.perf_counter()
     # metrics
-    test = splits.test
-    test_frame = frame.iloc[test.start_row : test.end_row].reset_index(drop=True)
+    test_frame = test_rows(frame, splits)
     predictions = trainer.predict(trained.model_bytes, test_frame[list(FEATURE_NAMES)])
     result = evaluate(test_frame, predictions, costs)
     lap["metrics"] = time.perf_counter() - t

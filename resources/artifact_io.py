@@ -210,10 +210,10 @@ def latest_files(
     return None if found is None else found[1]
 
 
-def latest_record(
+def latest_metadata(
     instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str, dry_run: bool
-) -> tuple[int, dict[str, dict[str, Any]]] | None:
-    """(storage id, `files` metadata) of the latest materialization of the same kind."""
+) -> tuple[int, dict[str, Any]] | None:
+    """(storage id, metadata values) of the latest materialization of the same kind."""
     result = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=key, asset_partitions=[str(pkey)]),
         limit=_RECORDS_SCANNED,
@@ -223,11 +223,20 @@ def latest_record(
         mat = record.asset_materialization
         if mat is None:
             continue
-        metadata = mat.metadata
-        if bool(_value(metadata.get("dry_run"))) != dry_run or "files" not in metadata:
-            continue
-        return record.storage_id, _value(metadata["files"])
+        values = {name: _value(entry) for name, entry in mat.metadata.items()}
+        if bool(values.get("dry_run")) == dry_run:
+            return record.storage_id, values
     return None
+
+
+def latest_record(
+    instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str, dry_run: bool
+) -> tuple[int, dict[str, dict[str, Any]]] | None:
+    """(storage id, `files` metadata) of the latest materialization of the same kind."""
+    found = latest_metadata(instance, key, pkey, dry_run)
+    if found is None or "files" not in found[1]:
+        return None
+    return found[0], found[1]["files"]
 
 
 _value = metadata_value

@@ -4,7 +4,6 @@ Written to the day's JSON logs (engine.log and the symbol's training.log) by the
 which alone knows when a file is safely on disk and whether its upload was verified.
 """
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,6 @@ from typing import Any
 import dagster as dg
 
 from retrain_assets.core.logging_setup import EventLog
-from retrain_assets.core.redaction import secrets_from_env
 from retrain_assets.defs.partitions import split_partition_key
 
 
@@ -20,14 +18,8 @@ def output_log(context: dg.OutputContext, root: Path) -> tuple[EventLog, str]:
     """The day's event log for an output, and the output's symbol."""
     date, symbol = split_partition_key(context.asset_partition_key)
     tags = context.step_context.dagster_run.tags
-    log = EventLog(
-        root,
-        date,
-        context.run_id,
-        tags.get("retrain/mode", "hybrid"),
-        level=os.environ.get("STRUCTLOG_LEVEL", "INFO"),
-        secrets=secrets_from_env(os.environ),
-    )
+    mode = tags.get("retrain/mode", "hybrid")
+    log = EventLog.from_environ(root, date, context.run_id, mode)
     return log, symbol
 
 

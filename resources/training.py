@@ -7,13 +7,16 @@ Exchange credentials for fees never sit in resource config: they are read with
 from dataclasses import replace
 
 import dagster as dg
+import pandas as pd
 from pydantic import Field
 
 from resources.settings import setting
-from retrain_assets.core.costs import FeeSchedule
+from retrain_assets.core.costs import Costs, FeeSchedule, estimate_costs
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.hardware import Hardware, default_max_concurrent, thread_count_for
+from retrain_assets.core.pipeline import feature_set
 from retrain_assets.core.redaction import redact
+from retrain_assets.core.splits import Splits
 from retrain_assets.core.training import TrainingParams
 
 DEFAULT_TRAINER = "retrain_assets.core.training:CatBoostTrainer"
@@ -49,6 +52,10 @@ class TrainingResource(dg.ConfigurableResource):
     def trainer_path(self) -> str:
         """The trainer's import path in force for this run."""
         return str(setting(self.trainer, "RETRAIN_TRAINER", DEFAULT_TRAINER))
+
+    def feature_set(self, bars: pd.DataFrame, symbol: str) -> tuple[pd.DataFrame, Splits]:
+        """Features and the purged split, with this resource's horizon and segment lengths."""
+        return feature_set(bars, symbol, self.horizon_bars, self.test_days, self.validation_days)
 
     def params(self, hardware: Hardware, concurrent: int | None, dry_run: bool) -> TrainingParams:
         """TrainingParams for this machine and this many concurrent trainings."""
@@ -89,6 +96,21 @@ class CostModelResource(dg.ConfigurableResource):
         description="Tests only: http://127.0.0.1:PORT of a fake exchange API; unset: "
         "$RETRAIN_EXCHANGE_API_URL.",
     )
+
+    def estimate(
+        self, bars: pd.DataFrame, symbol: str, fees: FeeSchedule, as_of_end: pd.Timestamp
+    ) -> Costs:
+        """Costs of `symbol` from its trailing bars, under this resource's estimator settings."""
+        return estimate_costs(
+            bars,
+            symbol,
+            fees,
+            as_of_end,
+            window_days=self.window_days,
+            spread_floor_bps=self.spread_floor_bps,
+            spread_cap_bps=self.spread_cap_bps,
+            slippage_kappa=self.slippage_kappa,
+        )
 
     def fee_schedule(self) -> FeeSchedule:
         """The configured fees as a domain FeeSchedule."""

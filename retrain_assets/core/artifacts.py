@@ -86,7 +86,3 @@ class ArtifactLayout:
     def summary_file(self, date: str) -> Path:
         """`summary/YYYYMMDDZ/engine_summary.json`."""
         return self.root / "summary" / day_folder(date) / "engine_summary.json"
-
-    def logs_dir(self, date: str) -> Path:
-        """`logs/YYYYMMDDZ/`."""
-        return self.root / "logs" / day_folder(date)

@@ -10,13 +10,13 @@ import math
 import os
 import re
 import traceback
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from retrain_assets.core.redaction import redact
+from retrain_assets.core.redaction import redact, secrets_from_env
 
 EVENTS: tuple[str, ...] = (
     "job_started",
@@ -116,6 +116,26 @@ class EventLog:
             self._clean,
         )
         self._render = structlog.processors.JSONRenderer()
+
+    @classmethod
+    def from_environ(
+        cls,
+        artifact_root: Path,
+        date: str,
+        run_id: str,
+        mode: str,
+        environ: Mapping[str, str] = os.environ,
+    ) -> "EventLog":
+        """A log whose level is `$STRUCTLOG_LEVEL` (default INFO) and that masks every secret
+        held in the environment's known secret variables."""
+        return cls(
+            artifact_root,
+            date,
+            run_id,
+            mode,
+            level=environ.get("STRUCTLOG_LEVEL", "INFO"),
+            secrets=secrets_from_env(environ),
+        )
 
     def __repr__(self) -> str:
         return f"EventLog(log_dir={str(self.log_dir)!r}, run_id={self.run_id!r})"

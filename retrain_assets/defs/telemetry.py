@@ -28,14 +28,8 @@ _STARTED_RUNS: set[str] = set()
 def event_log(context: dg.AssetExecutionContext, root: Path) -> EventLog:
     """The day's event log for this step (level from $STRUCTLOG_LEVEL, secrets masked)."""
     date, _ = split_partition_key(context.partition_key)
-    return EventLog(
-        root,
-        date,
-        context.run.run_id,
-        context.run.tags.get("retrain/mode", "hybrid"),
-        level=os.environ.get("STRUCTLOG_LEVEL", "INFO"),
-        secrets=secrets_from_env(os.environ),
-    )
+    mode = context.run.tags.get("retrain/mode", "hybrid")
+    return EventLog.from_environ(root, date, context.run.run_id, mode)
 
 
 def emit(context: dg.AssetExecutionContext, log: EventLog, event: str, **fields: Any) -> None:

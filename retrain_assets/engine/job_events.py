@@ -1,24 +1,15 @@
 """The invocation-level events of the spec's log: `job_started` and `job_completed`."""
 
-import os
 from collections import Counter
 from typing import Any
 
 from retrain_assets.core.artifacts import ArtifactLayout
 from retrain_assets.core.logging_setup import EventLog
-from retrain_assets.core.redaction import secrets_from_env
 
 
 def job_log(layout: ArtifactLayout, date: str, invocation_id: str, mode: str) -> EventLog:
     """The engine log of an invocation (its id stands in for the run id)."""
-    return EventLog(
-        layout.root,
-        date,
-        invocation_id,
-        mode,
-        level=os.environ.get("STRUCTLOG_LEVEL", "INFO"),
-        secrets=secrets_from_env(os.environ),
-    )
+    return EventLog.from_environ(layout.root, date, invocation_id, mode)
 
 
 def job_started(log: EventLog, header: dict[str, Any], symbols: list[str], skipped: int) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import dagster as dg
 
+from resources.artifact_io import latest_metadata
 from retrain_assets.defs.partitions import DRY_RUN_TAG, partition_key
 from retrain_assets.engine.ledger import symbol_entry
 from retrain_assets.engine.registry import InvocationRecord, recent_invocations
@@ -31,20 +32,9 @@ DEFAULT_GPU_HOUR_USD = 2.50
 def _latest_metadata(
     instance: dg.DagsterInstance, asset: str, date: str, symbol: str, dry_run: bool
 ) -> dict[str, Any]:
-    result = instance.fetch_materializations(
-        dg.AssetRecordsFilter(
-            asset_key=dg.AssetKey(asset), asset_partitions=[str(partition_key(date, symbol))]
-        ),
-        limit=20,
-        ascending=False,
-    )
-    for record in result.records:
-        mat = record.asset_materialization
-        if mat is not None:
-            md = {k: v.value for k, v in mat.metadata.items()}
-            if bool(md.get("dry_run")) == dry_run:
-                return md
-    return {}
+    key = str(partition_key(date, symbol))
+    found = latest_metadata(instance, dg.AssetKey(asset), key, dry_run)
+    return found[1] if found else {}
 
 
 def symbol_costs(instance: dg.DagsterInstance, date: str, symbol: str, dry_run: bool) -> dict:

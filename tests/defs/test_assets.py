@@ -6,19 +6,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from retrain_assets.core.artifacts import CHECKSUM_FILE, SPEC_FILES
 from retrain_assets.definitions import defs
 from retrain_assets.defs.partitions import partition_key
-
-SPEC_FILES = {
-    "costs.json",
-    "features.parquet",
-    "split_indices.json",
-    "model.bin",
-    "config.json",
-    "training_log.json",
-    "metrics.json",
-    "sha256.txt",
-}
 
 
 @pytest.mark.slow
@@ -38,7 +28,7 @@ def test_three_symbols_materialize_every_spec_file(dagster_home, tmp_path):
                 mat.asset_materialization.metadata["files"].value["metrics.json"]["path"]
             )
             folder = metrics_path.parent
-            assert {p.name for p in folder.iterdir()} == SPEC_FILES
+            assert {p.name for p in folder.iterdir()} == {*SPEC_FILES, CHECKSUM_FILE}
             metrics = json.loads(metrics_path.read_text())
             assert metrics["status"] == "ok" and metrics["symbol"] == symbol
             assert metrics["dry_run"] is True

@@ -7,7 +7,6 @@ from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
 from resources.training import CostModelResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
-from retrain_assets.core.costs import estimate_costs
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -47,16 +46,7 @@ def costs(
         bars, report = market_data.bar_source().load(
             symbol, end, pd.Timedelta(days=cost_model.window_days)
         )
-        result = estimate_costs(
-            bars,
-            symbol,
-            fees,
-            end,
-            window_days=cost_model.window_days,
-            spread_floor_bps=cost_model.spread_floor_bps,
-            spread_cap_bps=cost_model.spread_cap_bps,
-            slippage_kappa=cost_model.slippage_kappa,
-        )
+        result = cost_model.estimate(bars, symbol, fees, end)
     metadata: dict[str, dg.MetadataValue] = {
         "taker_fee_bps": dg.MetadataValue.float(result.taker_fee_bps.bps),
         "maker_fee_bps": dg.MetadataValue.float(result.maker_fee_bps.bps),

@@ -9,8 +9,6 @@ from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes, parquet_bytes
-from retrain_assets.core.features import LabelSpec, build_features
-from retrain_assets.core.splits import purged_split
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -48,15 +46,7 @@ def features(
             symbol, day_end(date), pd.Timedelta(days=training.lookback_days)
         )
         timing.extra["load_seconds"] = time.perf_counter() - loading
-        frame = build_features(bars, LabelSpec(horizon=training.horizon_bars))
-        splits = purged_split(
-            frame["timestamp"],
-            horizon=training.horizon_bars,
-            test_bars=24 * training.test_days,
-            validation_bars=24 * training.validation_days,
-            labelled_rows=int(frame["label"].notna().sum()),
-            symbol=symbol,
-        )
+        frame, splits = training.feature_set(bars, symbol)
     files = {
         "features.parquet": parquet_bytes(frame),
         "split_indices.json": json_bytes(splits.to_json_dict()),

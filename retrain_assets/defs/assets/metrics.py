@@ -8,6 +8,7 @@ from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.costs import Costs
 from retrain_assets.core.evaluation import evaluate
 from retrain_assets.core.features import FEATURE_NAMES
+from retrain_assets.core.pipeline import test_rows
 from retrain_assets.core.splits import Splits
 from retrain_assets.core.training import load_trainer
 from retrain_assets.defs.assets.common import (
@@ -41,8 +42,7 @@ def metrics(
     """
     date, symbol = split_partition_key(context.partition_key)
     frame = features.parquet("features.parquet")
-    test = Splits.from_json_dict(features.json("split_indices.json")).test
-    test_frame = frame.iloc[test.start_row : test.end_row].reset_index(drop=True)
+    test_frame = test_rows(frame, Splits.from_json_dict(features.json("split_indices.json")))
     config = model.json("config.json")
     log = model.json("training_log.json")
     root = artifacts.layout().root

@@ -7,10 +7,10 @@ import dagster as dg
 from resources.artifact_io import ArtifactRootResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
-from retrain_assets.core.features import FEATURE_NAMES
 from retrain_assets.core.hardware import detect_hardware
+from retrain_assets.core.pipeline import training_input
 from retrain_assets.core.splits import Splits
-from retrain_assets.core.training import TrainingInput, load_trainer
+from retrain_assets.core.training import load_trainer
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -77,20 +77,14 @@ def model(
         symbol_deadline(symbol, timeout_s) as d,
     ):
         trainer = load_trainer(training.trainer_path())
-        job = TrainingInput(
-            symbol=symbol,
-            as_of=date,
-            frame=frame,
-            feature_names=FEATURE_NAMES,
-            segments=splits.row_ranges(),
-            label={
-                "column": "label",
-                "kind": "forward_log_return",
-                "horizon_bars": splits.horizon,
-                "dry_run": dry_run,
-            },
-            params=params,
-            work_dir=layout.checkpoint_dir(symbol, date, dry_run),
+        job = training_input(
+            symbol,
+            date,
+            frame,
+            splits,
+            params,
+            layout.checkpoint_dir(symbol, date, dry_run),
+            dry_run=dry_run,
             deadline_monotonic=d,
         )
         started = time.perf_counter()
