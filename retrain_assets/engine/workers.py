@@ -1,8 +1,10 @@
-"""The worker processes that execute symbol-day runs, started warm and early.
+"""The worker processes that execute symbol-day runs, forked warm from a preloaded server.
 
-Spawning a worker and importing Dagster, CatBoost and the definitions costs seconds on two
-cores. The pool is started first thing, before the parent plans, so both happen at once; and a
-finished worker skips the interpreter's teardown, which only frees memory the OS frees anyway.
+Importing Dagster, CatBoost and the definitions costs about two CPU-seconds per process, and
+on two cores three processes importing at once (the CLI and two workers) delay the first run
+by seconds. So the workers come from a forkserver that imports those modules once, while the
+CLI imports and plans on the other core; each worker is then a cheap fork of a warm process.
+A finished worker skips the interpreter's teardown, which only frees memory the OS frees anyway.
 """
 
 import atexit
@@ -10,44 +12,84 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+# Imported once by the forkserver, inherited by every worker it forks.
+PRELOAD = ("retrain_assets.engine.preload",)
 
 
-def warm_worker() -> None:
-    """Initializer: import the heavy modules and load the job once per worker."""
-    import catboost  # noqa: F401  (imported for its load time, not its names)
+def warm_worker(environ: Mapping[str, str], caller: int) -> None:
+    """Initializer: take the caller's environment, load the job once, leave with the caller.
 
+    The forkserver outlives one invocation of the Python API, so its environment may be older
+    than the caller's: every worker starts from the environment of the invocation it serves.
+    """
+    os.environ.clear()
+    os.environ.update(environ)
     from retrain_assets.engine.runner import retrain_job_def
 
     retrain_job_def()
     # Runs are complete and their events committed before a worker exits.
     atexit.register(os._exit, 0)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_exit_with_caller, args=(caller,), daemon=True).start()
 
 
-def _exit_with_parent(parent: int, poll_s: float = 1.0) -> None:
-    """Leave when the parent is gone (killed): an orphan would wait for tasks forever.
+def _exit_with_caller(caller: int, poll_s: float = 1.0) -> None:
+    """Leave when the process that started the pool is gone (killed).
 
-    A run it was executing is left STARTED; the next invocation's orphan recovery fails it
-    and frees its pool slot.
+    An orphan would wait for tasks forever, and it would keep the forkserver alive too (each
+    worker holds the forkserver's lifeline). A run it was executing is left STARTED; the next
+    invocation's orphan recovery fails it and frees its pool slot.
     """
-    while os.getppid() == parent:
+    identity = process_identity(caller)
+    while process_identity(caller) == identity:
         time.sleep(poll_s)
     os._exit(1)
 
 
+def process_identity(pid: int) -> str | None:
+    """The pid's start time while it runs (None once it is gone or a zombie).
+
+    The start time tells a reused pid from the original one.
+    """
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    except OSError:  # no procfs: fall back to a signal probe
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        return "alive"
+    state, start_time = fields[0], fields[19]
+    return None if state in ("Z", "X") else start_time
+
+
 def ping() -> int:
-    """A no-op task that makes the pool spawn its workers now."""
+    """A no-op task that makes the pool start its workers now."""
     return os.getpid()
 
 
 def start_workers(count: int) -> ProcessPoolExecutor:
-    """A spawn-context pool of `count` warm workers, already starting."""
+    """A pool of `count` warm workers forked from the preloaded forkserver, already starting."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(PRELOAD))
     pool = ProcessPoolExecutor(
         max_workers=max(1, count),
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=context,
         initializer=warm_worker,
+        initargs=(dict(os.environ), os.getpid()),
     )
-    for _ in range(max(1, count)):
-        pool.submit(ping)
+    # The first fork waits for the forkserver's imports: start the workers from a thread so
+    # that this process imports and plans meanwhile.
+    threading.Thread(target=_start, args=(pool, max(1, count)), daemon=True).start()
     return pool
+
+
+def _start(pool: ProcessPoolExecutor, count: int) -> None:
+    """Submit `count` pings so the pool forks all its workers now."""
+    for _ in range(count):
+        pool.submit(ping)

@@ -113,18 +113,25 @@ def test_a_timeout_is_retried_then_fails_while_other_symbols_succeed(artifacts):
         assert len(retries) == 2
 
 
-def _workers_of(home: str) -> list[int]:
-    """Pids of engine worker processes whose DAGSTER_HOME is `home`."""
-    pids = []
+def _forkserver_processes(home: str) -> dict[int, int]:
+    """{pid: parent pid} of the engine's forkserver and workers whose DAGSTER_HOME is `home`."""
+    found = {}
     for proc in Path("/proc").iterdir():
         try:
             cmdline = (proc / "cmdline").read_bytes()
             environ = (proc / "environ").read_bytes()
-        except (OSError, ValueError):
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        if b"spawn_main" in cmdline and f"DAGSTER_HOME={home}".encode() in environ.split(b"\0"):
-            pids.append(int(proc.name))
-    return pids
+        if b"forkserver" in cmdline and f"DAGSTER_HOME={home}".encode() in environ.split(b"\0"):
+            found[int(proc.name)] = parent
+    return found
+
+
+def _workers_of(home: str) -> list[int]:
+    """Pids of engine workers (children of the forkserver) whose DAGSTER_HOME is `home`."""
+    processes = _forkserver_processes(home)
+    return [pid for pid, parent in processes.items() if parent in processes]
 
 
 def test_workers_leave_when_the_cli_alone_is_killed_and_the_rerun_recovers(artifacts, dagster_home):
@@ -139,7 +146,7 @@ def test_workers_leave_when_the_cli_alone_is_killed_and_the_rerun_recovers(artif
     _wait_for(lambda: (artifacts / "checkpoints" / "BTCUSDT").exists(), timeout=120)
     os.kill(proc.pid, signal.SIGKILL)  # the parent only, not its process group
     proc.wait(timeout=30)
-    _wait_for(lambda: not _workers_of(str(dagster_home)), timeout=30)
+    _wait_for(lambda: not _forkserver_processes(str(dagster_home)), timeout=30)
 
     rerun = run_cli(*args, env=env)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
