@@ -18,9 +18,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
 
+# An instance whose events sit in per-run files (made before the consolidated event log) keeps
+# its settings: switching would hide its history, and with it the resume ledger.
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	@if ls $(DAGSTER_HOME)/history/runs/*.db >/dev/null 2>&1 \
+		&& ! grep -q ConsolidatedSqliteEventLogStorage $(DAGSTER_HOME)/dagster.yaml 2>/dev/null; then \
+		echo "note: $(DAGSTER_HOME) keeps per-run event logs; its dagster.yaml is left as it is"; \
+		touch $(DAGSTER_HOME)/dagster.yaml; \
+	else \
+		cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml; \
+	fi
 
 ## Retrain the last complete UTC day for the default selection (top20, synthetic data).
 run: install
