@@ -120,15 +120,28 @@ def execute(
     notify_from_env(inv.instance)  # the start message, for CLI users without a daemon
     refresh()
     todo = [p for p in plans if not p.skipped]
-    if todo:
-        with pool or start_workers(min(cap, len(todo))) as workers:
+    workers = pool or (start_workers(min(cap, len(todo))) if todo else None)
+    try:
+        if todo and workers is not None:
             _run_all(inv, todo, cap, refresh, workers)
-    status = refresh()
-    save_invocation(inv.instance, record.finished(time.time()))
-    job_completed(log, status, time.monotonic() - inv.started)
-    refresh_summary(inv.date, {"retrain/summary_of": inv.invocation_id})
+        status = refresh()
+        save_invocation(inv.instance, record.finished(time.time()))
+        job_completed(log, status, time.monotonic() - inv.started)
+        _summarize(inv, workers)
+    finally:
+        if workers is not None:
+            workers.shutdown(wait=True)
     notify_from_env(inv.instance)  # failure alerts and the completion summary
     return status
+
+
+def _summarize(inv: Invocation, workers: ProcessPoolExecutor | None) -> None:
+    """Materialize the date's engine summary, in a warm worker when there is one."""
+    tags = {"retrain/summary_of": inv.invocation_id}
+    if workers is None:
+        refresh_summary(inv.date, tags)
+    else:
+        workers.submit(refresh_summary, inv.date, tags).result()
 
 
 def _register(inv: Invocation, plans: list[SymbolPlan], cap: int) -> InvocationRecord:
