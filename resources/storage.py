@@ -8,7 +8,7 @@ variable only matters to the driver that needs it, and the UI shows nothing but 
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import dagster as dg
@@ -19,8 +19,10 @@ from requests.adapters import HTTPAdapter
 from resources.settings import setting
 from retrain_assets.core.storage import LocalBackend, StorageBackend, StorageConfigError
 from retrain_assets.core.storage.base import RemoteObject
-from retrain_assets.core.storage.dropbox_backend import DropboxBackend, build_dropbox_client
-from retrain_assets.core.storage.s3_backend import S3Backend
+
+if TYPE_CHECKING:  # the SDKs load only for the driver that uses them (~0.3 s of imports)
+    from retrain_assets.core.storage.dropbox_backend import DropboxBackend
+    from retrain_assets.core.storage.s3_backend import S3Backend
 
 DRIVER_TAG = "retrain/driver"
 DROPBOX_ENV = {
@@ -199,7 +201,12 @@ class StorageResource(dg.ConfigurableResource):
         except ValueError:
             raise StorageConfigError("storage retry settings must be numbers") from None
 
-    def _dropbox(self) -> DropboxBackend:
+    def _dropbox(self) -> "DropboxBackend":
+        from retrain_assets.core.storage.dropbox_backend import (
+            DropboxBackend,
+            build_dropbox_client,
+        )
+
         creds = {field: dg.EnvVar(name).get_value() for field, name in DROPBOX_ENV.items()}
         api_url = setting(self.dropbox_api_url, "RETRAIN_DROPBOX_API_URL", None)
         session = loopback_dropbox_session(api_url) if api_url else None
@@ -208,8 +215,10 @@ class StorageResource(dg.ConfigurableResource):
         retries, delay = self._retries()
         return DropboxBackend(client, root=str(root), max_retries=retries, base_delay=delay)
 
-    def _s3(self) -> S3Backend:
+    def _s3(self) -> "S3Backend":
         from dagster_aws.s3 import S3Resource
+
+        from retrain_assets.core.storage.s3_backend import S3Backend
 
         bucket = setting(self.s3_bucket, "RETRAIN_S3_BUCKET", None)
         if not bucket:
