@@ -11,6 +11,9 @@ from dataclasses import replace
 from retrain_assets.core.training import CatBoostTrainer, TrainedModel, TrainingInput
 
 REFERENCE_ITERATIONS = 500
+# About ten seconds on one thread here: the training time ARCHITECTURE.md quotes for
+# 8,760 rows x 40 features x 500 iterations (our default window has fewer rows).
+NOTES_SIZE_ITERATIONS = 2000
 
 
 class ReferenceTrainer(CatBoostTrainer):
@@ -18,11 +21,18 @@ class ReferenceTrainer(CatBoostTrainer):
 
     name = "catboost-reference"
 
+    iterations = REFERENCE_ITERATIONS
+
     def train(self, job: TrainingInput) -> TrainedModel:
         """Train all iterations (early stopping patience = the whole budget)."""
         params = replace(
-            job.params,
-            iterations=REFERENCE_ITERATIONS,
-            early_stopping_rounds=REFERENCE_ITERATIONS,
+            job.params, iterations=self.iterations, early_stopping_rounds=self.iterations
         )
         return super().train(replace(job, params=params))
+
+
+class NotesSizeTrainer(ReferenceTrainer):
+    """The reference trainer at `NOTES_SIZE_ITERATIONS` trees: ~10 s per symbol here."""
+
+    name = "catboost-notes-size"
+    iterations = NOTES_SIZE_ITERATIONS
