@@ -90,6 +90,13 @@ def start_workers(count: int) -> ProcessPoolExecutor:
 
 
 def _start(pool: ProcessPoolExecutor, count: int) -> None:
-    """Submit `count` pings so the pool forks all its workers now."""
+    """Submit `count` pings so the pool forks all its workers now.
+
+    The caller may shut the pool down first (a storage check failed): then there is nothing
+    left to start, and the caller reports its own error.
+    """
     for _ in range(count):
-        pool.submit(ping)
+        try:
+            pool.submit(ping)
+        except RuntimeError:  # shut down or broken (BrokenProcessPool is a RuntimeError)
+            return

@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import sys
 import time
 
 from retrain_assets.engine.workers import process_identity, start_workers
@@ -38,3 +39,11 @@ def test_an_unreaped_child_counts_as_gone():
         time.sleep(0.05)
     assert process_identity(child.pid) is None  # a zombie until waited for
     child.wait()
+
+
+def test_importing_the_preload_outside_the_forkserver_keeps_a_normal_exit():
+    # In the forkserver the preload skips teardown (os._exit(0)); anywhere else that would
+    # turn a failing exit status into 0.
+    code = "import retrain_assets.engine.preload; raise SystemExit(3)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert done.returncode == 3, done.stderr
