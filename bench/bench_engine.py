@@ -230,7 +230,7 @@ def run_engine(
         "RETRAIN_ARTIFACT_ROOT": str(home / "artifacts"),
         "RETRAIN_DATA_SOURCE": "synthetic",
         "RETRAIN_TRAINER": trainer_path,
-        # The spawn workers unpickle `bench.noop_trainer` by import path.
+        # The workers unpickle `bench.noop_trainer` by import path.
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
         "PYTHONUNBUFFERED": "1",
     }

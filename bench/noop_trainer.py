@@ -1,7 +1,7 @@
 """A trainer that does nothing, to measure what orchestration costs per symbol.
 
 Select it with `RETRAIN_TRAINER=bench.noop_trainer:NoopTrainer` (run from the repo root, or
-with the repo root on PYTHONPATH, so the engine's spawn workers can import `bench`).
+with the repo root on PYTHONPATH, so the engine's workers can import `bench`).
 """
 
 import numpy as np

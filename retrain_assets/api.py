@@ -64,8 +64,8 @@ def retrain(
     spec = symbols if isinstance(symbols, str) else ",".join(symbols)
     selection = parse_selection(spec)  # rejects bad symbols before any work starts
     date = validate_date(config.date or last_complete_utc_day(now), first_partition_date(), now)
-    ensure_dagster_home()  # before spawning: the workers inherit $DAGSTER_HOME
-    # Workers spawn and import Dagster and CatBoost while this process imports and plans.
+    ensure_dagster_home()  # before the workers start: they get this environment
+    # Workers fork from a forkserver importing Dagster and CatBoost while this process plans.
     pool = start_workers(_worker_count(selection, config))
     try:
         check_storage(config)  # before any training: a bad store fails the invocation, not runs
