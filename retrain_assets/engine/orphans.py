@@ -5,11 +5,11 @@ for every later run. A run started by this machine's engine carries its worker's
 process is gone, the run is marked failed and its slots are freed.
 """
 
-import os
 import socket
 
 import dagster as dg
 
+from retrain_assets.engine.processes import pid_alive
 from retrain_assets.engine.runner import WORKER_HOST_TAG, WORKER_PID_TAG
 
 _ACTIVE = [
@@ -18,17 +18,6 @@ _ACTIVE = [
     dg.DagsterRunStatus.NOT_STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this machine."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def recover_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:

@@ -14,7 +14,8 @@ import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+
+from retrain_assets.engine.processes import process_identity
 
 # Imported once by the forkserver, inherited by every worker it forks.
 PRELOAD = ("retrain_assets.engine.preload",)
@@ -47,25 +48,6 @@ def _exit_with_caller(caller: int, poll_s: float = 1.0) -> None:
     while process_identity(caller) == identity:
         time.sleep(poll_s)
     os._exit(1)
-
-
-def process_identity(pid: int) -> str | None:
-    """The pid's start time while it runs (None once it is gone or a zombie).
-
-    The start time tells a reused pid from the original one.
-    """
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return None
-    except OSError:  # no procfs: fall back to a signal probe
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        return "alive"
-    state, start_time = fields[0], fields[19]
-    return None if state in ("Z", "X") else start_time
 
 
 def ping() -> int:

@@ -3,9 +3,8 @@
 import os
 import subprocess
 import sys
-import time
 
-from retrain_assets.engine.workers import process_identity, start_workers
+from retrain_assets.engine.workers import start_workers
 
 PROBE = "RETRAIN_WORKER_PROBE"
 
@@ -23,22 +22,6 @@ def test_each_pool_works_in_the_callers_environment_of_the_moment(monkeypatch):
     monkeypatch.setenv(PROBE, "second")
     with start_workers(1) as pool:
         assert pool.submit(environment_value, PROBE).result(timeout=120) == "second"
-
-
-def test_a_running_process_has_an_identity_and_a_finished_one_has_none():
-    assert process_identity(os.getpid()) is not None
-    child = subprocess.Popen(["sleep", "0"])
-    child.wait()
-    assert process_identity(child.pid) is None
-
-
-def test_an_unreaped_child_counts_as_gone():
-    child = subprocess.Popen(["sleep", "0"])
-    deadline = time.monotonic() + 10
-    while process_identity(child.pid) is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert process_identity(child.pid) is None  # a zombie until waited for
-    child.wait()
 
 
 def test_importing_the_preload_outside_the_forkserver_keeps_a_normal_exit():
