@@ -45,7 +45,7 @@ def _exit_with_caller(caller: int, poll_s: float = 1.0) -> None:
     invocation's orphan recovery fails it and frees its pool slot.
     """
     identity = process_identity(caller)
-    while process_identity(caller) == identity:
+    while identity is not None and process_identity(caller) == identity:
         time.sleep(poll_s)
     os._exit(1)
 
