@@ -30,3 +30,14 @@ def test_importing_the_preload_outside_the_forkserver_keeps_a_normal_exit():
     code = "import retrain_assets.engine.preload; raise SystemExit(3)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
     assert done.returncode == 3, done.stderr
+
+
+def test_a_worker_whose_caller_is_already_gone_leaves_at_once():
+    gone = subprocess.Popen(["sleep", "0"])
+    gone.wait()
+    code = (
+        "from retrain_assets.engine.workers import _exit_with_caller; "
+        f"_exit_with_caller({gone.pid}, poll_s=0.01)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert done.returncode == 1, done.stderr
