@@ -1,17 +1,18 @@
 """`retrain` / `python -m retrain_assets`: the spec's command line, running through Dagster."""
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from retrain_assets.core.errors import RetrainError
-from retrain_assets.engine.config import DRIVERS, SchedulerConfig, TrainingMode
+from retrain_assets.launcher.config import DRIVERS, SchedulerConfig, TrainingMode
+
+EXIT_BAD_INPUT = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The spec's flags (underscore spellings, dashed aliases accepted) plus --date."""
+    """The spec's flags (underscore spellings, dashed aliases accepted) plus --date, --submit."""
     p = argparse.ArgumentParser(
         prog="retrain",
         description="Retrain one CatBoost model per symbol for a UTC day, through Dagster.",
@@ -22,24 +23,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-concurrent",
         type=int,
         default=None,
-        help="symbols training at once (default: 12 with a GPU, 2 without)",
+        help="this invocation's symbols at once (default: 12 with a GPU, 2 without); the "
+        "`train` pool limit of the instance still caps training for everyone",
     )
     p.add_argument("--symbols", default="top20", help="topN, SYM1,SYM2 or a CSV file")
-    p.add_argument("--timeout_minutes", "--timeout-minutes", type=float, default=45.0)
+    p.add_argument(
+        "--timeout_minutes", "--timeout-minutes", type=float, default=45.0, help="1 to 1440"
+    )
     p.add_argument("--force", action="store_true", help="retrain symbols already done")
     p.add_argument("--driver", choices=DRIVERS, default="local", help="artifact storage")
     p.add_argument(
         "--dry_run",
         "--dry-run",
         action="store_true",
-        help="tiny training budget, artifacts marked dry-run, nothing uploaded",
+        help="tiny training budget, dry_run/ assets, nothing uploaded",
     )
     p.add_argument("--date", default=None, help="YYYY-MM-DD (default: last complete UTC day)")
+    p.add_argument(
+        "--submit",
+        metavar="URL",
+        default=None,
+        help="send the runs to a running deployment (its webserver, e.g. http://dagster:3000) "
+        "instead of running them here",
+    )
     return p
 
 
 def config_from_args(args: argparse.Namespace) -> SchedulerConfig:
-    """The SchedulerConfig the flags describe."""
+    """The SchedulerConfig the flags describe (checked: raises PermanentError)."""
     return SchedulerConfig(
         mode=TrainingMode(args.mode),
         max_concurrent=args.max_concurrent,
@@ -52,31 +63,23 @@ def config_from_args(args: argparse.Namespace) -> SchedulerConfig:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one invocation; exit 0 when every symbol succeeded or was skipped, 1 otherwise.
-
-    A symbol left pending or running (a worker that died) counts as not done.
-    """
+    """Run one invocation: 0 all done or skipped, 1 any failed, 2 bad input, 130 interrupted."""
     args = build_parser().parse_args(argv)
     try:
         from retrain_assets.api import run_with_progress
 
-        results = run_with_progress(args.symbols, config_from_args(args), datetime.now(UTC))
+        result = run_with_progress(
+            args.symbols, config_from_args(args), datetime.now(UTC), submit_url=args.submit
+        )
     except RetrainError as exc:
         print(f"retrain: error: {exc}", file=sys.stderr)
-        return 2
-    return 0 if all(r.status in ("success", "skipped") for r in results) else 1
+        return EXIT_BAD_INPUT
+    return result.exit_code
 
 
 def run() -> None:
-    """Console entry point: exit without the interpreter's teardown once everything is written.
-
-    The instance is closed and every file is on disk when `main` returns; tearing down the
-    imported Dagster, CatBoost and pandas modules only costs about a second on two cores.
-    """
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """Console entry point."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

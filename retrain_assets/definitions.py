@@ -8,10 +8,11 @@ from resources.notifier import telegram_resource
 from resources.storage import StorageResource
 from resources.training import CostModelResource, TrainingResource
 from resources.universe import SymbolUniverseResource
-from retrain_assets.defs.assets import date_assets, symbol_day_assets
-from retrain_assets.defs.jobs import retrain_job, summary_job
+from retrain_assets.defs.assets import date_assets, dry_run_assets, symbol_day_assets
+from retrain_assets.defs.jobs import dry_run_job, retrain_job, summary_job
 from retrain_assets.defs.schedules import daily_retrain_schedule
 from sensors import storage_sensors
+from sensors.dead_runs import dead_runs_sensor
 from sensors.summary import engine_summary_sensor
 from sensors.telegram import notification_sensors
 from sensors.universe import symbol_universe_sensor
@@ -34,14 +35,15 @@ def build_resources() -> dict[str, object]:
 
 
 defs = dg.Definitions(
-    assets=[*symbol_day_assets, *date_assets],
-    jobs=[retrain_job, summary_job],
+    assets=[*symbol_day_assets, *dry_run_assets, *date_assets],
+    jobs=[retrain_job, dry_run_job, summary_job],
     schedules=[daily_retrain_schedule],
     sensors=[
         symbol_universe_sensor,
         engine_summary_sensor,
         *notification_sensors,
         *storage_sensors,
+        dead_runs_sensor,
     ],
     resources=build_resources(),
     # One symbol-day is four short steps: running them in the run's own process avoids a

@@ -1,39 +1,185 @@
-"""Sends Telegram start, failure and completion messages for invocations and backfills.
+"""Telegram messages for runs no launching process reports: schedule ticks and UI backfills.
 
-One mechanism for every source: the CLI, the schedule and UI backfills all leave records in
-the instance, and this sensor sends whatever is due from them (the CLI also sends directly,
-for users without a daemon; sent markers in the instance keep each message to one).
+The CLI, the API and `--submit` send their own messages (their runs carry a self-reporting
+`retrain/source`); these sensors send everything else, so each message has one sender:
+
+- `telegram_notifications_sensor`: one start and one completion message per schedule tick or
+  backfill, remembering what it sent in its own cursor;
+- `telegram_failure_sensor`: one alert per run that failed for good, whatever launched it
+  (a schedule tick, a UI backfill of `__ASSET_JOB`, a run launched from the UI).
 """
+
+import json
+import time
+from collections.abc import Callable
+from typing import Literal
 
 import dagster as dg
 
 from resources.notifier import TelegramResource
-from retrain_assets.engine.notifications import dispatch_notifications
+from retrain_assets.core.redaction import redact
+from retrain_assets.core.telegram import (
+    TelegramClient,
+    TelegramError,
+    best_and_worst,
+    format_completion,
+    format_failure,
+    format_start,
+    run_url,
+)
+from retrain_assets.defs.invocations import InvocationView, recent_views
+from retrain_assets.defs.records import failure_of, will_retry
+from retrain_assets.defs.summary_records import run_net_bps
+from retrain_assets.defs.tags import DATE_TAG, PARTITION_TAG, SELF_REPORTING, SYMBOL_TAG, RunTags
+
+MAX_AGE_S = 2 * 86400.0
+# Views older than MAX_AGE_S are never announced, so the cursor only needs the recent ones.
+CURSOR_KEYS = 200
+# Answers that no retry will change (a refused text, an unknown chat): the message is given up.
+_GIVE_UP = frozenset({400, 403, 404})
+Sent = dict[str, list[str]]
+Outcome = Literal["sent", "retry", "refused"]
+
+
+def skip_without_credentials(telegram: TelegramResource) -> dg.SkipReason:
+    """The tick's answer when Telegram is not configured."""
+    return dg.SkipReason(f"Telegram notifications skipped: {', '.join(telegram.missing())} unset")
+
+
+def completion_text(instance: dg.DagsterInstance, view: InvocationView, label: str) -> str:
+    """The completion summary of a finished view, counts and ranking taken from its runs."""
+    succeeded = [
+        r for r in view.latest_runs() if r.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    ]
+    many_dates = ".." in view.date
+    scores: list[tuple[str, float]] = []
+    for record in succeeded:
+        tags = record.dagster_run.tags
+        name = tags.get(SYMBOL_TAG, "?") + (f" {tags.get(DATE_TAG, '')}" if many_dates else "")
+        net = run_net_bps(instance, record.dagster_run.run_id)
+        if net is not None:
+            scores.append((name, net))
+    best, worst = best_and_worst(scores)
+    return format_completion(
+        label,
+        view.date,
+        succeeded=len(succeeded),
+        failed=max(view.total_symbols - view.skipped - len(succeeded), 0),
+        skipped=view.skipped,
+        duration_s=max((view.finished_at or view.started_at) - view.started_at, 0.0),
+        best=best,
+        worst=worst,
+    )
+
+
+def due_messages(
+    instance: dg.DagsterInstance, view: InvocationView, label: str, sent: list[str]
+) -> list[tuple[str, Callable[[], str]]]:
+    """(kind, text builder) of the messages a view calls for now and has not had."""
+    mode = view.mode + (" (dry run)" if view.dry_run else "")
+    due: list[tuple[str, Callable[[], str]]] = []
+    if "start" not in sent:
+        due.append(("start", lambda: format_start(label, view.total_symbols, mode, view.date)))
+    if view.finished_at is not None and "completion" not in sent:
+        due.append(("completion", lambda: completion_text(instance, view, label)))
+    return due
 
 
 @dg.sensor(
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Telegram: a start and a completion message per invocation, an alert per failure.",
+    description="Telegram: a start and a completion message per schedule tick or UI backfill.",
 )
 def telegram_notifications_sensor(
     context: dg.SensorEvaluationContext, telegram: TelegramResource
 ) -> dg.SkipReason:
-    """Send the notifications that are due; the tick's skip reason says what happened."""
+    """Send the start and completion messages that are due; the skip reason says how many."""
     client = telegram.client()
     if client is None:
-        return dg.SkipReason(
-            f"Telegram notifications skipped: {', '.join(telegram.missing())} unset"
-        )
-    sent = dispatch_notifications(
-        context.instance,
-        client,
-        telegram.ui_base_url,
-        label=telegram.label,
+        return skip_without_credentials(telegram)
+    sent = _load(context.cursor)
+    views = [
+        v for v in recent_views(context.instance, time.time(), MAX_AGE_S) if not v.self_reporting
+    ]
+    count = 0
+    for view in views:
+        for kind, build in due_messages(
+            context.instance, view, telegram.label, sent.get(view.key, [])
+        ):
+            outcome, reason = _send(client, build, telegram.secrets())
+            if outcome == "retry":
+                context.log.warning(
+                    f"Telegram {kind} of {view.key} not sent, retried later: {reason}"
+                )
+                context.update_cursor(_dump(sent, views))
+                return dg.SkipReason(f"sent {count} Telegram message(s); Telegram unavailable")
+            if outcome == "refused":
+                context.log.warning(f"Telegram {kind} of {view.key} refused, given up: {reason}")
+            count += outcome == "sent"
+            sent.setdefault(view.key, []).append(kind)
+            context.update_cursor(_dump(sent, views))
+    context.update_cursor(_dump(sent, views))
+    return dg.SkipReason(f"sent {count} Telegram message(s)")
+
+
+@dg.run_failure_sensor(
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Telegram: one alert per run of this code location that failed for good.",
+)
+def telegram_failure_sensor(
+    context: dg.RunFailureSensorContext, telegram: TelegramResource
+) -> dg.SkipReason | None:
+    """Alert on a failed run unless its launcher reports it or the daemon will retry it."""
+    run = context.dagster_run
+    tags = RunTags.from_tags(run.tags)
+    if (tags is not None and tags.source in SELF_REPORTING) or will_retry(run):
+        return None
+    client = telegram.client()
+    if client is None:
+        return skip_without_credentials(telegram)
+    failure = failure_of(context.instance, run.run_id)
+    text = format_failure(
+        run.tags.get(SYMBOL_TAG, run.job_name),
+        run.tags.get(DATE_TAG, run.tags.get(PARTITION_TAG, "?")),
+        failure.error_type,
+        failure.message,
+        run_url(telegram.ui_base_url, run.run_id),
         secrets=telegram.secrets(),
-        log=context.log,
     )
-    return dg.SkipReason(f"sent {len(sent)} Telegram message(s)")
+    outcome, reason = _send(client, lambda: text, telegram.secrets())
+    if outcome != "sent":  # the run-status cursor moves on: an alert is tried once
+        context.log.warning(f"Telegram failure alert of run {run.run_id} not sent: {reason}")
+    return None
 
 
-notification_sensors = [telegram_notifications_sensor]
+def _send(
+    client: TelegramClient, build: Callable[[], str], secrets: list[str]
+) -> tuple[Outcome, str]:
+    """Sends one message: `sent`, `retry` (Telegram down, rate limited) or `refused`, and why."""
+    try:
+        client.send(build())
+    except TelegramError as exc:  # its text never holds the token; redacted all the same
+        outcome: Outcome = "refused" if exc.status_code in _GIVE_UP else "retry"
+        return outcome, redact(str(exc), secrets)
+    except Exception as exc:  # a message must never fail the tick
+        return "refused", redact(f"{type(exc).__name__}: {exc}", secrets)
+    return "sent", ""
+
+
+def _load(cursor: str | None) -> Sent:
+    try:
+        data = json.loads(cursor) if cursor else {}
+    except ValueError:
+        return {}
+    sent = data.get("sent") if isinstance(data, dict) else None
+    return {str(k): list(v) for k, v in sent.items()} if isinstance(sent, dict) else {}
+
+
+def _dump(sent: Sent, views: list[InvocationView]) -> str:
+    """The cursor: what was sent for the most recent views (oldest dropped)."""
+    recent = [v.key for v in views if v.key in sent][-CURSOR_KEYS:]
+    return json.dumps({"sent": {k: sent[k] for k in recent}}, sort_keys=True)
+
+
+notification_sensors = [telegram_notifications_sensor, telegram_failure_sensor]

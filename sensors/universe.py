@@ -9,10 +9,10 @@ import pandas as pd
 
 from resources.market_data import MarketDataResource
 from resources.universe import SymbolUniverseResource
+from retrain_assets.core.dates import last_complete_utc_day
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.defs.partitions import symbol_partitions
 from retrain_assets.defs.universe import retired_symbols, set_retired_symbols
-from retrain_assets.engine.dates import last_complete_utc_day
 
 
 def universe_changes(selected: list[str], registered: list[str]) -> tuple[list[str], set[str]]:

@@ -17,10 +17,12 @@ from retrain_assets.core.redaction import redact
 from retrain_assets.core.telegram_text import (
     FAILURE_REASON_CHARS,
     MAX_MESSAGE_CHARS,
+    best_and_worst,
     escape,
     format_completion,
     format_failure,
     format_start,
+    run_url,
     split_message,
 )
 
@@ -29,10 +31,12 @@ __all__ = [
     "MAX_MESSAGE_CHARS",
     "TelegramClient",
     "TelegramError",
+    "best_and_worst",
     "escape",
     "format_completion",
     "format_failure",
     "format_start",
+    "run_url",
     "split_message",
 ]
 

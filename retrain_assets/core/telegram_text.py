@@ -6,7 +6,7 @@ are each well-formed HTML within Telegram's 4096-character limit.
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from retrain_assets.core.redaction import redact
 
@@ -135,6 +135,27 @@ def format_start(label: str, total_symbols: int, mode: str, date: str) -> str:
     )
 
 
+def best_and_worst(
+    scores: Sequence[tuple[str, float]],
+) -> tuple[tuple[str, float] | None, tuple[str, float] | None]:
+    """The best and worst of the scored symbols, for `format_completion`.
+
+    Args:
+        scores: (name, net bps after costs) of each successful symbol with a figure.
+
+    Returns:
+        (best, worst), or (None, None) with fewer than two scores: one symbol is not a ranking.
+    """
+    if len(scores) < 2:
+        return None, None
+    return max(scores, key=lambda s: s[1]), min(scores, key=lambda s: s[1])
+
+
+def run_url(ui_base_url: str | None, run_id: str) -> str | None:
+    """The link to a run in the Dagster UI, when the UI's address is known."""
+    return f"{ui_base_url.rstrip('/')}/runs/{run_id}" if ui_base_url else None
+
+
 def format_completion(
     label: str,
     date: str,
@@ -154,8 +175,8 @@ def format_completion(
         failed: Symbols that failed.
         skipped: Symbols skipped, already done or not eligible.
         duration_s: Wall-clock seconds from start to finish.
-        best: The best symbol and its score, if any symbol succeeded.
-        worst: The worst symbol and its score, if any symbol succeeded.
+        best: The best symbol and its score; None shows no ranking (see `best_and_worst`).
+        worst: The worst symbol and its score; None shows no ranking.
 
     Returns:
         The message, in Telegram HTML.

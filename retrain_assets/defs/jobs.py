@@ -1,9 +1,9 @@
-"""Jobs: one partitioned job that materializes every asset of one symbol-day."""
+"""Jobs: one per kind of symbol-day run (real, dry run) and the date's summary."""
 
 import dagster as dg
 
-from retrain_assets.defs.assets import engine_summary, symbol_day_assets
-from retrain_assets.defs.partitions import RETRAIN_JOB, SUMMARY_JOB
+from retrain_assets.defs.assets import dry_run_assets, engine_summary, symbol_day_assets
+from retrain_assets.defs.partitions import DRY_RUN_JOB, RETRAIN_JOB, SUMMARY_JOB
 
 retrain_job = dg.define_asset_job(
     RETRAIN_JOB,
@@ -11,6 +11,12 @@ retrain_job = dg.define_asset_job(
     description="Retrain one symbol-day: costs, features, model, metrics.",
 )
 
+dry_run_job = dg.define_asset_job(
+    DRY_RUN_JOB,
+    selection=dg.AssetSelection.assets(*dry_run_assets),
+    description="Smoke-test one symbol-day with a tiny training budget (dry_run/ assets).",
+    tags={"retrain/dry_run": "true"},
+)
 
 summary_job = dg.define_asset_job(
     SUMMARY_JOB,

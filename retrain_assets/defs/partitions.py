@@ -2,7 +2,14 @@
 
 import dagster as dg
 
-from retrain_assets.engine.dates import first_partition_date
+from retrain_assets.core.dates import first_partition_date
+from retrain_assets.defs.tags import (
+    CONCURRENCY_TAG,
+    DRY_RUN_TAG,
+    INVOCATION_TAG,
+    TIMEOUT_TAG,
+    is_dry_run,
+)
 
 # Structural, not a secret: the first date decides the partition space, so it is read once
 # when the code location loads.
@@ -15,12 +22,9 @@ symbol_day_partitions = dg.MultiPartitionsDefinition(
     {"date": date_partitions, "symbol": symbol_partitions}
 )
 
-DRY_RUN_TAG = "retrain/dry_run"
-CONCURRENCY_TAG = "retrain/max_concurrent"
-TIMEOUT_TAG = "retrain/timeout_minutes"
-INVOCATION_TAG = "retrain/invocation"
 TRAIN_POOL = "train"
 RETRAIN_JOB = "retrain_symbol_day"
+DRY_RUN_JOB = "retrain_symbol_day_dry_run"
 SUMMARY_JOB = "engine_summary_job"
 
 
@@ -38,6 +42,22 @@ def split_partition_key(key: str) -> tuple[str, str]:
     return date, symbol
 
 
-def is_dry_run(tags: dict[str, str]) -> bool:
-    """Whether a run was launched as a dry run (tiny training budget, nothing uploaded)."""
-    return tags.get(DRY_RUN_TAG, "false").lower() == "true"
+# The run tags are defined in `defs/tags.py`; these names stay importable from here.
+__all__ = [
+    "CONCURRENCY_TAG",
+    "DRY_RUN_JOB",
+    "DRY_RUN_TAG",
+    "INVOCATION_TAG",
+    "RETRAIN_JOB",
+    "START_DATE",
+    "SUMMARY_JOB",
+    "SYMBOLS",
+    "TIMEOUT_TAG",
+    "TRAIN_POOL",
+    "date_partitions",
+    "is_dry_run",
+    "partition_key",
+    "split_partition_key",
+    "symbol_day_partitions",
+    "symbol_partitions",
+]

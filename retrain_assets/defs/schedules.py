@@ -1,16 +1,15 @@
 """The daily schedule: the last complete day for every active symbol that does not have it."""
 
 import os
-import time
 
 import dagster as dg
 
 from resources.artifact_io import latest_files
+from retrain_assets.core.dates import last_complete_utc_day
 from retrain_assets.defs.jobs import retrain_job
-from retrain_assets.defs.partitions import INVOCATION_TAG, TIMEOUT_TAG, partition_key
+from retrain_assets.defs.partitions import partition_key
+from retrain_assets.defs.tags import RunTags
 from retrain_assets.defs.universe import active_symbols
-from retrain_assets.engine.dates import last_complete_utc_day
-from retrain_assets.engine.registry import InvocationRecord, save_invocation
 
 # Structural like the partitions' start date: read once when the code location loads.
 SCHEDULE_CRON = os.environ.get("RETRAIN_SCHEDULE_CRON") or "0 2 * * *"
@@ -27,18 +26,13 @@ def missing_symbols(instance: dg.DagsterInstance, date: str) -> list[str]:
     ]
 
 
-def _run_request(date: str, symbol: str, tick: str, invocation: str) -> dg.RunRequest:
+def _run_request(date: str, symbol: str, tick: str, tags: RunTags) -> dg.RunRequest:
     backstop_s = int(DEFAULT_TIMEOUT_MINUTES * 60 * 3 + 600)  # three attempts, then the daemon
     return dg.RunRequest(
         # Run keys de-duplicate forever: the tick time lets a failed day be requested again.
         run_key=f"{date}|{symbol}|{tick}",
         partition_key=str(partition_key(date, symbol)),
-        tags={
-            INVOCATION_TAG: invocation,
-            TIMEOUT_TAG: str(DEFAULT_TIMEOUT_MINUTES),
-            "retrain/mode": "hybrid",
-            "dagster/max_runtime": str(backstop_s),
-        },
+        tags={**tags.to_tags(), "dagster/max_runtime": str(backstop_s)},
     )
 
 
@@ -52,27 +46,21 @@ def _run_request(date: str, symbol: str, tick: str, invocation: str) -> dg.RunRe
 def daily_retrain_schedule(
     context: dg.ScheduleEvaluationContext,
 ) -> dg.SkipReason | list[dg.RunRequest]:
-    """Request one run per symbol still missing yesterday's model; record the invocation."""
+    """Request one run per symbol still missing yesterday's model, tagged as one invocation."""
     scheduled = context.scheduled_execution_time
     date = last_complete_utc_day(scheduled)
     todo = missing_symbols(context.instance, date)
     if not todo:
         return dg.SkipReason(f"every active symbol already has {date}")
     tick = scheduled.strftime("%Y%m%dT%H%M%SZ")
-    invocation = f"schedule-{tick}"
     total = len(active_symbols(context.instance))
-    save_invocation(
-        context.instance,
-        InvocationRecord(
-            id=invocation,
-            source="schedule",
-            date=date,
-            mode="hybrid",
-            total_symbols=total,
-            skipped=total - len(todo),
-            dry_run=False,
-            started_at=time.time(),
-            symbols=todo,
-        ),
+    # The runs sharing this tag are the invocation: the sensors read its size and skips back.
+    tags = RunTags(
+        invocation=f"schedule-{tick}",
+        source="schedule",
+        mode="hybrid",
+        total_symbols=total,
+        skipped=total - len(todo),
+        timeout_minutes=DEFAULT_TIMEOUT_MINUTES,
     )
-    return [_run_request(date, s, tick, invocation) for s in todo]
+    return [_run_request(date, s, tick, tags) for s in todo]

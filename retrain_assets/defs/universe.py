@@ -1,27 +1,30 @@
 """The active symbol universe: registered dynamic partitions minus retired symbols.
 
 Retiring a symbol never deletes its partitions or history; it only stops the schedule from
-requesting new days for it. The list lives in the instance's key-value store.
+requesting new days for it. The retired set is kept as a second set of dynamic partition
+keys (`retired_symbols`, used by no asset): instance storage made for named key sets, where
+adding one key never disturbs another.
 """
-
-import json
 
 import dagster as dg
 
 from retrain_assets.defs.partitions import SYMBOLS
 
-_RETIRED_KEY = "retrain/universe/retired"
+RETIRED = "retired_symbols"
 
 
 def retired_symbols(instance: dg.DagsterInstance) -> set[str]:
     """Symbols dropped from the selection (their history is kept)."""
-    raw = instance.run_storage.get_cursor_values({_RETIRED_KEY}).get(_RETIRED_KEY)
-    return set(json.loads(raw)) if raw else set()
+    return set(instance.get_dynamic_partitions(RETIRED))
 
 
 def set_retired_symbols(instance: dg.DagsterInstance, symbols: set[str]) -> None:
-    """Replace the retired list."""
-    instance.run_storage.set_cursor_values({_RETIRED_KEY: json.dumps(sorted(symbols))})
+    """Replace the retired set."""
+    current = retired_symbols(instance)
+    for symbol in sorted(current - symbols):
+        instance.delete_dynamic_partition(RETIRED, symbol)
+    if symbols - current:
+        instance.add_dynamic_partitions(RETIRED, sorted(symbols - current))
 
 
 def active_symbols(instance: dg.DagsterInstance) -> list[str]:

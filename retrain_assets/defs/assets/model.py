@@ -89,6 +89,7 @@ def model(
         )
         started = time.perf_counter()
         trained = trainer.train(job)
+        _refuse_if_canceled(context)
     train_s = time.perf_counter() - started
     log = {**trained.training_log, "train_seconds": round(train_s, 3), "attempt": _attempt(context)}
     files = {
@@ -110,6 +111,23 @@ def model(
             **timing.metadata(),
         },
     )
+
+
+def _refuse_if_canceled(context: dg.AssetExecutionContext) -> None:
+    """A training cut short by a cancel (Ctrl-C) may return normally: never record it.
+
+    The snapshot stays, so the next run resumes from it; the failure is not retried.
+    """
+    run = context.instance.get_run_by_id(context.run.run_id)
+    if run is not None and run.status in (
+        dg.DagsterRunStatus.CANCELING,
+        dg.DagsterRunStatus.CANCELED,
+    ):
+        raise dg.Failure(
+            description="training interrupted by a cancel; its snapshot is kept for the rerun",
+            metadata={"error_type": "Canceled"},
+            allow_retries=False,
+        )
 
 
 def _attempt(context: dg.AssetExecutionContext) -> int:

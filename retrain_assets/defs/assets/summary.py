@@ -3,19 +3,31 @@
 import warnings
 
 import dagster as dg
+from pydantic import Field
 
 from resources.artifact_io import ArtifactRootResource
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.core.summary_text import markdown_table
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.partitions import date_partitions
-from retrain_assets.engine.summary import date_summary, markdown_table
+from retrain_assets.defs.summary_records import date_summary
+from retrain_assets.defs.tags import RunTags, is_dry_run
 
 with warnings.catch_warnings():
     # The mapping is beta in Dagster 1.13; it is exactly "every symbol of this date".
     warnings.simplefilter("ignore", dg.BetaWarning)
     _EVERY_SYMBOL_OF_THE_DATE = dg.MultiToSingleDimensionPartitionMapping(
         partition_dimension_name="date"
+    )
+
+
+class SummaryConfig(dg.Config):
+    """What only the launcher knows: the symbols it skipped, and why."""
+
+    skipped: dict[str, str] = Field(
+        default_factory=dict,
+        description="Symbols the launching invocation skipped (symbol -> reason).",
     )
 
 
@@ -26,21 +38,30 @@ with warnings.catch_warnings():
     deps=[dg.AssetDep("metrics", partition_mapping=_EVERY_SYMBOL_OF_THE_DATE)],
 )
 def engine_summary(
-    context: dg.AssetExecutionContext, artifacts: ArtifactRootResource
+    context: dg.AssetExecutionContext, config: SummaryConfig, artifacts: ArtifactRootResource
 ) -> dg.MaterializeResult:
     """The day's engine summary (engine_summary.json): counts, train minutes, by-symbol results.
 
     Built from the instance's run and materialization records, so failed and skipped symbols
-    are included; refreshed whenever a CLI invocation, backfill or schedule tick finishes.
+    are included; refreshed when a launcher invocation, backfill or schedule tick finishes. A
+    run tagged as a dry run summarizes the `dry_run/` assets instead of the real ones.
     """
     date = context.partition_key
-    summary = date_summary(context.instance, date)
+    summary = date_summary(
+        context.instance,
+        date,
+        skipped=config.skipped,
+        dry_run=is_dry_run(context.run.tags),
+        requested_by=RunTags.from_tags(context.run.tags),
+    )
     path = artifacts.layout().summary_file(date)
     atomic_write_bytes(path, json_bytes(summary))
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
             "summary": dg.MetadataValue.md(markdown_table(summary)),
+            "dry_run": dg.MetadataValue.bool(summary["dry_run"]),
+            "invocation": dg.MetadataValue.text(summary["invocation"] or ""),
             "total_symbols": dg.MetadataValue.int(summary["total_symbols"]),
             "succeeded": dg.MetadataValue.int(summary["succeeded"]),
             "failed": dg.MetadataValue.int(summary["failed"]),

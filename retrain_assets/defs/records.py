@@ -1,0 +1,92 @@
+"""Readers of the instance's records: how a run ended, and why it failed.
+
+The launcher's status, the summary and the Telegram sensors all read runs through these, so a
+failure reads the same everywhere.
+"""
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+ERROR_TYPE_ALIASES = {"TrainingTimeout": "Timeout"}
+ACTIVE_STATUSES = (
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+)
+TERMINAL_STATUSES = frozenset(
+    {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+)
+# Set by Dagster on a failed run that the daemon's run retries will launch again.
+WILL_RETRY_TAG = "dagster/will_retry"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a run failed: a type, a one-line reason and a short stack summary."""
+
+    error_type: str
+    message: str
+    stack: str = ""
+
+
+def attempts_of(instance: dg.DagsterInstance, run_id: str) -> int:
+    """Attempts of the run's most-retried step (1 when nothing was retried)."""
+    starts = instance.get_records_for_run(
+        run_id, of_type={dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_RESTARTED}
+    ).records
+    by_step: dict[str, int] = {}
+    for record in starts:
+        step = record.event_log_entry.step_key or ""
+        by_step[step] = by_step.get(step, 0) + 1
+    return max(by_step.values(), default=0)
+
+
+def failure_of(instance: dg.DagsterInstance, run_id: str) -> Failure:
+    """The last step failure of a run (its declared `error_type`, else its root cause)."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
+    if not records:
+        return _run_failure(instance, run_id)
+    event = records[-1].event_log_entry.dagster_event
+    data = event.step_failure_data if event else None
+    error = data.error if data else None
+    if error is None:
+        return Failure("StepFailure", "step failed without error information")
+    user = data.user_failure_data if data else None
+    declared = user.metadata.get("error_type") if user and user.metadata else None
+    root = error
+    while root.cause is not None:
+        root = root.cause
+    error_type = str(declared.value if declared is not None else root.cls_name or error.cls_name)
+    message = (root.message or error.message).strip().splitlines()[0][:300]
+    stack = " | ".join(line.strip().splitlines()[0] for line in root.stack[-3:] if line.strip())
+    return Failure(ERROR_TYPE_ALIASES.get(error_type, error_type), message, stack[:600])
+
+
+def _run_failure(instance: dg.DagsterInstance, run_id: str) -> Failure:
+    """A run that failed or was canceled outside any step (killed worker, cancel, launch)."""
+    kinds = {dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.RUN_CANCELED}
+    records = instance.get_records_for_run(run_id, of_type=kinds).records
+    if not records:
+        return Failure("RunFailure", "the run failed before any step failed")
+    entry = records[-1].event_log_entry
+    event = entry.dagster_event
+    canceled = event is not None and event.event_type == dg.DagsterEventType.RUN_CANCELED
+    message = (entry.message or "").strip().splitlines()[0][:300] if entry.message else ""
+    return Failure("Canceled" if canceled else "RunFailure", message or "the run failed")
+
+
+def will_retry(run: dg.DagsterRun) -> bool:
+    """Whether the daemon's run retries will launch this failed run again."""
+    return run.tags.get(WILL_RETRY_TAG, "false").lower() == "true"
+
+
+def latest_per_partition(records: list[dg.RunRecord]) -> dict[str, dg.RunRecord]:
+    """The newest run of each `dagster/partition` (a re-execution supersedes the run before)."""
+    latest: dict[str, dg.RunRecord] = {}
+    for record in sorted(records, key=lambda r: r.create_timestamp):
+        key = record.dagster_run.tags.get("dagster/partition") or record.dagster_run.run_id
+        latest[key] = record
+    return latest

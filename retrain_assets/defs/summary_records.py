@@ -1,0 +1,268 @@
+"""One date's engine summary, read from the instance's run and materialization records.
+
+The summary is computed from records, never from a process's memory, so failed and skipped
+symbols are in it and any process (the launcher, the summary sensor's run) gets the same
+answer. Real numbers come from the `costs`/`features`/`model`/`metrics` assets only; a
+dry-run summary reads their `dry_run/` copies.
+"""
+
+import statistics
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+
+from resources.artifact_io import latest_metadata
+from retrain_assets.defs.partitions import partition_key
+from retrain_assets.defs.records import ACTIVE_STATUSES, failure_of
+from retrain_assets.defs.tags import (
+    BACKFILL_TAG,
+    DATE_TAG,
+    SYMBOL_TAG,
+    RunTags,
+    is_dry_run,
+)
+
+DRY_RUN_PREFIX = "dry_run"
+ASSETS = ("costs", "features", "model", "metrics")
+STAGE_KEYS = (
+    "costs_seconds",
+    "load_seconds",
+    "features_seconds",
+    "train_seconds",
+    "evaluate_seconds",
+    "upload_seconds",
+)
+NET_BPS_KEY = "net_bps_after_costs"
+DEFAULT_CPU_HOUR_USD = 0.05
+DEFAULT_GPU_HOUR_USD = 2.50
+_STATUS = {
+    dg.DagsterRunStatus.SUCCESS: "success",
+    dg.DagsterRunStatus.FAILURE: "failed",
+    dg.DagsterRunStatus.CANCELED: "canceled",
+}
+
+
+def asset_key(name: str, dry_run: bool) -> dg.AssetKey:
+    """The key of a symbol-day asset: `name`, or `dry_run/name` for the dry-run copy."""
+    return dg.AssetKey([DRY_RUN_PREFIX, name]) if dry_run else dg.AssetKey(name)
+
+
+def run_net_bps(instance: dg.DagsterInstance, run_id: str) -> float | None:
+    """`net_bps_after_costs` of the `metrics` (or `dry_run/metrics`) a run materialized."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    for record in reversed(records):
+        mat = record.asset_materialization
+        if mat is not None and mat.asset_key.path[-1] == "metrics":
+            value = mat.metadata.get(NET_BPS_KEY)
+            return float(value.value) if value is not None else None  # type: ignore[arg-type]
+    return None
+
+
+def symbol_costs(instance: dg.DagsterInstance, date: str, symbol: str, dry_run: bool) -> dict:
+    """Per-stage seconds, CPU/GPU seconds and peak memory of one symbol-day's latest outputs."""
+    stages: dict[str, float] = {}
+    cpu = gpu = peak = 0.0
+    for name in ASSETS:
+        md = _latest(instance, name, date, symbol, dry_run)
+        stages.update({k: float(md[k]) for k in STAGE_KEYS if k in md})
+        cpu += float(md.get("cpu_seconds", 0.0))
+        gpu += float(md.get("gpu_seconds", 0.0))
+        peak = max(peak, float(md.get("peak_rss_mb", 0.0)))
+    return {
+        "stage_seconds": stages,
+        "cpu_seconds": round(cpu, 3),
+        "gpu_seconds": round(gpu, 3),
+        "peak_rss_mb": round(peak, 1),
+    }
+
+
+def date_summary(
+    instance: dg.DagsterInstance,
+    date: str,
+    *,
+    skipped: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+    requested_by: RunTags | None = None,
+    cpu_hour_usd: float = DEFAULT_CPU_HOUR_USD,
+    gpu_hour_usd: float = DEFAULT_GPU_HOUR_USD,
+) -> dict[str, Any]:
+    """The spec's engine summary for one date: every symbol's latest run of the given kind.
+
+    Args:
+        instance: The Dagster instance with the runs and materializations.
+        date: The trained day, `YYYY-MM-DD`.
+        skipped: Symbols the launcher skipped (symbol -> reason); each is shown as `skipped`
+            unless it has a run newer than the invocation that skipped it.
+        dry_run: Summarize dry runs (the `dry_run/` assets) instead of real ones.
+        requested_by: The invocation asking for the summary (the summary run's tags); its id
+            and mode are reported and its first run dates the skips. Default: the invocation
+            of the date's latest run.
+        cpu_hour_usd: Price of one CPU hour, for `estimated_cost_usd`.
+        gpu_hour_usd: Price of one GPU hour.
+
+    Returns:
+        The summary document (`engine_summary.json`).
+    """
+    runs = _date_runs(instance, date, dry_run)
+    latest = _latest_per_symbol(runs)
+    invocation, mode = _invocation_of(runs, requested_by)
+    skipped_at = _skips_decided_at(runs, invocation)
+    status: dict[str, dict[str, Any]] = {}
+    for symbol in sorted(set(latest) | set(skipped or {})):
+        record = latest.get(symbol)
+        if skipped and symbol in skipped and (record is None or _created(record) < skipped_at):
+            status[symbol] = {"status": "skipped", "skip_reason": skipped[symbol]}
+        elif record is not None:
+            status[symbol] = _run_entry(instance, record)
+    by_symbol = {s: _by_symbol(instance, date, s, e, dry_run) for s, e in status.items()}
+    return _document(date, dry_run, invocation, mode, status, by_symbol, cpu_hour_usd, gpu_hour_usd)
+
+
+def _document(
+    date: str,
+    dry_run: bool,
+    invocation: str | None,
+    mode: str | None,
+    status: Mapping[str, Mapping[str, Any]],
+    by_symbol: Mapping[str, dict[str, Any]],
+    cpu_hour_usd: float,
+    gpu_hour_usd: float,
+) -> dict[str, Any]:
+    trained = [
+        v["train_minutes"]
+        for v in by_symbol.values()
+        if v["status"] == "success" and v["train_minutes"] is not None
+    ]
+    counts = [v["status"] for v in by_symbol.values()]
+    cpu = sum(v["cpu_seconds"] for v in by_symbol.values())
+    gpu = sum(v["gpu_seconds"] for v in by_symbol.values())
+    return {
+        "date": date,
+        "dry_run": dry_run,
+        "invocation": invocation,
+        "mode": mode,
+        "total_symbols": len(by_symbol),
+        "succeeded": counts.count("success"),
+        # A canceled symbol did not succeed either; its status says which it was.
+        "failed": counts.count("failed") + counts.count("canceled"),
+        "skipped": counts.count("skipped"),
+        "running": counts.count("running"),
+        "avg_train_minutes": round(statistics.fmean(trained), 4) if trained else None,
+        "median_train_minutes": round(statistics.median(trained), 4) if trained else None,
+        "total_wall_minutes": _wall_minutes(status),
+        "cpu_seconds": round(cpu, 3),
+        "gpu_seconds": round(gpu, 3),
+        "estimated_cost_usd": round(cpu / 3600 * cpu_hour_usd + gpu / 3600 * gpu_hour_usd, 6),
+        "by_symbol": dict(by_symbol),
+    }
+
+
+def _date_runs(instance: dg.DagsterInstance, date: str, dry_run: bool) -> list[dg.RunRecord]:
+    """The date's symbol-day runs of one kind (real or dry), oldest first."""
+    records = instance.get_run_records(dg.RunsFilter(tags={DATE_TAG: date}))
+    kept = [
+        r
+        for r in records
+        if r.dagster_run.tags.get(SYMBOL_TAG) and is_dry_run(r.dagster_run.tags) == dry_run
+    ]
+    return sorted(kept, key=_created)
+
+
+def _latest_per_symbol(runs: Sequence[dg.RunRecord]) -> dict[str, dg.RunRecord]:
+    return {r.dagster_run.tags[SYMBOL_TAG]: r for r in runs}
+
+
+def _invocation_of(
+    runs: Sequence[dg.RunRecord], requested_by: RunTags | None
+) -> tuple[str | None, str | None]:
+    """(invocation id, mode) to report: the requester's, else the latest run's."""
+    if requested_by is not None:
+        return requested_by.invocation, requested_by.mode
+    if not runs:
+        return None, None
+    run = runs[-1].dagster_run
+    tags = RunTags.from_tags(run.tags)
+    return _invocation_id(run), tags.mode if tags else _untagged_mode(run)
+
+
+def _invocation_id(run: dg.DagsterRun) -> str:
+    """The run's invocation; a UI backfill or a run launched from the UI stands for itself."""
+    tags = RunTags.from_tags(run.tags)
+    if tags is not None:
+        return tags.invocation
+    backfill = run.tags.get(BACKFILL_TAG)
+    return f"backfill:{backfill}" if backfill else f"run:{run.run_id}"
+
+
+def _untagged_mode(run: dg.DagsterRun) -> str:
+    return "backfill" if run.tags.get(BACKFILL_TAG) else "manual"
+
+
+def _skips_decided_at(runs: Sequence[dg.RunRecord], invocation: str | None) -> float:
+    """When the skipping invocation began (its first run); with no run of it, skips stand."""
+    own = [r for r in runs if _invocation_id(r.dagster_run) == invocation]
+    return _created(own[0]) if own else float("inf")
+
+
+def _run_entry(instance: dg.DagsterInstance, record: dg.RunRecord) -> dict[str, Any]:
+    run = record.dagster_run
+    entry: dict[str, Any] = {
+        "run_id": run.run_id,
+        "started_at": _iso(record.start_time),
+        "ended_at": _iso(record.end_time),
+    }
+    if run.status in ACTIVE_STATUSES or run.status not in _STATUS:
+        return {**entry, "status": "running"}
+    entry["status"] = _STATUS[run.status]
+    if run.status != dg.DagsterRunStatus.SUCCESS:
+        failure = failure_of(instance, run.run_id)
+        entry.update(error_type=failure.error_type, error=failure.message)
+    return entry
+
+
+def _by_symbol(
+    instance: dg.DagsterInstance, date: str, symbol: str, entry: Mapping[str, Any], dry: bool
+) -> dict[str, Any]:
+    md = _latest(instance, "metrics", date, symbol, dry)
+    files = md.get("files") or {}
+    return {
+        "status": entry.get("status"),
+        "metrics_path": (files.get("metrics.json") or {}).get("path"),
+        "net_bps_after_costs": md.get(NET_BPS_KEY),
+        "trades": md.get("trades"),
+        "train_minutes": md.get("train_minutes"),
+        "error_type": entry.get("error_type"),
+        "error": entry.get("error"),
+        "skip_reason": entry.get("skip_reason"),
+        "run_id": entry.get("run_id"),
+        **symbol_costs(instance, date, symbol, dry),
+    }
+
+
+def _latest(
+    instance: dg.DagsterInstance, name: str, date: str, symbol: str, dry_run: bool
+) -> dict[str, Any]:
+    key = str(partition_key(date, symbol))
+    found = latest_metadata(instance, asset_key(name, dry_run), key, dry_run)
+    return found[1] if found else {}
+
+
+def _wall_minutes(status: Mapping[str, Mapping[str, Any]]) -> float | None:
+    starts = [e["started_at"] for e in status.values() if e.get("started_at")]
+    ends = [e["ended_at"] for e in status.values() if e.get("ended_at")]
+    if not starts or not ends:
+        return None
+    span = datetime.fromisoformat(max(ends)) - datetime.fromisoformat(min(starts))
+    return round(span.total_seconds() / 60.0, 4)
+
+
+def _created(record: dg.RunRecord) -> float:
+    return record.create_timestamp.timestamp()
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat() if ts else None

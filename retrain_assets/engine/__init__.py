@@ -1,1 +1,0 @@
-"""The scheduler's engine over Dagster: plans a date, launches symbol-day runs, reports."""

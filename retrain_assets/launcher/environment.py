@@ -1,0 +1,72 @@
+"""Checks of the environment before any work: each failure is one line naming the variable.
+
+Nothing is created when a check fails: not the Dagster home, not the artifact root.
+"""
+
+import os
+import sqlite3
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+from retrain_assets.core.errors import PermanentError
+from retrain_assets.core.logging_setup import LEVELS
+
+DEFAULT_HOME = ".dagster_home"
+
+
+def check_start_date(environ: Mapping[str, str] = os.environ) -> None:
+    """`RETRAIN_START_DATE`, when set, is a YYYY-MM-DD day not in the future."""
+    text = environ.get("RETRAIN_START_DATE")
+    if not text:
+        return
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise PermanentError(f"RETRAIN_START_DATE={text!r}: expected YYYY-MM-DD") from None
+    if len(text) != 10 or day > date.today():
+        raise PermanentError(f"RETRAIN_START_DATE={text!r}: expected a past day as YYYY-MM-DD")
+
+
+def check_log_level(environ: Mapping[str, str] = os.environ) -> None:
+    """`STRUCTLOG_LEVEL`, when set, is a level the event logs know."""
+    level = environ.get("STRUCTLOG_LEVEL")
+    if level and level.lower().replace("warn", "warning").replace("warninging", "warning") not in (
+        LEVELS
+    ):
+        raise PermanentError(
+            f"STRUCTLOG_LEVEL={level!r}: expected one of {', '.join(k.upper() for k in LEVELS)}"
+        )
+
+
+def writable_folder(path: Path, what: str) -> Path:
+    """`path` if it is (or could be created as) a folder this process may write to."""
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise PermanentError(f"{what}={path}: {probe} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise PermanentError(f"{what}={path}: not writable by this user ({probe})")
+    return path
+
+
+def dagster_home(environ: Mapping[str, str] = os.environ, cwd: Path | None = None) -> Path:
+    """$DAGSTER_HOME, or ./.dagster_home; checked to be writable, not created yet."""
+    home = Path(environ.get("DAGSTER_HOME") or (cwd or Path.cwd()) / DEFAULT_HOME).resolve()
+    return writable_folder(home, "DAGSTER_HOME")
+
+
+def check_instance_database(home: Path) -> None:
+    """Every SQLite database of an existing instance opens and reads (not corrupt)."""
+    for db in sorted(home.glob("**/*.db")):
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise PermanentError(
+                f"DAGSTER_HOME={home}: the instance database {db.name} cannot be read ({exc}); "
+                "restore it from a backup or move it away"
+            ) from None

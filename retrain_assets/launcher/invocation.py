@@ -1,0 +1,187 @@
+"""One invocation: check everything, plan the date, run its symbol-days, report.
+
+The CLI and the Python API both come through `run_invocation`; the runs it launches share one
+`retrain/invocation` tag, and those runs are the invocation's only record.
+"""
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+
+from retrain_assets.core.artifacts import ArtifactLayout
+from retrain_assets.core.hardware import Hardware, detect_hardware
+from retrain_assets.core.locks import FileLock
+from retrain_assets.defs.liveness import release_dead_runs
+from retrain_assets.defs.tags import INVOCATION_TAG, RunTags, Source
+from retrain_assets.launcher.config import SchedulerConfig, concurrency_ceiling
+from retrain_assets.launcher.interrupts import ExitNow, Interrupts
+from retrain_assets.launcher.ledger import InvocationLedger, StatusFile
+from retrain_assets.launcher.local import LocalPool
+from retrain_assets.launcher.plan import SymbolPlan
+from retrain_assets.launcher.progress import ProgressFn
+from retrain_assets.launcher.runs import RunSpec
+from retrain_assets.launcher.status import SymbolStatus
+
+CANCEL_GRACE_S = 60.0
+EXIT_INTERRUPTED = 130
+
+
+@dataclass
+class Invocation:
+    """One invocation's facts while it runs."""
+
+    date: str
+    symbols: list[str]
+    config: SchedulerConfig
+    instance: dg.DagsterInstance
+    layout: ArtifactLayout
+    hardware: Hardware = field(default_factory=detect_hardware)
+    source: Source = "cli"
+    invocation_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started: float = field(default_factory=time.monotonic)
+    interrupted: bool = False
+
+    @property
+    def locks_dir(self) -> Path:
+        """Where the invocation and partition locks live (next to the instance)."""
+        return Path(self.instance.root_directory) / "retrain-locks"
+
+    def header(self, workers: int) -> dict[str, object]:
+        """The invocation facts at the top of status.json."""
+        return {
+            "date": self.date,
+            "invocation": self.invocation_id,
+            "source": self.source,
+            "mode": str(self.config.mode),
+            "max_concurrent": workers,
+            "dry_run": self.config.dry_run,
+            "force": self.config.force,
+        }
+
+    def run_tags(self, plans: list[SymbolPlan], workers: int, lock: str | None) -> RunTags:
+        """The tags every run of this invocation carries."""
+        return RunTags(
+            invocation=self.invocation_id,
+            source=self.source,
+            mode=str(self.config.mode),
+            dry_run=self.config.dry_run,
+            driver=self.config.driver,
+            timeout_minutes=self.config.timeout_minutes,
+            max_concurrent=workers,
+            total_symbols=len(plans),
+            skipped=sum(1 for p in plans if p.skipped),
+            lock=lock,
+        )
+
+
+def execute_locally(
+    inv: Invocation,
+    plans: list[SymbolPlan],
+    specs_for: Callable[[RunTags], list[RunSpec]],
+    progress: ProgressFn | None,
+) -> dict[str, SymbolStatus]:
+    """Run the planned symbol-days in a local pool, holding the invocation's lock."""
+    todo = [p for p in plans if not p.skipped]
+    ceiling = concurrency_ceiling(inv.hardware)
+    workers = inv.config.workers(inv.hardware, len(todo), ceiling)
+    lock = FileLock(inv.locks_dir / f"invocation-{inv.invocation_id}.lock")
+    lock.acquire()
+    try:
+        specs = specs_for(inv.run_tags(plans, workers, str(lock.path)))
+        ledger = InvocationLedger(inv.instance, inv.invocation_id, plans)
+        status_file = StatusFile(inv.layout.status_file(inv.date), inv.header(workers))
+        pool = LocalPool(workers, str(inv.locks_dir))
+
+        def tick() -> None:
+            statuses = ledger.refresh()
+            status_file.write(statuses)
+            if progress is not None:
+                progress(statuses, time.monotonic() - inv.started)
+
+        tick()
+        with Interrupts() as interrupts:
+            try:
+                pool.run(specs, tick, lambda: interrupts.requested, lambda: _fail_orphans(inv))
+                if interrupts.requested:
+                    _cancel(inv, pool, tick)
+            except ExitNow:
+                _cancel(inv, pool, tick, grace_s=0.0)
+            inv.interrupted = interrupts.requested
+        for spec in pool.busy_elsewhere:
+            ledger.mark(spec.symbol, status="skipped", skip_reason="trained by another run")
+        statuses = ledger.refresh()
+        status_file.write(statuses, final=True)
+        if progress is not None:
+            progress(statuses, time.monotonic() - inv.started)
+        return statuses
+    finally:
+        lock.release()
+
+
+def _active_runs(inv: Invocation) -> list[dg.DagsterRun]:
+    from retrain_assets.defs.records import ACTIVE_STATUSES
+
+    return list(
+        inv.instance.get_runs(
+            dg.RunsFilter(tags={INVOCATION_TAG: inv.invocation_id}, statuses=list(ACTIVE_STATUSES))
+        )
+    )
+
+
+def _cancel(
+    inv: Invocation, pool: LocalPool, tick: Callable[[], None], grace_s: float = CANCEL_GRACE_S
+) -> None:
+    """Cancel the running runs: CANCELING in the instance, then SIGINT to the workers."""
+    import multiprocessing
+    import signal
+
+    deadline = time.monotonic() + grace_s
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        for run in _active_runs(inv):
+            if run.status != dg.DagsterRunStatus.CANCELING:
+                inv.instance.report_run_canceling(run, message="interrupted (Ctrl-C / SIGTERM)")
+        pool.interrupt_workers(signal.SIGINT)
+        time.sleep(0.5)
+        tick()
+    pool.interrupt_workers(signal.SIGKILL)
+    for run in _active_runs(inv):
+        inv.instance.report_run_canceled(run, message="interrupted; the worker was stopped")
+        inv.instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
+def _fail_orphans(inv: Invocation) -> None:
+    """After a worker died: fail the invocation's runs left active, free their slots."""
+    for run in _active_runs(inv):
+        inv.instance.report_run_failed(run, message="its worker process died (killed or OOM)")
+        inv.instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
+def register_partitions(instance: dg.DagsterInstance, symbols: list[str]) -> None:
+    """Add the symbols that are not partitions yet."""
+    from retrain_assets.defs.partitions import SYMBOLS
+
+    known = set(instance.get_dynamic_partitions(SYMBOLS))
+    missing = [s for s in symbols if s not in known]
+    if missing:
+        instance.add_dynamic_partitions(SYMBOLS, missing)
+
+
+def prepare(inv: Invocation) -> None:
+    """Register the partitions and release the runs of launchers that died."""
+    register_partitions(inv.instance, inv.symbols)
+    release_dead_runs(inv.instance)
+
+
+def elapsed_minutes(inv: Invocation) -> float:
+    """Minutes since the invocation started."""
+    return (time.monotonic() - inv.started) / 60.0
+
+
+def now_iso(now: datetime) -> str:
+    """`now` as ISO text."""
+    return now.isoformat()

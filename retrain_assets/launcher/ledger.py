@@ -1,0 +1,129 @@
+"""The invocation's ledger: per-symbol status read from its runs, exported to status.json.
+
+`runs/YYYYMMDDZ/status.json` is a readable export of the instance's records, written
+atomically at most once a second while things change and once at the end, so its cost grows
+with the symbols, not with their square. A finished run never changes, so its entry (attempts,
+failure) is read from the event log once.
+"""
+
+import json
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from retrain_assets.core.artifacts import json_bytes
+from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.defs.records import attempts_of, failure_of, latest_per_partition
+from retrain_assets.defs.tags import INVOCATION_TAG, SYMBOL_TAG
+from retrain_assets.launcher.plan import SymbolPlan
+from retrain_assets.launcher.status import SymbolStatus
+
+_RUN_STATE = {
+    dg.DagsterRunStatus.SUCCESS: "success",
+    dg.DagsterRunStatus.FAILURE: "failed",
+    dg.DagsterRunStatus.CANCELED: "canceled",
+}
+
+
+def initial_statuses(plans: Iterable[SymbolPlan]) -> dict[str, SymbolStatus]:
+    """Pending or skipped entries, straight from the plan."""
+    return {
+        p.symbol: SymbolStatus(
+            p.symbol,
+            "skipped" if p.skipped else "pending",
+            skip_reason=p.skip_reason,
+            repaired=p.repaired,
+            assets=p.assets,
+            reused=p.reused,
+        )
+        for p in plans
+    }
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat() if ts else None
+
+
+class InvocationLedger:
+    """Reads an invocation's runs from the instance into `SymbolStatus` records."""
+
+    def __init__(self, instance: dg.DagsterInstance, invocation: str, plans: list[SymbolPlan]):
+        self.instance = instance
+        self.invocation = invocation
+        self.statuses = initial_statuses(plans)
+        self._finished: dict[str, SymbolStatus] = {}
+
+    def refresh(self) -> dict[str, SymbolStatus]:
+        """Update every non-final symbol from its newest run; return all statuses."""
+        records = self.instance.get_run_records(
+            dg.RunsFilter(tags={INVOCATION_TAG: self.invocation})
+        )
+        for record in latest_per_partition(list(records)).values():
+            symbol = record.dagster_run.tags.get(SYMBOL_TAG, "")
+            if symbol in self.statuses and self.statuses[symbol].status != "skipped":
+                self.statuses[symbol] = self._entry(self.statuses[symbol], record)
+        return dict(self.statuses)
+
+    def mark(self, symbol: str, **changes: Any) -> None:
+        """Set facts the runs cannot tell (a symbol another run was already training)."""
+        self.statuses[symbol] = self.statuses[symbol].with_run(**changes)
+
+    def _entry(self, base: SymbolStatus, record: dg.RunRecord) -> SymbolStatus:
+        run = record.dagster_run
+        if run.run_id in self._finished:
+            return self._finished[run.run_id]
+        facts: dict[str, Any] = {
+            "run_id": run.run_id,
+            "started_at": _iso(record.start_time),
+            "ended_at": _iso(record.end_time),
+        }
+        state = _RUN_STATE.get(run.status)
+        if state is None:
+            return base.with_run(status="running", **facts)
+        facts["attempts"] = attempts_of(self.instance, run.run_id)
+        if state != "success":
+            failure = failure_of(self.instance, run.run_id)
+            facts.update(
+                error_type=failure.error_type, error=failure.message, stack_summary=failure.stack
+            )
+        entry = base.with_run(status=state, **facts)
+        self._finished[run.run_id] = entry
+        return entry
+
+
+class StatusFile:
+    """status.json of one date, merged with earlier invocations' symbols, throttled."""
+
+    def __init__(self, path: Path, header: dict[str, Any], min_interval_s: float = 1.0) -> None:
+        self.path = path
+        self.header = header
+        self.min_interval_s = min_interval_s
+        self._previous = self._read_previous()
+        self._last_written: dict[str, Any] | None = None
+        self._last_time = 0.0
+
+    def _read_previous(self) -> dict[str, Any]:
+        try:
+            return dict(json.loads(self.path.read_text()).get("symbols", {}))
+        except (OSError, ValueError):
+            return {}
+
+    def write(self, statuses: dict[str, SymbolStatus], *, final: bool = False) -> bool:
+        """Export when something changed and the interval passed (always when `final`)."""
+        symbols = {s: v.to_json() for s, v in statuses.items()}
+        if symbols == self._last_written and not final:
+            return False
+        if not final and time.monotonic() - self._last_time < self.min_interval_s:
+            return False
+        document = {
+            **self.header,
+            "updated_at": datetime.now(UTC).isoformat(),
+            "symbols": {**self._previous, **symbols},
+        }
+        atomic_write_bytes(self.path, json_bytes(document))
+        self._last_written, self._last_time = symbols, time.monotonic()
+        return True

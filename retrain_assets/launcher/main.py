@@ -1,0 +1,77 @@
+"""The launcher's entry: every input checked, then plan, execute, summarize, notify.
+
+Checks come first and create nothing: numbers, the symbol list, the date, the start date, the
+log level, the Dagster home and artifact root (writable), the instance database (readable),
+and the storage driver. Only then is the instance opened (once, under a lock) and work begun.
+"""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from retrain_assets.core.dates import first_partition_date, last_complete_utc_day, validate_date
+from retrain_assets.core.errors import PermanentError
+from retrain_assets.core.hardware import detect_hardware
+from retrain_assets.core.symbols import parse_selection
+from retrain_assets.launcher import environment
+from retrain_assets.launcher.config import MAX_SYMBOLS, SchedulerConfig, concurrency_ceiling
+from retrain_assets.launcher.outcome import Checked, InvocationResult
+from retrain_assets.launcher.progress import ProgressFn
+
+
+def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
+    """Every input, before any work; raises PermanentError naming the flag or variable."""
+    from resources.settings import artifact_root
+
+    environment.check_start_date()
+    environment.check_log_level()
+    home = environment.dagster_home()
+    root = environment.writable_folder(artifact_root(None), "RETRAIN_ARTIFACT_ROOT")
+    if home.exists():
+        environment.check_instance_database(home)
+    selection = parse_selection(spec)
+    if len(selection.symbols) > MAX_SYMBOLS or (selection.top_n or 0) > MAX_SYMBOLS:
+        raise PermanentError(f"--symbols: at most {MAX_SYMBOLS} symbols per invocation")
+    date = validate_date(config.date or last_complete_utc_day(now), first_partition_date(), now)
+    hardware = detect_hardware()
+    config.check_ceiling(concurrency_ceiling(hardware), hardware)
+    return Checked(home, root, date, selection)
+
+
+def check_storage(config: SchedulerConfig, root: Path) -> None:
+    """Prove the chosen driver's credentials and bucket/folder work; dry runs upload nothing."""
+    if config.dry_run:
+        return
+    from resources.storage import StorageResource
+    from retrain_assets.core.errors import RetrainError
+    from retrain_assets.core.storage import StorageConfigError
+
+    try:
+        StorageResource().check_access(config.driver, root)
+    except RetrainError as exc:  # messages name the store, never a secret
+        raise StorageConfigError(
+            f"--driver {config.driver}: the store is not usable, nothing was trained: {exc}"
+        ) from None
+
+
+def run_invocation(
+    spec: str,
+    config: SchedulerConfig,
+    *,
+    now: datetime | None = None,
+    progress: ProgressFn | None = None,
+    source: str = "cli",
+    submit_url: str | None = None,
+) -> InvocationResult:
+    """Retrain one date for the symbols `spec` names; see the module docstring."""
+    now = now or datetime.now(UTC)
+    checked = check_inputs(spec, config, now)
+    deployment = None
+    if submit_url:
+        from retrain_assets.launcher.submit import Deployment
+
+        deployment = Deployment(submit_url)
+        deployment.check()
+    check_storage(config, checked.artifact_root)
+    from retrain_assets.launcher.session import execute_invocation
+
+    return execute_invocation(checked, config, progress, source, deployment)

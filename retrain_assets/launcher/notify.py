@@ -1,0 +1,146 @@
+"""Telegram messages of the launcher's own invocations (CLI, API, `--submit`).
+
+Runs of these invocations carry a self-reporting `retrain/source`, so the sensors leave them
+alone and each message is sent once, from here. Nothing here ever raises: Telegram being
+down or unconfigured must not fail an invocation.
+"""
+
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+
+import dagster as dg
+
+from resources.notifier import telegram_from_env
+from retrain_assets.core.redaction import redact, secrets_from_env
+from retrain_assets.core.telegram import (
+    TelegramClient,
+    best_and_worst,
+    format_completion,
+    format_failure,
+    format_start,
+    run_url,
+)
+from retrain_assets.defs.summary_records import run_net_bps
+from retrain_assets.launcher.status import SymbolStatus
+
+logger = logging.getLogger(__name__)
+
+
+class InvocationNotifier:
+    """Sends one invocation's start, failure and completion messages.
+
+    Args:
+        environ: Where TELEGRAM_TOKEN, TELEGRAM_CHAT_ID, TELEGRAM_API_BASE_URL and
+            DAGSTER_UI_BASE_URL are read, once, when the notifier is made.
+        log: Where a skipped or failed message is reported, in one redacted line.
+    """
+
+    def __init__(
+        self, environ: Mapping[str, str] = os.environ, log: logging.Logger = logger
+    ) -> None:
+        resource = telegram_from_env(environ)
+        self._log = log
+        self._label = resource.label
+        self._ui_base_url = resource.ui_base_url
+        self._missing = resource.missing()
+        self._secrets = [*resource.secrets(), *secrets_from_env(environ)]
+        self._client: TelegramClient | None = None
+        self._said_skipped = False
+        try:
+            self._client = resource.client()
+        except Exception as exc:  # a malformed setting disables messages, never the run
+            self._warn("Telegram client not created", exc)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether messages are sent (credentials configured)."""
+        return self._client is not None
+
+    def start(self, date: str, total_symbols: int, mode: str, dry_run: bool) -> bool:
+        """Announces the invocation. Returns whether the message went out."""
+        shown = mode + (" (dry run)" if dry_run else "")
+        return self._send("start", lambda: format_start(self._label, total_symbols, shown, date))
+
+    def failure(
+        self, symbol: str, date: str, error_type: str, reason: str, run_id: str | None
+    ) -> bool:
+        """Alerts one symbol that failed for good. Returns whether the message went out."""
+        url = run_url(self._ui_base_url, run_id) if run_id else None
+        return self._send(
+            "failure",
+            lambda: format_failure(symbol, date, error_type, reason, url, secrets=self._secrets),
+        )
+
+    def completion(
+        self,
+        date: str,
+        statuses: Sequence[SymbolStatus],
+        duration_s: float,
+        mode: str,
+        *,
+        instance: dg.DagsterInstance | None = None,
+        net_bps: Mapping[str, float] | None = None,
+    ) -> bool:
+        """Summarizes the finished invocation. Returns whether the message went out.
+
+        Args:
+            date: The trained day.
+            statuses: Every symbol of the invocation, skipped ones included.
+            duration_s: Wall-clock seconds of the invocation.
+            mode: The scheduling mode (the start message showed it; kept for the record).
+            instance: Reads each successful run's `net_bps_after_costs` when `net_bps` lacks it.
+            net_bps: Net bps after costs by symbol, when the caller already has them.
+
+        Returns:
+            True when the summary was sent.
+        """
+        del mode  # the completion text does not repeat it
+        return self._send(
+            "completion",
+            lambda: self._completion_text(date, statuses, duration_s, instance, net_bps or {}),
+        )
+
+    def _completion_text(
+        self,
+        date: str,
+        statuses: Sequence[SymbolStatus],
+        duration_s: float,
+        instance: dg.DagsterInstance | None,
+        net_bps: Mapping[str, float],
+    ) -> str:
+        succeeded = [s for s in statuses if s.status == "success"]
+        scores: list[tuple[str, float]] = []
+        for status in succeeded:
+            net = net_bps.get(status.symbol)
+            if net is None and instance is not None and status.run_id:
+                net = run_net_bps(instance, status.run_id)
+            if net is not None:
+                scores.append((status.symbol, net))
+        best, worst = best_and_worst(scores)
+        return format_completion(
+            self._label,
+            date,
+            succeeded=len(succeeded),
+            failed=sum(s.status in ("failed", "canceled") for s in statuses),
+            skipped=sum(s.status == "skipped" for s in statuses),
+            duration_s=duration_s,
+            best=best,
+            worst=worst,
+        )
+
+    def _send(self, kind: str, build: Callable[[], str]) -> bool:
+        if self._client is None:
+            if not self._said_skipped:
+                self._said_skipped = True
+                self._log.info("Telegram notifications skipped: %s unset", ", ".join(self._missing))
+            return False
+        try:
+            self._client.send(build())
+        except Exception as exc:  # never fail the invocation over a message
+            self._warn(f"Telegram {kind} message not sent", exc)
+            return False
+        return True
+
+    def _warn(self, what: str, exc: BaseException) -> None:
+        self._log.warning("%s: %s", what, redact(f"{type(exc).__name__}: {exc}", self._secrets))

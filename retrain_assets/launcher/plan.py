@@ -1,0 +1,168 @@
+"""Planning one date: which symbols are done, and what the others need.
+
+Materialization records are the ledger, but a record is trusted only when its files are there:
+a symbol-day counts as done when every file recorded for every asset exists and matches its
+sha256, or when a verified copy in a real remote store (not the same local file) downloads and
+re-verifies. Otherwise it is rebuilt from the first missing or damaged asset, reusing only the
+intact upstream assets, and the plan says why (`repaired`). One query per asset for all symbols.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import dagster as dg
+
+from retrain_assets.core.errors import RetrainError
+from retrain_assets.core.hashing import sha256_file
+
+Files = dict[str, dict[str, Any]]
+Restore = Callable[[dict[str, Any], Path], None]
+_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class AssetGraph:
+    """The symbol-day assets in dependency order, and what lies downstream of each."""
+
+    order: tuple[str, ...]
+    downstream: dict[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, assets: Sequence[dg.AssetsDefinition]) -> "AssetGraph":
+        """Built from the assets' own dependencies (their keys' last path component)."""
+        deps = {a.key.path[-1]: {k.path[-1] for k in a.dependency_keys} for a in assets}
+        order: list[str] = []
+        while len(order) < len(deps):
+            ready = sorted(n for n, d in deps.items() if n not in order and d <= set(order))
+            order += ready
+        below = {n: frozenset(_closure(n, deps)) for n in deps}
+        return cls(tuple(order), below)
+
+
+def _closure(name: str, deps: dict[str, set[str]]) -> set[str]:
+    children = {n for n, d in deps.items() if name in d}
+    for child in list(children):
+        children |= _closure(child, deps)
+    return children
+
+
+@dataclass(frozen=True)
+class SymbolPlan:
+    """What one symbol needs: nothing (skipped, with why) or some assets (and why, if repaired)."""
+
+    symbol: str
+    assets: tuple[str, ...]
+    skip_reason: str | None = None
+    repaired: str | None = None
+    reused: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def skipped(self) -> bool:
+        """True when the symbol is already done for this date."""
+        return self.skip_reason is not None
+
+
+def latest_metadata(
+    instance: dg.DagsterInstance, key: dg.AssetKey, partitions: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The metadata values of each partition's latest materialization (one paged query)."""
+    found: dict[str, dict[str, Any]] = {}
+    cursor = None
+    while partitions and set(partitions) - set(found):
+        result = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=partitions),
+            limit=_PAGE,
+            cursor=cursor,
+            ascending=False,
+        )
+        for record in result.records:
+            mat = record.asset_materialization
+            if mat is not None and str(mat.partition) not in found:
+                found[str(mat.partition)] = {k: v.value for k, v in mat.metadata.items()}
+        if not result.has_more:
+            break
+        cursor = result.cursor
+    return found
+
+
+def latest_files(
+    instance: dg.DagsterInstance, key: dg.AssetKey, partitions: list[str]
+) -> dict[str, Files]:
+    """The `files` metadata of each partition's latest materialization."""
+    return {
+        p: dict(md.get("files") or {})
+        for p, md in latest_metadata(instance, key, partitions).items()
+    }
+
+
+def damage(files: Files | None, restore: Restore | None = None) -> str | None:
+    """Why these recorded files cannot be trusted (None: all intact)."""
+    if not files:
+        return "no files recorded"
+    for name, entry in sorted(files.items()):
+        path = Path(entry["path"])
+        if not path.exists():
+            if restore is None or not _is_remote_copy(entry):
+                return f"{name} is missing ({path}) and has no remote copy"
+            try:
+                restore(entry, path)
+            except (RetrainError, OSError) as exc:
+                return f"{name} is missing and its remote copy failed: {exc}"
+        if sha256_file(path) != entry["sha256"]:
+            return f"{name} does not match its recorded sha256"
+    return None
+
+
+def _is_remote_copy(entry: dict[str, Any]) -> bool:
+    """A verified copy somewhere else than the local file itself."""
+    uri = entry.get("uri")
+    if not entry.get("verified") or not uri:
+        return False
+    parsed = urlparse(str(uri))
+    return parsed.scheme != "file" or Path(parsed.path).resolve() != Path(entry["path"]).resolve()
+
+
+def plan_date(
+    instance: dg.DagsterInstance,
+    graph: AssetGraph,
+    date: str,
+    symbols: list[str],
+    *,
+    prefix: tuple[str, ...] = (),
+    force: bool = False,
+    restore: Restore | None = None,
+) -> list[SymbolPlan]:
+    """Plan every symbol of `date` from the latest materializations of its assets."""
+    if force:
+        return [SymbolPlan(s, graph.order) for s in symbols]
+    keys = [f"{date}|{s}" for s in symbols]
+    recorded = {
+        name: latest_files(instance, dg.AssetKey([*prefix, name]), keys) for name in graph.order
+    }
+    return [
+        _plan_symbol(graph, s, {n: recorded[n].get(f"{date}|{s}") for n in graph.order}, restore)
+        for s in symbols
+    ]
+
+
+def _plan_symbol(
+    graph: AssetGraph, symbol: str, files: dict[str, Files | None], restore: Restore | None
+) -> SymbolPlan:
+    if all(f is None for f in files.values()):
+        return SymbolPlan(symbol, graph.order)
+    problems = {n: damage(f, restore) for n, f in files.items()}
+    if not any(problems.values()):
+        return SymbolPlan(symbol, (), skip_reason="already done: every recorded file verified")
+    needed = {n for n, p in problems.items() if p}
+    for name in list(needed):
+        needed |= graph.downstream[name]
+    assets = tuple(n for n in graph.order if n in needed)
+    reused = tuple(n for n in graph.order if n not in needed)
+    first = next(n for n in graph.order if problems[n])
+    repaired = None
+    if files.get(graph.order[-1]) is not None:  # it was done once: say what broke
+        repaired = f"{first}: {problems[first]}"
+    return SymbolPlan(symbol, assets, repaired=repaired, reused=reused)

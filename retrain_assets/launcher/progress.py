@@ -1,0 +1,54 @@
+"""Live progress on the console: done / running / failed / skipped and elapsed time."""
+
+import sys
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import TextIO
+
+from retrain_assets.launcher.status import SymbolStatus
+
+ProgressFn = Callable[[Mapping[str, SymbolStatus], float], None]
+
+
+class ConsoleProgress:
+    """Prints a status line when counts change, and one line per symbol as it finishes."""
+
+    def __init__(self, stream: TextIO = sys.stdout, heartbeat_s: float = 30.0) -> None:
+        self.stream = stream
+        self.heartbeat_s = heartbeat_s
+        self._reported: dict[str, str] = {}
+        self._last_line = ""
+        self._last_print = -1e9
+
+    def __call__(self, statuses: Mapping[str, SymbolStatus], elapsed_s: float) -> None:
+        for symbol, entry in statuses.items():
+            if entry.final and self._reported.get(symbol) != entry.status:
+                self._reported[symbol] = entry.status
+                self._print(f"  {symbol:<14} {entry.status:<8} {_detail(entry)}")
+        counts = Counter(e.status for e in statuses.values())
+        line = (
+            f"done {counts['success']}/{len(statuses)}  running {counts['running']}  "
+            f"failed {counts['failed']}  canceled {counts['canceled']}  "
+            f"skipped {counts['skipped']}  pending {counts['pending']}"
+        )
+        if line != self._last_line or elapsed_s - self._last_print >= self.heartbeat_s:
+            self._print(f"[{_clock(elapsed_s)}] {line}")
+            self._last_line = line
+            self._last_print = elapsed_s
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def _detail(entry: SymbolStatus) -> str:
+    if entry.status in ("failed", "canceled"):
+        return f"{entry.error_type}: {entry.error}"
+    if entry.status == "skipped":
+        return str(entry.skip_reason)
+    repaired = f"  (repaired: {entry.repaired})" if entry.repaired else ""
+    return f"attempts {entry.attempts}{repaired}"

@@ -1,0 +1,167 @@
+"""The working half of an invocation, after every check passed: plan, run, summarize, notify."""
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+
+from retrain_assets.core.artifacts import ArtifactLayout, json_bytes
+from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.launcher.config import SchedulerConfig
+from retrain_assets.launcher.home import open_instance, prepare_home
+from retrain_assets.launcher.invocation import Invocation, execute_locally, prepare
+from retrain_assets.launcher.outcome import Checked, InvocationResult
+from retrain_assets.launcher.plan import AssetGraph, SymbolPlan, plan_date
+from retrain_assets.launcher.progress import ProgressFn
+from retrain_assets.launcher.runs import RunSpec
+from retrain_assets.launcher.status import SymbolStatus
+
+
+def execute_invocation(
+    checked: Checked,
+    config: SchedulerConfig,
+    progress: ProgressFn | None,
+    source: str,
+    deployment: Any = None,
+) -> InvocationResult:
+    """Open the instance, plan the date, execute, then write the summary and report."""
+    from resources.market_data import MarketDataResource
+    from retrain_assets.core.symbols import resolve_selection
+    from retrain_assets.defs.assets.common import day_end
+    from retrain_assets.launcher.notify import InvocationNotifier
+
+    home = prepare_home(checked.home)
+    instance = open_instance(home)
+    chosen = resolve_selection(
+        checked.selection, MarketDataResource().bar_source(), day_end(checked.date)
+    )
+    layout = ArtifactLayout(checked.artifact_root)
+    inv = Invocation(checked.date, chosen, config, instance, layout, source=source)  # type: ignore[arg-type]
+    prepare(inv)
+    plans = _plan(inv, checked.artifact_root)
+    notifier = InvocationNotifier()
+    notifier.start(inv.date, len(plans), str(config.mode), config.dry_run)
+    report = _failure_reporter(notifier, inv.date, progress)
+    if deployment is None:
+        statuses = execute_locally(inv, plans, lambda tags: _specs(inv, plans, tags), report)
+    else:
+        from retrain_assets.launcher.remote import execute_remotely
+
+        statuses = execute_remotely(inv, plans, deployment, lambda t: _specs(inv, plans, t), report)
+    statuses = _with_metrics(inv, statuses)
+    summary_path = _summarize(inv, statuses)
+    notifier.completion(
+        inv.date, list(statuses.values()), time.monotonic() - inv.started, str(config.mode)
+    )
+    return InvocationResult(
+        inv.invocation_id,
+        inv.date,
+        statuses,
+        layout.status_file(inv.date),
+        summary_path,
+        interrupted=inv.interrupted,
+    )
+
+
+def _asset_graph() -> AssetGraph:
+    from retrain_assets.defs.assets import symbol_day_assets
+
+    return AssetGraph.of(symbol_day_assets)
+
+
+def _prefix(dry_run: bool) -> tuple[str, ...]:
+    from retrain_assets.defs.assets import DRY_RUN_PREFIX
+
+    return (DRY_RUN_PREFIX,) if dry_run else ()
+
+
+def _plan(inv: Invocation, root: Any) -> list[SymbolPlan]:
+    from resources.storage import StorageResource
+
+    storage = StorageResource()
+
+    def restore(entry: dict[str, Any], dest: Any) -> None:
+        storage.backend(entry["backend"], root).get(entry["remote_path"], dest)
+
+    return plan_date(
+        inv.instance,
+        _asset_graph(),
+        inv.date,
+        inv.symbols,
+        prefix=_prefix(inv.config.dry_run),
+        force=inv.config.force,
+        restore=restore,
+    )
+
+
+def _specs(inv: Invocation, plans: list[SymbolPlan], tags: Any) -> list[RunSpec]:
+    from retrain_assets.defs.partitions import DRY_RUN_JOB, RETRAIN_JOB
+
+    job = DRY_RUN_JOB if inv.config.dry_run else RETRAIN_JOB
+    prefix = _prefix(inv.config.dry_run)
+    return [
+        RunSpec(
+            inv.date,
+            p.symbol,
+            job,
+            tuple((*prefix, a) for a in p.assets),
+            tags.to_tags(),
+        )
+        for p in plans
+        if not p.skipped
+    ]
+
+
+def _failure_reporter(notifier: Any, date: str, progress: ProgressFn | None) -> ProgressFn:
+    """Progress that also sends one Telegram alert per symbol as it fails for good."""
+    alerted: set[str] = set()
+
+    def report(statuses: Mapping[str, SymbolStatus], elapsed_s: float) -> None:
+        for s in statuses.values():
+            if s.status == "failed" and s.run_id and s.run_id not in alerted:
+                alerted.add(s.run_id)
+                notifier.failure(s.symbol, date, s.error_type, s.error, s.run_id)
+        if progress is not None:
+            progress(statuses, elapsed_s)
+
+    return report
+
+
+def _with_metrics(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> dict[str, SymbolStatus]:
+    """Fill in each done symbol's metrics.json path and net bps from its latest `metrics`."""
+    from retrain_assets.launcher.plan import latest_metadata
+
+    key = dg.AssetKey([*_prefix(inv.config.dry_run), "metrics"])
+    done = [f"{inv.date}|{s.symbol}" for s in statuses.values() if s.ok]
+    result = dict(statuses)
+    for pkey, md in latest_metadata(inv.instance, key, done).items():
+        symbol = pkey.partition("|")[2]
+        path = ((md.get("files") or {}).get("metrics.json") or {}).get("path")
+        net = md.get("net_bps_after_costs")
+        result[symbol] = result[symbol].with_run(metrics_path=path, net_bps_after_costs=net)
+    return result
+
+
+def _summarize(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> Any:
+    """The date's engine summary: materialized for real runs, a separate file for dry runs."""
+    skipped = {s.symbol: s.skip_reason or "" for s in statuses.values() if s.status == "skipped"}
+    if inv.config.dry_run:
+        from retrain_assets.defs.summary_records import date_summary
+
+        summary = date_summary(inv.instance, inv.date, skipped=skipped, dry_run=True)
+        path = inv.layout.summary_file(inv.date).with_name("engine_summary.dry_run.json")
+        atomic_write_bytes(path, json_bytes(summary))
+        return path
+    from retrain_assets.launcher.jobs import summary_job_def
+    from retrain_assets.launcher.local import QUIET_CONSOLE
+
+    dg.execute_job(
+        dg.reconstructable(summary_job_def),
+        instance=inv.instance,
+        run_config={**QUIET_CONSOLE, "ops": {"engine_summary": {"config": {"skipped": skipped}}}},
+        tags={"dagster/partition": inv.date, "retrain/summary_of": inv.invocation_id},
+        raise_on_error=False,
+    )
+    path = inv.layout.summary_file(inv.date)
+    return path if path.exists() else None

@@ -1,0 +1,77 @@
+"""One status record per symbol of an invocation: the ledger, progress and API results.
+
+The instance's runs are the truth; these records are read from them (or, for `--submit`,
+from the deployment's GraphQL API) and exported to `runs/YYYYMMDDZ/status.json`.
+"""
+
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+State = Literal["pending", "running", "success", "failed", "canceled", "skipped"]
+FINAL: frozenset[str] = frozenset({"success", "failed", "canceled", "skipped"})
+
+
+@dataclass(frozen=True)
+class SymbolStatus:
+    """Where one symbol of an invocation stands.
+
+    Attributes:
+        symbol: The trading symbol.
+        status: pending, running, success, failed, canceled or skipped.
+        run_id: The symbol-day's run (None while pending or when skipped).
+        attempts: Attempts of its longest-retried step, once finished.
+        started_at: ISO start time of the run.
+        ended_at: ISO end time of the run.
+        error_type: Failure type (e.g. `Timeout`, `IntegrityError`), when failed.
+        error: One-line failure reason, when failed or canceled.
+        stack_summary: The last frames of the failure, when failed.
+        skip_reason: Why it was skipped.
+        repaired: Why an earlier, recorded result was rebuilt (missing or damaged files).
+        assets: The assets this invocation materializes for it.
+        reused: The intact upstream assets it reuses.
+        metrics_path: Its metrics.json, once it has one.
+        net_bps_after_costs: The headline metric, once it has one.
+    """
+
+    symbol: str
+    status: State = "pending"
+    run_id: str | None = None
+    attempts: int | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    error_type: str | None = None
+    error: str | None = None
+    stack_summary: str | None = None
+    skip_reason: str | None = None
+    repaired: str | None = None
+    assets: tuple[str, ...] = ()
+    reused: tuple[str, ...] = ()
+    metrics_path: str | None = None
+    net_bps_after_costs: float | None = None
+
+    @property
+    def run_folder(self) -> str | None:
+        """The run folder holding every artifact of the symbol-day."""
+        return str(Path(self.metrics_path).parent) if self.metrics_path else None
+
+    @property
+    def final(self) -> bool:
+        """True once the symbol will not change in this invocation."""
+        return self.status in FINAL
+
+    @property
+    def ok(self) -> bool:
+        """Success or skipped (already done)."""
+        return self.status in ("success", "skipped")
+
+    def with_run(self, **changes: Any) -> "SymbolStatus":
+        """A copy with run facts filled in."""
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """The status.json entry: set fields only."""
+        data = asdict(self)
+        data["assets"] = list(self.assets)
+        data["reused"] = list(self.reused)
+        return {k: v for k, v in data.items() if v not in (None, [], ()) and k != "symbol"}

@@ -1,0 +1,670 @@
+"""`retrain --submit URL`: symbol-day runs sent to a running Dagster deployment's run queue.
+
+Everything goes through public interfaces: the `dagster_graphql` client submits and terminates
+runs, and plain GraphQL over HTTP (`POST {url}/graphql`) checks the deployment and reads the
+invocation's runs back. A submitted run is an ordinary launch of the asset job with the
+partition's tags (`dagster/partition` = `date|symbol`, as the UI and backfills set them), so the
+deployment queues it, its daemon dequeues it and its run launcher executes it; this process
+only waits and reports.
+
+Every request has a timeout; connection errors, timeouts and 5xx answers are retried a few
+times with backoff, and anything left over becomes a one-line `DeploymentError` that names
+`--submit` and the URL (never credentials, never a traceback).
+"""
+
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import SplitResult, urlsplit
+
+import dagster as dg
+import requests
+from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
+
+from retrain_assets.core.errors import PermanentError
+from retrain_assets.defs.records import ERROR_TYPE_ALIASES, WILL_RETRY_TAG
+from retrain_assets.defs.tags import (
+    DATE_TAG,
+    INVOCATION_TAG,
+    PARTITION_TAG,
+    SYMBOL_TAG,
+)
+from retrain_assets.launcher.runs import RunSpec
+from retrain_assets.launcher.status import State, SymbolStatus
+
+T = TypeVar("T")
+
+# One tag per submission, so a submit retried after an ambiguous failure (a timeout after the
+# request left) finds the run the first attempt created instead of queueing a second one.
+SUBMISSION_TAG = "retrain/submission"
+DEFAULT_TIMEOUT_S = 30.0
+DEFAULT_RETRIES = 3
+DEFAULT_BACKOFF_S = 0.5
+MAX_REASON = 300
+
+# Dagster run status -> the launcher's state. A failed run that the daemon will retry is
+# still pending (see `_state`).
+_STATES: Mapping[str, State] = {
+    "QUEUED": "pending",
+    "NOT_STARTED": "pending",
+    "MANAGED": "pending",
+    "STARTING": "running",
+    "STARTED": "running",
+    "SUSPENDED": "running",
+    "CANCELING": "running",
+    "SUCCESS": "success",
+    "FAILURE": "failed",
+    "CANCELED": "canceled",
+}
+
+_DEPLOYMENT_QUERY = """
+query RetrainDeployment {
+  repositoriesOrError {
+    __typename
+    ... on RepositoryConnection { nodes { name location { name } jobs { name } } }
+    ... on PythonError { message }
+  }
+  instance { runQueuingSupported daemonHealth { allDaemonStatuses { daemonType healthy } } }
+}
+"""
+
+_RUNS_QUERY = """
+query RetrainRuns($filter: RunsFilter!) {
+  runsOrError(filter: $filter) {
+    __typename
+    ... on Runs {
+      results {
+        runId status creationTime startTime endTime
+        tags { key value }
+        stepStats { stepKey attempts { startTime } }
+      }
+    }
+    ... on InvalidPipelineRunsFilterError { message }
+    ... on PythonError { message }
+  }
+}
+"""
+
+_ERROR_FIELDS = "message className cause { message className cause { message className } }"
+_REASON_FIELDS = f"""
+  __typename
+  ... on EventConnection {{
+    events {{
+      __typename
+      ... on ExecutionStepFailureEvent {{
+        message
+        error {{ {_ERROR_FIELDS} }}
+        failureMetadata {{
+          description
+          metadataEntries {{ label ... on TextMetadataEntry {{ text }} }}
+        }}
+      }}
+      ... on RunFailureEvent {{ message error {{ {_ERROR_FIELDS} }} }}
+      ... on RunCanceledEvent {{ message }}
+    }}
+  }}
+  ... on RunNotFoundError {{ message }}
+  ... on PythonError {{ message }}
+"""
+
+
+class DeploymentError(PermanentError):
+    """The deployment behind `--submit` is unreachable, lacks the job, or refused a request."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a deployment's webserver listens, parsed from a `--submit` URL."""
+
+    scheme: str
+    host: str
+    port: int | None
+    path_prefix: str = ""
+
+    @property
+    def netloc_host(self) -> str:
+        """The host as it appears in a URL (IPv6 addresses in brackets)."""
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    @property
+    def url(self) -> str:
+        """The base URL (no trailing slash), as shown in messages."""
+        port = f":{self.port}" if self.port is not None else ""
+        return f"{self.scheme}://{self.netloc_host}{port}{self.path_prefix}"
+
+    @property
+    def graphql_url(self) -> str:
+        """The GraphQL endpoint."""
+        return f"{self.url}/graphql"
+
+
+@dataclass(frozen=True)
+class DeploymentInfo:
+    """What `Deployment.check` found.
+
+    Attributes:
+        location: The code location holding the job(s).
+        repository: The repository holding the job(s).
+        jobs: Every job name in that repository.
+        run_queuing: Whether the instance queues runs (QueuedRunCoordinator).
+        daemon_healthy: Whether the daemon dequeuing runs reports healthy (None: unknown).
+    """
+
+    location: str
+    repository: str
+    jobs: tuple[str, ...]
+    run_queuing: bool
+    daemon_healthy: bool | None
+
+
+@dataclass(frozen=True)
+class RemoteRun:
+    """One run of an invocation as the deployment reports it.
+
+    Attributes:
+        run_id: The run.
+        symbol: Its `dagster/partition/symbol`.
+        date: Its `dagster/partition/date`.
+        dagster_status: Dagster's status (QUEUED, STARTED, SUCCESS, FAILURE, ...).
+        state: The launcher's state (pending, running, success, failed, canceled).
+        created: Creation time (epoch seconds).
+        started: Start time (epoch seconds), once started.
+        ended: End time (epoch seconds), once finished.
+        attempts: Attempts of its most-retried step (None before any step ran).
+        error_type: Failure type, for failed and canceled runs.
+        error: One-line reason, for failed and canceled runs.
+        tags: Every tag of the run.
+    """
+
+    run_id: str
+    symbol: str
+    date: str
+    dagster_status: str
+    state: State
+    created: float
+    started: float | None = None
+    ended: float | None = None
+    attempts: int | None = None
+    error_type: str | None = None
+    error: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def symbol_status(self, base: SymbolStatus | None = None) -> SymbolStatus:
+        """`base` (or a fresh record) with this run's facts filled in."""
+        record = base or SymbolStatus(symbol=self.symbol)
+        return record.with_run(
+            status=self.state,
+            run_id=self.run_id,
+            attempts=self.attempts,
+            started_at=_iso(self.started),
+            ended_at=_iso(self.ended),
+            error_type=self.error_type,
+            error=self.error,
+        )
+
+
+class Deployment:
+    """A running Dagster deployment (webserver + daemon) reached at a `--submit` URL.
+
+    Args:
+        url: The webserver's base URL, e.g. `http://127.0.0.1:3000` (a missing scheme means
+            http; a trailing `/graphql` is ignored; a path is a path prefix).
+        timeout_s: Timeout of each HTTP request.
+        retries: Further attempts after a connection error, a timeout or a 5xx answer.
+        backoff_s: The first wait between attempts; doubled after each.
+        headers: Extra HTTP headers (e.g. an API token), sent with every request.
+
+    Raises:
+        PermanentError: `url` is not an http(s) URL of a host.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        retries: int = DEFAULT_RETRIES,
+        backoff_s: float = DEFAULT_BACKOFF_S,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.endpoint = parse_url(url)
+        self.timeout_s = timeout_s
+        self.retries = max(0, retries)
+        self.backoff_s = backoff_s
+        self._headers = dict(headers or {})
+        self._session = requests.Session()
+        self._session.headers.update(self._headers)
+        self._client = DagsterGraphQLClient(
+            self.endpoint.netloc_host,
+            port_number=self.endpoint.port,
+            use_https=self.endpoint.scheme == "https",
+            timeout=max(1, round(timeout_s)),
+            headers=self._headers or None,
+            path_prefix=self.endpoint.path_prefix,
+        )
+        self._info: DeploymentInfo | None = None
+        self._reasons: dict[str, tuple[str, str]] = {}
+
+    @property
+    def url(self) -> str:
+        """The deployment's base URL."""
+        return self.endpoint.url
+
+    # ------------------------------------------------------------------ checking
+
+    def check(self, job_names: Sequence[str] = ()) -> DeploymentInfo:
+        """Prove the deployment answers and has `job_names` in exactly one repository.
+
+        Raises:
+            DeploymentError: no webserver answered, or no single repository has the jobs.
+        """
+        data = self._query(_DEPLOYMENT_QUERY)
+        info = _deployment_info(self.url, data, job_names)
+        self._info = info
+        return info
+
+    # ------------------------------------------------------------------ submitting
+
+    def submit(self, spec: RunSpec) -> str:
+        """Queue one symbol-day run on the deployment; return its run id.
+
+        The run carries `spec.run_tags()` (the partition tags among them, which make the
+        asset job's run materialize that `date|symbol` partition) and a submission tag that
+        makes the call safe to retry.
+
+        Raises:
+            DeploymentError: the deployment refused the run or stayed unreachable.
+        """
+        info = self._info or self.check((spec.job_name,))
+        token = uuid.uuid4().hex
+        tags = {**spec.run_tags(), SUBMISSION_TAG: token}
+        selection = [dg.AssetKey(list(key)) for key in spec.asset_keys]
+
+        def launch() -> str:
+            with _quiet_client():
+                return self._client.submit_job_execution(
+                    spec.job_name,
+                    repository_location_name=info.location,
+                    repository_name=info.repository,
+                    run_config={},
+                    tags=tags,
+                    asset_selection=selection or None,
+                )
+
+        what = f"{spec.job_name} {spec.partition_key}"
+        for attempt in range(self.retries + 1):
+            try:
+                return launch()
+            except DagsterGraphQLClientError as exc:
+                if not _transient(exc):
+                    raise DeploymentError(
+                        f"--submit {self.url}: {what} refused: {_client_reason(exc)}"
+                    ) from None
+                last = _cause_name(exc)
+            # The request may have reached the server before the connection dropped.
+            existing = self._run_with_tag(SUBMISSION_TAG, token)
+            if existing:
+                return existing
+            if attempt < self.retries:
+                time.sleep(self.backoff_s * 2**attempt)
+        raise DeploymentError(f"--submit {self.url}: {what} not submitted ({last})")
+
+    # ------------------------------------------------------------------ progress
+
+    def statuses(self, invocation: str) -> dict[str, RemoteRun]:
+        """The newest run of each symbol of `invocation`, keyed by symbol.
+
+        One query reads every run tagged `retrain/invocation=<invocation>`; failed and
+        canceled runs seen for the first time cost one more query for their reasons.
+        """
+        runs = self._runs([{"key": INVOCATION_TAG, "value": invocation}])
+        latest: dict[str, dict[str, Any]] = {}
+        for run in sorted(runs, key=lambda r: r["creationTime"]):
+            symbol = _tags(run).get(SYMBOL_TAG)
+            if symbol:
+                latest[symbol] = run
+        self._fetch_reasons(
+            [r["runId"] for r in latest.values() if r["status"] in ("FAILURE", "CANCELED")]
+        )
+        return {symbol: self._remote_run(run) for symbol, run in latest.items()}
+
+    def symbol_statuses(
+        self, invocation: str, base: Mapping[str, SymbolStatus] | None = None
+    ) -> dict[str, SymbolStatus]:
+        """`statuses` as `SymbolStatus` records, on top of `base` (e.g. the planned ones)."""
+        base = base or {}
+        result = dict(base)
+        for symbol, run in self.statuses(invocation).items():
+            result[symbol] = run.symbol_status(base.get(symbol))
+        return result
+
+    # ------------------------------------------------------------------ canceling
+
+    def cancel(self, run_ids: Iterable[str]) -> list[str]:
+        """Terminate runs (queued ones are dropped from the queue); return those that failed.
+
+        Runs that already finished cannot be terminated and are returned, like unknown ones.
+        """
+        ids = list(dict.fromkeys(run_ids))
+        if not ids:
+            return []
+        try:
+            with _quiet_client():
+                self._with_retries("terminate runs", lambda: self._client.terminate_runs(ids))
+            return []
+        except DagsterGraphQLClientError:
+            pass  # some could not be terminated: find out which, one by one
+        refused = []
+        for run_id in ids:
+            try:
+                self._with_retries(
+                    "terminate a run", lambda r=run_id: self._client.terminate_run(r)
+                )
+            except DagsterGraphQLClientError:
+                refused.append(run_id)
+        return refused
+
+    # ------------------------------------------------------------------ internals
+
+    def _runs(self, tags: list[dict[str, str]]) -> list[dict[str, Any]]:
+        data = self._query(_RUNS_QUERY, {"filter": {"tags": tags}})
+        result = data["runsOrError"]
+        if result["__typename"] != "Runs":
+            raise DeploymentError(
+                f"--submit {self.url}: cannot list runs: {_one_line(result.get('message'))}"
+            )
+        return list(result["results"])
+
+    def _run_with_tag(self, key: str, value: str) -> str | None:
+        try:
+            runs = self._runs([{"key": key, "value": value}])
+        except DeploymentError:
+            return None
+        return runs[0]["runId"] if runs else None
+
+    def _fetch_reasons(self, run_ids: list[str]) -> None:
+        missing = [r for r in run_ids if r not in self._reasons]
+        if not missing:
+            return
+        names = [f"r{i}" for i in range(len(missing))]
+        params = ", ".join(f"${n}: ID!" for n in names)
+        fields = "\n".join(f"{n}: logsForRun(runId: ${n}) {{ {_REASON_FIELDS} }}" for n in names)
+        data = self._query(
+            f"query RetrainReasons({params}) {{\n{fields}\n}}",
+            dict(zip(names, missing, strict=True)),
+        )
+        for name, run_id in zip(names, missing, strict=True):
+            self._reasons[run_id] = reason_from_events(data.get(name) or {})
+
+    def _remote_run(self, run: dict[str, Any]) -> RemoteRun:
+        tags = _tags(run)
+        status = str(run["status"])
+        state = _state(status, tags)
+        error_type, error = (None, None)
+        if state in ("failed", "canceled"):
+            error_type, error = self._reasons.get(run["runId"], ("RunFailure", "the run failed"))
+        return RemoteRun(
+            run_id=run["runId"],
+            symbol=tags.get(SYMBOL_TAG, ""),
+            date=tags.get(DATE_TAG) or tags.get(PARTITION_TAG, "").partition("|")[0],
+            dagster_status=status,
+            state=state,
+            created=float(run["creationTime"]),
+            started=run.get("startTime"),
+            ended=run.get("endTime"),
+            attempts=_attempts(run.get("stepStats") or []),
+            error_type=error_type,
+            error=error,
+            tags=tags,
+        )
+
+    def _query(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """POST one GraphQL request (retried when transient); its `data`."""
+        response = self._with_retries("reach the webserver", lambda: self._post(query, variables))
+        try:
+            body = response.json()
+        except ValueError:
+            raise DeploymentError(
+                f"--submit {self.url}: the answer from /graphql is not JSON"
+                " (is this a Dagster webserver?)"
+            ) from None
+        if not isinstance(body, dict):
+            raise DeploymentError(f"--submit {self.url}: unexpected answer from /graphql")
+        if body.get("errors"):
+            first = body["errors"][0]
+            message = first.get("message") if isinstance(first, dict) else first
+            raise DeploymentError(f"--submit {self.url}: GraphQL error: {_one_line(message)}")
+        return body.get("data") or {}
+
+    def _post(self, query: str, variables: Mapping[str, Any] | None) -> requests.Response:
+        response = self._session.post(
+            self.endpoint.graphql_url,
+            json={"query": query, "variables": dict(variables or {})},
+            timeout=self.timeout_s,
+        )
+        if response.status_code >= 500 or response.status_code == 429:
+            raise _ServerBusy(f"HTTP {response.status_code}")
+        if response.status_code == 404:
+            raise DeploymentError(
+                f"--submit {self.url}: no GraphQL endpoint at /graphql (HTTP 404):"
+                " is this a Dagster webserver?"
+            )
+        if response.status_code in (401, 403):
+            raise DeploymentError(
+                f"--submit {self.url}: HTTP {response.status_code}: not authorized"
+            )
+        if not response.ok:
+            raise DeploymentError(f"--submit {self.url}: HTTP {response.status_code} from /graphql")
+        return response
+
+    def _with_retries(self, what: str, call: Callable[[], T]) -> T:
+        """`call()`, retried with exponential backoff while it fails transiently."""
+        last = ""
+        for attempt in range(self.retries + 1):
+            try:
+                return call()
+            except (requests.ConnectionError, requests.Timeout, _ServerBusy) as exc:
+                last = type(exc).__name__ if not isinstance(exc, _ServerBusy) else str(exc)
+            except DagsterGraphQLClientError as exc:
+                if not _transient(exc):
+                    raise
+                last = _cause_name(exc)
+            if attempt < self.retries:
+                time.sleep(self.backoff_s * 2**attempt)
+        if what == "reach the webserver":
+            raise DeploymentError(f"--submit {self.url}: no Dagster webserver answered ({last})")
+        raise DeploymentError(f"--submit {self.url}: could not {what} ({last})")
+
+
+class _ServerBusy(Exception):
+    """A 5xx or 429 answer: worth another attempt."""
+
+
+# ---------------------------------------------------------------------- pure helpers
+
+
+@contextmanager
+def _quiet_client() -> Iterator[None]:
+    """Silence two deprecation warnings the client raises about itself on every call.
+
+    It flags `dagster/partition/<dimension>` as a non-compliant tag key (it is the tag Dagster
+    itself puts on every multi-partition run), and its `gql` dependency flags how the client
+    passes variables.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Non-compliant tag keys", DeprecationWarning)
+        warnings.filterwarnings("ignore", "Using variable_values", DeprecationWarning)
+        yield
+
+
+def parse_url(url: str) -> Endpoint:
+    """The endpoint of a `--submit` value.
+
+    Raises:
+        PermanentError: not an http(s) URL of a host (the message names `--submit` and the
+            value, with any credentials in it masked).
+    """
+    text = (url or "").strip()
+    if text and "://" not in text:
+        text = f"http://{text}"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise _bad_url(url, "not a URL with a valid port") from None
+    if parts.scheme not in ("http", "https"):
+        raise _bad_url(url, "expected an http:// or https:// URL like http://127.0.0.1:3000")
+    if not parts.hostname:
+        raise _bad_url(url, "no host")
+    if parts.username or parts.password:
+        raise _bad_url(url, "credentials in the URL are not supported")
+    if parts.query or parts.fragment:
+        raise _bad_url(url, "a query or fragment is not allowed")
+    prefix = parts.path.rstrip("/")
+    prefix = prefix.removesuffix("/graphql")
+    return Endpoint(parts.scheme, parts.hostname, port, prefix)
+
+
+def reason_from_events(connection: Mapping[str, Any]) -> tuple[str, str]:
+    """(error type, one-line reason) of a failed or canceled run, from its `logsForRun`.
+
+    The last step failure wins (its declared `error_type`, else its root cause's class), as
+    `retrain_assets.defs.records.failure_of` reads it from an instance; else the run's own
+    failure or cancellation message.
+    """
+    events = connection.get("events") or []
+    steps = [e for e in events if e.get("__typename") == "ExecutionStepFailureEvent"]
+    if steps:
+        return _step_reason(steps[-1])
+    runs = [e for e in events if e.get("__typename") in ("RunFailureEvent", "RunCanceledEvent")]
+    if not runs:
+        return "RunFailure", "the run failed before any step failed"
+    event = runs[-1]
+    canceled = event["__typename"] == "RunCanceledEvent"
+    error = event.get("error") or {}
+    message = _one_line(error.get("message") or event.get("message")) or "the run failed"
+    return ("Canceled" if canceled else "RunFailure"), message
+
+
+def _step_reason(event: Mapping[str, Any]) -> tuple[str, str]:
+    error = event.get("error") or {}
+    root = error
+    while root.get("cause"):
+        root = root["cause"]
+    metadata = event.get("failureMetadata") or {}
+    declared = next(
+        (
+            m.get("text")
+            for m in metadata.get("metadataEntries") or []
+            if m.get("label") == "error_type" and m.get("text")
+        ),
+        None,
+    )
+    error_type = str(declared or root.get("className") or error.get("className") or "StepFailure")
+    message = _one_line(
+        root.get("message")
+        or metadata.get("description")
+        or error.get("message")
+        or event.get("message")
+    )
+    return ERROR_TYPE_ALIASES.get(error_type, error_type), message or "step failed"
+
+
+def _deployment_info(url: str, data: Mapping[str, Any], job_names: Sequence[str]) -> DeploymentInfo:
+    repos = data.get("repositoriesOrError") or {}
+    if repos.get("__typename") != "RepositoryConnection":
+        raise DeploymentError(
+            f"--submit {url}: cannot list code locations: {_one_line(repos.get('message'))}"
+        )
+    wanted = set(job_names)
+    matches = []
+    for node in repos.get("nodes") or []:
+        jobs = tuple(sorted(j["name"] for j in node.get("jobs") or []))
+        if wanted <= set(jobs):
+            matches.append(
+                DeploymentInfo(node["location"]["name"], node["name"], jobs, False, None)
+            )
+    if not matches:
+        raise DeploymentError(
+            f"--submit {url}: no code location has job(s) {', '.join(sorted(wanted))}"
+            " (is retrain_assets loaded there?)"
+        )
+    if len(matches) > 1:
+        where = ", ".join(f"{m.location}/{m.repository}" for m in matches)
+        raise DeploymentError(f"--submit {url}: job(s) found in several code locations: {where}")
+    instance = data.get("instance") or {}
+    daemons = (instance.get("daemonHealth") or {}).get("allDaemonStatuses") or []
+    queue = [d for d in daemons if d.get("daemonType") == "QUEUED_RUN_COORDINATOR"]
+    return DeploymentInfo(
+        location=matches[0].location,
+        repository=matches[0].repository,
+        jobs=matches[0].jobs,
+        run_queuing=bool(instance.get("runQueuingSupported")),
+        daemon_healthy=queue[0].get("healthy") if queue else None,
+    )
+
+
+def _state(status: str, tags: Mapping[str, str]) -> State:
+    if status == "FAILURE" and tags.get(WILL_RETRY_TAG, "false").lower() == "true":
+        return "pending"  # the daemon launches it again: a newer run will take over
+    return _STATES.get(status, "pending")
+
+
+def _tags(run: Mapping[str, Any]) -> dict[str, str]:
+    return {t["key"]: t["value"] for t in run.get("tags") or []}
+
+
+def _attempts(step_stats: list[Mapping[str, Any]]) -> int | None:
+    counts = [len(s.get("attempts") or []) for s in step_stats]
+    return max(counts) if counts and max(counts) > 0 else None
+
+
+def _transient(exc: DagsterGraphQLClientError) -> bool:
+    cause = exc.__cause__
+    if isinstance(cause, requests.ConnectionError | requests.Timeout):
+        return True
+    code = getattr(cause, "code", None)
+    return isinstance(code, int) and (code >= 500 or code == 429)
+
+
+def _cause_name(exc: DagsterGraphQLClientError) -> str:
+    cause = exc.__cause__
+    code = getattr(cause, "code", None)
+    return f"HTTP {code}" if isinstance(code, int) else type(cause or exc).__name__
+
+
+def _client_reason(exc: DagsterGraphQLClientError) -> str:
+    kind = str(exc.args[0]) if exc.args else type(exc).__name__
+    detail = exc.body if exc.body is not None else (exc.args[1] if len(exc.args) > 1 else "")
+    return f"{kind}: {_one_line(str(detail))}" if detail else _one_line(kind)
+
+
+def _one_line(text: object) -> str:
+    lines = [line.strip() for line in str(text or "").strip().splitlines() if line.strip()]
+    return lines[0][:MAX_REASON] if lines else ""
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, UTC).isoformat() if ts else None
+
+
+def _bad_url(value: str, why: str) -> DeploymentError:
+    return DeploymentError(f"--submit {_masked(value)!r}: {why}")
+
+
+def _masked(value: str) -> str:
+    """The value with any `user:password@` replaced, so errors never echo credentials."""
+    text = str(value)
+    try:
+        parts: SplitResult = urlsplit(text if "://" in text else f"//{text}")
+    except ValueError:
+        return text
+    if "@" not in parts.netloc:
+        return text
+    host = parts.netloc.rpartition("@")[2]
+    return text.replace(parts.netloc, f"***@{host}", 1)

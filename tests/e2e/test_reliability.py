@@ -1,0 +1,292 @@
+"""Each finding of the runtime review, replayed against the real CLI and asserted fixed.
+
+Finding numbers refer to the "One runtime, Dagster's" issue. Orchestration-only scenarios use
+the no-op trainer (seconds per symbol); the interrupt scenario trains real CatBoost models.
+Every scenario ends with every recorded artifact re-verified by sha256.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from tests.e2e.conftest import DATE, REPO, run_cli, status_of
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+NOOP = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}
+SLOW = {
+    "RETRAIN_TRAINER": "tests.fakes.trainers:SlowTrainer",
+    "SLOW_SYMBOLS": "BTCUSDT",
+    "SLOW_ITERATIONS": "6000",
+}
+ASSETS = ("costs", "features", "model", "metrics")
+
+
+def _start_cli(*args: str, env: dict) -> subprocess.Popen:
+    """The CLI in its own session, as a terminal would run it (its own process group)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "retrain_assets", *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for(predicate, timeout: float, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what} not met within {timeout} s")
+
+
+def _ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def _metrics_file(artifacts: Path, symbol: str) -> Path:
+    return Path(status_of(artifacts)[symbol]["metrics_path"])
+
+
+def verify_every_recorded_file(prefix: tuple[str, ...] = ()) -> int:
+    """sha256 of every file recorded on the latest materialization of every partition."""
+    checked = 0
+    with dg.DagsterInstance.get() as instance:
+        from retrain_assets.core.hashing import sha256_file
+
+        for name in ASSETS:
+            latest: dict[str, dict] = {}
+            for record in instance.fetch_materializations(
+                dg.AssetKey([*prefix, name]), limit=1000, ascending=True
+            ).records:
+                mat = record.asset_materialization
+                latest[str(mat.partition)] = mat.metadata["files"].value
+            for files in latest.values():
+                for entry in files.values():
+                    assert sha256_file(Path(entry["path"])) == entry["sha256"], entry["path"]
+                    checked += 1
+    return checked
+
+
+def _successful_runs(partition: str) -> list[dg.DagsterRun]:
+    with dg.DagsterInstance.get() as instance:
+        return list(
+            instance.get_runs(
+                dg.RunsFilter(
+                    tags={"dagster/partition": partition}, statuses=[dg.DagsterRunStatus.SUCCESS]
+                )
+            )
+        )
+
+
+# 1. A deleted run folder is not "done": the symbol-day is rebuilt and status says why.
+def test_a_deleted_run_folder_is_repaired_not_skipped(artifacts):
+    args = ("--symbols", "BTCUSDT", "--date", DATE)
+    _ok(run_cli(*args, env=NOOP))
+    folder = _metrics_file(artifacts, "BTCUSDT").parent
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    rerun = _ok(run_cli(*args, env=NOOP))
+    entry = status_of(artifacts)["BTCUSDT"]
+    assert entry["status"] == "success", rerun.stdout
+    assert "missing" in entry["repaired"] and "no remote copy" in entry["repaired"]
+    assert _metrics_file(artifacts, "BTCUSDT").exists()
+    assert verify_every_recorded_file() > 0
+
+
+# 2. One flipped byte in model.bin: rebuilt from `model`, costs and features reused.
+def test_a_damaged_model_is_rebuilt_from_the_model_step(artifacts):
+    args = ("--symbols", "BTCUSDT", "--date", DATE)
+    _ok(run_cli(*args, env=NOOP))
+    model = _metrics_file(artifacts, "BTCUSDT").parent / "model.bin"
+    data = bytearray(model.read_bytes())
+    data[0] ^= 0xFF
+    model.write_bytes(bytes(data))
+    _ok(run_cli(*args, env=NOOP))
+    entry = status_of(artifacts)["BTCUSDT"]
+    assert entry["status"] == "success"
+    assert entry["repaired"].startswith("model: model.bin does not match")
+    assert entry["assets"] == ["model", "metrics"] and entry["reused"] == ["costs", "features"]
+    verify_every_recorded_file()
+    third = _ok(run_cli(*args, env=NOOP))
+    assert status_of(artifacts)["BTCUSDT"]["status"] == "skipped", third.stdout
+
+
+# 3 and 4. Two CLIs at once on a brand-new home: one init, each symbol-day trained once,
+# and neither touches the operator's `train` pool limit.
+def test_two_invocations_at_once_on_a_new_home_train_each_symbol_day_once(artifacts, dagster_home):
+    for child in dagster_home.iterdir():
+        child.unlink()  # brand new: not even a dagster.yaml
+    env = {**NOOP, "DAGSTER_HOME": str(dagster_home)}
+    first = _start_cli("--symbols", "BTCUSDT,ETHUSDT,SOLUSDT", "--date", DATE, env=env)
+    second = _start_cli(
+        "--symbols", "SOLUSDT,ETHUSDT,XRPUSDT", "--date", DATE, "--max_concurrent", "5", env=env
+    )
+    outputs = [p.communicate(timeout=300)[0] for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT"):
+        assert len(_successful_runs(f"{DATE}|{symbol}")) == 1, symbol
+    with dg.DagsterInstance.get() as instance:
+        assert instance.event_log_storage.get_concurrency_info("train").slot_count == 2
+    _ok(run_cli("--symbols", "BTCUSDT", "--date", DATE, "--force", env=env))  # home still fine
+    verify_every_recorded_file()
+
+
+# 5. A CLI killed with SIGKILL mid-training: its runs fail and free their slots, found by the
+# dead-runs sensor's sweep (the daemon runs it every 15 s), without another invocation.
+def test_a_killed_cli_releases_its_runs_and_slots(artifacts):
+    proc = _start_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW)
+    checkpoints = artifacts / "checkpoints" / "BTCUSDT"
+    _wait_for(checkpoints.exists, timeout=120, what="training started")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    from retrain_assets.definitions import defs
+    from sensors.dead_runs import dead_runs_sensor
+
+    with dg.DagsterInstance.get() as instance:
+        started = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+        assert len(started) == 1
+        assert instance.event_log_storage.get_concurrency_info("train").claimed_slots
+        context = dg.build_sensor_context(instance=instance, definitions=defs)
+        dead_runs_sensor(context)
+        run = instance.get_run_by_id(started[0].run_id)
+        assert run.status == dg.DagsterRunStatus.FAILURE
+        assert not instance.event_log_storage.get_concurrency_info("train").claimed_slots
+    rerun = _ok(run_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW))
+    assert status_of(artifacts)["BTCUSDT"]["status"] == "success", rerun.stdout
+    verify_every_recorded_file()
+
+
+# 7. Ctrl-C: one line, exit 130, the run CANCELED (never retried, never SUCCESS), the snapshot
+# kept; the rerun resumes from it.
+def test_ctrl_c_cancels_the_training_and_the_rerun_resumes_from_its_snapshot(artifacts):
+    proc = _start_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW)
+    snapshot = artifacts / "checkpoints" / "BTCUSDT" / "20250501Z" / "real" / "snapshot.cbs"
+    _wait_for(snapshot.exists, timeout=120, what="a snapshot")
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    out, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 130, out
+    assert out.count("SIGINT: stopping") == 1
+    entry = status_of(artifacts)["BTCUSDT"]
+    assert entry["status"] == "canceled", entry
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_run_by_id(entry["run_id"])
+        assert run.status == dg.DagsterRunStatus.CANCELED
+        retries = instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY
+        ).records
+        assert not retries
+        assert instance.get_latest_materialization_event(dg.AssetKey("model")) is None
+    assert snapshot.exists()
+    _ok(run_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW))
+    with dg.DagsterInstance.get() as instance:
+        mat = instance.get_latest_materialization_event(dg.AssetKey("model"))
+        files = mat.asset_materialization.metadata["files"].value
+        log = json.loads(Path(files["training_log.json"]["path"]).read_text())
+        assert log["resumed_from_snapshot"] is True
+    verify_every_recorded_file()
+
+
+# 8. A dry run stays out of the real history; the smoke-test behaviour holds.
+def test_a_dry_run_never_becomes_the_latest_real_materialization(artifacts):
+    args = ("--symbols", "BTCUSDT,ETHUSDT", "--date", DATE)
+    _ok(run_cli(*args, "--dry_run", env=NOOP))
+    with dg.DagsterInstance.get() as instance:
+        for name in ASSETS:
+            assert instance.get_latest_materialization_event(dg.AssetKey(name)) is None, name
+            assert instance.get_latest_materialization_event(dg.AssetKey(["dry_run", name]))
+    _ok(run_cli(*args, "--dry_run", env=NOOP))
+    assert {e["status"] for e in status_of(artifacts).values()} == {"skipped"}
+    _ok(run_cli(*args, "--dry_run", "--force", env=NOOP))
+    assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
+    _ok(run_cli(*args, env=NOOP))  # a real run after dry runs trains
+    assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
+    summary = json.loads((artifacts / "summary" / "20250501Z" / "engine_summary.json").read_text())
+    assert summary["dry_run"] is False and summary["succeeded"] == 2
+    verify_every_recorded_file()
+    verify_every_recorded_file(("dry_run",))
+
+
+# 9. Every input is checked before any work: one line naming it, exit 2, nothing created.
+@pytest.mark.parametrize(
+    ("args", "env", "names"),
+    [
+        (("--timeout_minutes", "nan"), {}, "--timeout_minutes"),
+        (("--timeout_minutes", "inf"), {}, "--timeout_minutes"),
+        (("--timeout_minutes", "1e9"), {}, "--timeout_minutes"),
+        (("--max_concurrent", "100000"), {}, "--max_concurrent 100000"),
+        (("--max_concurrent", "0"), {}, "--max_concurrent 0"),
+        (("--symbols", "BTC USDT"), {}, "BTC USDT"),
+        (("--date", "2025-13-01"), {}, "--date"),
+        ((), {"RETRAIN_START_DATE": "garbage"}, "RETRAIN_START_DATE='garbage'"),
+        ((), {"RETRAIN_START_DATE": "2020"}, "RETRAIN_START_DATE='2020'"),
+        ((), {"STRUCTLOG_LEVEL": "nonsense"}, "STRUCTLOG_LEVEL='nonsense'"),
+        (("--submit", "not a url"), {}, "--submit"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_creates_nothing(
+    artifacts, dagster_home, args, env, names
+):
+    for child in dagster_home.iterdir():
+        child.unlink()
+    dagster_home.rmdir()
+    result = run_cli("--date", DATE, *args, env={**NOOP, **env}, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and names in lines[0], result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not dagster_home.exists() and not artifacts.exists()
+
+
+def test_a_read_only_home_or_root_and_a_corrupt_database_are_clear_errors(
+    artifacts, dagster_home, tmp_path
+):
+    read_only = tmp_path / "ro"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    if os.access(read_only, os.W_OK):
+        pytest.skip("running as a user who may write anywhere (root)")
+    for env, name in (
+        ({"DAGSTER_HOME": str(read_only / "home")}, "DAGSTER_HOME"),
+        ({"RETRAIN_ARTIFACT_ROOT": str(read_only / "artifacts")}, "RETRAIN_ARTIFACT_ROOT"),
+    ):
+        result = run_cli("--date", DATE, env={**NOOP, **env})
+        assert result.returncode == 2 and name in result.stderr, result.stderr
+
+
+def test_a_corrupt_instance_database_is_a_clear_error(artifacts, dagster_home):
+    (dagster_home / "history").mkdir()
+    (dagster_home / "history" / "runs.db").write_bytes(b"not a database at all" * 100)
+    result = run_cli("--symbols", "BTCUSDT", "--date", DATE, env=NOOP)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "runs.db cannot be read" in result.stderr and "Traceback" not in result.stderr
+
+
+# 11. The README's Python API example works saved as a script, without a __main__ guard.
+def test_the_readme_api_example_runs_as_a_script(artifacts, tmp_path):
+    readme = (REPO / "README.md").read_text()
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "example.py"
+    script.write_text(example.replace("SchedulerConfig(", f"SchedulerConfig(date={DATE!r}, ", 1))
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=REPO,
+        env={**os.environ, **NOOP, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "BTCUSDT success" in result.stdout and "ETHUSDT success" in result.stdout

@@ -1,5 +1,0 @@
-"""Fixtures of the engine tests: the fake Telegram Bot API."""
-
-from tests.fakes.fake_telegram import fake_telegram
-
-__all__ = ["fake_telegram"]

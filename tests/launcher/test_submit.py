@@ -1,0 +1,227 @@
+"""`retrain --submit`: symbol-day runs queued on a real `dagster dev` through public APIs.
+
+One `dagster dev` (webserver + daemon, QueuedRunCoordinator, default run launcher) serves the
+whole module, on its own DAGSTER_HOME with synthetic data and a no-op trainer, so each run
+takes a second or two. Runs are submitted with `Deployment.submit` and followed with
+`Deployment.statuses`; the instance they share with the test is read to prove what the
+deployment did (materializations per partition, queue events).
+"""
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+
+from retrain_assets.core.errors import PermanentError
+from retrain_assets.core.training import TrainedModel, TrainingInput
+from retrain_assets.defs.tags import RunTags
+from retrain_assets.launcher.runs import RunSpec
+from retrain_assets.launcher.status import FINAL
+from retrain_assets.launcher.submit import Deployment, RemoteRun, parse_url
+from tests.e2e.dagster_dev import dagster_dev, free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+DATE = "2025-05-01"
+JOB = "retrain_symbol_day"
+ASSETS = (("costs",), ("features",), ("model",), ("metrics",))
+GOOD = ("BTCUSDT", "ETHUSDT")
+BAD = "Q"  # one letter: the data source rejects it (InvalidSymbolError)
+SLOW = "SLOWUSDT"  # sleeps in training on its first attempt, so it can be canceled
+TRAINER = f"{__name__}:SleepOnceNoopTrainer"
+WAIT_S = 60.0
+
+
+class SleepOnceNoopTrainer:
+    """The no-op trainer, except that the first training of $SLOW_SYMBOLS sleeps a minute.
+
+    The run worker imports it by path from the repo root (`RETRAIN_TRAINER`); a marker file in
+    $SLEEP_MARKER_DIR makes later attempts of a slow symbol return at once.
+    """
+
+    name = "sleep-once-noop"
+
+    def train(self, job: TrainingInput) -> TrainedModel:
+        """Return a placeholder model (after a first long sleep for the slow symbols)."""
+        if job.symbol in os.environ.get("SLOW_SYMBOLS", "").split(","):
+            marker = Path(os.environ["SLEEP_MARKER_DIR"]) / f"{job.symbol}.slept"
+            if not marker.exists():
+                marker.touch()
+                time.sleep(60)
+        return TrainedModel(b"noop", {"trainer": self.name}, {"best_iteration": 0})
+
+    def predict(self, model_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
+        """Zeros: a flat strategy."""
+        return np.zeros(len(features))
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`dagster dev` on a fresh DAGSTER_HOME (as tests/conftest.py's `dagster_home` makes it,
+    for the whole module); yield its URL and the home."""
+    root = tmp_path_factory.mktemp("submit")
+    home = root / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DAGSTER_HOME", str(home))
+        mp.setenv("RETRAIN_ARTIFACT_ROOT", str(root / "artifacts"))
+        mp.setenv("RETRAIN_TRAINER", TRAINER)
+        mp.setenv("SLOW_SYMBOLS", SLOW)
+        mp.setenv("SLEEP_MARKER_DIR", str(root))
+        for name in (
+            "RETRAIN_DATA_SOURCE",
+            "RETRAIN_SYMBOLS",
+            "RETRAIN_START_DATE",
+            "TELEGRAM_TOKEN",
+            "TELEGRAM_CHAT_ID",
+        ):
+            mp.delenv(name, raising=False)
+        with dg.DagsterInstance.get() as instance:
+            instance.add_dynamic_partitions("symbols", [*GOOD, BAD, SLOW])
+        with dagster_dev(root / "dagster_dev.log") as base:
+            yield base, home
+
+
+@pytest.fixture(scope="module")
+def deployment(served: tuple[str, Path]) -> Deployment:
+    """A checked `Deployment` of the module's `dagster dev`."""
+    deployment = Deployment(served[0], timeout_s=10)
+    deployment.check([JOB])
+    return deployment
+
+
+@pytest.fixture
+def instance(served: tuple[str, Path]) -> Iterator[dg.DagsterInstance]:
+    """The instance `dagster dev` runs on."""
+    with dg.DagsterInstance.from_config(str(served[1])) as instance:
+        yield instance
+
+
+def spec(symbol: str, invocation: str) -> RunSpec:
+    """One symbol-day of the full job, tagged as a `--submit` invocation."""
+    tags = RunTags(invocation=invocation, source="submit").to_tags()
+    return RunSpec(DATE, symbol, JOB, ASSETS, tags)
+
+
+def wait_for(
+    deployment: Deployment,
+    invocation: str,
+    symbols: set[str],
+    done: frozenset[str] = FINAL,
+) -> dict[str, RemoteRun]:
+    """Poll the deployment until every symbol's newest run is in a `done` (or final) state."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        runs = deployment.statuses(invocation)
+        if symbols <= runs.keys() and all(runs[s].state in done | FINAL for s in symbols):
+            return runs
+        if time.monotonic() > deadline:
+            pytest.fail(f"runs of {invocation} not {sorted(done)} in {WAIT_S:.0f} s: {runs}")
+        time.sleep(0.25)
+
+
+def lifecycle(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The run's queue and launch events, in order."""
+    kinds = {
+        dg.DagsterEventType.RUN_ENQUEUED,
+        dg.DagsterEventType.RUN_STARTING,
+        dg.DagsterEventType.RUN_START,
+    }
+    records = instance.get_records_for_run(run_id, of_type=kinds).records
+    return [r.event_log_entry.dagster_event_type.name for r in records]
+
+
+def test_a_malformed_url_is_refused_naming_the_flag() -> None:
+    for bad in ("ftp://host:3000", "http://", "http://host:99999", "http://user:pw@host:3000"):
+        with pytest.raises(PermanentError, match=r"--submit") as caught:
+            Deployment(bad)
+        assert "pw" not in str(caught.value)
+    assert parse_url("127.0.0.1:3000").url == "http://127.0.0.1:3000"
+    assert parse_url("https://dagster.example/prefix/graphql/").graphql_url == (
+        "https://dagster.example/prefix/graphql"
+    )
+
+
+def test_no_webserver_is_a_one_line_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(PermanentError) as caught:
+        Deployment(url, retries=1, backoff_s=0.05, timeout_s=2).check([JOB])
+    assert str(caught.value) == f"--submit {url}: no Dagster webserver answered (ConnectionError)"
+
+
+def test_check_finds_the_job_and_the_run_queue(served: tuple[str, Path]) -> None:
+    info = Deployment(served[0]).check([JOB])
+    assert JOB in info.jobs
+    assert info.location == "retrain_assets"
+    assert info.run_queuing
+    with pytest.raises(PermanentError, match="no code location has job"):
+        Deployment(served[0]).check(["no_such_job"])
+
+
+def test_submitted_runs_are_queued_and_materialize_their_partitions(
+    deployment: Deployment, instance: dg.DagsterInstance
+) -> None:
+    run_ids = {s: deployment.submit(spec(s, "t1")) for s in GOOD}
+
+    runs = wait_for(deployment, "t1", set(GOOD))
+
+    assert {s: r.state for s, r in runs.items()} == dict.fromkeys(GOOD, "success")
+    assert {s: r.run_id for s, r in runs.items()} == run_ids
+    keys = {f"{DATE}|{s}" for s in GOOD}
+    assert keys <= instance.get_materialized_partitions(dg.AssetKey("metrics"))
+    for symbol, run_id in run_ids.items():
+        run = instance.get_run_by_id(run_id)
+        assert run is not None
+        assert run.tags["dagster/partition"] == f"{DATE}|{symbol}"
+        assert run.tags["retrain/source"] == "submit"
+        assert run.asset_selection == {dg.AssetKey(list(k)) for k in ASSETS}
+        # Queued by the webserver, then dequeued and launched by the daemon's run launcher:
+        # this process never executed it.
+        assert lifecycle(instance, run_id) == ["RUN_ENQUEUED", "RUN_STARTING", "RUN_START"]
+        materialized = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey("metrics"), asset_partitions=[f"{DATE}|{symbol}"]
+            ),
+            limit=1,
+        ).records
+        assert materialized and materialized[0].run_id == run_id
+    status = runs["BTCUSDT"].symbol_status()
+    assert status.status == "success" and status.run_id == run_ids["BTCUSDT"]
+    assert status.started_at and status.ended_at and status.attempts == 1
+
+
+def test_a_failing_run_maps_to_failed_with_its_reason(deployment: Deployment) -> None:
+    deployment.submit(spec(BAD, "t2"))
+
+    run = wait_for(deployment, "t2", {BAD})[BAD]
+
+    assert run.state == "failed" and run.dagster_status == "FAILURE"
+    assert run.error_type == "InvalidSymbolError"
+    assert run.error and "invalid symbol 'Q'" in run.error and "\n" not in run.error
+    status = deployment.symbol_statuses("t2")[BAD]
+    assert (status.status, status.error_type) == ("failed", "InvalidSymbolError")
+
+
+def test_cancel_terminates_a_run_and_the_newest_run_of_a_symbol_wins(
+    deployment: Deployment,
+) -> None:
+    first = deployment.submit(spec(SLOW, "t3"))
+    wait_for(deployment, "t3", {SLOW}, done=frozenset({"running"}))
+
+    assert deployment.cancel([first]) == []
+    canceled = wait_for(deployment, "t3", {SLOW})[SLOW]
+    assert (canceled.run_id, canceled.state) == (first, "canceled")
+    assert canceled.error_type == "Canceled" and canceled.error
+
+    second = deployment.submit(spec(SLOW, "t3"))  # the retry of a canceled symbol
+    latest = wait_for(deployment, "t3", {SLOW}, done=frozenset({"success"}))[SLOW]
+    assert latest.run_id == second
+    assert deployment.cancel([second]) == [second]  # finished: nothing to terminate
