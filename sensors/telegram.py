@@ -12,6 +12,7 @@ The CLI, the API and `--submit` send their own messages (their runs carry a self
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Literal
 
 import dagster as dg
@@ -97,28 +98,27 @@ def telegram_notifications_sensor(
     client = telegram.client()
     if client is None:
         return skip_without_credentials(telegram)
-    sent = _load(context.cursor)
+    log = SentLog.load(context.cursor)
     views = [
-        v for v in recent_views(context.instance, time.time(), MAX_AGE_S) if not v.self_reporting
+        v
+        for v in recent_views(context.instance, time.time(), MAX_AGE_S)
+        if not v.self_reporting and v.started_at > log.done_before
     ]
     count = 0
     for view in views:
-        for kind, build in due_messages(
-            context.instance, view, telegram.label, sent.get(view.key, [])
-        ):
+        sent = log.sent.get(view.key, [])
+        for kind, build in due_messages(context.instance, view, telegram.label, sent):
             outcome, reason = _send(client, build, telegram.secrets())
             if outcome == "retry":
-                context.log.warning(
-                    f"Telegram {kind} of {view.key} not sent, retried later: {reason}"
-                )
-                context.update_cursor(_dump(sent, views))
+                context.log.warning(f"Telegram {kind} of {view.key} not sent, retried: {reason}")
+                context.update_cursor(log.dump(views))
                 return dg.SkipReason(f"sent {count} Telegram message(s); Telegram unavailable")
             if outcome == "refused":
                 context.log.warning(f"Telegram {kind} of {view.key} refused, given up: {reason}")
             count += outcome == "sent"
-            sent.setdefault(view.key, []).append(kind)
-            context.update_cursor(_dump(sent, views))
-    context.update_cursor(_dump(sent, views))
+            log.sent.setdefault(view.key, []).append(kind)
+            context.update_cursor(log.dump(views))
+    context.update_cursor(log.dump(views))
     return dg.SkipReason(f"sent {count} Telegram message(s)")
 
 
@@ -167,19 +167,33 @@ def _send(
     return "sent", ""
 
 
-def _load(cursor: str | None) -> Sent:
-    try:
-        data = json.loads(cursor) if cursor else {}
-    except ValueError:
-        return {}
-    sent = data.get("sent") if isinstance(data, dict) else None
-    return {str(k): list(v) for k, v in sent.items()} if isinstance(sent, dict) else {}
+@dataclass
+class SentLog:
+    """The sensor's cursor: the kinds sent per view key, for at most `CURSOR_KEYS` views.
 
+    Views that started at or before `done_before` were dropped from `sent` to bound it and
+    are not looked at again.
+    """
 
-def _dump(sent: Sent, views: list[InvocationView]) -> str:
-    """The cursor: what was sent for the most recent views (oldest dropped)."""
-    recent = [v.key for v in views if v.key in sent][-CURSOR_KEYS:]
-    return json.dumps({"sent": {k: sent[k] for k in recent}}, sort_keys=True)
+    sent: Sent = field(default_factory=dict)
+    done_before: float = 0.0
+
+    @classmethod
+    def load(cls, cursor: str | None) -> "SentLog":
+        try:
+            data = json.loads(cursor) if cursor else {}
+            sent = {str(k): list(v) for k, v in data.get("sent", {}).items()}
+            return cls(sent, float(data.get("done_before", 0.0)))
+        except (ValueError, TypeError, AttributeError):
+            return cls()
+
+    def dump(self, views: list[InvocationView]) -> str:
+        """The cursor after this tick; `views` oldest first."""
+        kept = [v for v in views if v.key in self.sent]
+        dropped, kept = kept[:-CURSOR_KEYS], kept[-CURSOR_KEYS:]
+        done_before = max([self.done_before, *(v.started_at for v in dropped)])
+        sent = {v.key: self.sent[v.key] for v in kept}
+        return json.dumps({"done_before": done_before, "sent": sent}, sort_keys=True)
 
 
 notification_sensors = [telegram_notifications_sensor, telegram_failure_sensor]

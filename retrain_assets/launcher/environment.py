@@ -31,9 +31,8 @@ def check_start_date(environ: Mapping[str, str] = os.environ) -> None:
 def check_log_level(environ: Mapping[str, str] = os.environ) -> None:
     """`STRUCTLOG_LEVEL`, when set, is a level the event logs know."""
     level = environ.get("STRUCTLOG_LEVEL")
-    if level and level.lower().replace("warn", "warning").replace("warninging", "warning") not in (
-        LEVELS
-    ):
+    name = (level or "").lower()
+    if level and (name if name != "warn" else "warning") not in LEVELS:
         raise PermanentError(
             f"STRUCTLOG_LEVEL={level!r}: expected one of {', '.join(k.upper() for k in LEVELS)}"
         )

@@ -4,11 +4,12 @@ The CLI and the Python API both come through `run_invocation`; the runs it launc
 `retrain/invocation` tag, and those runs are the invocation's only record.
 """
 
+import multiprocessing
+import signal
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -21,7 +22,7 @@ from retrain_assets.defs.tags import INVOCATION_TAG, RunTags, Source
 from retrain_assets.launcher.config import SchedulerConfig, concurrency_ceiling
 from retrain_assets.launcher.interrupts import ExitNow, Interrupts
 from retrain_assets.launcher.ledger import InvocationLedger, StatusFile
-from retrain_assets.launcher.local import LocalPool
+from retrain_assets.launcher.local import WORKER_PID_TAG, LocalPool
 from retrain_assets.launcher.plan import SymbolPlan
 from retrain_assets.launcher.progress import ProgressFn
 from retrain_assets.launcher.runs import RunSpec
@@ -136,17 +137,18 @@ def _active_runs(inv: Invocation) -> list[dg.DagsterRun]:
 def _cancel(
     inv: Invocation, pool: LocalPool, tick: Callable[[], None], grace_s: float = CANCEL_GRACE_S
 ) -> None:
-    """Cancel the running runs: CANCELING in the instance, then SIGINT to the workers."""
-    import multiprocessing
-    import signal
+    """Cancel the running runs: CANCELING in the instance, then one SIGINT to each's worker.
 
+    Dagster ends an interrupted run whose status is CANCELING as CANCELED, without retries.
+    Workers that outlive the grace period are killed and their runs marked canceled.
+    """
     deadline = time.monotonic() + grace_s
     while multiprocessing.active_children() and time.monotonic() < deadline:
         for run in _active_runs(inv):
             if run.status != dg.DagsterRunStatus.CANCELING:
                 inv.instance.report_run_canceling(run, message="interrupted (Ctrl-C / SIGTERM)")
-        pool.interrupt_workers(signal.SIGINT)
-        time.sleep(0.5)
+                pool.interrupt_worker(run.tags.get(WORKER_PID_TAG), signal.SIGINT)
+        time.sleep(0.2)
         tick()
     pool.interrupt_workers(signal.SIGKILL)
     for run in _active_runs(inv):
@@ -175,13 +177,3 @@ def prepare(inv: Invocation) -> None:
     """Register the partitions and release the runs of launchers that died."""
     register_partitions(inv.instance, inv.symbols)
     release_dead_runs(inv.instance)
-
-
-def elapsed_minutes(inv: Invocation) -> float:
-    """Minutes since the invocation started."""
-    return (time.monotonic() - inv.started) / 60.0
-
-
-def now_iso(now: datetime) -> str:
-    """`now` as ISO text."""
-    return now.isoformat()

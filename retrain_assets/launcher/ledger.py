@@ -85,7 +85,9 @@ class InvocationLedger:
         if state is None:
             return base.with_run(status="running", **facts)
         facts["attempts"] = attempts_of(self.instance, run.run_id)
-        if state != "success":
+        if state == "success":
+            facts.update(metrics_of_run(self.instance, run.run_id))
+        else:
             failure = failure_of(self.instance, run.run_id)
             facts.update(
                 error_type=failure.error_type, error=failure.message, stack_summary=failure.stack
@@ -93,6 +95,20 @@ class InvocationLedger:
         entry = base.with_run(status=state, **facts)
         self._finished[run.run_id] = entry
         return entry
+
+
+def metrics_of_run(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
+    """metrics.json's path and the net bps of the `metrics` a run materialized."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    for record in reversed(records):
+        mat = record.asset_materialization
+        if mat is not None and mat.asset_key.path[-1] == "metrics":
+            md = {k: v.value for k, v in mat.metadata.items()}
+            path = ((md.get("files") or {}).get("metrics.json") or {}).get("path")
+            return {"metrics_path": path, "net_bps_after_costs": md.get("net_bps_after_costs")}
+    return {}
 
 
 class StatusFile:

@@ -158,6 +158,15 @@ class LocalPool:
             print(f"worker error for {spec.symbol}: {type(exc).__name__}: {exc}", flush=True)
         return []
 
+    def interrupt_worker(self, pid: str | None, sig: int) -> None:
+        """Send `sig` to one worker (by the pid its run is tagged with), if it is ours."""
+        ours = {c.pid for c in multiprocessing.active_children()}
+        if pid and pid.isdigit() and int(pid) in ours:
+            try:
+                os.kill(int(pid), sig)
+            except ProcessLookupError:
+                pass
+
     def interrupt_workers(self, sig: int = signal.SIGINT) -> None:
         """Send `sig` to every live worker (their runs were marked CANCELING first)."""
         for child in multiprocessing.active_children():

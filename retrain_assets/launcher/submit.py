@@ -62,6 +62,9 @@ _STATES: Mapping[str, State] = {
     "CANCELED": "canceled",
 }
 
+# Statuses in which Dagster refuses or defers a termination: ask again once started.
+_NOT_YET_TERMINABLE = frozenset({"NOT_STARTED", "MANAGED", "QUEUED", "STARTING"})
+
 _DEPLOYMENT_QUERY = """
 query RetrainDeployment {
   repositoriesOrError {
@@ -316,63 +319,67 @@ class Deployment:
 
     # ------------------------------------------------------------------ progress
 
-    def statuses(self, invocation: str) -> dict[str, RemoteRun]:
+    def runs(self, invocation: str) -> dict[str, RemoteRun]:
         """The newest run of each symbol of `invocation`, keyed by symbol.
 
         One query reads every run tagged `retrain/invocation=<invocation>`; failed and
         canceled runs seen for the first time cost one more query for their reasons.
         """
-        runs = self._runs([{"key": INVOCATION_TAG, "value": invocation}])
+        runs = self._runs({"tags": [{"key": INVOCATION_TAG, "value": invocation}]})
         latest: dict[str, dict[str, Any]] = {}
         for run in sorted(runs, key=lambda r: r["creationTime"]):
             symbol = _tags(run).get(SYMBOL_TAG)
             if symbol:
                 latest[symbol] = run
-        self._fetch_reasons(
-            [r["runId"] for r in latest.values() if r["status"] in ("FAILURE", "CANCELED")]
-        )
+        self._fetch_reasons(list(latest.values()))
         return {symbol: self._remote_run(run) for symbol, run in latest.items()}
 
-    def symbol_statuses(
+    def statuses(
         self, invocation: str, base: Mapping[str, SymbolStatus] | None = None
     ) -> dict[str, SymbolStatus]:
-        """`statuses` as `SymbolStatus` records, on top of `base` (e.g. the planned ones)."""
+        """`runs` as `SymbolStatus` records, each on top of its `base` record if given.
+
+        Symbols without a run yet are absent (or their `base` record, unchanged).
+        """
         base = base or {}
         result = dict(base)
-        for symbol, run in self.statuses(invocation).items():
+        for symbol, run in self.runs(invocation).items():
             result[symbol] = run.symbol_status(base.get(symbol))
         return result
 
     # ------------------------------------------------------------------ canceling
 
-    def cancel(self, run_ids: Iterable[str]) -> list[str]:
-        """Terminate runs (queued ones are dropped from the queue); return those that failed.
+    def cancel(
+        self, run_ids: Iterable[str], wait_s: float = 30.0, poll_s: float = 0.5
+    ) -> list[str]:
+        """Terminate runs (a queued run leaves the queue); return those not stopped.
 
-        Runs that already finished cannot be terminated and are returned, like unknown ones.
+        Dagster refuses to terminate a run while its launcher is still starting it, so such
+        runs are asked again every `poll_s` until they have started, for at most `wait_s`.
+        Runs that finished first (or are unknown) are returned, like any still not
+        canceling at the deadline.
+
+        Raises:
+            DeploymentError: the deployment stayed unreachable.
         """
         ids = list(dict.fromkeys(run_ids))
-        if not ids:
-            return []
-        try:
-            with _quiet_client():
-                self._with_retries("terminate runs", lambda: self._client.terminate_runs(ids))
-            return []
-        except DagsterGraphQLClientError:
-            pass  # some could not be terminated: find out which, one by one
-        refused = []
-        for run_id in ids:
-            try:
-                self._with_retries(
-                    "terminate a run", lambda r=run_id: self._client.terminate_run(r)
-                )
-            except DagsterGraphQLClientError:
-                refused.append(run_id)
-        return refused
+        deadline = time.monotonic() + wait_s
+        pending = ids
+        while pending:
+            self._terminate(pending)
+            statuses = self._statuses_of(ids)
+            pending = [r for r in ids if statuses.get(r) in _NOT_YET_TERMINABLE]
+            if not pending or time.monotonic() >= deadline:
+                break
+            time.sleep(poll_s)
+        statuses = self._statuses_of(ids) if ids else {}
+        return [r for r in ids if statuses.get(r) not in ("CANCELING", "CANCELED")]
 
     # ------------------------------------------------------------------ internals
 
-    def _runs(self, tags: list[dict[str, str]]) -> list[dict[str, Any]]:
-        data = self._query(_RUNS_QUERY, {"filter": {"tags": tags}})
+    def _runs(self, runs_filter: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The runs matching a GraphQL `RunsFilter`."""
+        data = self._query(_RUNS_QUERY, {"filter": dict(runs_filter)})
         result = data["runsOrError"]
         if result["__typename"] != "Runs":
             raise DeploymentError(
@@ -380,26 +387,42 @@ class Deployment:
             )
         return list(result["results"])
 
+    def _terminate(self, run_ids: list[str]) -> None:
+        """Ask for termination; refusals are fine (the caller reads the statuses after)."""
+        try:
+            with _quiet_client():
+                self._with_retries("terminate runs", lambda: self._client.terminate_runs(run_ids))
+        except DagsterGraphQLClientError:
+            pass
+
+    def _statuses_of(self, run_ids: list[str]) -> dict[str, str]:
+        runs = self._runs({"runIds": run_ids})
+        return {r["runId"]: str(r["status"]) for r in runs}
+
     def _run_with_tag(self, key: str, value: str) -> str | None:
         try:
-            runs = self._runs([{"key": key, "value": value}])
+            runs = self._runs({"tags": [{"key": key, "value": value}]})
         except DeploymentError:
             return None
         return runs[0]["runId"] if runs else None
 
-    def _fetch_reasons(self, run_ids: list[str]) -> None:
-        missing = [r for r in run_ids if r not in self._reasons]
+    def _fetch_reasons(self, runs: list[dict[str, Any]]) -> None:
+        """Read (once) why each failed or canceled run ended: one query for all of them."""
+        missing = [
+            r
+            for r in runs
+            if r["status"] in ("FAILURE", "CANCELED") and r["runId"] not in self._reasons
+        ]
         if not missing:
             return
         names = [f"r{i}" for i in range(len(missing))]
         params = ", ".join(f"${n}: ID!" for n in names)
         fields = "\n".join(f"{n}: logsForRun(runId: ${n}) {{ {_REASON_FIELDS} }}" for n in names)
-        data = self._query(
-            f"query RetrainReasons({params}) {{\n{fields}\n}}",
-            dict(zip(names, missing, strict=True)),
-        )
-        for name, run_id in zip(names, missing, strict=True):
-            self._reasons[run_id] = reason_from_events(data.get(name) or {})
+        variables = {n: r["runId"] for n, r in zip(names, missing, strict=True)}
+        data = self._query(f"query RetrainReasons({params}) {{\n{fields}\n}}", variables)
+        for name, run in zip(names, missing, strict=True):
+            canceled = run["status"] == "CANCELED"
+            self._reasons[run["runId"]] = reason_from_events(data.get(name) or {}, canceled)
 
     def _remote_run(self, run: dict[str, Any]) -> RemoteRun:
         tags = _tags(run)
@@ -530,25 +553,29 @@ def parse_url(url: str) -> Endpoint:
     return Endpoint(parts.scheme, parts.hostname, port, prefix)
 
 
-def reason_from_events(connection: Mapping[str, Any]) -> tuple[str, str]:
+def reason_from_events(connection: Mapping[str, Any], canceled: bool = False) -> tuple[str, str]:
     """(error type, one-line reason) of a failed or canceled run, from its `logsForRun`.
 
-    The last step failure wins (its declared `error_type`, else its root cause's class), as
+    A canceled run is `Canceled` with the cancellation's message (the step it interrupted
+    fails with an interruption error, which is not the reason). For a failed run the last
+    step failure wins (its declared `error_type`, else its root cause's class), as
     `retrain_assets.defs.records.failure_of` reads it from an instance; else the run's own
-    failure or cancellation message.
+    failure message.
     """
     events = connection.get("events") or []
+    if canceled:
+        found = [e for e in events if e.get("__typename") == "RunCanceledEvent"]
+        message = _one_line(found[-1].get("message")) if found else ""
+        return "Canceled", message or "the run was canceled"
     steps = [e for e in events if e.get("__typename") == "ExecutionStepFailureEvent"]
     if steps:
         return _step_reason(steps[-1])
-    runs = [e for e in events if e.get("__typename") in ("RunFailureEvent", "RunCanceledEvent")]
+    runs = [e for e in events if e.get("__typename") == "RunFailureEvent"]
     if not runs:
         return "RunFailure", "the run failed before any step failed"
-    event = runs[-1]
-    canceled = event["__typename"] == "RunCanceledEvent"
-    error = event.get("error") or {}
-    message = _one_line(error.get("message") or event.get("message")) or "the run failed"
-    return ("Canceled" if canceled else "RunFailure"), message
+    error = runs[-1].get("error") or {}
+    message = _one_line(error.get("message") or runs[-1].get("message"))
+    return "RunFailure", message or "the run failed"
 
 
 def _step_reason(event: Mapping[str, Any]) -> tuple[str, str]:

@@ -6,10 +6,10 @@ import dagster as dg
 import pytest
 
 from retrain_assets.definitions import defs
-from retrain_assets.defs.partitions import INVOCATION_TAG, partition_key
+from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.schedules import daily_retrain_schedule
+from retrain_assets.defs.tags import RunTags
 from retrain_assets.defs.universe import set_retired_symbols
-from retrain_assets.engine.registry import load_invocation
 
 TICK = datetime(2025, 5, 2, 2, 0, tzinfo=UTC)
 
@@ -51,9 +51,26 @@ def test_the_tick_requests_yesterday_for_every_symbol_still_missing_it(instance)
     keys = sorted(r.partition_key for r in data.run_requests)
     assert keys == ["2025-05-01|ETHUSDT", "2025-05-01|SOLUSDT"]
     assert all("20250502T020000Z" in r.run_key for r in data.run_requests)
-    invocation = data.run_requests[0].tags[INVOCATION_TAG]
-    record = load_invocation(instance, invocation)
-    assert record.source == "schedule" and record.total_symbols == 3 and record.skipped == 1
+
+
+def test_every_run_of_a_tick_carries_the_invocations_tags(instance):
+    _report_metrics(instance, "BTCUSDT", dry_run=False)
+    set_retired_symbols(instance, {"XRPUSDT"})
+
+    data = _tick(instance)
+
+    tags = {RunTags.from_tags(r.tags) for r in data.run_requests}
+    assert tags == {
+        RunTags(
+            invocation="schedule-20250502T020000Z",
+            source="schedule",
+            mode="hybrid",
+            total_symbols=3,
+            skipped=1,
+            timeout_minutes=45.0,
+        )
+    }
+    assert all(int(r.tags["dagster/max_runtime"]) > 45 * 60 for r in data.run_requests)
 
 
 def test_the_tick_skips_when_every_symbol_is_done(instance):

@@ -3,7 +3,7 @@
 One `dagster dev` (webserver + daemon, QueuedRunCoordinator, default run launcher) serves the
 whole module, on its own DAGSTER_HOME with synthetic data and a no-op trainer, so each run
 takes a second or two. Runs are submitted with `Deployment.submit` and followed with
-`Deployment.statuses`; the instance they share with the test is read to prove what the
+`Deployment.runs` and `.statuses`; the instance they share with the test is read to prove what the
 deployment did (materializations per partition, queue events).
 """
 
@@ -120,7 +120,7 @@ def wait_for(
     """Poll the deployment until every symbol's newest run is in a `done` (or final) state."""
     deadline = time.monotonic() + WAIT_S
     while True:
-        runs = deployment.statuses(invocation)
+        runs = deployment.runs(invocation)
         if symbols <= runs.keys() and all(runs[s].state in done | FINAL for s in symbols):
             return runs
         if time.monotonic() > deadline:
@@ -206,15 +206,19 @@ def test_a_failing_run_maps_to_failed_with_its_reason(deployment: Deployment) ->
     assert run.state == "failed" and run.dagster_status == "FAILURE"
     assert run.error_type == "InvalidSymbolError"
     assert run.error and "invalid symbol 'Q'" in run.error and "\n" not in run.error
-    status = deployment.symbol_statuses("t2")[BAD]
+    status = deployment.statuses("t2")[BAD]
     assert (status.status, status.error_type) == ("failed", "InvalidSymbolError")
 
 
 def test_cancel_terminates_a_run_and_the_newest_run_of_a_symbol_wins(
-    deployment: Deployment,
+    deployment: Deployment, served: tuple[str, Path]
 ) -> None:
     first = deployment.submit(spec(SLOW, "t3"))
-    wait_for(deployment, "t3", {SLOW}, done=frozenset({"running"}))
+    sleeping = served[1].parent / f"{SLOW}.slept"
+    deadline = time.monotonic() + WAIT_S
+    while not sleeping.exists():  # the run is training, in the deployment's run worker
+        assert time.monotonic() < deadline, deployment.runs("t3")
+        time.sleep(0.1)
 
     assert deployment.cancel([first]) == []
     canceled = wait_for(deployment, "t3", {SLOW})[SLOW]

@@ -1,77 +1,26 @@
-"""The Telegram sensor over real retrain runs: what it sends, once, and when it stays quiet."""
+"""The start/completion sensor over real runs: once per schedule tick or backfill, never twice."""
 
-import time
+import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 
 from resources.notifier import TelegramResource, telegram_resource
-from retrain_assets.definitions import defs
-from retrain_assets.defs.partitions import DRY_RUN_TAG, INVOCATION_TAG, partition_key
-from retrain_assets.engine.registry import InvocationRecord, save_invocation
+from retrain_assets.defs.tags import BACKFILL_TAG, RunTags
+from sensors import telegram
 from sensors.telegram import notification_sensors, telegram_notifications_sensor
 from tests.fakes.fake_telegram import FAKE_TOKEN, FakeTelegram
+from tests.fakes.symbol_days import run_symbol_day
+from tests.fakes.ui_backfill import finish_backfill, launch_asset_backfill
 
 DATE = "2025-05-01"
 
 
 @pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def instance(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
+def instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions("symbols", ["BTCUSDT", "NOPEUSDT"])
         yield instance
-
-
-def run_symbol(
-    instance: dg.DagsterInstance,
-    symbol: str,
-    tags: dict[str, str],
-    monkeypatch: pytest.MonkeyPatch,
-    empty_dir: Path | None = None,
-) -> dg.ExecuteInProcessResult:
-    """Run the real retrain job for one dry-run symbol-day; `empty_dir` makes it fail."""
-    with monkeypatch.context() as env:
-        if empty_dir is not None:
-            env.setenv("RETRAIN_DATA_SOURCE", "files")
-            env.setenv("RETRAIN_DATA_DIR", str(empty_dir))
-        return defs.resolve_job_def("retrain_symbol_day").execute_in_process(
-            partition_key=str(partition_key(DATE, symbol)),
-            instance=instance,
-            tags={DRY_RUN_TAG: "true", **tags},
-            raise_on_error=False,
-        )
-
-
-@pytest.fixture
-def one_failed_invocation(instance, monkeypatch, tmp_path) -> dg.DagsterInstance:
-    """A finished CLI invocation: BTCUSDT trained, NOPEUSDT failed on a missing data file."""
-    record = InvocationRecord(
-        id="inv-sensor",
-        source="cli",
-        date=DATE,
-        mode="parallel",
-        total_symbols=2,
-        skipped=0,
-        dry_run=True,
-        started_at=time.time(),
-        symbols=["BTCUSDT", "NOPEUSDT"],
-    )
-    save_invocation(instance, record)
-    tags = {INVOCATION_TAG: record.id}
-    assert run_symbol(instance, "BTCUSDT", tags, monkeypatch).success
-    (tmp_path / "empty").mkdir()
-    assert not run_symbol(instance, "NOPEUSDT", tags, monkeypatch, tmp_path / "empty").success
-    save_invocation(instance, record.finished(time.time()))
-    return instance
 
 
 def resource_for(tg: FakeTelegram) -> TelegramResource:
@@ -80,76 +29,149 @@ def resource_for(tg: FakeTelegram) -> TelegramResource:
     )
 
 
-def evaluate(instance: dg.DagsterInstance, telegram: TelegramResource) -> dg.SkipReason:
-    context = dg.build_sensor_context(instance=instance, resources={"telegram": telegram})
-    return telegram_notifications_sensor(context)
+class Ticks:
+    """Evaluates the sensor tick after tick, carrying its cursor like the daemon does."""
+
+    def __init__(self, instance: dg.DagsterInstance, resource: TelegramResource) -> None:
+        self.instance = instance
+        self.resource = resource
+        self.cursor: str | None = None
+
+    def __call__(self) -> str:
+        context = dg.build_sensor_context(
+            instance=self.instance, cursor=self.cursor, resources={"telegram": self.resource}
+        )
+        data = telegram_notifications_sensor.evaluate_tick(context)
+        self.cursor = data.cursor
+        return data.skip_message or ""
 
 
-def test_the_sensor_sends_start_failure_and_completion_once(one_failed_invocation, tg):
-    first = evaluate(one_failed_invocation, resource_for(tg))
-    second = evaluate(one_failed_invocation, resource_for(tg))
-
-    texts = tg.texts()
-    assert first.skip_message == "sent 3 Telegram message(s)"
-    assert second.skip_message == "sent 0 Telegram message(s)"
-    assert len(texts) == 3
-    assert "Symbols: <b>2</b>" in texts[0]
-    assert "<b>NOPEUSDT</b> failed" in texts[1] and "DataSourceError" in texts[1]
-    assert "Succeeded: <b>1</b> · Failed: <b>1</b>" in texts[2]
-    assert "Best: <code>BTCUSDT</code>" in texts[2]
-    assert all(FAKE_TOKEN not in t for t in texts)
+def schedule_tags(invocation: str = "schedule-20250502T020000Z", **changes: object) -> dict:
+    fields = {"total_symbols": 3, "skipped": 1, **changes}
+    return RunTags(invocation, "schedule", **fields).to_tags()  # type: ignore[arg-type]
 
 
-def test_credentials_from_env_vars_are_resolved_by_dagster(one_failed_invocation, tg, monkeypatch):
-    monkeypatch.setenv("TELEGRAM_TOKEN", tg.token)
-    monkeypatch.setenv("TELEGRAM_CHAT_ID", tg.chat_id)
-    monkeypatch.setenv("TELEGRAM_API_BASE_URL", tg.base_url)
-    monkeypatch.setenv("DAGSTER_UI_BASE_URL", "http://127.0.0.1:3000")
+def test_a_schedule_tick_gets_one_start_and_one_completion_across_ticks(instance, fake_telegram):
+    tick = Ticks(instance, resource_for(fake_telegram))
+    assert tick() == "sent 0 Telegram message(s)"
 
-    result = evaluate(one_failed_invocation, telegram_resource())
+    run_symbol_day(instance, DATE, "BTCUSDT", schedule_tags(), net=12.5)
+    assert tick() == "sent 1 Telegram message(s)"  # the start; one of two runs is still due
+    assert tick() == "sent 0 Telegram message(s)"
 
-    assert result.skip_message == "sent 3 Telegram message(s)"
-    assert 'href="http://127.0.0.1:3000/runs/' in tg.texts()[1]
+    run_symbol_day(instance, DATE, "ETHUSDT", schedule_tags(), net=-3.25)
+    assert tick() == "sent 1 Telegram message(s)"  # the completion
+    assert tick() == "sent 0 Telegram message(s)"
+
+    start, completion = fake_telegram.texts()
+    assert "Symbols: <b>3</b>" in start and "Mode: <code>hybrid</code>" in start
+    assert f"<code>{DATE}</code>" in start
+    assert "Succeeded: <b>2</b> · Failed: <b>0</b> · Skipped: <b>1</b>" in completion
+    assert "Best: <code>BTCUSDT</code> 12.5000" in completion
+    assert "Worst: <code>ETHUSDT</code> -3.2500" in completion
 
 
-def test_unset_credentials_skip_with_one_line_and_no_error(instance, monkeypatch):
+def test_a_failed_run_that_will_be_retried_holds_back_the_completion(instance, fake_telegram):
+    tick = Ticks(instance, resource_for(fake_telegram))
+    tags = schedule_tags(total_symbols=1, skipped=0)
+    run_symbol_day(instance, DATE, "BTCUSDT", {**tags, "dagster/will_retry": "true"}, fail="x")
+    assert tick() == "sent 1 Telegram message(s)"  # the start only
+
+    run_symbol_day(instance, DATE, "BTCUSDT", tags, net=4.0)  # the daemon's retry succeeds
+    assert tick() == "sent 1 Telegram message(s)"
+
+    completion = fake_telegram.texts()[-1]
+    assert "Succeeded: <b>1</b> · Failed: <b>0</b> · Skipped: <b>0</b>" in completion
+    # One symbol is not a ranking.
+    assert "Best:" not in completion and "Worst:" not in completion
+
+
+def test_a_ui_asset_backfill_gets_one_start_and_one_completion(instance, fake_telegram):
+    partitions = [f"{DATE}|BTCUSDT", f"{DATE}|ETHUSDT"]
+    instance.add_dynamic_partitions("symbols", ["BTCUSDT", "ETHUSDT"])
+    backfill_id = launch_asset_backfill(instance, partitions)
+    tick = Ticks(instance, resource_for(fake_telegram))
+    assert tick() == "sent 1 Telegram message(s)"
+
+    run_symbol_day(instance, DATE, "BTCUSDT", {BACKFILL_TAG: backfill_id}, net=2.0)
+    run_symbol_day(instance, DATE, "ETHUSDT", {BACKFILL_TAG: backfill_id}, fail="no candles")
+    assert tick() == "sent 0 Telegram message(s)"  # the backfill itself is not finished yet
+
+    finish_backfill(instance, backfill_id)
+    assert tick() == "sent 1 Telegram message(s)"
+    assert tick() == "sent 0 Telegram message(s)"
+
+    start, completion = fake_telegram.texts()
+    assert "Symbols: <b>2</b>" in start and "Mode: <code>backfill</code>" in start
+    assert "Succeeded: <b>1</b> · Failed: <b>1</b> · Skipped: <b>0</b>" in completion
+
+
+@pytest.mark.parametrize("source", ["cli", "api", "submit"])
+def test_runs_of_self_reporting_invocations_get_nothing_from_the_sensor(
+    instance, fake_telegram, source
+):
+    tags = RunTags("inv-1", source, total_symbols=1).to_tags()  # type: ignore[arg-type]
+    run_symbol_day(instance, DATE, "BTCUSDT", tags, net=1.0)
+
+    assert Ticks(instance, resource_for(fake_telegram))() == "sent 0 Telegram message(s)"
+    assert fake_telegram.texts() == []
+
+
+def test_telegram_down_never_fails_a_tick_and_the_message_goes_out_later(
+    instance, fake_telegram, capfd
+):
+    run_symbol_day(instance, DATE, "BTCUSDT", schedule_tags(total_symbols=1, skipped=0))
+    tick = Ticks(instance, resource_for(fake_telegram))
+    fake_telegram.fail_next(1, status=500)
+
+    assert tick() == "sent 0 Telegram message(s); Telegram unavailable"
+    assert tick() == "sent 2 Telegram message(s)"
+    assert tick() == "sent 0 Telegram message(s)"
+
+    # The sensor context logs through Dagster's console handler, to stderr.
+    logged = capfd.readouterr().err
+    warnings = [line for line in logged.splitlines() if "not sent" in line]
+    assert len(warnings) == 1 and "HTTP 500" in warnings[0]
+    assert FAKE_TOKEN not in logged
+    assert len(fake_telegram.texts()) == 2
+
+
+def test_the_cursor_stays_bounded_without_announcing_old_views_again(
+    instance, fake_telegram, monkeypatch
+):
+    monkeypatch.setattr(telegram, "CURSOR_KEYS", 1)
+    for n in range(2):
+        tags = schedule_tags(f"schedule-{n}", total_symbols=1, skipped=0)
+        run_symbol_day(instance, DATE, f"SYM{n}USDT", tags)
+    tick = Ticks(instance, resource_for(fake_telegram))
+
+    assert tick() == "sent 4 Telegram message(s)"
+    assert tick() == "sent 0 Telegram message(s)"
+    assert list(json.loads(tick.cursor or "{}")["sent"]) == ["schedule:schedule-1"]
+
+
+def test_unset_credentials_skip_with_the_names_of_the_variables(instance, monkeypatch):
     monkeypatch.delenv("TELEGRAM_TOKEN", raising=False)
     monkeypatch.delenv("TELEGRAM_CHAT_ID", raising=False)
 
-    result = evaluate(instance, telegram_resource())
-
-    assert result.skip_message == (
+    assert Ticks(instance, telegram_resource())() == (
         "Telegram notifications skipped: TELEGRAM_TOKEN, TELEGRAM_CHAT_ID unset"
     )
 
 
-def test_a_ui_backfill_is_announced_as_one_invocation(instance, tg, monkeypatch):
-    backfill_id = "bf0001"
-    instance.add_backfill(
-        PartitionBackfill(
-            backfill_id=backfill_id,
-            status=BulkActionStatus.REQUESTED,
-            from_failure=False,
-            tags={},
-            backfill_timestamp=time.time(),
-            partition_names=[f"{DATE}|BTCUSDT"],
-        )
-    )
-    assert evaluate(instance, resource_for(tg)).skip_message == "sent 1 Telegram message(s)"
+def test_credentials_from_env_vars_are_resolved_by_dagster(instance, fake_telegram, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_TOKEN", fake_telegram.token)
+    monkeypatch.setenv("TELEGRAM_CHAT_ID", fake_telegram.chat_id)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake_telegram.base_url)
+    run_symbol_day(instance, DATE, "BTCUSDT", schedule_tags(total_symbols=1, skipped=0))
 
-    assert run_symbol(instance, "BTCUSDT", {"dagster/backfill": backfill_id}, monkeypatch).success
-    backfill = instance.get_backfill(backfill_id)
-    instance.update_backfill(backfill.with_status(BulkActionStatus.COMPLETED_SUCCESS))
-
-    assert evaluate(instance, resource_for(tg)).skip_message == "sent 1 Telegram message(s)"
-    texts = tg.texts()
-    assert "Symbols: <b>1</b>" in texts[0] and "Mode: <code>backfill</code>" in texts[0]
-    assert "Succeeded: <b>1</b> · Failed: <b>0</b>" in texts[1]
+    assert Ticks(instance, telegram_resource())() == "sent 2 Telegram message(s)"
 
 
-def test_the_sensor_loads_in_definitions_without_credentials():
+def test_the_sensors_load_in_definitions_without_credentials():
     definitions = dg.Definitions(
         sensors=notification_sensors, resources={"telegram": telegram_resource(environ={})}
     )
     dg.Definitions.validate_loadable(definitions)
-    assert definitions.resolve_sensor_def("telegram_notifications_sensor") is not None
+    names = {s.name for s in notification_sensors}
+    assert names == {"telegram_notifications_sensor", "telegram_failure_sensor"}

@@ -88,7 +88,11 @@ def model(
             deadline_monotonic=d,
         )
         started = time.perf_counter()
-        trained = trainer.train(job)
+        try:
+            trained = trainer.train(job)
+        except KeyboardInterrupt:  # CatBoost's form of a signal: a cancel is not retried
+            _refuse_if_canceled(context)
+            raise
         _refuse_if_canceled(context)
     train_s = time.perf_counter() - started
     log = {**trained.training_log, "train_seconds": round(train_s, 3), "attempt": _attempt(context)}

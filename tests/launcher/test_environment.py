@@ -1,0 +1,42 @@
+"""Environment checks name the variable and its value, and create nothing."""
+
+import pytest
+
+from retrain_assets.core.errors import PermanentError
+from retrain_assets.launcher import environment
+
+
+@pytest.mark.parametrize("value", ["garbage", "2020", "2020-13-01", "2999-01-01"])
+def test_a_bad_start_date_names_the_variable(value):
+    with pytest.raises(PermanentError, match=f"RETRAIN_START_DATE='{value}'"):
+        environment.check_start_date({"RETRAIN_START_DATE": value})
+
+
+def test_a_good_start_date_passes():
+    environment.check_start_date({"RETRAIN_START_DATE": "2020-12-01"})
+
+
+@pytest.mark.parametrize("value", ["nonsense", "verbose"])
+def test_an_unknown_log_level_names_the_variable(value):
+    with pytest.raises(PermanentError, match="STRUCTLOG_LEVEL"):
+        environment.check_log_level({"STRUCTLOG_LEVEL": value})
+
+
+@pytest.mark.parametrize("value", ["DEBUG", "info", "WARN", "warning", "ERROR"])
+def test_known_log_levels_pass(value):
+    environment.check_log_level({"STRUCTLOG_LEVEL": value})
+
+
+def test_a_folder_under_a_file_is_refused_and_nothing_is_created(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(PermanentError, match=r"DAGSTER_HOME=.*is not a folder"):
+        environment.dagster_home({"DAGSTER_HOME": str(blocker / "home")})
+    assert list(tmp_path.iterdir()) == [blocker]
+
+
+def test_a_corrupt_database_is_named(tmp_path):
+    (tmp_path / "history").mkdir()
+    (tmp_path / "history" / "runs.db").write_bytes(b"garbage" * 200)
+    with pytest.raises(PermanentError, match=r"runs\.db cannot be read"):
+        environment.check_instance_database(tmp_path)

@@ -1,0 +1,131 @@
+"""The launcher's own Telegram messages: one start and one completion per invocation."""
+
+import logging
+from collections.abc import Iterator
+
+import dagster as dg
+import pytest
+
+from resources.notifier import TelegramResource
+from retrain_assets.defs.tags import RunTags
+from retrain_assets.launcher import notify
+from retrain_assets.launcher.notify import InvocationNotifier
+from retrain_assets.launcher.status import SymbolStatus
+from sensors.telegram import telegram_notifications_sensor
+from tests.fakes.fake_telegram import FAKE_TOKEN, FakeTelegram
+from tests.fakes.symbol_days import run_symbol_day
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def environ_for(tg: FakeTelegram) -> dict[str, str]:
+    return {
+        "TELEGRAM_TOKEN": tg.token,
+        "TELEGRAM_CHAT_ID": tg.chat_id,
+        "TELEGRAM_API_BASE_URL": tg.base_url,
+        "DAGSTER_UI_BASE_URL": "http://ui.example",
+    }
+
+
+def run_invocation(
+    instance: dg.DagsterInstance, notifier: InvocationNotifier, date: str, n: int
+) -> None:
+    """One CLI-style invocation: announce, run two symbols, skip one, summarize."""
+    tags = RunTags(f"cli-{n}", "cli", mode="parallel", total_symbols=3, skipped=1).to_tags()
+    notifier.start(date, 3, "parallel", dry_run=False)
+    statuses = [SymbolStatus("SOLUSDT", "skipped", skip_reason="already done")]
+    for symbol, net in (("BTCUSDT", 10.0 + n), ("ETHUSDT", -float(n))):
+        run_id = run_symbol_day(instance, date, symbol, tags, net=net)
+        statuses.append(SymbolStatus(symbol, "success", run_id=run_id))
+    notifier.completion(date, statuses, 42.0, "parallel", instance=instance)
+
+
+def test_three_invocations_in_a_row_each_send_their_own_start_and_completion(
+    instance, fake_telegram
+):
+    dates = ["2025-05-01", "2025-05-02", "2025-05-03"]
+    for n, date in enumerate(dates, start=1):
+        run_invocation(instance, InvocationNotifier(environ_for(fake_telegram)), date, n)
+
+    texts = fake_telegram.texts()
+    assert len(texts) == len(set(texts)) == 6
+    for n, date in enumerate(dates, start=1):
+        start, completion = texts[2 * n - 2], texts[2 * n - 1]
+        assert "retraining started" in start and f"<code>{date}</code>" in start
+        assert "Symbols: <b>3</b> · Mode: <code>parallel</code>" in start
+        assert "retraining finished" in completion and f"<code>{date}</code>" in completion
+        assert "Succeeded: <b>2</b> · Failed: <b>0</b> · Skipped: <b>1</b>" in completion
+        assert f"Best: <code>BTCUSDT</code> {10.0 + n:.4f}" in completion  # read from the runs
+        assert f"Worst: <code>ETHUSDT</code> {-float(n):.4f}" in completion
+
+
+def test_the_sensors_leave_the_launchers_runs_alone(instance, fake_telegram):
+    run_invocation(instance, InvocationNotifier(environ_for(fake_telegram)), "2025-05-01", 1)
+    resource = TelegramResource(
+        token=fake_telegram.token,
+        chat_id=fake_telegram.chat_id,
+        api_base_url=fake_telegram.base_url,
+    )
+    context = dg.build_sensor_context(instance=instance, resources={"telegram": resource})
+
+    data = telegram_notifications_sensor.evaluate_tick(context)
+
+    assert data.skip_message == "sent 0 Telegram message(s)"
+    assert len(fake_telegram.texts()) == 2
+
+
+def test_a_dry_run_start_says_so_and_one_scored_symbol_is_not_ranked(fake_telegram):
+    notifier = InvocationNotifier(environ_for(fake_telegram))
+    statuses = [
+        SymbolStatus("BTCUSDT", "success", run_id="r1"),
+        SymbolStatus("ETHUSDT", "failed", error_type="Timeout", error="too slow"),
+    ]
+
+    assert notifier.start("2025-05-01", 2, "hybrid", dry_run=True)
+    assert notifier.completion("2025-05-01", statuses, 5.0, "hybrid", net_bps={"BTCUSDT": 3.0})
+
+    start, completion = fake_telegram.texts()
+    assert "Mode: <code>hybrid (dry run)</code>" in start
+    assert "Succeeded: <b>1</b> · Failed: <b>1</b>" in completion
+    assert "Best:" not in completion and "Worst:" not in completion
+
+
+def test_a_failure_alert_links_the_run_and_masks_the_token(fake_telegram):
+    notifier = InvocationNotifier(environ_for(fake_telegram))
+
+    notifier.failure("NOPEUSDT", "2025-05-01", "DataSourceError", f"GET /bot{FAKE_TOKEN}/", "r42")
+
+    (alert,) = fake_telegram.texts()
+    assert "<b>NOPEUSDT</b> failed" in alert and "DataSourceError" in alert
+    assert 'href="http://ui.example/runs/r42"' in alert
+    assert FAKE_TOKEN not in alert
+
+
+def test_without_credentials_one_line_is_logged_once_and_nothing_is_sent(caplog):
+    notifier = InvocationNotifier(environ={})
+
+    with caplog.at_level(logging.INFO, logger=notify.__name__):
+        assert not notifier.start("2025-05-01", 1, "hybrid", dry_run=False)
+        assert not notifier.failure("BTCUSDT", "2025-05-01", "Timeout", "slow", None)
+        assert not notifier.completion("2025-05-01", [], 1.0, "hybrid")
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "Telegram notifications skipped: TELEGRAM_TOKEN, TELEGRAM_CHAT_ID unset"
+    ]
+
+
+def test_telegram_down_never_raises_and_logs_one_redacted_line(fake_telegram, caplog):
+    notifier = InvocationNotifier(environ_for(fake_telegram))
+    fake_telegram.fail_next(2, status=500)  # both of the resource's attempts
+
+    with caplog.at_level(logging.WARNING, logger=notify.__name__):
+        assert not notifier.start("2025-05-01", 1, "hybrid", dry_run=False)
+
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "Telegram start message not sent" in line and "HTTP 500" in line
+    assert FAKE_TOKEN not in caplog.text
+    assert notifier.start("2025-05-01", 1, "hybrid", dry_run=False)  # Telegram is back

@@ -1,0 +1,72 @@
+"""The plan trusts a record only when its files are there and intact."""
+
+from pathlib import Path
+
+from retrain_assets.core.hashing import sha256_file
+from retrain_assets.launcher.plan import AssetGraph, _plan_symbol, damage
+
+
+def _entry(path: Path, **extra) -> dict:
+    return {"path": str(path), "sha256": sha256_file(path), "size": path.stat().st_size, **extra}
+
+
+def test_the_asset_graph_orders_the_assets_and_knows_what_is_downstream():
+    from retrain_assets.defs.assets import dry_run_assets, symbol_day_assets
+
+    for assets in (symbol_day_assets, dry_run_assets):
+        graph = AssetGraph.of(assets)
+        assert graph.order.index("features") < graph.order.index("model")
+        assert graph.order[-1] == "metrics"
+        assert graph.downstream["features"] == {"model", "metrics"}
+        assert graph.downstream["costs"] == {"metrics"}
+
+
+def test_intact_files_have_no_damage(tmp_path):
+    f = tmp_path / "a.bin"
+    f.write_bytes(b"abc")
+    assert damage({"a.bin": _entry(f)}) is None
+
+
+def test_a_changed_file_is_damage(tmp_path):
+    f = tmp_path / "a.bin"
+    f.write_bytes(b"abc")
+    entry = _entry(f)
+    f.write_bytes(b"abd")
+    assert "does not match" in damage({"a.bin": entry})
+
+
+def test_a_missing_file_whose_only_copy_is_itself_is_damage(tmp_path):
+    f = tmp_path / "a.bin"
+    f.write_bytes(b"abc")
+    entry = _entry(f, verified=True, uri=f"file://{f}", backend="local", remote_path="x/a.bin")
+    f.unlink()
+    restored = []
+    assert "no remote copy" in damage({"a.bin": entry}, lambda e, p: restored.append(p))
+    assert restored == []
+
+
+def test_a_missing_file_with_a_real_remote_copy_is_restored_and_reverified(tmp_path):
+    f = tmp_path / "a.bin"
+    f.write_bytes(b"abc")
+    entry = _entry(f, verified=True, uri="s3://bucket/a.bin", backend="s3", remote_path="a.bin")
+    f.unlink()
+    assert damage({"a.bin": entry}, lambda e, p: p.write_bytes(b"abc")) is None
+    f.unlink()
+    assert "does not match" in damage({"a.bin": entry}, lambda e, p: p.write_bytes(b"evil"))
+
+
+def test_a_damaged_model_rebuilds_model_and_metrics_and_reuses_the_rest(tmp_path):
+    from retrain_assets.defs.assets import symbol_day_assets
+
+    graph = AssetGraph.of(symbol_day_assets)
+    files = {}
+    for name in graph.order:
+        f = tmp_path / f"{name}.bin"
+        f.write_bytes(name.encode())
+        files[name] = {f.name: _entry(f)}
+    (tmp_path / "model.bin").write_bytes(b"flipped")
+    plan = _plan_symbol(graph, "BTCUSDT", files, None)
+    assert plan.assets == ("model", "metrics")
+    assert plan.reused == ("costs", "features")
+    assert plan.repaired.startswith("model: model.bin does not match")
+    assert _plan_symbol(graph, "BTCUSDT", {n: None for n in graph.order}, None).repaired is None
