@@ -44,8 +44,10 @@ test: install
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+## The CLI against a plain multiprocessing.Pool, then how it scales to 500 symbols (idle machine).
 bench: install
 	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_scale.py
 
 clean:
 	rm -rf $(DAGSTER_HOME) $(RETRAIN_ARTIFACT_ROOT)

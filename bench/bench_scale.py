@@ -139,8 +139,9 @@ def time_status_write(scratch: Path, n: int, date: str, repeat: int) -> dict[str
 
 
 def time_ledger_refresh(home: Path, date: str, symbols: list[str]) -> dict[str, Any]:
-    """`InvocationLedger.refresh` on the run's instance: first (reads each run's attempts from
-    the event log once) and later ticks (one run-records query, cached entries)."""
+    """`InvocationLedger.refresh` on the run's instance: first (reads each finished run's
+    attempts and metrics from the event log once) and later ticks (one run-records query,
+    cached entries)."""
     from retrain_assets.core.artifacts import ArtifactLayout
     from retrain_assets.defs.assets import symbol_day_assets
     from retrain_assets.launcher.ledger import InvocationLedger

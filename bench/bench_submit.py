@@ -41,6 +41,8 @@ NOOP_TRAINER = "bench.noop_trainer:NoopTrainer"
 POLL_S = 0.2
 DEADLINE_S = 600.0
 SETTLE_S = 5.0
+# In-process runs log every event to this console otherwise (a deployment's go to its log).
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 # The synthetic source's most liquid pairs, in the order `topN` picks them.
 SYMBOLS = (
     "BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "ADAUSDT", "AVAXUSDT",
@@ -107,7 +109,7 @@ def run_in_process(symbols: list[str]) -> dict[str, Any]:
         for symbol in symbols:
             tags = {**tags_for(invocation), **partition_tags(DATE, symbol)}
             with dg.execute_job(
-                job, instance=instance, tags=tags, asset_selection=selection
+                job, instance=instance, tags=tags, asset_selection=selection, run_config=QUIET
             ) as result:
                 if not result.success:
                     raise SystemExit(f"in-process run of {symbol} failed")

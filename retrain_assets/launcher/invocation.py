@@ -89,7 +89,7 @@ def execute_locally(
     """Run the planned symbol-days in a local pool, holding the invocation's lock."""
     todo = [p for p in plans if not p.skipped]
     ceiling = concurrency_ceiling(inv.hardware)
-    workers = inv.config.workers(inv.hardware, len(todo), ceiling)
+    workers = min(inv.config.workers(inv.hardware, len(todo), ceiling), pool_limit(inv.instance))
     lock = FileLock(inv.locks_dir / f"invocation-{inv.invocation_id}.lock")
     lock.acquire()
     try:
@@ -122,6 +122,16 @@ def execute_locally(
         return statuses
     finally:
         lock.release()
+
+
+def pool_limit(instance: dg.DagsterInstance) -> int:
+    """The operator's `train` pool limit: more local workers would only poll for a slot."""
+    from retrain_assets.defs.partitions import TRAIN_POOL
+
+    limit = instance.event_log_storage.get_concurrency_info(TRAIN_POOL).slot_count
+    if not limit:  # not claimed yet: the instance's default for new pools
+        limit = instance.get_concurrency_config().pool_config.default_pool_limit or 0
+    return max(1, limit) if limit else 1_000_000
 
 
 def _active_runs(inv: Invocation) -> list[dg.DagsterRun]:

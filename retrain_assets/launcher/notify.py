@@ -89,7 +89,8 @@ class InvocationNotifier:
             statuses: Every symbol of the invocation, skipped ones included.
             duration_s: Wall-clock seconds of the invocation.
             mode: The scheduling mode (the start message showed it; kept for the record).
-            instance: Reads each successful run's `net_bps_after_costs` when `net_bps` lacks it.
+            instance: Reads a successful run's `net_bps_after_costs` from its `metrics`
+                materialization when neither `net_bps` nor its status has the figure.
             net_bps: Net bps after costs by symbol, when the caller already has them.
 
         Returns:
@@ -112,7 +113,7 @@ class InvocationNotifier:
         succeeded = [s for s in statuses if s.status == "success"]
         scores: list[tuple[str, float]] = []
         for status in succeeded:
-            net = net_bps.get(status.symbol)
+            net = net_bps.get(status.symbol, status.net_bps_after_costs)
             if net is None and instance is not None and status.run_id:
                 net = run_net_bps(instance, status.run_id)
             if net is not None:

@@ -149,13 +149,19 @@ def plan_date(
 
 
 def _plan_symbol(
-    graph: AssetGraph, symbol: str, files: dict[str, Files | None], restore: Restore | None
+    graph: AssetGraph,
+    symbol: str,
+    files: dict[str, Files | None],
+    restore: Restore | None,
+    kind: str = "real",
 ) -> SymbolPlan:
     if all(f is None for f in files.values()):
         return SymbolPlan(symbol, graph.order)
     problems = {n: damage(f, restore) for n, f in files.items()}
     if not any(problems.values()):
-        return SymbolPlan(symbol, (), skip_reason="already done: every recorded file verified")
+        return SymbolPlan(
+            symbol, (), skip_reason=f"already done ({kind}): every recorded file verified"
+        )
     needed = {n for n, p in problems.items() if p}
     for name in list(needed):
         needed |= graph.downstream[name]

@@ -4,6 +4,7 @@ The instance's runs are the truth; these records are read from them (or, for `--
 from the deployment's GraphQL API) and exported to `runs/YYYYMMDDZ/status.json`.
 """
 
+import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -54,6 +55,13 @@ class SymbolStatus:
     def run_folder(self) -> str | None:
         """The run folder holding every artifact of the symbol-day."""
         return str(Path(self.metrics_path).parent) if self.metrics_path else None
+
+    @property
+    def metrics(self) -> dict[str, Any] | None:
+        """The symbol's metrics.json, when it has one."""
+        if not self.metrics_path or not Path(self.metrics_path).exists():
+            return None
+        return dict(json.loads(Path(self.metrics_path).read_text()))
 
     @property
     def final(self) -> bool:

@@ -46,6 +46,7 @@ DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_S = 0.5
 MAX_REASON = 300
+SYMBOLS_DEF = "symbols"  # the dynamic partitions definition of the symbol dimension
 
 # Dagster run status -> the launcher's state. A failed run that the daemon will retry is
 # still pending (see `_state`).
@@ -283,7 +284,9 @@ class Deployment:
         Raises:
             DeploymentError: the deployment refused the run or stayed unreachable.
         """
-        info = self._info or self.check((spec.job_name,))
+        info = self._info
+        if info is None or spec.job_name not in info.jobs:
+            info = self.check((spec.job_name,))
         token = uuid.uuid4().hex
         tags = {**spec.run_tags(), SUBMISSION_TAG: token}
         selection = [dg.AssetKey(list(key)) for key in spec.asset_keys]
@@ -299,7 +302,7 @@ class Deployment:
                     asset_selection=selection or None,
                 )
 
-        what = f"{spec.job_name} {spec.partition_key}"
+        what, last = f"{spec.job_name} {spec.partition_key}", ""
         for attempt in range(self.retries + 1):
             try:
                 return launch()
@@ -316,6 +319,47 @@ class Deployment:
             if attempt < self.retries:
                 time.sleep(self.backoff_s * 2**attempt)
         raise DeploymentError(f"--submit {self.url}: {what} not submitted ({last})")
+
+    def add_symbols(self, symbols: Iterable[str], partitions_def: str = SYMBOLS_DEF) -> list[str]:
+        """Register symbols as dynamic partitions on the deployment; return the new ones.
+
+        A `--submit` CLI need not share the deployment's instance, so it adds the symbols it
+        is about to submit through the `addDynamicPartition` mutation (one request for all);
+        symbols already there are left alone.
+
+        Raises:
+            DeploymentError: the deployment refused one (e.g. no permission) or is unreachable.
+        """
+        keys = list(dict.fromkeys(symbols))
+        if not keys:
+            return []
+        info = self._info or self.check()
+        names = [f"p{i}" for i in range(len(keys))]
+        params = ", ".join(["$repo: RepositorySelector!", "$def: String!"])
+        params += "".join(f", ${n}: String!" for n in names)
+        fields = "\n".join(
+            f"{n}: addDynamicPartition(repositorySelector: $repo, partitionsDefName: $def,"
+            f" partitionKey: ${n}) {{ __typename ... on Error {{ message }} }}"
+            for n in names
+        )
+        variables: dict[str, Any] = {
+            "repo": {"repositoryName": info.repository, "repositoryLocationName": info.location},
+            "def": partitions_def,
+            **dict(zip(names, keys, strict=True)),
+        }
+        data = self._query(f"mutation RetrainAddSymbols({params}) {{\n{fields}\n}}", variables)
+        added = []
+        for name, key in zip(names, keys, strict=True):
+            result = data.get(name) or {}
+            kind = result.get("__typename")
+            if kind == "AddDynamicPartitionSuccess":
+                added.append(key)
+            elif kind != "DuplicateDynamicPartitionError":
+                raise DeploymentError(
+                    f"--submit {self.url}: cannot add symbol {key}: {kind}:"
+                    f" {_one_line(result.get('message'))}"
+                )
+        return added
 
     # ------------------------------------------------------------------ progress
 
@@ -672,8 +716,8 @@ def _client_reason(exc: DagsterGraphQLClientError) -> str:
 
 
 def _one_line(text: object) -> str:
-    lines = [line.strip() for line in str(text or "").strip().splitlines() if line.strip()]
-    return lines[0][:MAX_REASON] if lines else ""
+    """The text with its whitespace (newlines included) collapsed, at most MAX_REASON long."""
+    return " ".join(str(text or "").split())[:MAX_REASON]
 
 
 def _iso(ts: float | None) -> str | None:

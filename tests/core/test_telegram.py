@@ -11,10 +11,12 @@ from retrain_assets.core.telegram import (
     MAX_MESSAGE_CHARS,
     TelegramClient,
     TelegramError,
+    best_and_worst,
     escape,
     format_completion,
     format_failure,
     format_start,
+    run_url,
     split_message,
 )
 from tests.fakes.fake_telegram import FakeTelegram, html_error
@@ -303,6 +305,34 @@ def test_format_completion_summarises_counts_duration_and_extremes(
     assert ("Best: <code>BTCUSDT</code> 12.3457" in text) == (best is not None)
     assert ("Worst:" in text) == (worst is not None)
     assert html_error(text) is None
+
+
+@pytest.mark.parametrize(
+    ("scores", "ranked"),
+    [
+        ([], (None, None)),
+        # One scored symbol is both best and worst: no ranking at all.
+        ([("BTCUSDT", 3.0)], (None, None)),
+        ([("BTCUSDT", 3.0), ("ETHUSDT", -1.0)], (("BTCUSDT", 3.0), ("ETHUSDT", -1.0))),
+        ([("A", 1.0), ("B", 9.0), ("C", -9.0)], (("B", 9.0), ("C", -9.0))),
+    ],
+)
+def test_best_and_worst_rank_only_two_or_more_scores(
+    scores: list[tuple[str, float]], ranked: tuple[object, object]
+) -> None:
+    assert best_and_worst(scores) == ranked
+
+
+@pytest.mark.parametrize(
+    ("base", "url"),
+    [
+        (None, None),
+        ("http://ui:3000/", "http://ui:3000/runs/r1"),
+        ("https://d", "https://d/runs/r1"),
+    ],
+)
+def test_run_url_links_a_run_when_the_ui_is_known(base: str | None, url: str | None) -> None:
+    assert run_url(base, "r1") == url
 
 
 @pytest.mark.parametrize(("seconds", "shown"), [(4.26, "4.3s"), (125, "2m 05s")])

@@ -19,7 +19,7 @@ def test_retrain_returns_one_result_per_symbol_with_paths_and_metrics(artifacts)
         assert result.run_folder.startswith(str(artifacts / "models" / result.symbol))
 
     again = retrain(["BTCUSDT"], config)
-    assert again[0].status == "skipped" and "dry-run" in again[0].skip_reason
+    assert again[0].status == "skipped" and "dry run" in again[0].skip_reason
 
 
 def test_a_desks_own_trainer_plugs_in_by_import_path(artifacts, monkeypatch):

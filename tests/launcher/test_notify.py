@@ -94,6 +94,21 @@ def test_a_dry_run_start_says_so_and_one_scored_symbol_is_not_ranked(fake_telegr
     assert "Best:" not in completion and "Worst:" not in completion
 
 
+def test_the_net_figures_on_the_statuses_rank_the_symbols(fake_telegram):
+    statuses = [
+        SymbolStatus("BTCUSDT", "success", net_bps_after_costs=7.5),
+        SymbolStatus("ETHUSDT", "success", net_bps_after_costs=-1.0),
+        SymbolStatus("SOLUSDT", "canceled", error="canceled"),
+    ]
+
+    InvocationNotifier(environ_for(fake_telegram)).completion("2025-05-01", statuses, 5.0, "hybrid")
+
+    (completion,) = fake_telegram.texts()
+    assert "Succeeded: <b>2</b> · Failed: <b>1</b>" in completion
+    assert "Best: <code>BTCUSDT</code> 7.5000" in completion
+    assert "Worst: <code>ETHUSDT</code> -1.0000" in completion
+
+
 def test_a_failure_alert_links_the_run_and_masks_the_token(fake_telegram):
     notifier = InvocationNotifier(environ_for(fake_telegram))
 

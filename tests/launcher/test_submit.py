@@ -1,17 +1,22 @@
 """`retrain --submit`: symbol-day runs queued on a real `dagster dev` through public APIs.
 
 One `dagster dev` (webserver + daemon, QueuedRunCoordinator, default run launcher) serves the
-whole module, on its own DAGSTER_HOME with synthetic data and a no-op trainer, so each run
-takes a second or two. Runs are submitted with `Deployment.submit` and followed with
-`Deployment.runs` and `.statuses`; the instance they share with the test is read to prove what the
-deployment did (materializations per partition, queue events).
+module's end-to-end tests, on its own DAGSTER_HOME with synthetic data and a no-op trainer,
+so each run takes a second or two. Runs are submitted with `Deployment.submit` and followed
+with `Deployment.runs` and `.statuses`; the instance they share with the test is read to prove
+what the deployment did (materializations per partition, queue events). The URL tests need
+no server and are not marked slow.
 """
 
+import http.server
+import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import dagster as dg
 import numpy as np
@@ -25,8 +30,6 @@ from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import FINAL
 from retrain_assets.launcher.submit import Deployment, RemoteRun, parse_url
 from tests.e2e.dagster_dev import dagster_dev, free_port
-
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 DATE = "2025-05-01"
@@ -85,7 +88,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         ):
             mp.delenv(name, raising=False)
         with dg.DagsterInstance.get() as instance:
-            instance.add_dynamic_partitions("symbols", [*GOOD, BAD, SLOW])
+            # ETHUSDT is left to `Deployment.add_symbols`, as a remote CLI registers symbols.
+            instance.add_dynamic_partitions("symbols", ["BTCUSDT", BAD, SLOW])
         with dagster_dev(root / "dagster_dev.log") as base:
             yield base, home
 
@@ -157,6 +161,60 @@ def test_no_webserver_is_a_one_line_error() -> None:
     assert str(caught.value) == f"--submit {url}: no Dagster webserver answered (ConnectionError)"
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    """Answers POST /graphql with the class's next canned answer (a status, a body, a delay)."""
+
+    answers: ClassVar[list[tuple[int, bytes, float]]] = []
+    seen: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.seen.append(self.path)
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        status, body, delay = self.answers.pop(0) if self.answers else (503, b"", 0.0)
+        time.sleep(delay)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def flaky() -> Iterator[tuple[str, type[_Flaky]]]:
+    """A local HTTP server answering like a sick webserver; yield its URL and handler."""
+    _Flaky.answers, _Flaky.seen = [], []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", _Flaky
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_transient_answers_are_retried_then_reported(flaky: tuple[str, type[_Flaky]]) -> None:
+    url, handler = flaky
+    ok = json.dumps({"data": {"runsOrError": {"__typename": "Runs", "results": []}}}).encode()
+    handler.answers = [(503, b"", 0.0), (200, b"", 1.0), (200, ok, 0.0)]
+    deployment = Deployment(url, retries=2, backoff_s=0.01, timeout_s=0.3)
+    assert deployment.runs("x") == {}  # a 503, then a timeout, then the answer
+    assert handler.seen == ["/graphql"] * 3
+
+    handler.answers = []  # 503 for ever
+    with pytest.raises(PermanentError) as caught:
+        deployment.runs("x")
+    assert str(caught.value) == f"--submit {url}: no Dagster webserver answered (HTTP 503)"
+
+    handler.answers = [(200, b"<html>not dagster</html>", 0.0)]
+    with pytest.raises(PermanentError, match="not JSON"):
+        deployment.runs("x")
+
+
 def test_check_finds_the_job_and_the_run_queue(served: tuple[str, Path]) -> None:
     info = Deployment(served[0]).check([JOB])
     assert JOB in info.jobs
@@ -166,9 +224,12 @@ def test_check_finds_the_job_and_the_run_queue(served: tuple[str, Path]) -> None
         Deployment(served[0]).check(["no_such_job"])
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_submitted_runs_are_queued_and_materialize_their_partitions(
     deployment: Deployment, instance: dg.DagsterInstance
 ) -> None:
+    assert deployment.add_symbols(GOOD) == ["ETHUSDT"]  # BTCUSDT is registered already
     run_ids = {s: deployment.submit(spec(s, "t1")) for s in GOOD}
 
     runs = wait_for(deployment, "t1", set(GOOD))
@@ -198,6 +259,8 @@ def test_submitted_runs_are_queued_and_materialize_their_partitions(
     assert status.started_at and status.ended_at and status.attempts == 1
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_a_failing_run_maps_to_failed_with_its_reason(deployment: Deployment) -> None:
     deployment.submit(spec(BAD, "t2"))
 
@@ -210,6 +273,8 @@ def test_a_failing_run_maps_to_failed_with_its_reason(deployment: Deployment) ->
     assert (status.status, status.error_type) == ("failed", "InvalidSymbolError")
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_cancel_terminates_a_run_and_the_newest_run_of_a_symbol_wins(
     deployment: Deployment, served: tuple[str, Path]
 ) -> None:
