@@ -51,13 +51,6 @@ SYMBOLS = (
 )  # fmt: skip
 
 
-def retrain_job() -> Any:
-    """The deployment's symbol-day job, for `dg.reconstructable`."""
-    from retrain_assets.definitions import defs
-
-    return defs.get_job_def(JOB)
-
-
 def prepare_home(scratch: Path, symbols: list[str]) -> Path:
     """A fresh DAGSTER_HOME with the symbols registered; the environment points at it."""
     import dagster as dg
@@ -96,10 +89,11 @@ def run_in_process(symbols: list[str]) -> dict[str, Any]:
     import dagster as dg
 
     from retrain_assets.defs.tags import partition_tags
+    from retrain_assets.launcher.jobs import retrain_job_def  # what the local launcher runs
 
     begun = time.time()
-    job = dg.reconstructable(retrain_job)
-    retrain_job()  # import the definitions before the clock starts
+    job = dg.reconstructable(retrain_job_def)
+    retrain_job_def()  # import the definitions before the clock starts
     load_s = time.time() - begun
     invocation = f"bench-local-{uuid.uuid4().hex[:8]}"
     selection = [dg.AssetKey(list(k)) for k in ASSETS]

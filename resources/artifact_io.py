@@ -32,12 +32,17 @@ from resources.uploads import (
     upload_entry,
     upload_summary,
 )
-from retrain_assets.core.artifacts import CHECKSUM_FILE, ArtifactFiles, ArtifactLayout
+from retrain_assets.core.artifacts import (
+    CHECKSUM_FILE,
+    ArtifactFiles,
+    ArtifactLayout,
+    is_dry_run_key,
+)
 from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.errors import IntegrityError, PermanentError
 from retrain_assets.core.hashing import sha256_bytes, write_sha256sums
 from retrain_assets.core.storage import StorageBackend
-from retrain_assets.defs.partitions import is_dry_run, split_partition_key
+from retrain_assets.defs.partitions import split_partition_key
 
 SEAL_METADATA_KEY = "seals_run_folder"
 _RECORDS_SCANNED = 50
@@ -70,7 +75,7 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         """Write `obj`'s files into the run folder, upload them and record their checksums."""
         step = context.step_context
         tags = step.dagster_run.tags
-        dry = is_dry_run(tags)
+        dry = is_dry_run_key(context.asset_key.path)
         _, symbol = split_partition_key(context.asset_partition_key)
         folder = self._run_folder(step, symbol)
         entries = {name: self._write(folder / name, data) for name, data in obj.files.items()}
@@ -111,7 +116,7 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         produced = _SAME_RUN.get((step.run_id, key, str(pkey)))
         if produced is not None:  # written by an earlier step of this run, in this process
             return produced
-        dry = is_dry_run(step.dagster_run.tags)
+        dry = is_dry_run_key(key.path)
         found = latest_record(context.instance, key, pkey, dry)
         if found is None:
             kind = "dry-run" if dry else "real"

@@ -11,7 +11,6 @@ import dagster as dg
 
 from retrain_assets.defs.invocations import dates_of, recent_views
 from retrain_assets.defs.jobs import summary_job
-from retrain_assets.defs.tags import DRY_RUN_TAG
 
 MAX_AGE_S = 2 * 24 * 3600
 
@@ -23,15 +22,12 @@ MAX_AGE_S = 2 * 24 * 3600
     description="Refresh engine_summary for each date whose backfill or schedule tick finished.",
 )
 def engine_summary_sensor(context: dg.SensorEvaluationContext) -> list[dg.RunRequest]:
-    """One summary run per finished schedule tick or backfill and date."""
+    """One summary run per finished real schedule tick or backfill, and date."""
     requests = []
     for view in recent_views(context.instance, time.time(), MAX_AGE_S):
-        if view.finished_at is None or view.self_reporting:
+        # engine_summary covers real runs only: a dry run changes none of its numbers.
+        if view.finished_at is None or view.self_reporting or view.dry_run:
             continue
-        # A dry-run view's summary reads the `dry_run/` assets (the asset follows this tag).
-        tags = {DRY_RUN_TAG: "true"} if view.dry_run else {}
         for date in dates_of(view.date):
-            requests.append(
-                dg.RunRequest(run_key=f"summary|{view.key}|{date}", partition_key=date, tags=tags)
-            )
+            requests.append(dg.RunRequest(run_key=f"summary|{view.key}|{date}", partition_key=date))
     return requests

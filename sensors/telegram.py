@@ -116,7 +116,7 @@ def telegram_notifications_sensor(
             if outcome == "refused":
                 context.log.warning(f"Telegram {kind} of {view.key} refused, given up: {reason}")
             count += outcome == "sent"
-            pass
+            log.sent.setdefault(view.key, []).append(kind)
             context.update_cursor(log.dump(views))
     context.update_cursor(log.dump(views))
     return dg.SkipReason(f"sent {count} Telegram message(s)")

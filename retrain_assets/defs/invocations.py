@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from retrain_assets.core.artifacts import DRY_RUN_PREFIX
 from retrain_assets.defs.records import TERMINAL_STATUSES, latest_per_partition, will_retry
 from retrain_assets.defs.tags import (
     BACKFILL_TAG,
@@ -23,7 +24,6 @@ from retrain_assets.defs.tags import (
     is_dry_run,
 )
 
-DRY_RUN_PREFIX = "dry_run"
 BACKFILL_LIMIT = 50
 # `BulkActionStatus` values after which a backfill launches nothing more.
 BACKFILL_TERMINAL = frozenset(
@@ -88,8 +88,11 @@ def recent_views(
     runs = instance.get_run_records(dg.RunsFilter(created_after=datetime.fromtimestamp(since, UTC)))
     views = [invocation_view(tags, group) for tags, group in _by_invocation(runs) if group]
     for backfill in instance.get_backfills(limit=BACKFILL_LIMIT):
-        if backfill.backfill_timestamp >= since:
-            views.append(backfill_view(instance, backfill))
+        if backfill.backfill_timestamp < since:
+            continue
+        view = backfill_view(instance, backfill)
+        if view.total_symbols:  # a backfill of the summary alone trains nothing
+            views.append(view)
     return sorted(views, key=lambda v: v.started_at)
 
 

@@ -60,9 +60,17 @@ def failure_of(instance: dg.DagsterInstance, run_id: str) -> Failure:
     while root.cause is not None:
         root = root.cause
     error_type = str(declared.value if declared is not None else root.cls_name or error.cls_name)
-    message = (root.message or error.message).strip().splitlines()[0][:300]
+    message = _without_class((root.message or error.message).strip().splitlines()[0], root)
     stack = " | ".join(line.strip().splitlines()[0] for line in root.stack[-3:] if line.strip())
     return Failure(ERROR_TYPE_ALIASES.get(error_type, error_type), message, stack[:600])
+
+
+def _without_class(message: str, error: dg.SerializableErrorInfo) -> str:
+    """`pkg.mod.DataSourceError: no candles` -> `no candles` (the type is reported apart)."""
+    head, sep, rest = message.partition(": ")
+    if sep and error.cls_name and head.split(".")[-1] == error.cls_name:
+        message = rest
+    return message[:300]
 
 
 def _run_failure(instance: dg.DagsterInstance, run_id: str) -> Failure:

@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 
 from resources.artifact_io import latest_metadata
+from retrain_assets.core.artifacts import DRY_RUN_PREFIX
 from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.records import ACTIVE_STATUSES, failure_of
 from retrain_assets.defs.tags import (
@@ -24,7 +25,6 @@ from retrain_assets.defs.tags import (
     is_dry_run,
 )
 
-DRY_RUN_PREFIX = "dry_run"
 ASSETS = ("costs", "features", "model", "metrics")
 STAGE_KEYS = (
     "costs_seconds",

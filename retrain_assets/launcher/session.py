@@ -50,7 +50,7 @@ def execute_invocation(
 
         statuses = execute_remotely(inv, plans, deployment, lambda t: _specs(inv, plans, t), report)
     statuses = _with_metrics(inv, statuses)
-    summary_path = _summarize(inv, statuses)
+    summary_path = _summarize(inv, statuses, inv.run_tags(plans, 0, None).to_tags())
     notifier.completion(
         inv.date, list(statuses.values()), time.monotonic() - inv.started, str(config.mode)
     )
@@ -143,7 +143,7 @@ def _with_metrics(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> dict
     return result
 
 
-def _summarize(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> Any:
+def _summarize(inv: Invocation, statuses: Mapping[str, SymbolStatus], tags: dict) -> Any:
     """The date's engine summary: materialized for real runs, a separate file for dry runs."""
     skipped = {s.symbol: s.skip_reason or "" for s in statuses.values() if s.status == "skipped"}
     if inv.config.dry_run:
@@ -160,7 +160,7 @@ def _summarize(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> Any:
         dg.reconstructable(summary_job_def),
         instance=inv.instance,
         run_config={**QUIET_CONSOLE, "ops": {"engine_summary": {"config": {"skipped": skipped}}}},
-        tags={"dagster/partition": inv.date, "retrain/summary_of": inv.invocation_id},
+        tags={**tags, "dagster/partition": inv.date, "retrain/summary_of": inv.invocation_id},
         raise_on_error=False,
     )
     path = inv.layout.summary_file(inv.date)

@@ -63,6 +63,8 @@ _STATES: Mapping[str, State] = {
     "CANCELED": "canceled",
 }
 
+_FINAL_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
+_STEP_STATS_FIELDS = "__typename ... on Run { stepStats { stepKey attempts { startTime } } }"
 # Statuses in which Dagster refuses or defers a termination: ask again once started.
 _NOT_YET_TERMINABLE = frozenset({"NOT_STARTED", "MANAGED", "QUEUED", "STARTING"})
 
@@ -85,7 +87,6 @@ query RetrainRuns($filter: RunsFilter!) {
       results {
         runId status creationTime startTime endTime
         tags { key value }
-        stepStats { stepKey attempts { startTime } }
       }
     }
     ... on InvalidPipelineRunsFilterError { message }
@@ -252,7 +253,8 @@ class Deployment:
             path_prefix=self.endpoint.path_prefix,
         )
         self._info: DeploymentInfo | None = None
-        self._reasons: dict[str, tuple[str, str]] = {}
+        # run id -> (attempts, (error type, reason) or None), read once a run is final
+        self._outcomes: dict[str, tuple[int | None, tuple[str, str] | None]] = {}
 
     @property
     def url(self) -> str:
@@ -375,7 +377,7 @@ class Deployment:
             symbol = _tags(run).get(SYMBOL_TAG)
             if symbol:
                 latest[symbol] = run
-        self._fetch_reasons(list(latest.values()))
+        self._fetch_outcomes(list(latest.values()))
         return {symbol: self._remote_run(run) for symbol, run in latest.items()}
 
     def statuses(
@@ -450,31 +452,42 @@ class Deployment:
             return None
         return runs[0]["runId"] if runs else None
 
-    def _fetch_reasons(self, runs: list[dict[str, Any]]) -> None:
-        """Read (once) why each failed or canceled run ended: one query for all of them."""
+    def _fetch_outcomes(self, runs: list[dict[str, Any]]) -> None:
+        """Read once, for all newly finished runs in one query, their attempts and reasons.
+
+        Step stats and event logs cost the server a scan of each run's events, so they are
+        asked for only once a run is final (they cannot change after).
+        """
         missing = [
-            r
-            for r in runs
-            if r["status"] in ("FAILURE", "CANCELED") and r["runId"] not in self._reasons
+            r for r in runs if r["status"] in _FINAL_STATUSES and r["runId"] not in self._outcomes
         ]
         if not missing:
             return
-        names = [f"r{i}" for i in range(len(missing))]
-        params = ", ".join(f"${n}: ID!" for n in names)
-        fields = "\n".join(f"{n}: logsForRun(runId: ${n}) {{ {_REASON_FIELDS} }}" for n in names)
-        variables = {n: r["runId"] for n, r in zip(names, missing, strict=True)}
-        data = self._query(f"query RetrainReasons({params}) {{\n{fields}\n}}", variables)
-        for name, run in zip(names, missing, strict=True):
-            canceled = run["status"] == "CANCELED"
-            self._reasons[run["runId"]] = reason_from_events(data.get(name) or {}, canceled)
+        fields, params, variables = [], [], {}
+        for i, run in enumerate(missing):
+            params.append(f"$r{i}: ID!")
+            variables[f"r{i}"] = run["runId"]
+            fields.append(f"s{i}: runOrError(runId: $r{i}) {{ {_STEP_STATS_FIELDS} }}")
+            if run["status"] != "SUCCESS":
+                fields.append(f"l{i}: logsForRun(runId: $r{i}) {{ {_REASON_FIELDS} }}")
+        query = f"query RetrainOutcomes({', '.join(params)}) {{\n" + "\n".join(fields) + "\n}"
+        data = self._query(query, variables)
+        for i, run in enumerate(missing):
+            stats = (data.get(f"s{i}") or {}).get("stepStats") or []
+            reason = None
+            if run["status"] != "SUCCESS":
+                canceled = run["status"] == "CANCELED"
+                reason = reason_from_events(data.get(f"l{i}") or {}, canceled)
+            self._outcomes[run["runId"]] = (_attempts(stats), reason)
 
     def _remote_run(self, run: dict[str, Any]) -> RemoteRun:
         tags = _tags(run)
         status = str(run["status"])
         state = _state(status, tags)
+        attempts, reason = self._outcomes.get(run["runId"], (None, None))
         error_type, error = (None, None)
         if state in ("failed", "canceled"):
-            error_type, error = self._reasons.get(run["runId"], ("RunFailure", "the run failed"))
+            error_type, error = reason or ("RunFailure", "the run failed")
         return RemoteRun(
             run_id=run["runId"],
             symbol=tags.get(SYMBOL_TAG, ""),
@@ -484,7 +497,7 @@ class Deployment:
             created=float(run["creationTime"]),
             started=run.get("startTime"),
             ended=run.get("endTime"),
-            attempts=_attempts(run.get("stepStats") or []),
+            attempts=attempts,
             error_type=error_type,
             error=error,
             tags=tags,

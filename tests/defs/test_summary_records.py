@@ -94,3 +94,20 @@ def test_the_summary_asset_takes_the_launchers_skips_from_run_config(instance, t
     assert (summary["invocation"], summary["mode"], summary["skipped"]) == ("inv-2", "parallel", 1)
     assert summary["by_symbol"]["BTCUSDT"]["skip_reason"] == skipped["BTCUSDT"]
     assert "| BTCUSDT | skipped |" in str(metadata["summary"].value)
+
+
+def test_the_summary_asset_ignores_a_dry_run_requester(instance, tmp_path: Path):
+    run_symbol_day(instance, DATE, "BTCUSDT", tags("inv-1"), net=5.0)
+
+    result = dg.materialize(
+        [engine_summary],
+        instance=instance,
+        partition_key=DATE,
+        resources={"artifacts": ArtifactRootResource(root=str(tmp_path))},
+        tags=tags("inv-2", dry_run=True),
+    )
+
+    metadata = result.asset_materializations_for_node("engine_summary")[0].metadata
+    summary = json.loads(Path(str(metadata["path"].value)).read_text())
+    assert not summary["dry_run"] and summary["invocation"] == "inv-1"
+    assert summary["by_symbol"]["BTCUSDT"]["net_bps_after_costs"] == 5.0

@@ -290,3 +290,70 @@ def test_the_readme_api_example_runs_as_a_script(artifacts, tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "BTCUSDT success" in result.stdout and "ETHUSDT success" in result.stdout
+
+
+# 5 and 6, with the daemon: a CLI killed mid-training while a UI backfill waits for its slot;
+# the dead-runs sensor fails the CLI's run and frees the slot, and the backfill proceeds.
+def test_a_backfill_waiting_on_a_killed_clis_slot_proceeds(artifacts, dagster_home, tmp_path):
+    from tests.e2e.dagster_dev import dagster_dev, launch_asset_backfill
+
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("symbols", ["BTCUSDT", "ETHUSDT"])
+        instance.event_log_storage.set_concurrency_slots("train", 1)
+    env = {**SLOW, "SLOW_ITERATIONS": "200000"}
+    with dagster_dev(tmp_path / "dagster_dev.log") as base:
+        cli = _start_cli("--symbols", "BTCUSDT", "--date", DATE, env=env)
+        _wait_for((artifacts / "checkpoints" / "BTCUSDT").exists, 120, "the CLI training")
+        backfill = launch_asset_backfill(base, [f"{DATE}|ETHUSDT"], list(ASSETS))
+        with dg.DagsterInstance.get() as instance:
+
+            def backfill_run_started() -> bool:
+                runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill}))
+                return any(r.status == dg.DagsterRunStatus.STARTED for r in runs)
+
+            _wait_for(backfill_run_started, 120, "the backfill run waiting for a slot")
+            os.killpg(cli.pid, signal.SIGKILL)
+            cli.wait(timeout=30)
+            killed_at = time.monotonic()
+            cli_run = instance.get_runs(dg.RunsFilter(job_name="retrain_symbol_day"))[0]
+
+            def cli_run_failed() -> bool:
+                run = instance.get_run_by_id(cli_run.run_id)
+                return run.status == dg.DagsterRunStatus.FAILURE
+
+            _wait_for(cli_run_failed, 90, "the killed CLI's run failed by the sensor")
+            assert time.monotonic() - killed_at < 75
+
+            def backfill_succeeded() -> bool:
+                runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill}))
+                return bool(runs) and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+
+            _wait_for(backfill_succeeded, 180, "the backfill to finish")
+    verify_every_recorded_file()
+
+
+# A worker killed from outside (OOM killer, SIGKILL): its run fails at once with the reason,
+# its slot is freed, the symbol is run again in a fresh pool and the invocation goes on.
+def test_a_killed_worker_fails_its_run_and_the_invocation_goes_on(artifacts):
+    proc = _start_cli("--symbols", "BTCUSDT,ETHUSDT", "--date", DATE, env=SLOW)
+    with dg.DagsterInstance.get() as instance:
+
+        def btc_started() -> list[dg.DagsterRun]:
+            runs = instance.get_runs(
+                dg.RunsFilter(
+                    tags={"dagster/partition/symbol": "BTCUSDT"},
+                    statuses=[dg.DagsterRunStatus.STARTED],
+                )
+            )
+            return runs if (artifacts / "checkpoints" / "BTCUSDT").exists() else []
+
+        _wait_for(btc_started, 120, "BTCUSDT training")
+        run = btc_started()[0]
+        os.kill(int(run.tags["retrain/worker_pid"]), signal.SIGKILL)
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out
+        failed = instance.get_run_by_id(run.run_id)
+        assert failed.status == dg.DagsterRunStatus.FAILURE
+        assert not instance.event_log_storage.get_concurrency_info("train").claimed_slots
+    assert status_of(artifacts)["BTCUSDT"]["status"] == "success"
+    verify_every_recorded_file()

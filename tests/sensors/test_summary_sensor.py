@@ -8,7 +8,7 @@ import pytest
 from resources.artifact_io import ArtifactRootResource
 from retrain_assets.defs.assets.summary import engine_summary
 from retrain_assets.defs.jobs import summary_job
-from retrain_assets.defs.tags import DRY_RUN_TAG, RunTags
+from retrain_assets.defs.tags import RunTags
 from sensors.summary import engine_summary_sensor
 from tests.fakes.symbol_days import run_symbol_day
 from tests.fakes.ui_backfill import finish_backfill, launch_asset_backfill
@@ -46,7 +46,6 @@ def test_a_finished_schedule_tick_requests_its_date_once(instance):
     (request,) = requests(instance)
     assert request.partition_key == DATE
     assert request.run_key == f"summary|schedule:schedule-1|{DATE}"
-    assert DRY_RUN_TAG not in request.tags
 
 
 @pytest.mark.parametrize("source", ["cli", "api", "submit"])
@@ -55,17 +54,24 @@ def test_self_reporting_invocations_refresh_their_own_summary(instance, source):
     assert requests(instance) == []
 
 
-def test_a_finished_dry_run_backfill_over_two_days_requests_a_dry_summary_per_day(instance):
+def test_a_finished_backfill_over_two_days_requests_a_summary_per_day(instance):
     instance.add_dynamic_partitions("symbols", ["BTCUSDT"])
     partitions = ["2025-05-01|BTCUSDT", "2025-05-02|BTCUSDT"]
-    backfill_id = launch_asset_backfill(instance, partitions, asset=("dry_run", "metrics"))
+    backfill_id = launch_asset_backfill(instance, partitions)
     for key in partitions:
-        date = key.partition("|")[0]
-        run_symbol_day(instance, date, "BTCUSDT", {"dagster/backfill": backfill_id}, dry_run=True)
+        run_symbol_day(
+            instance, key.partition("|")[0], "BTCUSDT", {"dagster/backfill": backfill_id}
+        )
     assert requests(instance) == []  # the backfill is not finished yet
 
     finish_backfill(instance, backfill_id)
 
     found = requests(instance)
     assert [r.partition_key for r in found] == ["2025-05-01", "2025-05-02"]
-    assert all(r.tags[DRY_RUN_TAG] == "true" for r in found)
+    assert found[0].run_key == f"summary|backfill:{backfill_id}|2025-05-01"
+
+
+def test_a_dry_run_changes_nothing_in_the_real_summary_so_none_is_requested(instance):
+    tags = RunTags("schedule-1", "schedule", dry_run=True, total_symbols=1).to_tags()
+    run_symbol_day(instance, DATE, "BTCUSDT", tags, dry_run=True)
+    assert requests(instance) == []

@@ -7,6 +7,7 @@ ledger, status.json or the summary.
 
 import dagster as dg
 
+from retrain_assets.core.artifacts import DRY_RUN_PREFIX
 from retrain_assets.defs.assets import costs as _costs
 from retrain_assets.defs.assets import features as _features
 from retrain_assets.defs.assets import metrics as _metrics
@@ -17,7 +18,6 @@ from retrain_assets.defs.assets.metrics import metrics
 from retrain_assets.defs.assets.model import model
 from retrain_assets.defs.assets.summary import engine_summary
 
-DRY_RUN_PREFIX = "dry_run"
 symbol_day_assets = [costs, features, model, metrics]
 dry_run_assets = dg.map_asset_specs(
     lambda spec: spec.replace_attributes(group_name=DRY_RUN_PREFIX),

@@ -4,7 +4,7 @@ import dagster as dg
 
 from resources.artifact_io import SEAL_METADATA_KEY, ArtifactRootResource
 from resources.training import TrainingResource
-from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.costs import Costs
 from retrain_assets.core.evaluation import evaluate
 from retrain_assets.core.features import FEATURE_NAMES
@@ -16,7 +16,7 @@ from retrain_assets.defs.assets.common import (
     RETRAIN_GROUP,
     permanent_errors_fail_fast,
 )
-from retrain_assets.defs.partitions import is_dry_run, split_partition_key, symbol_day_partitions
+from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
 from retrain_assets.defs.telemetry import emit, event_log, stage
 
 
@@ -55,7 +55,7 @@ def metrics(
         **result.to_json_dict(),
         "symbol": symbol,
         "as_of": date,
-        "dry_run": is_dry_run(context.run.tags),
+        "dry_run": is_dry_run_key(context.asset_key.path),
         "train_minutes": round(train_minutes, 4),
         "rows": {"total": len(frame), **log.get("rows", {})},
         "trainer": config.get("trainer"),

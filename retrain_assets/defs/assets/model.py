@@ -6,7 +6,7 @@ import dagster as dg
 
 from resources.artifact_io import ArtifactRootResource
 from resources.training import TrainingResource
-from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.hardware import detect_hardware
 from retrain_assets.core.pipeline import training_input
 from retrain_assets.core.splits import Splits
@@ -20,7 +20,6 @@ from retrain_assets.defs.partitions import (
     CONCURRENCY_TAG,
     TIMEOUT_TAG,
     TRAIN_POOL,
-    is_dry_run,
     split_partition_key,
     symbol_day_partitions,
 )
@@ -65,7 +64,7 @@ def model(
     the partition's own, so an attempt killed mid-training resumes from its snapshot.
     """
     date, symbol = split_partition_key(context.partition_key)
-    dry_run = is_dry_run(context.run.tags)
+    dry_run = is_dry_run_key(context.asset_key.path)
     frame = features.parquet("features.parquet")
     splits = Splits.from_json_dict(features.json("split_indices.json"))
     params = training.params(detect_hardware(), _concurrency(context), dry_run)

@@ -1,6 +1,7 @@
 """The `engine_summary` asset: one date's retraining across every symbol."""
 
 import warnings
+from collections.abc import Mapping
 
 import dagster as dg
 from pydantic import Field
@@ -12,7 +13,7 @@ from retrain_assets.core.summary_text import markdown_table
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.partitions import date_partitions
 from retrain_assets.defs.summary_records import date_summary
-from retrain_assets.defs.tags import RunTags, is_dry_run
+from retrain_assets.defs.tags import RunTags
 
 with warnings.catch_warnings():
     # The mapping is beta in Dagster 1.13; it is exactly "every symbol of this date".
@@ -42,17 +43,16 @@ def engine_summary(
 ) -> dg.MaterializeResult:
     """The day's engine summary (engine_summary.json): counts, train minutes, by-symbol results.
 
-    Built from the instance's run and materialization records, so failed and skipped symbols
-    are included; refreshed when a launcher invocation, backfill or schedule tick finishes. A
-    run tagged as a dry run summarizes the `dry_run/` assets instead of the real ones.
+    Built from the instance's run and materialization records of the real assets (never their
+    `dry_run/` copies), so failed and skipped symbols are included; refreshed when a launcher
+    invocation, backfill or schedule tick finishes.
     """
     date = context.partition_key
     summary = date_summary(
         context.instance,
         date,
         skipped=config.skipped,
-        dry_run=is_dry_run(context.run.tags),
-        requested_by=RunTags.from_tags(context.run.tags),
+        requested_by=_real_invocation(context.run.tags),
     )
     path = artifacts.layout().summary_file(date)
     atomic_write_bytes(path, json_bytes(summary))
@@ -60,7 +60,6 @@ def engine_summary(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
             "summary": dg.MetadataValue.md(markdown_table(summary)),
-            "dry_run": dg.MetadataValue.bool(summary["dry_run"]),
             "invocation": dg.MetadataValue.text(summary["invocation"] or ""),
             "total_symbols": dg.MetadataValue.int(summary["total_symbols"]),
             "succeeded": dg.MetadataValue.int(summary["succeeded"]),
@@ -70,3 +69,12 @@ def engine_summary(
             "estimated_cost_usd": dg.MetadataValue.float(summary["estimated_cost_usd"]),
         }
     )
+
+
+def _real_invocation(tags: Mapping[str, str]) -> RunTags | None:
+    """The invocation asking for the summary, when the summary run carries its tags.
+
+    A dry-run invocation's skips and id say nothing about the real assets, so it is ignored.
+    """
+    found = RunTags.from_tags(tags)
+    return found if found is not None and not found.dry_run else None
