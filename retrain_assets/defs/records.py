@@ -5,6 +5,7 @@ failure reads the same everywhere.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 
@@ -65,7 +66,7 @@ def failure_of(instance: dg.DagsterInstance, run_id: str) -> Failure:
     return Failure(ERROR_TYPE_ALIASES.get(error_type, error_type), message, stack[:600])
 
 
-def _without_class(message: str, error: dg.SerializableErrorInfo) -> str:
+def _without_class(message: str, error: Any) -> str:
     """`pkg.mod.DataSourceError: no candles` -> `no candles` (the type is reported apart)."""
     head, sep, rest = message.partition(": ")
     if sep and error.cls_name and head.split(".")[-1] == error.cls_name:
