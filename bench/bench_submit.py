@@ -109,7 +109,7 @@ def run_in_process(symbols: list[str]) -> dict[str, Any]:
                     raise SystemExit(f"in-process run of {symbol} failed")
         ended = time.time()
         records = run_records(instance, invocation)
-    return {"load_s": load_s, **profile(records, started, ended)}
+        return {"load_s": load_s, **profile(instance, records, started, ended)}
 
 
 def run_submitted(symbols: list[str], log: Path) -> dict[str, Any]:
@@ -139,7 +139,8 @@ def run_submitted(symbols: list[str], log: Path) -> dict[str, Any]:
             raise SystemExit(f"submitted runs not successful: {failed} (log: {log})")
         with dg.DagsterInstance.get() as instance:
             records = run_records(instance, invocation)
-    result = profile(records, started, max(r.end_time or 0.0 for r in records))
+            ended = max(r.end_time or 0.0 for r in records)
+            result = profile(instance, records, started, ended)
     return {
         **result,
         "dev_ready_s": ready_s,
@@ -173,8 +174,17 @@ def run_records(instance: Any, invocation: str) -> list[Any]:
     return sorted(records, key=lambda r: r.create_timestamp.timestamp())
 
 
-def profile(records: list[Any], started: float, ended: float) -> dict[str, Any]:
-    """Wall time and per-run figures from run records (epoch seconds)."""
+def profile(instance: Any, records: list[Any], started: float, ended: float) -> dict[str, Any]:
+    """Wall time and per-run figures from run records and events (epoch seconds)."""
+    import dagster as dg
+
+    boots = []  # RUN_STARTING (the launcher starts a worker) to RUN_START (it runs the job)
+    for r in records:
+        events = instance.get_records_for_run(
+            r.dagster_run.run_id, of_type=dg.DagsterEventType.RUN_STARTING
+        ).records
+        if events and r.start_time:
+            boots.append(r.start_time - events[0].event_log_entry.timestamp)
     starts = [r.start_time for r in records if r.start_time]
     durations = [r.end_time - r.start_time for r in records if r.start_time and r.end_time]
     waits = [r.start_time - r.create_timestamp.timestamp() for r in records if r.start_time]
@@ -185,6 +195,7 @@ def profile(records: list[Any], started: float, ended: float) -> dict[str, Any]:
         "run_mean_s": statistics.fmean(durations) if durations else None,
         "run_max_s": max(durations) if durations else None,
         "queue_wait_mean_s": statistics.fmean(waits) if waits else None,
+        "worker_start_mean_s": statistics.fmean(boots) if boots else None,
     }
 
 
@@ -195,14 +206,15 @@ def report(n: int, local: dict[str, Any], remote: dict[str, Any]) -> None:
         ("first run start after first launch", "first_run_start_s"),
         ("mean run duration (run records)", "run_mean_s"),
         ("mean wait, run created to started", "queue_wait_mean_s"),
+        ("  of which worker start-up (STARTING..)", "worker_start_mean_s"),
     )
     print()
     print(f"{n} symbol-days, no-op trainer, {DATE}, {os.cpu_count()} cores")
     print(f"{'':<38} {'in-process s':>13} {'submit s':>9} {'submit/in-process':>18}")
     for label, key in rows:
         a, b = local[key], remote[key]
-        ratio = f"{b / a:18.2f}" if a else f"{'-':>18}"
-        print(f"{label:<38} {a:13.3f} {b:9.3f} {ratio}")
+        ratio = f"{b / a:18.2f}" if a and b else f"{'-':>18}"
+        print(f"{label:<38} {_num(a, 13)} {_num(b, 9)} {ratio}")
     per_run = (remote["wall_s"] - local["wall_s"]) / n
     print(
         f"per symbol-day: in-process {local['wall_s'] / n:.3f} s, submit "
@@ -232,6 +244,10 @@ def report(n: int, local: dict[str, Any], remote: dict[str, Any]) -> None:
         "submit_overhead_s_per_symbol_day": per_run,
     }
     print("JSON " + json.dumps(_rounded(data)))
+
+
+def _num(value: float | None, width: int) -> str:
+    return f"{value:{width}.3f}" if value is not None else f"{'-':>{width}}"
 
 
 def _rounded(value: Any) -> Any:

@@ -85,11 +85,9 @@ def execute_locally(
     plans: list[SymbolPlan],
     specs_for: Callable[[RunTags], list[RunSpec]],
     progress: ProgressFn | None,
+    workers: int,
 ) -> dict[str, SymbolStatus]:
-    """Run the planned symbol-days in a local pool, holding the invocation's lock."""
-    todo = [p for p in plans if not p.skipped]
-    ceiling = concurrency_ceiling(inv.hardware)
-    workers = min(inv.config.workers(inv.hardware, len(todo), ceiling), pool_limit(inv.instance))
+    """Run the planned symbol-days in `workers` local processes, holding the invocation's lock."""
     lock = FileLock(inv.locks_dir / f"invocation-{inv.invocation_id}.lock")
     lock.acquire()
     try:
@@ -122,6 +120,13 @@ def execute_locally(
         return statuses
     finally:
         lock.release()
+
+
+def local_workers(inv: Invocation, plans: list[SymbolPlan]) -> int:
+    """Processes for the invocation: its mode and cap, the ceiling, the operator's pool."""
+    todo = sum(1 for p in plans if not p.skipped)
+    ceiling = concurrency_ceiling(inv.hardware)
+    return min(inv.config.workers(inv.hardware, todo, ceiling), pool_limit(inv.instance))
 
 
 def pool_limit(instance: dg.DagsterInstance) -> int:

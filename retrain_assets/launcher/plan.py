@@ -142,8 +142,11 @@ def plan_date(
     recorded = {
         name: latest_files(instance, dg.AssetKey([*prefix, name]), keys) for name in graph.order
     }
+    kind = "dry run" if prefix else "real"
     return [
-        _plan_symbol(graph, s, {n: recorded[n].get(f"{date}|{s}") for n in graph.order}, restore)
+        _plan_symbol(
+            graph, s, {n: recorded[n].get(f"{date}|{s}") for n in graph.order}, restore, kind
+        )
         for s in symbols
     ]
 

@@ -26,33 +26,24 @@ def execute_remotely(
     deployment: Deployment,
     specs_for: Callable[..., list[RunSpec]],
     progress: ProgressFn | None,
+    workers: int,
 ) -> dict[str, SymbolStatus]:
-    """Submit every planned symbol-day, keep at most the cap in flight, follow to the end."""
-    todo = [p for p in plans if not p.skipped]
-    workers = inv.config.workers(inv.hardware, len(todo), max(len(todo), 1))
+    """Submit every planned symbol-day, keep at most `workers` in flight, follow to the end."""
     specs = specs_for(inv.run_tags(plans, workers, None))
     statuses = initial_statuses(plans)
     status_file = StatusFile(inv.layout.status_file(inv.date), inv.header(workers))
-    waiting, submitted = list(specs), []
+    waiting, submitted = list(specs), {}
+    if specs:
+        deployment.check([specs[0].job_name])
+        deployment.add_symbols([s.symbol for s in specs])
     with Interrupts() as interrupts:
         try:
             while True:
-                statuses.update(
-                    {
-                        s: v.with_run(
-                            assets=statuses[s].assets,
-                            reused=statuses[s].reused,
-                            repaired=statuses[s].repaired,
-                        )
-                        for s, v in deployment.statuses(inv.invocation_id).items()
-                        if s in statuses
-                    }
-                )
+                statuses = deployment.statuses(inv.invocation_id, statuses)
                 in_flight = [s for s in submitted if not statuses[s].final]
                 while waiting and len(in_flight) < workers and not interrupts.requested:
                     spec = waiting.pop(0)
-                    deployment.submit(spec)
-                    submitted.append(spec.symbol)
+                    submitted[spec.symbol] = deployment.submit(spec)
                     in_flight.append(spec.symbol)
                 status_file.write(statuses)
                 if progress is not None:
@@ -66,13 +57,14 @@ def execute_remotely(
         except ExitNow:
             _cancel(deployment, statuses, submitted)
         inv.interrupted = interrupts.requested
+    if inv.interrupted:
+        statuses = deployment.statuses(inv.invocation_id, statuses)
     status_file.write(statuses, final=True)
     return statuses
 
 
 def _cancel(
-    deployment: Deployment, statuses: dict[str, SymbolStatus], submitted: list[str]
+    deployment: Deployment, statuses: dict[str, SymbolStatus], submitted: dict[str, str]
 ) -> None:
-    """Ask the deployment to terminate the runs still in flight."""
-    run_ids = [statuses[s].run_id for s in submitted if not statuses[s].final]
-    deployment.cancel([r for r in run_ids if r])
+    """Ask the deployment to terminate the runs it was given and has not finished."""
+    deployment.cancel([run for s, run in submitted.items() if not statuses[s].final])

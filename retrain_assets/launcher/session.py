@@ -10,7 +10,13 @@ from retrain_assets.core.artifacts import ArtifactLayout, json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.launcher.config import SchedulerConfig
 from retrain_assets.launcher.home import open_instance, prepare_home
-from retrain_assets.launcher.invocation import Invocation, execute_locally, prepare
+from retrain_assets.launcher.invocation import (
+    Invocation,
+    execute_locally,
+    local_workers,
+    prepare,
+)
+from retrain_assets.launcher.job_events import job_completed, job_log, job_started
 from retrain_assets.launcher.outcome import Checked, InvocationResult
 from retrain_assets.launcher.plan import AssetGraph, SymbolPlan, plan_date
 from retrain_assets.launcher.progress import ProgressFn
@@ -42,14 +48,27 @@ def execute_invocation(
     plans = _plan(inv, checked.artifact_root)
     notifier = InvocationNotifier()
     notifier.start(inv.date, len(plans), str(config.mode), config.dry_run)
+    log = job_log(layout, inv.date, inv.invocation_id, str(config.mode))
+    todo = sum(1 for p in plans if not p.skipped)
+    workers = (
+        local_workers(inv, plans)
+        if deployment is None
+        else config.workers(inv.hardware, todo, max(todo, 1))
+    )
+    job_started(log, inv.header(workers), chosen, len(plans) - todo)
     report = _failure_reporter(notifier, inv.date, progress)
     if deployment is None:
-        statuses = execute_locally(inv, plans, lambda tags: _specs(inv, plans, tags), report)
+        statuses = execute_locally(
+            inv, plans, lambda tags: _specs(inv, plans, tags), report, workers
+        )
     else:
         from retrain_assets.launcher.remote import execute_remotely
 
-        statuses = execute_remotely(inv, plans, deployment, lambda t: _specs(inv, plans, t), report)
+        statuses = execute_remotely(
+            inv, plans, deployment, lambda t: _specs(inv, plans, t), report, workers
+        )
     statuses = _with_metrics(inv, statuses)
+    job_completed(log, statuses, time.monotonic() - inv.started)
     summary_path = _summarize(inv, statuses, inv.run_tags(plans, 0, None).to_tags())
     notifier.completion(
         inv.date, list(statuses.values()), time.monotonic() - inv.started, str(config.mode)

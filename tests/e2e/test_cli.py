@@ -23,7 +23,7 @@ def test_smoke_test_passes_then_skips_then_force_retrains(artifacts):
     rerun = run_cli(*SMOKE)
     assert rerun.returncode == 0
     assert {e["status"] for e in status_of(artifacts).values()} == {"skipped"}
-    assert "already has a dry-run materialization" in rerun.stdout
+    assert "already done (dry run)" in rerun.stdout
 
     forced = run_cli(*SMOKE, "--force")
     assert forced.returncode == 0

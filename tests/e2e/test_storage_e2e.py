@@ -168,7 +168,7 @@ def test_a_store_that_cannot_be_used_stops_the_cli_before_any_training(
     result = run_cli("--symbols", "BTCUSDT", "--date", DATE, "--driver", driver)
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
-    assert "retrain: error: storage driver" in result.stderr and "Traceback" not in output
+    assert "retrain: error: --driver" in result.stderr and "Traceback" not in output
     for leaked in (secret, fake_dropbox.accounts.app_secret, "testing"):
         assert leaked not in output
     assert not (artifacts / "models").exists()

@@ -12,6 +12,8 @@ import http.server
 import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -295,3 +297,34 @@ def test_cancel_terminates_a_run_and_the_newest_run_of_a_symbol_wins(
     latest = wait_for(deployment, "t3", {SLOW}, done=frozenset({"success"}))[SLOW]
     assert latest.run_id == second
     assert deployment.cancel([second]) == [second]  # finished: nothing to terminate
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_the_cli_submits_to_the_deployment_and_reports_like_a_local_run(
+    served: tuple[str, Path], instance: dg.DagsterInstance
+) -> None:
+    base, _ = served
+    args = [sys.executable, "-m", "retrain_assets", "--submit", base, "--date", DATE]
+    first = subprocess.run(
+        [*args, "--symbols", "ADAUSDT,XRPUSDT"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    status = json.loads(
+        (
+            Path(os.environ["RETRAIN_ARTIFACT_ROOT"]) / "runs" / "20250501Z" / "status.json"
+        ).read_text()
+    )
+    assert status["source"] == "submit"
+    for symbol in ("ADAUSDT", "XRPUSDT"):
+        entry = status["symbols"][symbol]
+        assert entry["status"] == "success", entry
+        assert lifecycle(instance, entry["run_id"])[0] == "RUN_ENQUEUED"  # the daemon ran it
+    again = subprocess.run(
+        [*args, "--symbols", "ADAUSDT"], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0 and "skipped" in again.stdout, again.stdout + again.stderr
