@@ -12,6 +12,7 @@ times with backoff, and anything left over becomes a one-line `DeploymentError` 
 `--submit` and the URL (never credentials, never a traceback).
 """
 
+import re
 import time
 import uuid
 import warnings
@@ -582,6 +583,9 @@ def _quiet_client() -> Iterator[None]:
         yield
 
 
+_HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")
+
+
 def parse_url(url: str) -> Endpoint:
     """The endpoint of a `--submit` value.
 
@@ -601,6 +605,8 @@ def parse_url(url: str) -> Endpoint:
         raise _bad_url(url, "expected an http:// or https:// URL like http://127.0.0.1:3000")
     if not parts.hostname:
         raise _bad_url(url, "no host")
+    if not _HOST.fullmatch(parts.hostname):
+        raise _bad_url(url, f"{parts.hostname!r} is not a host name or IP address")
     if parts.username or parts.password:
         raise _bad_url(url, "credentials in the URL are not supported")
     if parts.query or parts.fragment:
