@@ -99,3 +99,15 @@ def latest_per_partition(records: list[dg.RunRecord]) -> dict[str, dg.RunRecord]
         key = record.dagster_run.tags.get("dagster/partition") or record.dagster_run.run_id
         latest[key] = record
     return latest
+
+
+def metrics_materialization(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any] | None:
+    """The metadata values of the `metrics` (or `dry_run/metrics`) a run materialized."""
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    for record in reversed(records):
+        mat = record.asset_materialization
+        if mat is not None and mat.asset_key.path[-1] == "metrics":
+            return {k: v.value for k, v in mat.metadata.items()}
+    return None

@@ -16,7 +16,7 @@ import dagster as dg
 from resources.artifact_io import latest_metadata
 from retrain_assets.core.artifacts import DRY_RUN_PREFIX
 from retrain_assets.defs.partitions import partition_key
-from retrain_assets.defs.records import ACTIVE_STATUSES, failure_of
+from retrain_assets.defs.records import ACTIVE_STATUSES, failure_of, metrics_materialization
 from retrain_assets.defs.tags import (
     BACKFILL_TAG,
     DATE_TAG,
@@ -51,15 +51,8 @@ def asset_key(name: str, dry_run: bool) -> dg.AssetKey:
 
 def run_net_bps(instance: dg.DagsterInstance, run_id: str) -> float | None:
     """`net_bps_after_costs` of the `metrics` (or `dry_run/metrics`) a run materialized."""
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-    ).records
-    for record in reversed(records):
-        mat = record.asset_materialization
-        if mat is not None and mat.asset_key.path[-1] == "metrics":
-            value = mat.metadata.get(NET_BPS_KEY)
-            return float(value.value) if value is not None else None  # type: ignore[arg-type]
-    return None
+    value = (metrics_materialization(instance, run_id) or {}).get(NET_BPS_KEY)
+    return float(value) if value is not None else None
 
 
 def symbol_costs(instance: dg.DagsterInstance, date: str, symbol: str, dry_run: bool) -> dict:

@@ -17,7 +17,12 @@ import dagster as dg
 
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
-from retrain_assets.defs.records import attempts_of, failure_of, latest_per_partition
+from retrain_assets.defs.records import (
+    attempts_of,
+    failure_of,
+    latest_per_partition,
+    metrics_materialization,
+)
 from retrain_assets.defs.tags import INVOCATION_TAG, SYMBOL_TAG
 from retrain_assets.launcher.plan import SymbolPlan
 from retrain_assets.launcher.status import SymbolStatus
@@ -99,16 +104,11 @@ class InvocationLedger:
 
 def metrics_of_run(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
     """metrics.json's path and the net bps of the `metrics` a run materialized."""
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-    ).records
-    for record in reversed(records):
-        mat = record.asset_materialization
-        if mat is not None and mat.asset_key.path[-1] == "metrics":
-            md = {k: v.value for k, v in mat.metadata.items()}
-            path = ((md.get("files") or {}).get("metrics.json") or {}).get("path")
-            return {"metrics_path": path, "net_bps_after_costs": md.get("net_bps_after_costs")}
-    return {}
+    md = metrics_materialization(instance, run_id)
+    if md is None:
+        return {}
+    path = ((md.get("files") or {}).get("metrics.json") or {}).get("path")
+    return {"metrics_path": path, "net_bps_after_costs": md.get("net_bps_after_costs")}
 
 
 class StatusFile:

@@ -1,10 +1,8 @@
 """What the checks establish before an invocation, and what an invocation returns."""
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from retrain_assets.core.symbols import Selection
 from retrain_assets.launcher.status import SymbolStatus
@@ -39,8 +37,3 @@ class InvocationResult:
         if self.interrupted:
             return EXIT_INTERRUPTED
         return EXIT_OK if all(s.ok for s in self.statuses.values()) else EXIT_FAILED
-
-    def metrics_of(self, symbol: str) -> dict[str, Any] | None:
-        """The metrics.json of a symbol, when it has one."""
-        path = self.statuses[symbol].metrics_path
-        return json.loads(Path(path).read_text()) if path and Path(path).exists() else None

@@ -2,12 +2,14 @@
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from retrain_assets.core.artifacts import ArtifactLayout, json_bytes
+from retrain_assets.core.artifacts import DRY_RUN_PREFIX, ArtifactLayout, json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.defs.tags import RunTags
 from retrain_assets.launcher.config import SchedulerConfig
 from retrain_assets.launcher.home import open_instance, prepare_home
 from retrain_assets.launcher.invocation import (
@@ -17,11 +19,15 @@ from retrain_assets.launcher.invocation import (
     prepare,
 )
 from retrain_assets.launcher.job_events import job_completed, job_log, job_started
+from retrain_assets.launcher.notify import InvocationNotifier
 from retrain_assets.launcher.outcome import Checked, InvocationResult
 from retrain_assets.launcher.plan import AssetGraph, SymbolPlan, plan_date
 from retrain_assets.launcher.progress import ProgressFn
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import SymbolStatus
+
+if TYPE_CHECKING:  # the GraphQL client loads only for --submit
+    from retrain_assets.launcher.submit import Deployment
 
 
 def execute_invocation(
@@ -29,58 +35,53 @@ def execute_invocation(
     config: SchedulerConfig,
     progress: ProgressFn | None,
     source: str,
-    deployment: Any = None,
+    deployment: "Deployment | None" = None,
 ) -> InvocationResult:
     """Open the instance, plan the date, execute, then write the summary and report."""
+    inv = _open(checked, config, source)
+    plans = _plan(inv, checked.artifact_root)
+    todo = sum(1 for p in plans if not p.skipped)
+    if deployment is None:
+        workers = local_workers(inv, plans)
+    else:
+        workers = config.workers(inv.hardware, todo, max(todo, 1))
+    notifier = InvocationNotifier()
+    notifier.start(inv.date, len(plans), str(config.mode), config.dry_run)
+    log = job_log(inv.layout, inv.date, inv.invocation_id, str(config.mode))
+    job_started(log, inv.header(workers), inv.symbols, len(plans) - todo)
+    report = _failure_reporter(notifier, inv.date, progress)
+    specs = partial(_specs, inv, plans)
+    if deployment is None:
+        statuses = execute_locally(inv, plans, specs, report, workers)
+    else:
+        from retrain_assets.launcher.remote import execute_remotely
+
+        statuses = execute_remotely(inv, plans, deployment, specs, report, workers)
+    statuses = _with_metrics(inv, statuses)
+    job_completed(log, statuses, time.monotonic() - inv.started)
+    summary = _summarize(inv, statuses, inv.run_tags(plans, workers, None).to_tags())
+    duration = time.monotonic() - inv.started
+    notifier.completion(inv.date, list(statuses.values()), duration, str(config.mode))
+    status_path = inv.layout.status_file(inv.date)
+    return InvocationResult(
+        inv.invocation_id, inv.date, statuses, status_path, summary, inv.interrupted
+    )
+
+
+def _open(checked: Checked, config: SchedulerConfig, source: str) -> Invocation:
+    """The instance (created once), the symbols as of the date, partitions registered."""
     from resources.market_data import MarketDataResource
     from retrain_assets.core.symbols import resolve_selection
     from retrain_assets.defs.assets.common import day_end
-    from retrain_assets.launcher.notify import InvocationNotifier
 
-    home = prepare_home(checked.home)
-    instance = open_instance(home)
+    instance = open_instance(prepare_home(checked.home))
     chosen = resolve_selection(
         checked.selection, MarketDataResource().bar_source(), day_end(checked.date)
     )
     layout = ArtifactLayout(checked.artifact_root)
     inv = Invocation(checked.date, chosen, config, instance, layout, source=source)  # type: ignore[arg-type]
     prepare(inv)
-    plans = _plan(inv, checked.artifact_root)
-    notifier = InvocationNotifier()
-    notifier.start(inv.date, len(plans), str(config.mode), config.dry_run)
-    log = job_log(layout, inv.date, inv.invocation_id, str(config.mode))
-    todo = sum(1 for p in plans if not p.skipped)
-    workers = (
-        local_workers(inv, plans)
-        if deployment is None
-        else config.workers(inv.hardware, todo, max(todo, 1))
-    )
-    job_started(log, inv.header(workers), chosen, len(plans) - todo)
-    report = _failure_reporter(notifier, inv.date, progress)
-    if deployment is None:
-        statuses = execute_locally(
-            inv, plans, lambda tags: _specs(inv, plans, tags), report, workers
-        )
-    else:
-        from retrain_assets.launcher.remote import execute_remotely
-
-        statuses = execute_remotely(
-            inv, plans, deployment, lambda t: _specs(inv, plans, t), report, workers
-        )
-    statuses = _with_metrics(inv, statuses)
-    job_completed(log, statuses, time.monotonic() - inv.started)
-    summary_path = _summarize(inv, statuses, inv.run_tags(plans, 0, None).to_tags())
-    notifier.completion(
-        inv.date, list(statuses.values()), time.monotonic() - inv.started, str(config.mode)
-    )
-    return InvocationResult(
-        inv.invocation_id,
-        inv.date,
-        statuses,
-        layout.status_file(inv.date),
-        summary_path,
-        interrupted=inv.interrupted,
-    )
+    return inv
 
 
 def _asset_graph() -> AssetGraph:
@@ -90,8 +91,6 @@ def _asset_graph() -> AssetGraph:
 
 
 def _prefix(dry_run: bool) -> tuple[str, ...]:
-    from retrain_assets.defs.assets import DRY_RUN_PREFIX
-
     return (DRY_RUN_PREFIX,) if dry_run else ()
 
 
@@ -114,7 +113,7 @@ def _plan(inv: Invocation, root: Any) -> list[SymbolPlan]:
     )
 
 
-def _specs(inv: Invocation, plans: list[SymbolPlan], tags: Any) -> list[RunSpec]:
+def _specs(inv: Invocation, plans: list[SymbolPlan], tags: RunTags) -> list[RunSpec]:
     from retrain_assets.defs.partitions import DRY_RUN_JOB, RETRAIN_JOB
 
     job = DRY_RUN_JOB if inv.config.dry_run else RETRAIN_JOB
@@ -132,7 +131,9 @@ def _specs(inv: Invocation, plans: list[SymbolPlan], tags: Any) -> list[RunSpec]
     ]
 
 
-def _failure_reporter(notifier: Any, date: str, progress: ProgressFn | None) -> ProgressFn:
+def _failure_reporter(
+    notifier: InvocationNotifier, date: str, progress: ProgressFn | None
+) -> ProgressFn:
     """Progress that also sends one Telegram alert per symbol as it fails for good."""
     alerted: set[str] = set()
 

@@ -13,17 +13,17 @@ from retrain_assets.defs.partitions import partition_key
 
 @pytest.mark.slow
 def test_three_symbols_materialize_every_spec_file(dagster_home, tmp_path):
-    job = defs.resolve_job_def("retrain_symbol_day")
+    job = defs.resolve_job_def("retrain_symbol_day_dry_run")
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("symbols", ["BTCUSDT", "ETHUSDT", "SOLUSDT"])
         for symbol in ["BTCUSDT", "ETHUSDT", "SOLUSDT"]:
             result = job.execute_in_process(
                 partition_key=str(partition_key("2025-05-01", symbol)),
                 instance=instance,
-                tags={"retrain/dry_run": "true"},
             )
             assert result.success
-            mat = instance.get_latest_materialization_event(dg.AssetKey("metrics"))
+            assert instance.get_latest_materialization_event(dg.AssetKey("metrics")) is None
+            mat = instance.get_latest_materialization_event(dg.AssetKey(["dry_run", "metrics"]))
             metrics_path = Path(
                 mat.asset_materialization.metadata["files"].value["metrics.json"]["path"]
             )

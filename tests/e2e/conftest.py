@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,29 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def start_cli(*args: str, env: dict) -> subprocess.Popen:
+    """The CLI in its own session, as a terminal runs it (its own process group)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "retrain_assets", *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for(predicate, timeout: float, what: str = "condition") -> None:
+    """Poll `predicate` every 0.2 s until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what} not met within {timeout} s")
 
 
 def status_of(artifacts: Path, date: str = DATE) -> dict:

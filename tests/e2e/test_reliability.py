@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tests.e2e.conftest import DATE, REPO, run_cli, status_of
+from tests.e2e.conftest import DATE, REPO, run_cli, start_cli, status_of, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NOOP = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}
@@ -26,28 +26,6 @@ SLOW = {
     "SLOW_ITERATIONS": "6000",
 }
 ASSETS = ("costs", "features", "model", "metrics")
-
-
-def _start_cli(*args: str, env: dict) -> subprocess.Popen:
-    """The CLI in its own session, as a terminal would run it (its own process group)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "retrain_assets", *args],
-        cwd=REPO,
-        env={**os.environ, **env},
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def _wait_for(predicate, timeout: float, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{what} not met within {timeout} s")
 
 
 def _ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -130,8 +108,8 @@ def test_two_invocations_at_once_on_a_new_home_train_each_symbol_day_once(artifa
     for child in dagster_home.iterdir():
         child.unlink()  # brand new: not even a dagster.yaml
     env = {**NOOP, "DAGSTER_HOME": str(dagster_home)}
-    first = _start_cli("--symbols", "BTCUSDT,ETHUSDT,SOLUSDT", "--date", DATE, env=env)
-    second = _start_cli(
+    first = start_cli("--symbols", "BTCUSDT,ETHUSDT,SOLUSDT", "--date", DATE, env=env)
+    second = start_cli(
         "--symbols", "SOLUSDT,ETHUSDT,XRPUSDT", "--date", DATE, "--max_concurrent", "5", env=env
     )
     outputs = [p.communicate(timeout=300)[0] for p in (first, second)]
@@ -147,9 +125,9 @@ def test_two_invocations_at_once_on_a_new_home_train_each_symbol_day_once(artifa
 # 5. A CLI killed with SIGKILL mid-training: its runs fail and free their slots, found by the
 # dead-runs sensor's sweep (the daemon runs it every 15 s), without another invocation.
 def test_a_killed_cli_releases_its_runs_and_slots(artifacts):
-    proc = _start_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW)
+    proc = start_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW)
     checkpoints = artifacts / "checkpoints" / "BTCUSDT"
-    _wait_for(checkpoints.exists, timeout=120, what="training started")
+    wait_for(checkpoints.exists, timeout=120, what="training started")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     from retrain_assets.definitions import defs
@@ -172,9 +150,9 @@ def test_a_killed_cli_releases_its_runs_and_slots(artifacts):
 # 7. Ctrl-C: one line, exit 130, the run CANCELED (never retried, never SUCCESS), the snapshot
 # kept; the rerun resumes from it.
 def test_ctrl_c_cancels_the_training_and_the_rerun_resumes_from_its_snapshot(artifacts):
-    proc = _start_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW)
+    proc = start_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW)
     snapshot = artifacts / "checkpoints" / "BTCUSDT" / "20250501Z" / "real" / "snapshot.cbs"
-    _wait_for(snapshot.exists, timeout=120, what="a snapshot")
+    wait_for(snapshot.exists, timeout=120, what="a snapshot")
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
     out, _ = proc.communicate(timeout=90)
     assert proc.returncode == 130, out
@@ -302,8 +280,8 @@ def test_a_backfill_waiting_on_a_killed_clis_slot_proceeds(artifacts, dagster_ho
         instance.event_log_storage.set_concurrency_slots("train", 1)
     env = {**SLOW, "SLOW_ITERATIONS": "200000"}
     with dagster_dev(tmp_path / "dagster_dev.log") as base:
-        cli = _start_cli("--symbols", "BTCUSDT", "--date", DATE, env=env)
-        _wait_for((artifacts / "checkpoints" / "BTCUSDT").exists, 120, "the CLI training")
+        cli = start_cli("--symbols", "BTCUSDT", "--date", DATE, env=env)
+        wait_for((artifacts / "checkpoints" / "BTCUSDT").exists, 120, "the CLI training")
         backfill = launch_asset_backfill(base, [f"{DATE}|ETHUSDT"], list(ASSETS))
         with dg.DagsterInstance.get() as instance:
 
@@ -311,7 +289,7 @@ def test_a_backfill_waiting_on_a_killed_clis_slot_proceeds(artifacts, dagster_ho
                 runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill}))
                 return any(r.status == dg.DagsterRunStatus.STARTED for r in runs)
 
-            _wait_for(backfill_run_started, 120, "the backfill run waiting for a slot")
+            wait_for(backfill_run_started, 120, "the backfill run waiting for a slot")
             os.killpg(cli.pid, signal.SIGKILL)
             cli.wait(timeout=30)
             killed_at = time.monotonic()
@@ -321,21 +299,21 @@ def test_a_backfill_waiting_on_a_killed_clis_slot_proceeds(artifacts, dagster_ho
                 run = instance.get_run_by_id(cli_run.run_id)
                 return run.status == dg.DagsterRunStatus.FAILURE
 
-            _wait_for(cli_run_failed, 90, "the killed CLI's run failed by the sensor")
+            wait_for(cli_run_failed, 90, "the killed CLI's run failed by the sensor")
             assert time.monotonic() - killed_at < 75
 
             def backfill_succeeded() -> bool:
                 runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill}))
                 return bool(runs) and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
 
-            _wait_for(backfill_succeeded, 180, "the backfill to finish")
+            wait_for(backfill_succeeded, 180, "the backfill to finish")
     verify_every_recorded_file()
 
 
 # A worker killed from outside (OOM killer, SIGKILL): its run fails at once with the reason,
 # its slot is freed, the symbol is run again in a fresh pool and the invocation goes on.
 def test_a_killed_worker_fails_its_run_and_the_invocation_goes_on(artifacts):
-    proc = _start_cli("--symbols", "BTCUSDT,ETHUSDT", "--date", DATE, env=SLOW)
+    proc = start_cli("--symbols", "BTCUSDT,ETHUSDT", "--date", DATE, env=SLOW)
     with dg.DagsterInstance.get() as instance:
 
         def btc_started() -> list[dg.DagsterRun]:
@@ -347,7 +325,7 @@ def test_a_killed_worker_fails_its_run_and_the_invocation_goes_on(artifacts):
             )
             return runs if (artifacts / "checkpoints" / "BTCUSDT").exists() else []
 
-        _wait_for(btc_started, 120, "BTCUSDT training")
+        wait_for(btc_started, 120, "BTCUSDT training")
         run = btc_started()[0]
         os.kill(int(run.tags["retrain/worker_pid"]), signal.SIGKILL)
         out, _ = proc.communicate(timeout=300)

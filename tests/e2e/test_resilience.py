@@ -4,38 +4,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from tests.e2e.conftest import DATE, REPO, run_cli, status_of
+from tests.e2e.conftest import DATE, run_cli, start_cli, status_of, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SYMBOLS = "BTCUSDT,ETHUSDT,SOLUSDT"
-
-
-def _start_cli(*args: str, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "retrain_assets", *args],
-        cwd=REPO,
-        env={**os.environ, **env},
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def _wait_for(predicate, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def _verify_every_recorded_file(instance: dg.DagsterInstance) -> None:
@@ -54,7 +31,7 @@ def test_a_killed_invocation_resumes_from_ledger_and_snapshot(artifacts):
         "SLOW_ITERATIONS": "6000",
     }
     args = ("--symbols", SYMBOLS, "--max_concurrent", "2", "--date", DATE)
-    proc = _start_cli(*args, env=env)
+    proc = start_cli(*args, env=env)
     snapshot = artifacts / "checkpoints" / "BTCUSDT" / "20250501Z" / "real" / "snapshot.cbs"
 
     def others_done_and_btc_checkpointed() -> bool:
@@ -65,7 +42,7 @@ def test_a_killed_invocation_resumes_from_ledger_and_snapshot(artifacts):
         done = [s for s in ("ETHUSDT", "SOLUSDT") if status[s]["status"] == "success"]
         return len(done) == 2 and snapshot.exists()
 
-    _wait_for(others_done_and_btc_checkpointed, timeout=120)
+    wait_for(others_done_and_btc_checkpointed, timeout=120)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
 

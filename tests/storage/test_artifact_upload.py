@@ -29,6 +29,16 @@ def upstream() -> ArtifactFiles:
 @dg.asset(
     partitions_def=symbol_day_partitions,
     io_manager_key="artifact_io_manager",
+    key_prefix="dry_run",
+    name="upstream",
+)
+def dry_run_upstream() -> ArtifactFiles:
+    return ArtifactFiles(UPSTREAM)
+
+
+@dg.asset(
+    partitions_def=symbol_day_partitions,
+    io_manager_key="artifact_io_manager",
     metadata={"seals_run_folder": True},
 )
 def downstream(upstream: ArtifactFiles) -> ArtifactFiles:
@@ -125,15 +135,16 @@ def test_every_file_is_uploaded_and_verified_with_metadata(
 def test_a_dry_run_uploads_nothing(instance, root, dropbox_driver, fake_dropbox):
     io = ArtifactIOManager(artifacts=ArtifactRootResource(root=str(root)))
     result = dg.materialize(
-        [upstream],
+        [dry_run_upstream],
         partition_key=str(KEY),
         instance=instance,
         resources={"artifact_io_manager": io},
-        tags={"retrain/driver": "dropbox", "retrain/dry_run": "true"},
+        tags={"retrain/driver": "dropbox"},
     )
     assert result.success
     assert not fake_dropbox.store.files
-    assert latest_metadata(instance, "upstream")["backend"] == "none (dry run)"
+    mat = instance.get_latest_materialization_event(dg.AssetKey(["dry_run", "upstream"]))
+    assert mat.asset_materialization.metadata["backend"].value == "none (dry run)"
 
 
 def test_uploads_failing_past_the_retries_stay_pending_until_the_sensor_verifies_them(
