@@ -16,7 +16,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+install: $(STAMP) $(DAGSTER_HOME)/.instance-ready
+
+# The instance is created once, under a lock, before `dagster dev` or the CLI can race to it.
+$(DAGSTER_HOME)/.instance-ready: $(DAGSTER_HOME)/dagster.yaml $(STAMP)
+	$(BIN)/python -m retrain_assets.launcher.home
+	touch $@
 
 # An instance whose events sit in per-run files (made before the consolidated event log) keeps
 # its settings: switching would hide its history, and with it the resume ledger.

@@ -17,7 +17,7 @@ from retrain_assets.core.hardware import Hardware, default_max_concurrent, threa
 from retrain_assets.core.pipeline import feature_set
 from retrain_assets.core.redaction import redact
 from retrain_assets.core.splits import Splits
-from retrain_assets.core.training import TrainingParams
+from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES, TrainingParams
 
 DEFAULT_TRAINER = "retrain_assets.core.training:CatBoostTrainer"
 EXCHANGE_KEY_ENV = "RETRAIN_EXCHANGE_API_KEY"
@@ -46,7 +46,9 @@ class TrainingResource(dg.ConfigurableResource):
             "unset: $RETRAIN_TRAINER, else the CatBoost trainer."
         ),
     )
-    timeout_minutes: float = Field(default=45.0, description="Per-symbol training timeout.")
+    timeout_minutes: float = Field(
+        default=DEFAULT_TIMEOUT_MINUTES, description="Per-symbol training timeout."
+    )
     snapshot_interval_s: int = Field(default=5, description="Seconds between CatBoost snapshots.")
 
     def trainer_path(self) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from retrain_assets.core.errors import RetrainError
+from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
 from retrain_assets.launcher.config import DRIVERS, SchedulerConfig, TrainingMode
 
 EXIT_BAD_INPUT = 2
@@ -28,7 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--symbols", default="top20", help="topN, SYM1,SYM2 or a CSV file")
     p.add_argument(
-        "--timeout_minutes", "--timeout-minutes", type=float, default=45.0, help="1 to 1440"
+        "--timeout_minutes",
+        "--timeout-minutes",
+        type=float,
+        default=DEFAULT_TIMEOUT_MINUTES,
+        help="1 to 1440",
     )
     p.add_argument("--force", action="store_true", help="retrain symbols already done")
     p.add_argument("--driver", choices=DRIVERS, default="local", help="artifact storage")

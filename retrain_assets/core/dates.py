@@ -11,8 +11,20 @@ DEFAULT_START_DATE = "2025-01-01"
 
 
 def first_partition_date(environ: Mapping[str, str] = os.environ) -> str:
-    """The first date partition: `$RETRAIN_START_DATE`, else 2025-01-01."""
-    return environ.get("RETRAIN_START_DATE") or DEFAULT_START_DATE
+    """The first date partition: `$RETRAIN_START_DATE`, else 2025-01-01.
+
+    Raises:
+        PermanentError: The variable is not a past day written YYYY-MM-DD (the code location
+            then fails to load with this one line, and the CLI stops before any work).
+    """
+    text = environ.get("RETRAIN_START_DATE") or DEFAULT_START_DATE
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise PermanentError(f"RETRAIN_START_DATE={text!r}: expected YYYY-MM-DD") from None
+    if len(text) != len("YYYY-MM-DD") or day > datetime.now(UTC).date():
+        raise PermanentError(f"RETRAIN_START_DATE={text!r}: expected a past day as YYYY-MM-DD")
+    return text
 
 
 def last_complete_utc_day(now: datetime) -> str:

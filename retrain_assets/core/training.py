@@ -19,6 +19,9 @@ import pandas as pd
 
 from retrain_assets.core.errors import PermanentError, TrainingTimeout
 
+# The per-symbol training timeout when nothing else is said (the spec's 45 minutes).
+DEFAULT_TIMEOUT_MINUTES = 45.0
+
 Segment = tuple[int, int]
 
 

@@ -6,6 +6,7 @@ import dagster as dg
 
 from resources.artifact_io import latest_files
 from retrain_assets.core.dates import last_complete_utc_day
+from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
 from retrain_assets.defs.jobs import retrain_job
 from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.tags import RunTags
@@ -13,7 +14,6 @@ from retrain_assets.defs.universe import active_symbols
 
 # Structural like the partitions' start date: read once when the code location loads.
 SCHEDULE_CRON = os.environ.get("RETRAIN_SCHEDULE_CRON") or "0 2 * * *"
-DEFAULT_TIMEOUT_MINUTES = 45.0
 
 
 def missing_symbols(instance: dg.DagsterInstance, date: str) -> list[str]:

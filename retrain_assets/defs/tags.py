@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
+
 Source = Literal["cli", "api", "submit", "schedule", "backfill"]
 SOURCES: tuple[str, ...] = get_args(Source)
 # Sources whose own process reports their runs (start, failures, completion) to Telegram;
@@ -54,7 +56,7 @@ class RunTags:
     mode: str = "hybrid"
     dry_run: bool = False
     driver: str = "local"
-    timeout_minutes: float = 45.0
+    timeout_minutes: float = DEFAULT_TIMEOUT_MINUTES
     max_concurrent: int | None = None
     total_symbols: int | None = None
     skipped: int = 0
@@ -92,7 +94,7 @@ class RunTags:
             mode=tags.get(MODE_TAG, "hybrid"),
             dry_run=tags.get(DRY_RUN_TAG, "false").lower() == "true",
             driver=tags.get(DRIVER_TAG, "local"),
-            timeout_minutes=_float(tags.get(TIMEOUT_TAG), 45.0),
+            timeout_minutes=_float(tags.get(TIMEOUT_TAG), DEFAULT_TIMEOUT_MINUTES),
             max_concurrent=_int(tags.get(CONCURRENCY_TAG)),
             total_symbols=_int(tags.get(TOTAL_TAG)),
             skipped=_int(tags.get(SKIPPED_TAG)) or 0,

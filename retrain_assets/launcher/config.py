@@ -12,11 +12,11 @@ from enum import StrEnum
 
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.hardware import Hardware, default_max_concurrent
+from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
 
 DRIVERS = ("local", "dropbox", "s3")
 MIN_TIMEOUT_MINUTES = 1.0
 MAX_TIMEOUT_MINUTES = 24 * 60.0
-DEFAULT_TIMEOUT_MINUTES = 45.0
 # The spec budgets 2-4 GB per training worker; 2 GiB bounds workers by memory.
 WORKER_MEMORY_BYTES = 2 * 1024**3
 WORKERS_PER_CORE = 4

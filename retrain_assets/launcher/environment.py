@@ -6,9 +6,9 @@ Nothing is created when a check fails: not the Dagster home, not the artifact ro
 import os
 import sqlite3
 from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 
+from retrain_assets.core.dates import first_partition_date
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.logging_setup import LEVELS
 
@@ -17,15 +17,7 @@ DEFAULT_HOME = ".dagster_home"
 
 def check_start_date(environ: Mapping[str, str] = os.environ) -> None:
     """`RETRAIN_START_DATE`, when set, is a YYYY-MM-DD day not in the future."""
-    text = environ.get("RETRAIN_START_DATE")
-    if not text:
-        return
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise PermanentError(f"RETRAIN_START_DATE={text!r}: expected YYYY-MM-DD") from None
-    if len(text) != 10 or day > date.today():
-        raise PermanentError(f"RETRAIN_START_DATE={text!r}: expected a past day as YYYY-MM-DD")
+    first_partition_date(environ)
 
 
 def check_log_level(environ: Mapping[str, str] = os.environ) -> None:

@@ -37,3 +37,18 @@ def open_instance(home: Path) -> dg.DagsterInstance:
                 f"DAGSTER_HOME={home}: the Dagster instance cannot be opened "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})"
             ) from None
+
+
+def main() -> None:
+    """`python -m retrain_assets.launcher.home`: create $DAGSTER_HOME's instance, once.
+
+    `make install` runs it, so `dagster dev` and the CLI never create the database together.
+    """
+    from retrain_assets.launcher.environment import dagster_home
+
+    with open_instance(prepare_home(dagster_home())) as instance:
+        print(f"instance ready: {instance.root_directory}")
+
+
+if __name__ == "__main__":
+    main()
