@@ -48,7 +48,7 @@ def _init_worker(launcher_pid: int) -> None:
     except (OSError, AttributeError):  # not Linux: the dead-runs sensor still fails our runs
         pass
     if os.getppid() != launcher_pid:  # the launcher died before prctl took effect
-        os._exit(1)
+        raise SystemExit(1)
 
 
 def execute_symbol_day(spec: RunSpec, locks_dir: str, planned_at: float) -> str | None:

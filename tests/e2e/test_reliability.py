@@ -17,6 +17,7 @@ import dagster as dg
 import pytest
 
 from tests.e2e.conftest import DATE, REPO, run_cli, start_cli, status_of, wait_for
+from tests.fakes.fake_telegram import FakeTelegram
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 NOOP = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}
@@ -147,6 +148,29 @@ def test_a_killed_cli_releases_its_runs_and_slots(artifacts):
     verify_every_recorded_file()
 
 
+# 6. Every invocation is its own record (its runs' tag): three in a row, three starts and
+# three completions, nothing twice.
+def test_three_invocations_in_a_row_each_send_their_own_start_and_completion(artifacts):
+    noop = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}
+    with FakeTelegram() as tg:
+        env = {
+            **noop,
+            "TELEGRAM_TOKEN": tg.token,
+            "TELEGRAM_CHAT_ID": tg.chat_id,
+            "TELEGRAM_API_BASE_URL": tg.base_url,
+        }
+        for symbols in ("BTCUSDT", "ETHUSDT", "BTCUSDT,SOLUSDT"):
+            result = run_cli("--symbols", symbols, "--date", DATE, env=env)
+            assert result.returncode == 0, result.stdout + result.stderr
+        texts = tg.texts()
+    starts = [t for t in texts if "retraining started" in t]
+    completions = [t for t in texts if t.split("\n")[0].split()[0] in ("✅", "⚠️")]
+    assert len(starts) == 3 and len(completions) == 3, texts
+    kinds = ["start" if "retraining started" in t else "completion" for t in texts]
+    assert kinds == ["start", "completion"] * 3, texts  # each its own, none twice
+    assert "Skipped: <b>1</b>" in completions[2]  # BTCUSDT was done by the first
+
+
 # 7. Ctrl-C: one line, exit 130, the run CANCELED (never retried, never SUCCESS), the snapshot
 # kept; the rerun resumes from it.
 def test_ctrl_c_cancels_the_training_and_the_rerun_resumes_from_its_snapshot(artifacts):
@@ -175,6 +199,25 @@ def test_ctrl_c_cancels_the_training_and_the_rerun_resumes_from_its_snapshot(art
         log = json.loads(Path(files["training_log.json"]["path"]).read_text())
         assert log["resumed_from_snapshot"] is True
     verify_every_recorded_file()
+
+
+def test_sigterm_then_a_second_signal_exits_at_once_and_nothing_counts_as_done(artifacts):
+    proc = start_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW)
+    snapshot = artifacts / "checkpoints" / "BTCUSDT" / "20250501Z" / "real" / "snapshot.cbs"
+    wait_for(snapshot.exists, timeout=120, what="a snapshot")
+    os.kill(proc.pid, signal.SIGTERM)
+    time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGINT)
+    started = time.monotonic()
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    assert time.monotonic() - started < 15
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+        assert [r.status for r in runs] == [dg.DagsterRunStatus.CANCELED]
+        assert instance.get_latest_materialization_event(dg.AssetKey("model")) is None
+        assert not instance.event_log_storage.get_concurrency_info("train").claimed_slots
+    assert snapshot.exists()
 
 
 # 8. A dry run stays out of the real history; the smoke-test behaviour holds.
@@ -252,6 +295,31 @@ def test_a_corrupt_instance_database_is_a_clear_error(artifacts, dagster_home):
     assert "runs.db cannot be read" in result.stderr and "Traceback" not in result.stderr
 
 
+# 10. Bounds: `--mode parallel` runs no more processes than the machine's ceiling and the
+# operator's pool allow (here 2), whatever the number of symbols.
+def test_parallel_mode_is_bounded_by_the_pool_and_the_ceiling(artifacts):
+    symbols = ",".join(f"S{i:03d}USDT" for i in range(12))
+    _ok(run_cli("--mode", "parallel", "--symbols", symbols, "--date", DATE, env=NOOP))
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(dg.RunsFilter(job_name="retrain_symbol_day"))
+        assert len(runs) == 12
+        assert len({r.tags["retrain/worker_pid"] for r in runs}) <= 2
+    status_dir = artifacts / "runs" / "20250501Z"
+    assert [p.name for p in status_dir.iterdir()] == ["status.json"]  # no temp files left
+
+
+# 12. Loading the code location never imports the CLI runtime.
+def test_the_code_location_loads_without_the_cli_runtime():
+    code = (
+        "import sys, retrain_assets.definitions as d; d.defs.get_repository_def(); "
+        "print(sorted(m for m in sys.modules if m.startswith('retrain_assets.launcher')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 # 11. The README's Python API example works saved as a script, without a __main__ guard.
 def test_the_readme_api_example_runs_as_a_script(artifacts, tmp_path):
     readme = (REPO / "README.md").read_text()
@@ -270,7 +338,7 @@ def test_the_readme_api_example_runs_as_a_script(artifacts, tmp_path):
     assert "BTCUSDT success" in result.stdout and "ETHUSDT success" in result.stdout
 
 
-# 5 and 6, with the daemon: a CLI killed mid-training while a UI backfill waits for its slot;
+# 5, with the daemon (scope 6): a CLI killed mid-training while a UI backfill waits for its slot;
 # the dead-runs sensor fails the CLI's run and frees the slot, and the backfill proceeds.
 def test_a_backfill_waiting_on_a_killed_clis_slot_proceeds(artifacts, dagster_home, tmp_path):
     from tests.e2e.dagster_dev import dagster_dev, launch_asset_backfill

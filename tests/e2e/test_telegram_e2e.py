@@ -52,24 +52,3 @@ def test_a_cli_run_with_one_failing_symbol_sends_start_failure_and_completion(
     assert "Succeeded: <b>1</b> · Failed: <b>1</b> · Skipped: <b>0</b>" in texts[2]
     assert all(FAKE_TOKEN not in t for t in texts)
     assert FAKE_TOKEN not in output
-
-
-def test_three_invocations_in_a_row_each_send_their_own_start_and_completion(artifacts):
-    noop = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}
-    with FakeTelegram() as tg:
-        env = {
-            **noop,
-            "TELEGRAM_TOKEN": tg.token,
-            "TELEGRAM_CHAT_ID": tg.chat_id,
-            "TELEGRAM_API_BASE_URL": tg.base_url,
-        }
-        for symbols in ("BTCUSDT", "ETHUSDT", "BTCUSDT,SOLUSDT"):
-            result = run_cli("--symbols", symbols, "--date", DATE, env=env)
-            assert result.returncode == 0, result.stdout + result.stderr
-        texts = tg.texts()
-    starts = [t for t in texts if "retraining started" in t]
-    completions = [t for t in texts if t.split("\n")[0].split()[0] in ("✅", "⚠️")]
-    assert len(starts) == 3 and len(completions) == 3, texts
-    kinds = ["start" if "retraining started" in t else "completion" for t in texts]
-    assert kinds == ["start", "completion"] * 3, texts  # each its own, none twice
-    assert "Skipped: <b>1</b>" in completions[2]  # BTCUSDT was done by the first
