@@ -46,6 +46,7 @@ class Invocation:
     invocation_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     started: float = field(default_factory=time.monotonic)
     interrupted: bool = False
+    exit_now: bool = False  # a second signal: no summary, no completion message
 
     @property
     def locks_dir(self) -> Path:
@@ -109,6 +110,7 @@ def execute_locally(
                 if interrupts.requested:
                     _cancel(inv, pool, tick)
             except ExitNow:
+                inv.exit_now = True
                 _cancel(inv, pool, tick, grace_s=0.0)
             inv.interrupted = interrupts.requested
         for spec in pool.busy_elsewhere:

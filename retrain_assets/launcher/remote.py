@@ -55,6 +55,7 @@ def execute_remotely(
                     break
                 time.sleep(POLL_S)
         except ExitNow:
+            inv.exit_now = True
             _cancel(deployment, statuses, submitted)
         inv.interrupted = interrupts.requested
     if inv.interrupted:

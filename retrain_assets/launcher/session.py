@@ -59,9 +59,11 @@ def execute_invocation(
         statuses = execute_remotely(inv, plans, deployment, specs, report, workers)
     statuses = _with_metrics(inv, statuses)
     job_completed(log, statuses, time.monotonic() - inv.started)
-    summary = _summarize(inv, statuses, inv.run_tags(plans, workers, None).to_tags())
-    duration = time.monotonic() - inv.started
-    notifier.completion(inv.date, list(statuses.values()), duration, str(config.mode))
+    summary = None
+    if not inv.exit_now:
+        summary = _summarize(inv, statuses, inv.run_tags(plans, workers, None).to_tags())
+        duration = time.monotonic() - inv.started
+        notifier.completion(inv.date, list(statuses.values()), duration, str(config.mode))
     status_path = inv.layout.status_file(inv.date)
     return InvocationResult(
         inv.invocation_id, inv.date, statuses, status_path, summary, inv.interrupted
