@@ -1,6 +1,7 @@
 """The `model` asset: one trained model per symbol-day, under the `train` pool."""
 
 import time
+from pathlib import Path
 
 import dagster as dg
 
@@ -8,6 +9,7 @@ from resources.artifact_io import ArtifactRootResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.hardware import detect_hardware
+from retrain_assets.core.locks import FileLock
 from retrain_assets.core.pipeline import training_input
 from retrain_assets.core.splits import Splits
 from retrain_assets.core.training import load_trainer
@@ -71,6 +73,7 @@ def model(
     layout = artifacts.layout()
     timeout_s = _timeout_s(context, training)
     with (
+        _training_lock(context),
         stage(context, layout.root, "train") as timing,
         permanent_errors_fail_fast(),
         symbol_deadline(symbol, timeout_s) as d,
@@ -114,6 +117,18 @@ def model(
             **timing.metadata(),
         },
     )
+
+
+def _training_lock(context: dg.AssetExecutionContext) -> FileLock:
+    """One training of a symbol-day at a time on this instance's machine, whoever runs it.
+
+    The CLI, a UI backfill and the schedule may all launch the same symbol-day; they share its
+    snapshot folder too. A second run waits here (its timeout not yet started) until the first
+    has finished training. Queued runs also never start together (`dagster.yaml`'s per-partition
+    run limit), so across machines the run queue does the same.
+    """
+    name = "_".join([*context.asset_key.path, str(context.partition_key).replace("|", "_")])
+    return FileLock(Path(context.instance.root_directory) / "retrain-locks" / f"{name}.lock")
 
 
 def _refuse_if_canceled(context: dg.AssetExecutionContext) -> None:
