@@ -37,6 +37,7 @@ WORKER_PID_TAG = "retrain/worker_pid"
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 _PR_SET_PDEATHSIG = 1
 MAX_POOL_RESTARTS = 3
+TICK_S = 0.5
 ONE_DAY = timedelta(days=1)
 
 
@@ -138,12 +139,15 @@ class LocalPool:
         }
         pending = set(futures)
         not_started: list[RunSpec] = []
+        last_tick = 0.0
         try:
             while pending and not stopping():
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                done, pending = wait(pending, timeout=TICK_S, return_when=FIRST_COMPLETED)
                 for future in done:
                     not_started += self._collect(future, futures[future])
-                tick()
+                if time.monotonic() - last_tick >= TICK_S or not pending:
+                    tick()  # at most twice a second: each reads every run of the invocation
+                    last_tick = time.monotonic()
         finally:
             self.shutdown()
         return not_started
