@@ -113,8 +113,8 @@ def execute_locally(
                 inv.exit_now = True
                 _cancel(inv, pool, tick, grace_s=0.0)
             inv.interrupted = interrupts.requested
-        for spec in pool.busy_elsewhere:
-            ledger.mark(spec.symbol, status="skipped", skip_reason="trained by another run")
+        for symbol, why in pool.busy_elsewhere.items():
+            ledger.mark(symbol, status="skipped", skip_reason=why)
         statuses = ledger.refresh()
         status_file.write(statuses, final=True)
         if progress is not None:

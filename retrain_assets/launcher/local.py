@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,12 +53,21 @@ def _init_worker(launcher_pid: int) -> None:
         raise SystemExit(1)
 
 
-def execute_symbol_day(spec: RunSpec, locks_dir: str, planned_at: float) -> str | None:
-    """Execute one symbol-day in this process; None when another run has it or just did it."""
+@dataclass(frozen=True)
+class Executed:
+    """What a worker did with a spec: its run, or why another run has the symbol-day."""
+
+    run_id: str | None
+    elsewhere: str | None = None
+
+
+def execute_symbol_day(spec: RunSpec, locks_dir: str, planned_at: float) -> Executed:
+    """Execute one symbol-day in this process, unless another run has it or just did it."""
     instance = dg.DagsterInstance.get()
     with FileLock(Path(locks_dir) / (spec.partition_key.replace("|", "_") + ".lock")):
-        if _taken_elsewhere(instance, spec, planned_at):
-            return None
+        elsewhere = _taken_elsewhere(instance, spec, planned_at)
+        if elsewhere is not None:
+            return Executed(None, elsewhere)
         result = dg.execute_job(
             dg.reconstructable(job_for(spec.job_name)),
             instance=instance,
@@ -66,12 +76,12 @@ def execute_symbol_day(spec: RunSpec, locks_dir: str, planned_at: float) -> str 
             asset_selection=[dg.AssetKey(list(k)) for k in spec.asset_keys],
             raise_on_error=False,
         )
-    return result.run_id
+    return Executed(result.run_id)
 
 
-def _taken_elsewhere(instance: dg.DagsterInstance, spec: RunSpec, planned_at: float) -> bool:
-    """Whether another invocation (or a backfill) runs this symbol-day now, or did since
-    this one planned it."""
+def _taken_elsewhere(instance: dg.DagsterInstance, spec: RunSpec, planned_at: float) -> str | None:
+    """Why another invocation (or a backfill) has this symbol-day: it runs it now, or did
+    since this one planned it; None when it is ours to run."""
     records = instance.get_run_records(
         dg.RunsFilter(
             tags={PARTITION_TAG: spec.partition_key},
@@ -85,10 +95,10 @@ def _taken_elsewhere(instance: dg.DagsterInstance, spec: RunSpec, planned_at: fl
         if run.tags.get(INVOCATION_TAG) == mine or run.job_name != spec.job_name:
             continue
         if run.status != dg.DagsterRunStatus.SUCCESS:
-            return True
+            return f"being trained now by run {run.run_id[:8]} of another invocation"
         if record.end_time and record.end_time >= planned_at:
-            return True
-    return False
+            return f"trained meanwhile by run {run.run_id[:8]} of another invocation"
+    return None
 
 
 class LocalPool:
@@ -97,7 +107,7 @@ class LocalPool:
     def __init__(self, workers: int, locks_dir: str) -> None:
         self.workers = max(1, workers)
         self.locks_dir = locks_dir
-        self.busy_elsewhere: list[RunSpec] = []
+        self.busy_elsewhere: dict[str, str] = {}  # symbol -> why another run has it
         self.planned_at = time.time()
         self._pool: ProcessPoolExecutor | None = None
 
@@ -133,7 +143,7 @@ class LocalPool:
             initializer=_init_worker,
             initargs=(os.getpid(),),
         )
-        futures: dict[Future[str | None], RunSpec] = {
+        futures: dict[Future[Executed], RunSpec] = {
             self._pool.submit(execute_symbol_day, s, self.locks_dir, self.planned_at): s
             for s in specs
         }
@@ -152,10 +162,11 @@ class LocalPool:
             self.shutdown()
         return not_started
 
-    def _collect(self, future: Future[str | None], spec: RunSpec) -> list[RunSpec]:
+    def _collect(self, future: Future[Executed], spec: RunSpec) -> list[RunSpec]:
         try:
-            if future.result() is None:
-                self.busy_elsewhere.append(spec)
+            elsewhere = future.result().elsewhere
+            if elsewhere is not None:
+                self.busy_elsewhere[spec.symbol] = elsewhere
         except BrokenProcessPool:
             return [spec]
         except Exception as exc:  # a worker-side error outside the run: report, go on
