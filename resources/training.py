@@ -5,12 +5,14 @@ Exchange credentials for fees never sit in resource config: they are read with
 """
 
 from dataclasses import replace
+from typing import Literal
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
 from resources.settings import setting
+from retrain_assets.core.cost_settings import DEFAULT_TIERS, CostSettings, tiers_from_config
 from retrain_assets.core.costs import Costs, FeeSchedule, estimate_costs
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.hardware import Hardware, default_max_concurrent, thread_count_for
@@ -38,6 +40,10 @@ class TrainingResource(dg.ConfigurableResource):
     horizon_bars: int = Field(default=4, description="Label horizon in bars (forward return).")
     test_days: int = Field(default=30, description="Out-of-sample days at the end of the window.")
     validation_days: int = Field(default=20, description="Early-stopping days before the test.")
+    min_trades: int = Field(
+        default=30,
+        description="Fewest test trades for a model to be ranked; fewer is insufficient evidence.",
+    )
     dry_run_iterations: int = Field(default=10, description="Iterations of a dry run.")
     trainer: str | None = Field(
         default=None,
@@ -84,10 +90,30 @@ class CostModelResource(dg.ConfigurableResource):
     per_symbol_fees_bps: dict[str, list[float]] = Field(
         default_factory=dict, description="SYMBOL -> [taker_bps, maker_bps] overrides."
     )
-    window_days: int = Field(default=30, description="Trailing days for the spread estimate.")
-    spread_floor_bps: float = Field(default=0.5, description="Clamp: lowest spread estimate.")
-    spread_cap_bps: float = Field(default=50.0, description="Clamp: highest spread estimate.")
-    slippage_kappa: float = Field(default=0.05, description="Slippage per unit of bar sigma.")
+    window_days: int = Field(
+        default=30, description="Days of bars before the evaluated window that costs read."
+    )
+    spread_estimator: Literal["edge", "abdi_ranaldo", "corwin_schultz"] = Field(
+        default="edge",
+        description="OHLC spread estimator (median of daily estimates), clamped to the tier.",
+    )
+    quoted_spread_bps: dict[str, float] = Field(
+        default_factory=dict,
+        description="SYMBOL -> quoted spread in bps; used instead of the estimate when given.",
+    )
+    liquidity_tiers: dict[str, list[float]] = Field(
+        default_factory=lambda: {
+            t.name: [t.min_adv_quote, t.floor_bps, t.cap_bps] for t in DEFAULT_TIERS
+        },
+        description="TIER -> [min average daily quote volume, spread floor bps, cap bps]; "
+        "a symbol takes the highest tier its pre-window volume reaches; one tier starts at 0.",
+    )
+    order_notional: float = Field(
+        default=10_000.0, description="Order size for square-root impact, in the quote currency."
+    )
+    impact_k: float = Field(
+        default=1.0, description="k of impact = k * sigma_daily * sqrt(order / ADV), per side."
+    )
     exchange_id: str | None = Field(
         default=None,
         description="ccxt exchange id to fetch fees from when $RETRAIN_EXCHANGE_API_KEY and "
@@ -99,20 +125,26 @@ class CostModelResource(dg.ConfigurableResource):
         "$RETRAIN_EXCHANGE_API_URL.",
     )
 
-    def estimate(
-        self, bars: pd.DataFrame, symbol: str, fees: FeeSchedule, as_of_end: pd.Timestamp
-    ) -> Costs:
-        """Costs of `symbol` from its trailing bars, under this resource's estimator settings."""
-        return estimate_costs(
-            bars,
-            symbol,
-            fees,
-            as_of_end,
+    def settings(self) -> CostSettings:
+        """The estimator settings as a validated domain record.
+
+        Raises:
+            PermanentError: a negative figure, a bad symbol or invalid tiers, naming the field.
+        """
+        return CostSettings(
             window_days=self.window_days,
-            spread_floor_bps=self.spread_floor_bps,
-            spread_cap_bps=self.spread_cap_bps,
-            slippage_kappa=self.slippage_kappa,
+            estimator=self.spread_estimator,
+            tiers=tiers_from_config(self.liquidity_tiers),
+            quoted_spread_bps=self.quoted_spread_bps,
+            order_notional=self.order_notional,
+            impact_k=self.impact_k,
         )
+
+    def estimate(
+        self, bars: pd.DataFrame, symbol: str, fees: FeeSchedule, as_of: pd.Timestamp
+    ) -> Costs:
+        """Costs of `symbol` from its bars before `as_of`, under this resource's settings."""
+        return estimate_costs(bars, symbol, fees, as_of, self.settings())
 
     def fee_schedule(self) -> FeeSchedule:
         """The configured fees as a domain FeeSchedule."""

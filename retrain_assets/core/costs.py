@@ -1,24 +1,56 @@
-"""Per-side trading costs: fees from config or the exchange, spread estimated from 1h bars.
+"""Per-side trading costs: fees, a calibrated spread and square-root impact, point in time.
 
 Every figure is stored in basis points and converted to a fraction (/1e4) only where a cost
-is applied. The spread estimators read several to tens of bps on liquid pairs whose true spread
-is under 1 bp (they are biased upward when the spread is small next to volatility), so the
-estimate is clamped and added to the fee, never used in its place.
+is applied. Costs that evaluate a window come only from bars before it starts: the estimate
+reads the bars of `[as_of - window_days, as_of)` and nothing else (`evaluation_cost_as_of`
+gives the `as_of` of a window from its first bar).
+
+Spread: a per-symbol quoted spread from config when given, else the median of daily EDGE
+estimates floored and capped by the symbol's liquidity tier (average daily quote volume of the
+same pre-window bars). OHLC estimators on 1h bars read several to tens of bps on pairs whose
+true spread is under 1 bp, so the tier's range, not the estimator, decides on liquid pairs.
+
+Slippage: square-root impact (Toth et al. 2011), per side, as a fraction:
+`impact = k * sigma_daily * sqrt(order_notional / ADV)`. `per_side_cost` reads `sigma_daily` of
+each bar as `sqrt(24) * sigma_bar` (the bar's trailing 1h volatility, known at the decision),
+so `slippage_bps_per_sigma.bps = 1e4 * k * sqrt(24) * sqrt(order_notional / ADV)`.
 """
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from retrain_assets.core.errors import InsufficientHistoryError, PermanentError
+from retrain_assets.core.cost_settings import (
+    DEFAULT_TIERS,
+    CostSettings,
+    LiquidityTier,
+    tier_for,
+    tiers_from_config,
+)
+from retrain_assets.core.errors import (
+    InsufficientHistoryError,
+    InvalidSymbolError,
+    PermanentError,
+)
+from retrain_assets.core.spreads import (
+    BARS_PER_DAY,
+    ESTIMATORS,
+    MIN_BARS_PER_DAY,
+    abdi_ranaldo_spread,
+    average_daily_quote_volume,
+    corwin_schultz_spread,
+    daily_spreads,
+    daily_volatility,
+    edge_spread,
+)
+from retrain_assets.core.symbols import normalize_symbol
 
 CostSource = Literal["config", "exchange", "estimated"]
-BAR = pd.Timedelta(hours=1)
-# A day with fewer bars gives too noisy a daily estimate to keep.
-MIN_BARS_PER_DAY = 12
+SpreadSource = Literal["quoted", "estimated"]
 
 
 @dataclass(frozen=True)
@@ -31,13 +63,40 @@ class CostItem:
 
 
 @dataclass(frozen=True)
+class CostBasis:
+    """What an estimate rests on: its window, liquidity tier and impact inputs.
+
+    `estimated_as_of` is the exclusive end of the window: no bar at or after it was read.
+    `adv_quote` is the average daily quote volume (quote currency, USDT for */USDT pairs),
+    `sigma_daily` the daily volatility of log returns, both from the window's bars;
+    `slippage_bps` is the impact of one order at `sigma_daily`.
+    """
+
+    estimated_as_of: str
+    window_start: str
+    window_end: str
+    window_bars: int
+    spread_source: SpreadSource
+    liquidity_tier: str
+    tier_floor_bps: float
+    tier_cap_bps: float
+    adv_quote: float
+    sigma_daily: float
+    order_notional: float
+    impact_k: float
+    slippage_bps: float
+
+
+@dataclass(frozen=True)
 class Costs:
     """The cost model of one symbol on one day; `costs.json` is `to_json_dict()`.
 
-    JSON layout: each of the four spec fields is an object `{"bps", "source", "detail"}`.
-    `slippage_bps_per_sigma.bps` is the slippage in bps per unit (1.0 = 100%) of per-bar
-    volatility, i.e. `kappa * 1e4`: the per-side slip of a bar is `bps / 1e4 * sigma_bar`
-    as a fraction (kappa = 0.05 and sigma_bar = 0.4% give 2 bps).
+    JSON layout: each of the four spec fields is an object `{"bps", "source", "detail"}`;
+    `median_spread_bps` is the spread in use (quoted, or the estimate clamped to its tier)
+    and `raw_spread_bps` the unclamped estimate. `slippage_bps_per_sigma.bps` is the slippage
+    in bps per unit (1.0 = 100%) of per-bar volatility, i.e. `kappa * 1e4`: the per-side slip
+    of a bar is `bps / 1e4 * sigma_bar` as a fraction. `CostBasis` fields sit at the top level
+    beside them; `as_of` equals `estimated_as_of` (older files have only `as_of`).
     """
 
     taker_fee_bps: CostItem
@@ -48,11 +107,18 @@ class Costs:
     raw_spread_bps: float
     window_days: int
     as_of: str
+    basis: CostBasis | None = None
 
     @property
     def slippage_kappa(self) -> float:
         """Slippage per unit of per-bar volatility, as a plain ratio."""
         return self.slippage_bps_per_sigma.bps / 1e4
+
+    @property
+    def all_in_per_side_bps(self) -> float:
+        """Taker fee + half spread + impact at the window's own volatility, in bps."""
+        slip = self.basis.slippage_bps if self.basis else 0.0
+        return self.taker_fee_bps.bps + 0.5 * self.median_spread_bps.bps + slip
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; the four cost items nest as `{"bps", "source", "detail"}`."""
@@ -66,18 +132,24 @@ class Costs:
             window_days=self.window_days,
             as_of=self.as_of,
         )
+        if self.basis is not None:
+            out.update(asdict(self.basis))
         return out
 
     @classmethod
     def from_json_dict(cls, data: Mapping[str, Any]) -> "Costs":
-        """Rebuild the record written by `to_json_dict`."""
+        """Rebuild the record written by `to_json_dict` (also one without a `CostBasis`)."""
         items = {name: CostItem(**data[name]) for name in _ITEM_FIELDS}
+        basis = None
+        if "estimated_as_of" in data:
+            basis = CostBasis(**{f.name: data[f.name] for f in fields(CostBasis)})
         return cls(
             **items,
             spread_estimator=str(data["spread_estimator"]),
             raw_spread_bps=float(data["raw_spread_bps"]),
             window_days=int(data["window_days"]),
             as_of=str(data["as_of"]),
+            basis=basis,
         )
 
 
@@ -112,150 +184,169 @@ class FeeSchedule:
         )
 
 
-def _logs(bars: pd.DataFrame, *cols: str) -> list[np.ndarray]:
-    return [np.log(bars[c].to_numpy(dtype=float)) for c in cols]
+def sqrt_impact_bps(sigma_daily: float, order_notional: float, adv: float, k: float) -> float:
+    """Square-root market impact of one order, in bps: `1e4 k sigma_daily sqrt(Q / ADV)`.
 
-
-def _adjacent(bars: pd.DataFrame) -> np.ndarray:
-    """True for each pair (t-1, t) of rows exactly one bar apart; estimators skip the rest."""
-    return (bars["timestamp"].diff().iloc[1:] == BAR).to_numpy()
-
-
-def corwin_schultz_spread(bars: pd.DataFrame) -> float:
-    """Corwin & Schultz (2012) high-low spread, as a fraction.
-
-    Two-bar estimates on adjacent bars with the gap adjustment (bar t's high and low shifted
-    so that the previous close lies inside its range), averaged signed, then floored at 0.
-    Returns NaN with no pair of adjacent bars.
+    Args:
+        sigma_daily: daily volatility of log returns, as a fraction.
+        order_notional: order size Q, in the quote currency.
+        adv: average daily volume, in the quote currency; must be > 0.
+        k: the square-root law's prefactor (about 0.5-1).
     """
-    h, lo, c = (bars[k].to_numpy(dtype=float) for k in ("high", "low", "close"))
-    gap = np.maximum(0.0, c[:-1] - h[1:]) + np.minimum(0.0, c[:-1] - lo[1:])
-    h1, l1 = h[1:] + gap, lo[1:] + gap
-    beta = np.log(h[:-1] / lo[:-1]) ** 2 + np.log(h1 / l1) ** 2
-    gamma = np.log(np.maximum(h[:-1], h1) / np.minimum(lo[:-1], l1)) ** 2
-    k = 3.0 - 2.0 * np.sqrt(2.0)
-    alpha = (np.sqrt(2.0 * beta) - np.sqrt(beta)) / k - np.sqrt(gamma / k)
-    s = 2.0 * (np.exp(alpha) - 1.0) / (1.0 + np.exp(alpha))
-    s = s[_adjacent(bars)]
-    return float(max(s.mean(), 0.0)) if s.size else float("nan")
+    if adv <= 0:
+        raise PermanentError(f"average daily volume must be > 0 for impact, got {adv}")
+    return 1e4 * k * sigma_daily * math.sqrt(order_notional / adv)
 
 
-def abdi_ranaldo_spread(bars: pd.DataFrame) -> float:
-    """Abdi & Ranaldo (2017) close-high-low spread, as a fraction.
+def evaluation_cost_as_of(window_start: pd.Timestamp) -> pd.Timestamp:
+    """When the costs that evaluate a window are estimated: the UTC midnight at or before it.
 
-    `sqrt(max(mean(4 (c_t - eta_t)(c_t - eta_{t+1})), 0))` over adjacent bars, with `eta` the
-    mid-range in logs. Returns NaN with no pair of adjacent bars.
+    Pass the first bar of the window, e.g. `Splits.test.start_ts`; the estimate then reads only
+    whole days of bars strictly before the window. Read the start from the split itself, not
+    from `date - test_days`: each missing bar, and each feature row a gap blanks, moves the
+    test segment's start earlier.
     """
-    h, lo, c = _logs(bars, "high", "low", "close")
-    eta = (h + lo) / 2.0
-    s2 = 4.0 * (c[:-1] - eta[:-1]) * (c[:-1] - eta[1:])
-    s2 = s2[_adjacent(bars)]
-    return float(np.sqrt(max(s2.mean(), 0.0))) if s2.size else float("nan")
-
-
-def edge_spread(bars: pd.DataFrame) -> float:
-    """EDGE estimator of Ardia, Guidotti & Kroencke (2024, JFE 161), as a fraction.
-
-    Combines the two open-based moment conditions of the paper with variance weights and
-    corrects for bars without trades (`tau`, the `phi` probabilities). The squared spread is
-    floored at 0 like the other estimators. NaN when the moments are undefined.
-    """
-    o, h, lo, c = _logs(bars, "open", "high", "low", "close")
-    m = (h + lo) / 2.0
-    keep = _adjacent(bars)
-    h0, l0, c0, m0 = (x[:-1][keep] for x in (h, lo, c, m))
-    o, h, lo, m = (x[1:][keep] for x in (o, h, lo, m))
-    tau = (h != lo) | (lo != c0)
-    pt = tau.mean() if tau.size else 0.0
-    po = ((o != h) & tau).mean() + ((o != lo) & tau).mean() if tau.size else 0.0
-    pc = ((c0 != h0) & tau).mean() + ((c0 != l0) & tau).mean() if tau.size else 0.0
-    if min(pt, po, pc) == 0.0:
-        return float("nan")
-    r1, r2, r3, r4, r5 = m - o, o - m0, m - c0, c0 - m0, o - c0
-    d1, d3, d5 = (r - tau * r.mean() / pt for r in (r1, r3, r5))
-    x1 = -4.0 / po * d1 * r2 - 4.0 / pc * d3 * r4
-    x2 = -4.0 / po * d1 * r5 - 4.0 / pc * d5 * r4
-    e1, e2 = x1.mean(), x2.mean()
-    v1, v2 = x1.var(), x2.var()
-    s2 = (v2 * e1 + v1 * e2) / (v1 + v2) if v1 + v2 > 0 else (e1 + e2) / 2.0
-    return float(np.sqrt(max(s2, 0.0)))
-
-
-ESTIMATORS: dict[str, Callable[[pd.DataFrame], float]] = {
-    "corwin_schultz": corwin_schultz_spread,
-    "abdi_ranaldo": abdi_ranaldo_spread,
-    "edge": edge_spread,
-}
-
-
-def daily_spreads(bars: pd.DataFrame, estimator: str = "corwin_schultz") -> pd.Series:
-    """One spread estimate (fraction) per UTC day with at least `MIN_BARS_PER_DAY` bars."""
-    if estimator not in ESTIMATORS:
-        raise PermanentError(f"unknown spread estimator {estimator!r}; pick one of {ESTIMATORS}")
-    fn = ESTIMATORS[estimator]
-    days = bars["timestamp"].dt.floor("D")
-    out = {
-        day: fn(group.reset_index(drop=True))
-        for day, group in bars.groupby(days, sort=True)
-        if len(group) >= MIN_BARS_PER_DAY
-    }
-    return pd.Series(out, dtype=float).dropna()
+    return pd.Timestamp(window_start).floor("D")
 
 
 def estimate_costs(
     bars: pd.DataFrame,
     symbol: str,
     fees: FeeSchedule,
-    as_of_end: pd.Timestamp,
-    window_days: int = 30,
-    spread_floor_bps: float = 0.5,
-    spread_cap_bps: float = 50.0,
-    slippage_kappa: float = 0.05,
-    estimator: str = "corwin_schultz",
+    as_of: pd.Timestamp,
+    settings: CostSettings | None = None,
 ) -> Costs:
-    """Build the cost model from fees and the bars of `[as_of_end - window_days, as_of_end)`.
+    """Build the cost model from fees and the bars of `[as_of - window_days, as_of)` only.
 
-    The spread is the median of daily (24-bar) estimates over the window: one estimate per day
-    keeps the estimator's pairs local, and the median shrugs off the odd wild day that an
-    average over the whole window would let through. It is then clamped to
-    `[spread_floor_bps, spread_cap_bps]`; `raw_spread_bps` keeps the unclamped median.
+    Raw spread: the median of daily (24-bar) estimates over the window: one estimate per day
+    keeps the estimator's pairs local, and the median shrugs off the odd wild day. Used spread:
+    the symbol's quoted spread from `settings` when given, else the raw spread clamped to the
+    liquidity tier of the window's average daily quote volume. Slippage: square-root impact
+    (module docstring) with ADV and `sigma_daily` from the same window.
+
+    Args:
+        bars: 1h bars of `symbol`; rows outside the window are ignored.
+        symbol: the pair, any spelling `normalize_symbol` accepts.
+        fees: the fees in force.
+        as_of: exclusive end of the window; nothing at or after it is read.
+        settings: estimator, tiers, quoted spreads and impact inputs; default `CostSettings()`.
 
     Raises:
         InsufficientHistoryError: the window holds no day with enough bars to estimate.
+        PermanentError: the window's bars carry no traded volume.
     """
-    end = pd.Timestamp(as_of_end)
-    start = end - pd.Timedelta(days=window_days)
-    ts = bars["timestamp"]
-    window = bars.loc[(ts >= start) & (ts < end)].reset_index(drop=True)
-    daily = daily_spreads(window, estimator)
-    if daily.empty:
+    s = settings or CostSettings()
+    end = pd.Timestamp(as_of)
+    start = end - pd.Timedelta(days=s.window_days)
+    window = bars.loc[(bars["timestamp"] >= start) & (bars["timestamp"] < end)]
+    window = window.reset_index(drop=True)
+    daily = daily_spreads(window, s.estimator)
+    sigma_daily = daily_volatility(window)
+    if daily.empty or not math.isfinite(sigma_daily):
         raise InsufficientHistoryError(symbol, found=len(window), needed=MIN_BARS_PER_DAY)
+    adv = average_daily_quote_volume(window)
+    if not adv > 0:
+        raise PermanentError(f"{symbol}: no traded volume in [{start}, {end}) to size impact")
     raw_bps = float(daily.median() * 1e4)
-    spread_bps = float(np.clip(raw_bps, spread_floor_bps, spread_cap_bps))
+    tier = tier_for(adv, s.tiers)
+    spread = _spread_item(raw_bps, len(daily), tier, symbol, s, (start, end))
     taker, maker = fees.fees_for(symbol)
-    spread_detail = (
-        f"median of {len(daily)} daily {estimator} estimates in [{start.isoformat()}, "
-        f"{end.isoformat()}): raw {raw_bps:.2f} bps, clamped to "
-        f"[{spread_floor_bps}, {spread_cap_bps}]"
+    basis = CostBasis(
+        estimated_as_of=end.isoformat(),
+        window_start=start.isoformat(),
+        window_end=end.isoformat(),
+        window_bars=len(window),
+        spread_source="quoted" if spread.source == "config" else "estimated",
+        liquidity_tier=tier.name,
+        tier_floor_bps=tier.floor_bps,
+        tier_cap_bps=tier.cap_bps,
+        adv_quote=adv,
+        sigma_daily=sigma_daily,
+        order_notional=s.order_notional,
+        impact_k=s.impact_k,
+        slippage_bps=sqrt_impact_bps(sigma_daily, s.order_notional, adv, s.impact_k),
     )
-    slip_detail = f"slip per side = {slippage_kappa} x sigma_bar; bps = kappa x 1e4"
     return Costs(
         taker_fee_bps=taker,
         maker_fee_bps=maker,
-        median_spread_bps=CostItem(spread_bps, "estimated", spread_detail),
-        slippage_bps_per_sigma=CostItem(slippage_kappa * 1e4, "config", slip_detail),
-        spread_estimator=estimator,
+        median_spread_bps=spread,
+        slippage_bps_per_sigma=_slippage_item(adv, s),
+        spread_estimator=s.estimator,
         raw_spread_bps=raw_bps,
-        window_days=window_days,
+        window_days=s.window_days,
         as_of=end.isoformat(),
+        basis=basis,
     )
+
+
+def _slippage_item(adv: float, s: CostSettings) -> CostItem:
+    # sqrt_impact_bps per unit of per-bar sigma: sigma_daily = sqrt(24) * sigma_bar.
+    kappa_bps = sqrt_impact_bps(math.sqrt(BARS_PER_DAY), s.order_notional, adv, s.impact_k)
+    detail = (
+        f"sqrt impact per side = k x sqrt(24) x sigma_bar x sqrt(Q / ADV); k {s.impact_k}, "
+        f"Q {s.order_notional:g}, ADV {adv:.4g} a day (quote currency) in the window"
+    )
+    return CostItem(kappa_bps, "estimated", detail)
+
+
+def _normalized(symbol: str) -> str:
+    # Config keys are normalized; a name that is no pair (a test's "A") has no quoted spread.
+    try:
+        return normalize_symbol(symbol)
+    except InvalidSymbolError:
+        return symbol
+
+
+def _spread_item(
+    raw_bps: float,
+    days: int,
+    tier: LiquidityTier,
+    symbol: str,
+    s: CostSettings,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+) -> CostItem:
+    span = f"[{window[0].isoformat()}, {window[1].isoformat()})"
+    quoted = s.quoted_spread_bps.get(_normalized(symbol))
+    if quoted is not None:
+        return CostItem(quoted, "config", f"quoted spread for {symbol}; raw {raw_bps:.2f} bps")
+    used = float(np.clip(raw_bps, tier.floor_bps, tier.cap_bps))
+    detail = (
+        f"median of {days} daily {s.estimator} estimates in {span}: raw {raw_bps:.2f} bps, "
+        f"clamped to tier {tier.name!r} [{tier.floor_bps}, {tier.cap_bps}]"
+    )
+    return CostItem(used, "estimated", detail)
 
 
 def per_side_cost(costs: Costs, sigma_bar: np.ndarray) -> np.ndarray:
     """Per-side cost of each bar as a fraction: taker fee + half spread + kappa * sigma_bar.
 
     Taker fee because the strategy trades at market on the next tradable price; half the
-    spread because one side crosses from mid to the touch.
+    spread because one side crosses from mid to the touch. `kappa * sigma_bar` is the
+    square-root impact `k * sigma_daily * sqrt(Q / ADV)` with `sigma_daily = sqrt(24) *
+    sigma_bar`, the bar's own trailing volatility (see `estimate_costs`).
     """
     fixed = (costs.taker_fee_bps.bps + 0.5 * costs.median_spread_bps.bps) / 1e4
     return fixed + costs.slippage_kappa * np.asarray(sigma_bar, dtype=float)
+
+
+# Re-exported: callers and tests import the estimators from here.
+__all__ = [
+    "DEFAULT_TIERS",
+    "ESTIMATORS",
+    "CostBasis",
+    "CostItem",
+    "CostSettings",
+    "Costs",
+    "FeeSchedule",
+    "LiquidityTier",
+    "abdi_ranaldo_spread",
+    "corwin_schultz_spread",
+    "daily_spreads",
+    "edge_spread",
+    "estimate_costs",
+    "evaluation_cost_as_of",
+    "per_side_cost",
+    "sqrt_impact_bps",
+    "tier_for",
+    "tiers_from_config",
+]

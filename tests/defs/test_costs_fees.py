@@ -5,11 +5,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
+import pandas as pd
 import pytest
 
+from resources.market_data import MarketDataResource, SourceKind
 from resources.training import CostModelResource
+from retrain_assets.core.errors import InvalidSymbolError, PermanentError
+from retrain_assets.core.synthetic import SyntheticSource
 from retrain_assets.definitions import build_resources
 from retrain_assets.defs.assets.costs import costs
+from retrain_assets.defs.assets.features import features
 from retrain_assets.defs.partitions import partition_key
 from tests.fakes.fake_binance import (
     FakeBinanceState,
@@ -167,3 +173,136 @@ def test_an_api_url_off_the_loopback_is_refused_before_any_request(
     assert fees.source == "config"
     assert reason is not None and "127.0.0.1" in reason
     assert state.requests == []
+
+
+DATE = "2025-05-01"
+# The test window of DATE starts at 2025-04-01 20:00 (30 days + 4 unlabelled bars before the
+# close) when no bar is missing, so its costs are estimated as of 2025-04-01 00:00.
+AS_OF = pd.Timestamp("2025-04-01", tz="UTC")
+
+
+def _write_candles(folder: Path, bars: pd.DataFrame) -> Path:
+    """Bars as a freqtrade JSON candle file in `folder`; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ms = (bars["timestamp"].astype("int64") // 10**6).to_numpy()
+    rows = np.column_stack([ms, bars[["open", "high", "low", "close", "volume"]].to_numpy()])
+    (folder / "BTC_USDT-1h.json").write_text(json.dumps(rows.tolist()))
+    return folder
+
+
+def _candles() -> pd.DataFrame:
+    """200 days of synthetic BTC bars to five days past DATE's close."""
+    bars, _ = SyntheticSource().load(
+        "BTCUSDT", pd.Timestamp("2025-05-07", tz="UTC"), pd.Timedelta(days=200)
+    )
+    return bars
+
+
+def _materialize_from_files(
+    instance: dg.DagsterInstance, folder: Path, assets: list[dg.AssetsDefinition]
+) -> dg.ExecuteInProcessResult:
+    instance.add_dynamic_partitions("symbols", ["BTCUSDT"])
+    market = MarketDataResource(source=SourceKind.FILES, data_dir=str(folder))
+    return dg.materialize(
+        assets,
+        partition_key=str(partition_key(DATE, "BTCUSDT")),
+        resources={**build_resources(), "market_data": market},
+        instance=instance,
+    )
+
+
+def test_costs_json_is_bit_identical_when_bars_in_or_after_the_test_window_change(
+    dagster_home: Path, tmp_path: Path
+) -> None:
+    bars = _candles()
+    changed = bars.copy()
+    later = changed["timestamp"] >= AS_OF
+    rng = np.random.default_rng(3)
+    factor = rng.uniform(0.8, 1.25, int(later.sum()))
+    for col in ("open", "high", "low", "close"):
+        changed.loc[later, col] *= factor
+    changed.loc[later, "volume"] *= 50.0
+    documents = []
+    with dg.DagsterInstance.get() as instance:
+        for name, frame in (("original", bars), ("changed", changed)):
+            result = _materialize_from_files(
+                instance, _write_candles(tmp_path / name, frame), [costs]
+            )
+            assert result.success
+            documents.append(_costs_output(result))
+
+    (original, metadata), (perturbed, _) = documents
+    assert json.dumps(original, sort_keys=True) == json.dumps(perturbed, sort_keys=True)
+    assert original["estimated_as_of"] == AS_OF.isoformat()
+    assert original["window_start"] == (AS_OF - pd.Timedelta(days=30)).isoformat()
+    assert metadata["estimated_as_of"].value == AS_OF.isoformat()
+    assert metadata["test_start"].value == "2025-04-01T20:00:00+00:00"
+    assert metadata["liquidity_tier"].value == original["liquidity_tier"]
+    assert metadata["spread_source"].value == "estimated"
+
+
+def test_with_a_gap_in_the_test_window_costs_are_still_estimated_before_it_starts(
+    dagster_home: Path, tmp_path: Path
+) -> None:
+    bars = _candles()
+    gap = (bars["timestamp"] >= "2025-04-20 02:00") & (bars["timestamp"] < "2025-04-20 05:00")
+    folder = _write_candles(tmp_path / "gap", bars.loc[~gap])
+    with dg.DagsterInstance.get() as instance:
+        result = _materialize_from_files(instance, folder, [costs, features])
+        document, _ = _costs_output(result)
+        mat = result.asset_materializations_for_node("features")[0]
+        split_path = Path(mat.metadata["files"].value["split_indices.json"]["path"])
+        test_start = pd.Timestamp(json.loads(split_path.read_text())["test"]["start_ts"])
+
+    assert result.success
+    assert test_start < pd.Timestamp("2025-04-01 20:00", tz="UTC")  # the gap moved it back
+    assert pd.Timestamp(document["estimated_as_of"]) <= test_start
+    assert pd.Timestamp(document["window_end"]) <= test_start
+
+
+def test_a_quoted_spread_in_the_resource_is_used_and_recorded(dagster_home: Path) -> None:
+    cost_model = CostModelResource(quoted_spread_bps={"BTC/USDT": 0.05})
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("symbols", ["BTCUSDT"])
+        result = dg.materialize(
+            [costs],
+            partition_key=str(partition_key(DATE, "BTCUSDT")),
+            resources={**build_resources(), "cost_model": cost_model},
+            instance=instance,
+        )
+        document, metadata = _costs_output(result)
+
+    assert document["median_spread_bps"]["bps"] == 0.05
+    assert document["median_spread_bps"]["source"] == "config"
+    assert metadata["spread_source"].value == "quoted"
+
+
+@pytest.mark.parametrize(
+    ("config", "error", "message"),
+    [
+        ({"quoted_spread_bps": {"BTC/USDT": -1.0}}, PermanentError, "quoted_spread_bps"),
+        ({"quoted_spread_bps": {"???": 1.0}}, InvalidSymbolError, "invalid symbol '\\?\\?\\?'"),
+        ({"liquidity_tiers": {"major": [5e8, 0.1, 1.0]}}, PermanentError, "start at 0"),
+        ({"order_notional": -5.0}, PermanentError, "order_notional"),
+    ],
+)
+def test_a_bad_cost_configuration_is_a_clear_error(config, error, message) -> None:
+    with pytest.raises(error, match=message):
+        CostModelResource(**config).settings()
+
+
+def test_a_bad_cost_configuration_fails_the_asset_without_retries(dagster_home: Path) -> None:
+    cost_model = CostModelResource(quoted_spread_bps={"BTC/USDT": -1.0})
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("symbols", ["BTCUSDT"])
+        result = dg.materialize(
+            [costs],
+            partition_key=str(partition_key(DATE, "BTCUSDT")),
+            resources={**build_resources(), "cost_model": cost_model},
+            instance=instance,
+            raise_on_error=False,
+        )
+
+    assert not result.success
+    failure = result.failure_data_for_node("costs")
+    assert "cost_model.quoted_spread_bps['BTC/USDT']" in str(failure.error.message)

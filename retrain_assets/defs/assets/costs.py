@@ -1,12 +1,13 @@
-"""The `costs` asset: per-side trading costs of one symbol-day."""
+"""The `costs` asset: per-side trading costs of one symbol-day, known before its test window."""
 
 import dagster as dg
 import pandas as pd
 
 from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
-from resources.training import CostModelResource
+from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.costs import Costs, evaluation_cost_as_of
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -27,33 +28,36 @@ def costs(
     context: dg.AssetExecutionContext,
     market_data: MarketDataResource,
     cost_model: CostModelResource,
+    training: TrainingResource,
     artifacts: ArtifactRootResource,
 ) -> dg.Output[ArtifactFiles]:
-    """Trading costs of one symbol-day (costs.json): fees, clamped spread, slippage per sigma.
+    """Trading costs of one symbol-day (costs.json): fees, calibrated spread, sqrt impact.
 
-    Fees come from the per-symbol configuration, else the exchange when API credentials are
-    set, else the venue default; the spread is estimated from the trailing window of bars known
-    at the day's close, then clamped, so it never replaces the fee.
+    Estimated only from bars before the model's test window starts: the split is computed
+    from the same bars and settings as the `features` asset, and the estimate reads the
+    `window_days` before the midnight at or before the first test row, so the window is never
+    evaluated with costs it would only reveal. Fees come from the per-symbol
+    configuration, else the exchange when API credentials are set, else the venue default;
+    the spread is the configured quoted spread, else the OHLC estimate clamped to the
+    symbol's liquidity tier; slippage is square-root impact of the configured order size.
     """
     date, symbol = split_partition_key(context.partition_key)
-    end = day_end(date)
     with stage(context, artifacts.layout().root, "costs") as timing, permanent_errors_fail_fast():
+        cost_model.settings()  # a bad configuration fails before any data is read
         fees, fallback_reason = cost_model.fee_schedule_for(symbol)
         if fallback_reason:
             context.log.warning(
                 f"{symbol}: exchange fees not used, config instead: {fallback_reason}"
             )
-        bars, report = market_data.bar_source().load(
-            symbol, end, pd.Timedelta(days=cost_model.window_days)
+        bars, _ = market_data.bar_source().load(
+            symbol, day_end(date), pd.Timedelta(days=training.lookback_days)
         )
-        result = cost_model.estimate(bars, symbol, fees, end)
-    metadata: dict[str, dg.MetadataValue] = {
-        "taker_fee_bps": dg.MetadataValue.float(result.taker_fee_bps.bps),
-        "maker_fee_bps": dg.MetadataValue.float(result.maker_fee_bps.bps),
-        "fee_source": dg.MetadataValue.text(result.taker_fee_bps.source),
-        "median_spread_bps": dg.MetadataValue.float(result.median_spread_bps.bps),
-        "raw_spread_bps": dg.MetadataValue.float(float(result.raw_spread_bps)),
-        "bars": dg.MetadataValue.int(report.rows),
+        _, splits = training.feature_set(bars, symbol)
+        as_of = evaluation_cost_as_of(splits.test.start_ts)
+        result = cost_model.estimate(bars, symbol, fees, as_of)
+    metadata = {
+        **_metadata(result),
+        "test_start": dg.MetadataValue.text(splits.test.start_ts.isoformat()),
         **timing.metadata(),
     }
     if fallback_reason:
@@ -61,3 +65,28 @@ def costs(
     return dg.Output(
         ArtifactFiles({"costs.json": json_bytes(result.to_json_dict())}), metadata=metadata
     )
+
+
+def _metadata(result: Costs) -> dict[str, dg.MetadataValue]:
+    out: dict[str, dg.MetadataValue] = {
+        "taker_fee_bps": dg.MetadataValue.float(result.taker_fee_bps.bps),
+        "maker_fee_bps": dg.MetadataValue.float(result.maker_fee_bps.bps),
+        "fee_source": dg.MetadataValue.text(result.taker_fee_bps.source),
+        "median_spread_bps": dg.MetadataValue.float(result.median_spread_bps.bps),
+        "raw_spread_bps": dg.MetadataValue.float(float(result.raw_spread_bps)),
+        "spread_estimator": dg.MetadataValue.text(result.spread_estimator),
+        "all_in_per_side_bps": dg.MetadataValue.float(result.all_in_per_side_bps),
+    }
+    basis = result.basis
+    if basis is not None:
+        out |= {
+            "estimated_as_of": dg.MetadataValue.text(basis.estimated_as_of),
+            "window": dg.MetadataValue.text(f"[{basis.window_start}, {basis.window_end})"),
+            "bars": dg.MetadataValue.int(basis.window_bars),
+            "spread_source": dg.MetadataValue.text(basis.spread_source),
+            "liquidity_tier": dg.MetadataValue.text(basis.liquidity_tier),
+            "adv_quote": dg.MetadataValue.float(basis.adv_quote),
+            "sigma_daily": dg.MetadataValue.float(basis.sigma_daily),
+            "slippage_bps": dg.MetadataValue.float(basis.slippage_bps),
+        }
+    return out
