@@ -1,46 +1,114 @@
 """Out-of-sample evaluation after trading costs, as defined in notes/EVALUATION.md.
 
-Position `p[t]` is decided at the close of bar t and held over bar t+1. A position still
-open at the last bar is closed at that bar's close and pays the exit cost: the last entry of
-`positions` is treated as 0, because no bar follows it to hold it over.
+Execution. The signal of row t is decided at the close of bar t, the time its features and
+its label start from, and filled at the open of the next bar, never at close[t], the price the
+decision saw. A position is held for the label horizon h (the label is the forward h-bar
+return): bars t+1 .. t+h. At the close of bar t+h the signal is read again: the same side
+renews the hold for h more bars without trading, the other side flips, flat exits, each filled
+at the next open. Signals inside a hold are ignored, so holds never overlap and every trade
+spans at least h bars (the last one may be cut short by the end of the window). When flat,
+every bar's close is a decision point.
+
+Prices. `P[j] = open[j]` is the price at which bar j starts and `P[n] = close[n-1]` ends the
+window of n bars; `q[j]` is the position held over bar j, from `P[j]` to `P[j+1]`, and
+`q[0] = 0`: no decision inside the window precedes its first open. A position still held at
+the end is closed at `P[n]` and pays its exit cost. A fill at `P[j]` pays the per-side cost of
+bar j-1, the decision bar, whose sigma was known when the order was decided.
+
+Figures. A trade is a maximal run of one non-zero position, its net return
+`s (P_exit / P_entry - 1) - c_entry - c_exit`. Long and short trades are reported apart, and
+a market-neutral view subtracts the symbol's own drift over the test window from each trade:
+`s (P_exit / P_entry - 1 - m L) - c_entry - c_exit`, with `m` the mean per-bar return of the
+window and `L` the trade's bars. That drift is only known after the window, so the view is an
+attribution (did the model beat simply being exposed to the coin?), not a tradable return.
+Every per-trade mean comes with its trade count and a 95% block-bootstrap interval
+(`bootstrap.mean_interval`); a mean is None without trades, never a break-even 0.0, and the
+model's status is `insufficient_evidence` below `min_trades` trades.
 """
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from retrain_assets.core.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, mean_interval
 from retrain_assets.core.costs import Costs, per_side_cost
+from retrain_assets.core.features import LabelSpec
 
 BARS_PER_YEAR = 24 * 365
+DEFAULT_MIN_TRADES = 30
+OK = "ok"
+INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+
+
+@dataclass(frozen=True)
+class TradeFigure:
+    """Mean net return per trade of a group of trades, in bps, with its evidence.
+
+    `net_bps` is None without trades; `interval` is the 95% block-bootstrap interval of the
+    mean, None with fewer than two trades.
+    """
+
+    n_trades: int
+    net_bps: float | None
+    interval: tuple[float, float] | None
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> "TradeFigure":
+        """Rebuild from `to_json_dict` output (the interval is a JSON list there)."""
+        interval = data["interval"]
+        return cls(
+            n_trades=int(data["n_trades"]),
+            net_bps=data["net_bps"],
+            interval=None if interval is None else (float(interval[0]), float(interval[1])),
+        )
 
 
 @dataclass(frozen=True)
 class StrategyStats:
     """After-cost figures of one position series on the test bars.
 
-    `net_bps_after_costs` and `hit_rate` are per trade (0.0 when there is no trade);
-    `max_drawdown` is a positive fraction on the summed (not compounded) per-bar net returns,
-    matching a fixed one-unit position; `break_even_cost_bps` is None without turnover.
+    `net_bps_after_costs` (the headline, over `trades` trades, with `net_bps_interval`),
+    `gross_bps_per_trade` and `hit_rate` are per trade and None without trades; `sharpe` is
+    None for a constant per-bar net series; `max_drawdown` is a positive fraction on the
+    summed (not compounded) per-bar net returns, matching a fixed one-unit position;
+    `break_even_cost_bps` (per side) is None without turnover.
     """
 
-    net_bps_after_costs: float
-    gross_bps_per_trade: float
+    net_bps_after_costs: float | None
+    net_bps_interval: tuple[float, float] | None
     trades: int
-    hit_rate: float
+    gross_bps_per_trade: float | None
+    hit_rate: float | None
+    long: TradeFigure
+    short: TradeFigure
+    market_neutral: TradeFigure
     gross_bps_per_bar: float
     net_bps_per_bar: float
-    sharpe: float
+    sharpe: float | None
     max_drawdown: float
     turnover: float
     break_even_cost_bps: float | None
 
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> "StrategyStats":
+        """Rebuild from `asdict` output read back from JSON (extra keys are ignored)."""
+        values = {f.name: data[f.name] for f in fields(cls)}
+        for name in ("long", "short", "market_neutral"):
+            values[name] = TradeFigure.from_json_dict(values[name])
+        interval = values["net_bps_interval"]
+        values["net_bps_interval"] = None if interval is None else tuple(interval)
+        return cls(**values)
+
 
 @dataclass(frozen=True)
 class Metrics:
-    """The test-set report of one model: the strategy, both baselines and diagnostics."""
+    """The test-set report of one model: the strategy, both baselines and diagnostics.
+
+    `status` is `ok` from `min_trades` strategy trades up, else `insufficient_evidence`.
+    """
 
     strategy: StrategyStats
     flat: StrategyStats
@@ -51,13 +119,18 @@ class Metrics:
     test_bars: int
     labelled_bars: int
     mean_cost_per_side_bps: float
-    status: str = "ok"
+    horizon_bars: int
+    drift_bps_per_bar: float
+    min_trades: int
+    bootstrap_seed: int
+    status: str = OK
 
     def to_json_dict(self) -> dict[str, Any]:
         """`metrics.json`: strategy figures at the top level, baselines nested, NaN as null."""
         return _json_safe(
             {
                 "status": self.status,
+                "min_trades": self.min_trades,
                 **asdict(self.strategy),
                 "baselines": {"flat": asdict(self.flat), "buy_and_hold": asdict(self.buy_and_hold)},
                 "auc": self.auc,
@@ -66,24 +139,40 @@ class Metrics:
                 "test_bars": self.test_bars,
                 "labelled_bars": self.labelled_bars,
                 "mean_cost_per_side_bps": self.mean_cost_per_side_bps,
+                "execution": {
+                    "fill": "next bar's open",
+                    "horizon_bars": self.horizon_bars,
+                    "drift_bps_per_bar": self.drift_bps_per_bar,
+                },
+                "bootstrap": {
+                    "method": "stationary block bootstrap over trades, t-widened percentile",
+                    "mean_block_trades": "2 * ceil(n_trades ** (1/3))",
+                    "level": DEFAULT_LEVEL,
+                    "resamples": DEFAULT_RESAMPLES,
+                    "seed": self.bootstrap_seed,
+                },
             }
         )
 
     @classmethod
     def from_json_dict(cls, data: Mapping[str, Any]) -> "Metrics":
         """Rebuild the metrics from `metrics.json` (keys added by the caller are ignored)."""
-        names = StrategyStats.__dataclass_fields__
         base = data["baselines"]
+        execution = data["execution"]
         return cls(
-            strategy=StrategyStats(**{k: data[k] for k in names}),
-            flat=StrategyStats(**base["flat"]),
-            buy_and_hold=StrategyStats(**base["buy_and_hold"]),
+            strategy=StrategyStats.from_json_dict(data),
+            flat=StrategyStats.from_json_dict(base["flat"]),
+            buy_and_hold=StrategyStats.from_json_dict(base["buy_and_hold"]),
             auc=data["auc"],
             ic=data["ic"],
             rmse=data["rmse"],
             test_bars=int(data["test_bars"]),
             labelled_bars=int(data["labelled_bars"]),
             mean_cost_per_side_bps=float(data["mean_cost_per_side_bps"]),
+            horizon_bars=int(execution["horizon_bars"]),
+            drift_bps_per_bar=float(execution["drift_bps_per_bar"]),
+            min_trades=int(data["min_trades"]),
+            bootstrap_seed=int(data["bootstrap"]["seed"]),
             status=str(data["status"]),
         )
 
@@ -91,6 +180,8 @@ class Metrics:
 def _json_safe(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_json_safe(v) for v in value]
     if isinstance(value, float | np.floating):
         return float(value) if np.isfinite(value) else None
     if isinstance(value, np.integer):
@@ -101,10 +192,8 @@ def _json_safe(value: Any) -> Any:
 def positions_from_predictions(
     pred: np.ndarray, cost_per_side: np.ndarray, allow_short: bool = True
 ) -> np.ndarray:
-    """Long (+1) when the predicted move beats the round-trip cost `2c`, short (-1) below `-2c`.
-
-    Flat otherwise, and flat where the prediction is NaN.
-    """
+    """The signal: long (+1) when the predicted move beats the round-trip cost `2c`, short
+    (-1) below `-2c`, flat otherwise and where the prediction is NaN."""
     pred = np.asarray(pred, dtype=float)
     round_trip = 2.0 * np.asarray(cost_per_side, dtype=float)
     pos = np.where(pred > round_trip, 1.0, 0.0)
@@ -113,14 +202,58 @@ def positions_from_predictions(
     return pos
 
 
-def _trade_returns(p: np.ndarray, close: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Gross and net return of each trade (maximal run of one non-zero position)."""
-    changes = np.flatnonzero(np.diff(p, prepend=0.0) != 0.0)
-    entries = changes[p[changes] != 0.0]
-    # p[-1] is 0, so every entry has a later change: its exit.
+def held_positions(signal: np.ndarray, horizon: int) -> np.ndarray:
+    """`q[j]`, the position held over bar j, from the signal decided at each bar's close.
+
+    A decision at the close of bar d holds bars d+1 .. d+h; the next decision is at the close
+    of bar d+h (see the module docstring). The last bar's signal is never filled: no open
+    follows it in the window.
+    """
+    if horizon < 1:
+        raise ValueError(f"horizon {horizon} must be at least 1 bar")
+    signal = np.asarray(signal, dtype=float)
+    held = np.zeros(signal.size)
+    side, next_decision = 0.0, 0
+    for d in range(signal.size - 1):
+        if d >= next_decision:
+            side = float(signal[d])
+            next_decision = d + horizon if side != 0.0 else d + 1
+        held[d + 1] = side
+    return held
+
+
+def execution_prices(open_: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """`P`: each bar's open, then the last close, where the window ends (n + 1 prices)."""
+    open_, close = np.asarray(open_, dtype=float), np.asarray(close, dtype=float)
+    return np.append(open_, close[-1])
+
+
+def _trades(q: np.ndarray, prices: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
+    """Side, price move, cost and length in bars of each trade (a run of one position)."""
+    q_end = np.append(q, 0.0)  # the window's end closes what is still held
+    changes = np.flatnonzero(np.diff(q_end, prepend=0.0) != 0.0)
+    entries = changes[q_end[changes] != 0.0]
     exits = changes[np.searchsorted(changes, entries, side="right")]
-    gross = p[entries] * (close[exits] / close[entries] - 1.0)
-    return gross, gross - c[entries] - c[exits]
+    side = q_end[entries]
+    # A fill at P[j] pays the cost of bar j-1, the bar whose close decided it.
+    return {
+        "side": side,
+        "move": prices[exits] / prices[entries] - 1.0,
+        "cost": c[entries - 1] + c[exits - 1],
+        "bars": (exits - entries).astype(float),
+    }
+
+
+def _figure(net: np.ndarray, seed: int) -> TradeFigure:
+    return TradeFigure(
+        n_trades=int(net.size),
+        net_bps=float(1e4 * net.mean()) if net.size else None,
+        interval=_bps(mean_interval(net, seed=seed)),
+    )
+
+
+def _bps(interval: tuple[float, float] | None) -> tuple[float, float] | None:
+    return None if interval is None else (1e4 * interval[0], 1e4 * interval[1])
 
 
 def _max_drawdown(net: np.ndarray) -> float:
@@ -129,38 +262,54 @@ def _max_drawdown(net: np.ndarray) -> float:
 
 
 def strategy_stats(
-    positions: np.ndarray, close: np.ndarray, cost_per_side: np.ndarray
+    held: np.ndarray, prices: np.ndarray, cost_per_side: np.ndarray, seed: int = 0
 ) -> StrategyStats:
-    """Evaluate a position series on the test bars with the EVALUATION.md definitions.
+    """Evaluate held positions on the test bars with the EVALUATION.md definitions.
 
-    Per bar t: `g = p[t] r[t+1]`, `tau = |p[t] - p[t-1]|` (p[-1] = 0), `n = g - c[t] tau`,
-    all bars averaged, flat ones included; the last bar has no return and only pays the
-    closing cost. Per trade k: `s_k (P_out / P_in - 1) - c_in - c_out`.
+    Args:
+        held: `q[j]`, the position over bar j (`held_positions`); `q[0]` must be 0.
+        prices: `P`, the n + 1 execution prices (`execution_prices`).
+        cost_per_side: Per-side cost of each bar as a fraction.
+        seed: Seed of the bootstrap intervals.
+
+    Per bar j: `r = P[j+1] / P[j] - 1`, `g = q[j] r`, `tau = |q[j] - q[j-1]|` paying
+    `c[j-1]`, and the last bar also pays `c[n-1] |q[n-1]|` to close; averaged over all bars,
+    flat ones included.
+
+    Raises:
+        ValueError: No bars, `q[0]` not flat, or sizes that do not match.
     """
-    close = np.asarray(close, dtype=float)
-    c = np.asarray(cost_per_side, dtype=float)
-    p = np.asarray(positions, dtype=float).copy()
-    if p.size == 0:
-        raise ValueError("strategy_stats needs at least one bar")
-    p[-1] = 0.0
-    r_next = np.zeros_like(close)
-    r_next[:-1] = close[1:] / close[:-1] - 1.0
-    g = p * r_next
-    tau = np.abs(np.diff(p, prepend=0.0))
-    net = g - c * tau
-    gross_k, net_k = _trade_returns(p, close, c)
+    q = np.asarray(held, dtype=float)
+    p, c = np.asarray(prices, dtype=float), np.asarray(cost_per_side, dtype=float)
+    if q.size == 0 or p.size != q.size + 1 or c.size != q.size or q[0] != 0.0:
+        raise ValueError("strategy_stats needs n >= 1 flat-started bars, n + 1 prices, n costs")
+    r = p[1:] / p[:-1] - 1.0
+    g = q * r
+    tau = np.abs(np.diff(q, prepend=0.0))
+    net = g - np.concatenate(([0.0], c[:-1])) * tau
+    net[-1] -= c[-1] * abs(q[-1])
+    turnover = tau.sum() + abs(q[-1])
+    k = _trades(q, p, c)
+    gross_k = k["side"] * k["move"]
+    net_k = gross_k - k["cost"]
+    neutral = k["side"] * (k["move"] - r.mean() * k["bars"]) - k["cost"]
+    headline = _figure(net_k, seed)
     std = net.std()
     return StrategyStats(
-        net_bps_after_costs=float(1e4 * net_k.mean()) if net_k.size else 0.0,
-        gross_bps_per_trade=float(1e4 * gross_k.mean()) if gross_k.size else 0.0,
-        trades=int(net_k.size),
-        hit_rate=float((net_k > 0).mean()) if net_k.size else 0.0,
+        net_bps_after_costs=headline.net_bps,
+        net_bps_interval=headline.interval,
+        trades=headline.n_trades,
+        gross_bps_per_trade=float(1e4 * gross_k.mean()) if net_k.size else None,
+        hit_rate=float((net_k > 0).mean()) if net_k.size else None,
+        long=_figure(net_k[k["side"] > 0], seed),
+        short=_figure(net_k[k["side"] < 0], seed),
+        market_neutral=_figure(neutral, seed),
         gross_bps_per_bar=float(1e4 * g.mean()),
         net_bps_per_bar=float(1e4 * net.mean()),
-        sharpe=float(net.mean() / std * np.sqrt(BARS_PER_YEAR)) if std > 0 else 0.0,
+        sharpe=float(net.mean() / std * np.sqrt(BARS_PER_YEAR)) if std > 0 else None,
         max_drawdown=_max_drawdown(net),
-        turnover=float(tau.mean()),
-        break_even_cost_bps=float(1e4 * g.sum() / tau.sum()) if tau.sum() > 0 else None,
+        turnover=float(turnover / q.size),
+        break_even_cost_bps=float(1e4 * g.sum() / turnover) if turnover > 0 else None,
     )
 
 
@@ -196,32 +345,73 @@ def spearman_ic(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
+def bar_opens(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's open: the `open` column, else `close * exp(-body_1)`.
+
+    The feature frame carries `body_1 = ln(close / open)` among its features but not the open
+    itself, and the round trip through the log is exact to about 1e-16.
+    """
+    if "open" in frame.columns:
+        return frame["open"].to_numpy(dtype=float)
+    if "body_1" in frame.columns:
+        close = frame["close"].to_numpy(dtype=float)
+        return close * np.exp(-frame["body_1"].to_numpy(dtype=float))
+    raise ValueError("the test frame has neither an `open` nor a `body_1` column")
+
+
 def evaluate(
-    test_frame: pd.DataFrame, predictions: np.ndarray, costs: Costs, allow_short: bool = True
+    test_frame: pd.DataFrame,
+    predictions: np.ndarray,
+    costs: Costs,
+    allow_short: bool = True,
+    *,
+    horizon: int = LabelSpec().horizon,
+    min_trades: int = DEFAULT_MIN_TRADES,
+    seed: int = 0,
 ) -> Metrics:
     """Score the model's predictions on the test rows against flat and buy-and-hold.
 
-    All three use the same bars and per-bar cost `per_side_cost(costs, sigma)`. AUC treats
-    the prediction as a score for `label > 0`; IC is Spearman's; RMSE is against the label.
-    The diagnostics use rows with a known label only.
+    Args:
+        test_frame: The test rows in time order: `close`, `sigma`, `label`, and `open` or
+            `body_1` (see `bar_opens`).
+        predictions: The model's predicted label of each row.
+        costs: The cost model; each bar costs `per_side_cost(costs, sigma)` per side.
+        allow_short: Whether the strategy may go short.
+        horizon: Bars each decision holds, the label's horizon.
+        min_trades: Fewest strategy trades for status `ok`; fewer is `insufficient_evidence`.
+        seed: Seed of the bootstrap intervals, so reruns give the same intervals.
+
+    Returns:
+        The strategy decided at each close and filled at the next open; buy-and-hold enters
+        at the first fill (the second bar's open) and holds to the last close; flat never
+        trades. AUC treats the prediction as a score for `label > 0`; IC is Spearman's; RMSE
+        is against the label; the diagnostics use rows with a known label only.
     """
     close = test_frame["close"].to_numpy(dtype=float)
     pred = np.asarray(predictions, dtype=float)
     if pred.shape != close.shape:
         raise ValueError(f"{pred.size} predictions for {close.size} test bars")
+    prices = execution_prices(bar_opens(test_frame), close)
     c = per_side_cost(costs, test_frame["sigma"].to_numpy(dtype=float))
-    positions = positions_from_predictions(pred, c, allow_short)
+    held = held_positions(positions_from_predictions(pred, c, allow_short), horizon)
+    always_long = np.append(0.0, np.ones(close.size - 1))
+    strategy = strategy_stats(held, prices, c, seed)
     label = test_frame["label"].to_numpy(dtype=float)
     known = np.isfinite(label) & np.isfinite(pred)
     y, s = label[known], pred[known]
     return Metrics(
-        strategy=strategy_stats(positions, close, c),
-        flat=strategy_stats(np.zeros_like(close), close, c),
-        buy_and_hold=strategy_stats(np.ones_like(close), close, c),
+        strategy=strategy,
+        flat=strategy_stats(np.zeros_like(close), prices, c, seed),
+        buy_and_hold=strategy_stats(always_long, prices, c, seed),
         auc=rank_auc(s, y > 0),
         ic=spearman_ic(s, y),
         rmse=float(np.sqrt(np.mean((s - y) ** 2))) if y.size else None,
         test_bars=int(close.size),
         labelled_bars=int(y.size),
         mean_cost_per_side_bps=float(1e4 * np.nanmean(c)),
+        horizon_bars=horizon,
+        drift_bps_per_bar=float(1e4 * np.mean(prices[1:] / prices[:-1] - 1.0)),
+        min_trades=min_trades,
+        bootstrap_seed=seed,
+        status=OK if strategy.trades >= min_trades else INSUFFICIENT_EVIDENCE,
     )

@@ -5,6 +5,7 @@ are each well-formed HTML within Telegram's 4096-character limit.
 """
 
 import html
+import math
 import re
 from collections.abc import Iterable, Sequence
 
@@ -136,19 +137,23 @@ def format_start(label: str, total_symbols: int, mode: str, date: str) -> str:
 
 
 def best_and_worst(
-    scores: Sequence[tuple[str, float]],
+    scores: Sequence[tuple[str, float | None]],
 ) -> tuple[tuple[str, float] | None, tuple[str, float] | None]:
     """The best and worst of the scored symbols, for `format_completion`.
 
     Args:
-        scores: (name, net bps after costs) of each successful symbol with a figure.
+        scores: (name, rankable net bps after costs) of each successful symbol. A None or
+            non-finite score is left out: a model with insufficient evidence has no rankable
+            figure (`summary_records.run_net_bps`) and is never best or worst.
 
     Returns:
-        (best, worst), or (None, None) with fewer than two scores: one symbol is not a ranking.
+        (best, worst), or (None, None) with fewer than two ranked scores: one symbol is not
+        a ranking.
     """
-    if len(scores) < 2:
+    ranked = [(name, float(v)) for name, v in scores if v is not None and math.isfinite(v)]
+    if len(ranked) < 2:
         return None, None
-    return max(scores, key=lambda s: s[1]), min(scores, key=lambda s: s[1])
+    return max(ranked, key=lambda s: s[1]), min(ranked, key=lambda s: s[1])
 
 
 def run_url(ui_base_url: str | None, run_id: str) -> str | None:

@@ -15,6 +15,7 @@ import dagster as dg
 
 from resources.artifact_io import latest_metadata
 from retrain_assets.core.artifacts import DRY_RUN_PREFIX
+from retrain_assets.core.evaluation import INSUFFICIENT_EVIDENCE
 from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.records import ACTIVE_STATUSES, failure_of, metrics_materialization
 from retrain_assets.defs.tags import (
@@ -50,9 +51,17 @@ def asset_key(name: str, dry_run: bool) -> dg.AssetKey:
 
 
 def run_net_bps(instance: dg.DagsterInstance, run_id: str) -> float | None:
-    """`net_bps_after_costs` of the `metrics` (or `dry_run/metrics`) a run materialized."""
-    value = (metrics_materialization(instance, run_id) or {}).get(NET_BPS_KEY)
-    return float(value) if value is not None else None
+    """The rankable `net_bps_after_costs` of the `metrics` (or `dry_run/metrics`) a run made.
+
+    None without one, and None for a model with insufficient evidence (too few trades), so
+    the Telegram completion never ranks it best or worst: such a materialization carries no
+    `net_bps_after_costs` (see the `metrics` asset), and the status is checked as well.
+    """
+    md = metrics_materialization(instance, run_id) or {}
+    value = md.get(NET_BPS_KEY)
+    if value is None or md.get("status") == INSUFFICIENT_EVIDENCE:
+        return None
+    return float(value)
 
 
 def symbol_costs(instance: dg.DagsterInstance, date: str, symbol: str, dry_run: bool) -> dict:
@@ -225,8 +234,12 @@ def _by_symbol(
     return {
         "status": entry.get("status"),
         "metrics_path": (files.get("metrics.json") or {}).get("path"),
-        "net_bps_after_costs": md.get(NET_BPS_KEY),
+        # Every model's net per trade, with its interval and evidence; None, never 0.0,
+        # where undefined. Materializations from before the interval existed have only the key.
+        "net_bps_after_costs": md.get("net_bps_per_trade", md.get(NET_BPS_KEY)),
+        "net_bps_interval": _interval(md),
         "trades": md.get("trades"),
+        "evidence": md.get("status"),
         "train_minutes": md.get("train_minutes"),
         "error_type": entry.get("error_type"),
         "error": entry.get("error"),
@@ -234,6 +247,11 @@ def _by_symbol(
         "run_id": entry.get("run_id"),
         **symbol_costs(instance, date, symbol, dry),
     }
+
+
+def _interval(md: Mapping[str, Any]) -> list[float] | None:
+    low, high = md.get("net_bps_lo"), md.get("net_bps_hi")
+    return None if low is None or high is None else [float(low), float(high)]
 
 
 def _latest(

@@ -30,7 +30,8 @@ def test_three_symbols_materialize_every_spec_file(dagster_home, tmp_path):
             folder = metrics_path.parent
             assert {p.name for p in folder.iterdir()} == {*SPEC_FILES, CHECKSUM_FILE}
             metrics = json.loads(metrics_path.read_text())
-            assert metrics["status"] == "ok" and metrics["symbol"] == symbol
+            assert metrics["status"] in ("ok", "insufficient_evidence")
+            assert metrics["symbol"] == symbol
             assert metrics["dry_run"] is True
 
 

@@ -15,7 +15,8 @@ def test_retrain_returns_one_result_per_symbol_with_paths_and_metrics(artifacts)
     assert [r.symbol for r in results] == ["BTCUSDT", "ETHUSDT"]
     for result in results:
         assert result.status == "success" and result.run_id
-        assert result.metrics["status"] == "ok" and result.metrics["symbol"] == result.symbol
+        assert result.metrics["status"] in ("ok", "insufficient_evidence")
+        assert result.metrics["symbol"] == result.symbol and result.metrics["trades"] >= 0
         assert result.run_folder.startswith(str(artifacts / "models" / result.symbol))
 
     again = retrain(["BTCUSDT"], config)

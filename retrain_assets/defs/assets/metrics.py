@@ -1,12 +1,15 @@
 """The `metrics` asset: after-cost evaluation of one symbol-day's model on its test bars."""
 
+from collections.abc import Mapping
+from typing import Any
+
 import dagster as dg
 
 from resources.artifact_io import SEAL_METADATA_KEY, ArtifactRootResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.costs import Costs
-from retrain_assets.core.evaluation import evaluate
+from retrain_assets.core.evaluation import OK, evaluate
 from retrain_assets.core.features import FEATURE_NAMES
 from retrain_assets.core.pipeline import test_rows
 from retrain_assets.core.splits import Splits
@@ -38,18 +41,27 @@ def metrics(
     """After-cost test metrics of one symbol-day (metrics.json); seals the run folder.
 
     The model trades the test segment under the same cost model as the flat and buy-and-hold
-    baselines; sha256.txt is written after metrics.json, covering every file of the folder.
+    baselines, each decision filled at the next bar's open and held for the label horizon;
+    below `min_trades` trades its status is `insufficient_evidence`. sha256.txt is written
+    after metrics.json, covering every file of the folder.
     """
     date, symbol = split_partition_key(context.partition_key)
     frame = features.parquet("features.parquet")
-    test_frame = test_rows(frame, Splits.from_json_dict(features.json("split_indices.json")))
+    splits = Splits.from_json_dict(features.json("split_indices.json"))
+    test_frame = test_rows(frame, splits)
     config = model.json("config.json")
     log = model.json("training_log.json")
     root = artifacts.layout().root
     with stage(context, root, "evaluate") as timing, permanent_errors_fail_fast():
         trainer = load_trainer(training.trainer_path())
         predictions = trainer.predict(model.files["model.bin"], test_frame[list(FEATURE_NAMES)])
-        result = evaluate(test_frame, predictions, Costs.from_json_dict(costs.json("costs.json")))
+        result = evaluate(
+            test_frame,
+            predictions,
+            Costs.from_json_dict(costs.json("costs.json")),
+            horizon=splits.horizon,
+            min_trades=training.min_trades,
+        )
     train_minutes = float(log.get("train_seconds", 0.0)) / 60.0
     document = {
         **result.to_json_dict(),
@@ -60,13 +72,13 @@ def metrics(
         "rows": {"total": len(frame), **log.get("rows", {})},
         "trainer": config.get("trainer"),
     }
-    net = float(document["net_bps_after_costs"])
     emit(
         context,
         event_log(context, root),
         "coin_succeeded",
         attempt=context.retry_number + 1,
-        net_bps_after_costs=net,
+        status=document["status"],
+        net_bps_after_costs=document["net_bps_after_costs"],
         trades=int(document["trades"]),
         train_minutes=round(train_minutes, 4),
         evaluate_seconds=round(timing.wall_s, 3),
@@ -74,12 +86,60 @@ def metrics(
     return dg.Output(
         ArtifactFiles({"metrics.json": json_bytes(document)}),
         metadata={
-            "status": dg.MetadataValue.text(document["status"]),
-            "net_bps_after_costs": dg.MetadataValue.float(net),
-            "trades": dg.MetadataValue.int(int(document["trades"])),
-            "auc": dg.MetadataValue.float(float(document.get("auc") or 0.0)),
+            **metrics_metadata(document),
             "train_minutes": dg.MetadataValue.float(round(train_minutes, 4)),
             "rows": dg.MetadataValue.int(len(frame)),
             **timing.metadata(),
         },
     )
+
+
+def metrics_metadata(document: Mapping[str, Any]) -> dict[str, dg.MetadataValue]:
+    """The evaluation's figures as materialization metadata; undefined figures are omitted.
+
+    `net_bps_after_costs` is the rankable headline and is present only with status `ok`:
+    the launcher's status file and notifier and the Telegram sensor rank whatever carries
+    that key, and a model with insufficient evidence is never to be ranked best or worst.
+    Every model's net per trade, whatever its evidence, is `net_bps_per_trade`, with its
+    interval (`net_bps_lo`, `net_bps_hi`) and trade count beside it.
+
+    Args:
+        document: metrics.json's content (`Metrics.to_json_dict`).
+
+    Returns:
+        Metadata values by key; MetadataValue cannot hold None, so a None figure has no key.
+    """
+    values: dict[str, float | None] = {
+        "net_bps_per_trade": document["net_bps_after_costs"],
+        "gross_bps_per_trade": document["gross_bps_per_trade"],
+        "hit_rate": document["hit_rate"],
+        "sharpe": document["sharpe"],
+        "buy_and_hold_net_bps": document["baselines"]["buy_and_hold"]["net_bps_after_costs"],
+        "auc": document.get("auc"),
+    }
+    if document["status"] == OK:
+        values["net_bps_after_costs"] = document["net_bps_after_costs"]
+    metadata = {k: dg.MetadataValue.float(float(v)) for k, v in values.items() if v is not None}
+    metadata.update(_interval("net_bps", document["net_bps_interval"]))
+    for side in ("long", "short", "market_neutral"):
+        figure = document[side]
+        metadata[f"{side}_trades"] = dg.MetadataValue.int(int(figure["n_trades"]))
+        if figure["net_bps"] is not None:
+            metadata[f"{side}_net_bps"] = dg.MetadataValue.float(float(figure["net_bps"]))
+        metadata.update(_interval(f"{side}_net_bps", figure["interval"]))
+    return {
+        "status": dg.MetadataValue.text(str(document["status"])),
+        "min_trades": dg.MetadataValue.int(int(document["min_trades"])),
+        "trades": dg.MetadataValue.int(int(document["trades"])),
+        **metadata,
+    }
+
+
+def _interval(name: str, interval: list[float] | None) -> dict[str, dg.MetadataValue]:
+    if interval is None:
+        return {}
+    low, high = interval
+    return {
+        f"{name}_lo": dg.MetadataValue.float(float(low)),
+        f"{name}_hi": dg.MetadataValue.float(float(high)),
+    }
