@@ -20,7 +20,12 @@ _EPOCH_UNITS = ((1e11, "s"), (1e14, "ms"), (1e17, "us"))
 
 @dataclass(frozen=True)
 class BarsReport:
-    """What `validate_bars` kept and dropped for one symbol."""
+    """What `validate_bars` kept and dropped for one symbol.
+
+    `gaps` counts missing bar slots and `longest_gap` the most in a row; of the dropped
+    duplicates, `conflicting_duplicates` counts the timestamps whose rows disagree on a value
+    (an exact repeat is harmless, a disagreement means the source is unsure of the bar).
+    """
 
     symbol: str
     rows: int
@@ -29,6 +34,8 @@ class BarsReport:
     gaps: int
     first: pd.Timestamp | None
     last: pd.Timestamp | None
+    conflicting_duplicates: int = 0
+    longest_gap: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Returns the report as JSON-ready values (timestamps as ISO 8601 strings)."""
@@ -40,6 +47,8 @@ class BarsReport:
             "gaps": self.gaps,
             "first": self.first.isoformat() if self.first is not None else None,
             "last": self.last.isoformat() if self.last is not None else None,
+            "conflicting_duplicates": self.conflicting_duplicates,
+            "longest_gap": self.longest_gap,
         }
 
 
@@ -104,6 +113,22 @@ def _valid_mask(frame: pd.DataFrame) -> np.ndarray:
     return ok & frame["timestamp"].notna().to_numpy()
 
 
+def missing_runs(timestamps: pd.Series, timeframe: pd.Timedelta) -> np.ndarray:
+    """Counts the missing bar slots after each sorted timestamp but the last.
+
+    Args:
+        timestamps: Sorted, unique timestamps.
+        timeframe: The length of one bar.
+
+    Returns:
+        One count per consecutive pair of timestamps (0 where no bar is missing).
+    """
+    if len(timestamps) < 2:
+        return np.zeros(0, dtype="int64")
+    steps = np.diff(timestamps.astype(TIMESTAMP_DTYPE).astype("int64").to_numpy())
+    return np.maximum(steps // timeframe.value - 1, 0)
+
+
 def count_gaps(timestamps: pd.Series, timeframe: pd.Timedelta) -> int:
     """Counts the missing bar slots between consecutive sorted timestamps.
 
@@ -114,11 +139,23 @@ def count_gaps(timestamps: pd.Series, timeframe: pd.Timedelta) -> int:
     Returns:
         The number of whole bar slots with no bar between the first and the last timestamp.
     """
-    if len(timestamps) < 2:
+    return int(missing_runs(timestamps, timeframe).sum())
+
+
+def count_conflicting_duplicates(bars: pd.DataFrame) -> int:
+    """Counts the timestamps that appear more than once with different values.
+
+    Args:
+        bars: Bars with the columns of `BARS_COLUMNS`, in any order.
+
+    Returns:
+        The number of timestamps whose rows disagree on a price or the volume.
+    """
+    repeated = bars.loc[bars["timestamp"].duplicated(keep=False)]
+    if repeated.empty:
         return 0
-    steps = np.diff(timestamps.astype(TIMESTAMP_DTYPE).astype("int64").to_numpy())
-    missing = steps // timeframe.value - 1
-    return int(missing[missing > 0].sum())
+    distinct = repeated.groupby("timestamp")[BARS_COLUMNS[1:]].nunique()
+    return int((distinct > 1).any(axis=1).sum())
 
 
 def validate_bars(
@@ -127,7 +164,8 @@ def validate_bars(
     """Cleans raw OHLCV bars into sorted, unique, finite UTC bars.
 
     Rows with NaN, infinite or non-positive prices, NaN or negative volume, high below low or an
-    unreadable timestamp are dropped as invalid. Of rows sharing a timestamp, the last one wins.
+    unreadable timestamp are dropped as invalid. Of rows sharing a timestamp, the last one wins;
+    the report counts the timestamps whose rows disagree.
 
     Args:
         raw: Bars with at least the columns of `BARS_COLUMNS` (any case); timestamps as epoch
@@ -145,14 +183,17 @@ def validate_bars(
     valid = frame.loc[_valid_mask(frame)]
     ordered = valid.sort_values("timestamp", kind="stable")
     bars = ordered.drop_duplicates("timestamp", keep="last").reset_index(drop=True)
+    runs = missing_runs(bars["timestamp"], timeframe)
     report = BarsReport(
         symbol=symbol,
         rows=len(bars),
         dropped_invalid=len(frame) - len(valid),
         dropped_duplicates=len(valid) - len(bars),
-        gaps=count_gaps(bars["timestamp"], timeframe),
+        gaps=int(runs.sum()),
         first=bars["timestamp"].iloc[0] if len(bars) else None,
         last=bars["timestamp"].iloc[-1] if len(bars) else None,
+        conflicting_duplicates=count_conflicting_duplicates(valid),
+        longest_gap=int(runs.max()) if len(runs) else 0,
     )
     return bars, report
 

@@ -26,15 +26,28 @@ class DataSourceError(PermanentError):
 
 
 class InsufficientHistoryError(PermanentError):
-    """Too few bars for a symbol to build features, train and test."""
+    """Too few bars or feature rows for a symbol to build features, train and test.
 
-    def __init__(self, symbol: str, found: int, needed: int) -> None:
-        super().__init__(
-            f"{symbol}: not enough history: {found} valid 1h bars found, {needed} needed"
-        )
+    `found` and `needed` count `unit`s (bars by default); `reasons` says why the rest of
+    the window was unusable, such as the rows a warm-up or a gap cost.
+    """
+
+    def __init__(
+        self,
+        symbol: str,
+        found: int,
+        needed: int,
+        *,
+        unit: str = "valid 1h bars",
+        reasons: str = "",
+    ) -> None:
+        message = f"{symbol}: not enough history: {found:,} {unit} found, {needed:,} needed"
+        super().__init__(f"{message}: {reasons}" if reasons else message)
         self.symbol = symbol
         self.found = found
         self.needed = needed
+        self.unit = unit
+        self.reasons = reasons
 
 
 class IntegrityError(PermanentError):

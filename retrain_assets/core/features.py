@@ -1,15 +1,24 @@
 """Causal features and the forward-return label from 1h OHLCV bars.
 
 Every feature at row t is computed from bars at or before t only: trailing windows, causal
-EWMs, calendar fields. Bars are first laid on a complete hourly grid, so a window that
-touches a missing bar yields NaN (and the row is dropped) instead of silently spanning the gap.
+EWMs, calendar fields. Bars are first laid on a complete hourly grid, so a missing bar is a
+NaN, never filled forward and never silently spanned as if the next bar followed it.
+
+A trailing window of w bars is computed from the bars present in it when at least
+`MIN_COVERAGE` of them are (see `min_periods`): a mean, a deviation or an extreme over 126 of
+168 hours says what the full window would, while a window mostly empty is dropped. So a short
+outage costs only the rows it touches: the missing bars, rows whose lagged return reads one,
+rows whose short windows it empties, rows whose label falls into it. Without this, every
+168-bar window spanning a one-hour outage was NaN and the outage blanked a week of rows.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import Rolling
 
 from retrain_assets.core.errors import PermanentError
 
@@ -18,6 +27,11 @@ RET_LAGS = (1, 2, 4, 8, 12, 24, 72, 168)
 VOL_WINDOWS = (6, 24, 72, 168)
 SMA_WINDOWS = (24, 72, 168)
 RSI_WINDOWS = (14, 48)
+# Bars before the first row that can have every feature: the longest lag and window.
+WARMUP_BARS = max(*RET_LAGS, *VOL_WINDOWS, *SMA_WINDOWS)
+# Share of a trailing window's bars that must be present for the window to count. With 3/4,
+# rvol_6 needs 5 of its 6 returns, the 24-bar windows 18 bars and the 168-bar ones 126.
+MIN_COVERAGE = 0.75
 REQUIRED = ("timestamp", "open", "high", "low", "close", "volume")
 
 FEATURE_NAMES: tuple[str, ...] = (
@@ -62,6 +76,15 @@ class LabelSpec:
     kind: Literal["forward_log_return"] = "forward_log_return"
 
 
+def min_periods(window: int) -> int:
+    """Fewest present values a trailing window of `window` bars is computed from."""
+    return math.ceil(MIN_COVERAGE * window)
+
+
+def _trailing(x: pd.Series, window: int) -> Rolling:
+    return x.rolling(window, min_periods=min_periods(window))
+
+
 def _on_grid(bars: pd.DataFrame) -> pd.DataFrame:
     """Reindex the bars on a gap-free hourly grid (missing bars become NaN rows)."""
     missing = [c for c in REQUIRED if c not in bars.columns]
@@ -89,8 +112,8 @@ def _rsi(close: pd.Series, window: int) -> pd.Series:
 
 
 def _zscore(x: pd.Series, window: int) -> pd.Series:
-    mean = x.rolling(window).mean()
-    std = x.rolling(window).std()
+    mean = _trailing(x, window).mean()
+    std = _trailing(x, window).std()
     return ((x - mean) / std.where(std > 0)).where(std.isna() | (std > 0), 0.0)
 
 
@@ -99,9 +122,9 @@ def _price_features(g: pd.DataFrame) -> dict[str, pd.Series]:
     r1 = lc.diff()
     hl2 = (lh - ll) ** 2 / (4.0 * np.log(2.0))
     f: dict[str, pd.Series] = {f"logret_{k}": lc.diff(k) for k in RET_LAGS}
-    f |= {f"rvol_{w}": r1.rolling(w).std() for w in VOL_WINDOWS}
-    f["parkinson_24"] = np.sqrt(hl2.rolling(24).mean())
-    f["parkinson_168"] = np.sqrt(hl2.rolling(168).mean())
+    f |= {f"rvol_{w}": _trailing(r1, w).std() for w in VOL_WINDOWS}
+    f["parkinson_24"] = np.sqrt(_trailing(hl2, 24).mean())
+    f["parkinson_168"] = np.sqrt(_trailing(hl2, 168).mean())
     f["vol_ratio_24_168"] = f["rvol_24"] / f["rvol_168"].where(f["rvol_168"] > 0)
     f["range_1"] = lh - ll
     f["body_1"] = lc - lo
@@ -111,18 +134,18 @@ def _price_features(g: pd.DataFrame) -> dict[str, pd.Series]:
     f["close_location"] = ((g["close"] - g["low"]) / span.where(span > 0)).fillna(0.5)
     f["close_location"] = f["close_location"].where(g["close"].notna())
     f |= {f"rsi_{w}": _rsi(g["close"], w) for w in RSI_WINDOWS}
-    f |= {f"dist_sma_{w}": lc - np.log(g["close"].rolling(w).mean()) for w in SMA_WINDOWS}
+    f |= {f"dist_sma_{w}": lc - np.log(_trailing(g["close"], w).mean()) for w in SMA_WINDOWS}
     ema = {s: g["close"].ewm(span=s, adjust=False, min_periods=s).mean() for s in (12, 48)}
     f["ema_12_48"] = np.log(ema[12] / ema[48])
-    f["dist_high_168"] = lc - np.log(g["high"].rolling(168).max())
-    f["dist_low_168"] = lc - np.log(g["low"].rolling(168).min())
+    f["dist_high_168"] = lc - np.log(_trailing(g["high"], 168).max())
+    f["dist_low_168"] = lc - np.log(_trailing(g["low"], 168).min())
     return f
 
 
 def _volume_and_calendar(g: pd.DataFrame) -> dict[str, pd.Series]:
     lv = np.log1p(g["volume"])
     f = {"volume_z_24": _zscore(lv, 24), "volume_z_168": _zscore(lv, 168)}
-    f["log_volume_ratio_24"] = lv - np.log1p(g["volume"].rolling(24).mean())
+    f["log_volume_ratio_24"] = lv - np.log1p(_trailing(g["volume"], 24).mean())
     hour = g.index.hour.to_numpy() * (2.0 * np.pi / 24.0)
     dow = g.index.day_of_week.to_numpy() * (2.0 * np.pi / 7.0)
     for name, values in (("hour", hour), ("dow", dow)):

@@ -102,6 +102,18 @@ def _segment(name: str, timestamps: pd.Series, start: int, end: int) -> Segment:
     )
 
 
+def rows_needed(
+    horizon: int,
+    test_bars: int = 24 * 30,
+    validation_bars: int = 24 * 20,
+    purge_bars: int | None = None,
+    min_train_bars: int = 24 * 60,
+) -> int:
+    """Fewest labelled rows `purged_split` accepts with these sizes (its arguments' defaults)."""
+    purge = horizon if purge_bars is None else purge_bars
+    return min_train_bars + validation_bars + test_bars + 2 * purge
+
+
 def purged_split(
     timestamps: pd.Series,
     horizon: int,
@@ -144,8 +156,8 @@ def purged_split(
     val_start = test_start - purge - validation_bars
     train_end = val_start - purge
     if train_end < min_train_bars:
-        needed = min_train_bars + validation_bars + test_bars + 2 * purge
-        raise InsufficientHistoryError(symbol, found=n, needed=needed)
+        needed = rows_needed(horizon, test_bars, validation_bars, purge, min_train_bars)
+        raise InsufficientHistoryError(symbol, n, needed, unit="labelled feature rows")
     return Splits(
         train=_segment("train", timestamps, 0, train_end),
         validation=_segment("validation", timestamps, val_start, val_start + validation_bars),

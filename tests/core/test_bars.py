@@ -110,6 +110,24 @@ def test_duplicate_timestamps_keep_the_last_row_and_are_counted() -> None:
     assert bars.loc[1, "close"] == 123.0
 
 
+def test_only_duplicates_that_disagree_are_counted_as_conflicting() -> None:
+    raw = _raw(4)
+    # Bar 1 repeated exactly (harmless), bar 2 with another close and bar 3 with another
+    # volume: two conflicting timestamps.
+    extra = pd.concat(
+        [raw.iloc[[1]], raw.iloc[[2]].assign(close=100.7), raw.iloc[[3]].assign(volume=11.0)]
+    )
+    _, report = validate_bars(pd.concat([raw, extra], ignore_index=True), "BTCUSDT")
+
+    assert (report.dropped_duplicates, report.conflicting_duplicates) == (3, 2)
+
+
+def test_the_longest_gap_is_the_most_missing_bars_in_a_row() -> None:
+    _, report = validate_bars(_raw(12).drop(index=[2, 5, 6, 7]), "BTCUSDT")
+
+    assert (report.gaps, report.longest_gap) == (4, 3)
+
+
 def test_unsorted_input_comes_back_sorted() -> None:
     raw = _raw(4).iloc[[3, 0, 2, 1]]
 
@@ -171,6 +189,8 @@ def test_report_to_dict_is_json_ready() -> None:
         "gaps": 0,
         "first": "2021-01-01T00:00:00+00:00",
         "last": "2021-01-01T01:00:00+00:00",
+        "conflicting_duplicates": 0,
+        "longest_gap": 0,
     }
 
 

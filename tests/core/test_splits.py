@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from retrain_assets.core.errors import InsufficientHistoryError, PermanentError
-from retrain_assets.core.splits import Splits, purged_split
+from retrain_assets.core.splits import Splits, purged_split, rows_needed
 
 
 def hourly(n: int) -> pd.Series:
@@ -48,7 +48,8 @@ def test_too_short_a_history_is_insufficient_history_for_that_symbol():
     # 60 days train + 20 validation + 30 test + 2 purges of 4 rows are needed by default.
     with pytest.raises(InsufficientHistoryError, match="SOL/USDT") as info:
         purged_split(hourly(24 * 100), horizon=4, symbol="SOL/USDT")
-    assert info.value.needed == 24 * 110 + 8
+    assert info.value.needed == 24 * 110 + 8 == rows_needed(horizon=4)
+    assert "2,400 labelled feature rows found, 2,648 needed" in str(info.value)
     assert purged_split(hourly(24 * 110 + 8), horizon=4).train.rows == 24 * 60
 
 

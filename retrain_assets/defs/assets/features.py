@@ -9,6 +9,8 @@ from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes, parquet_bytes
+from retrain_assets.core.feature_rows import account_rows
+from retrain_assets.core.gaps import assess_bars
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -35,6 +37,8 @@ def features(
 
     Bars end at the close of the partition's date; features use bars up to t only, and the
     train / validation / test segments are separated by a purge gap of at least the horizon.
+    Gaps near the date and conflicting duplicate bars are logged warnings, past
+    `core.gaps.GapPolicy` a failure of the symbol; the metadata says what gaps cost.
     """
     date, symbol = split_partition_key(context.partition_key)
     with (
@@ -46,7 +50,11 @@ def features(
             symbol, day_end(date), pd.Timedelta(days=training.lookback_days)
         )
         timing.extra["load_seconds"] = time.perf_counter() - loading
+        quality = assess_bars(bars, report, day_end(date))
+        for warning in quality.warnings:
+            context.log.warning(f"{date}: {warning}")
         frame, splits = training.feature_set(bars, symbol)
+    account = account_rows(bars, frame, training.horizon_bars)
     files = {
         "features.parquet": parquet_bytes(frame),
         "split_indices.json": json_bytes(splits.to_json_dict()),
@@ -59,6 +67,14 @@ def features(
             "dropped_invalid": dg.MetadataValue.int(report.dropped_invalid),
             "dropped_duplicates": dg.MetadataValue.int(report.dropped_duplicates),
             "gaps": dg.MetadataValue.int(report.gaps),
+            "longest_gap_hours": dg.MetadataValue.int(report.longest_gap),
+            "conflicting_duplicates": dg.MetadataValue.int(report.conflicting_duplicates),
+            "rows_lost_to_gaps": dg.MetadataValue.int(account.near_gaps),
+            "rows_lost_to_warmup": dg.MetadataValue.int(account.warmup),
+            "data_warnings": dg.MetadataValue.int(len(quality.warnings)),
+            "data_quality": dg.MetadataValue.json(
+                {**quality.to_json_dict(), "rows": account.to_json_dict()}
+            ),
             **timing.metadata(),
         },
     )

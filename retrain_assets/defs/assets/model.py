@@ -10,7 +10,7 @@ from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.hardware import detect_hardware
 from retrain_assets.core.locks import FileLock
-from retrain_assets.core.pipeline import training_input
+from retrain_assets.core.pipeline import training_input, with_fingerprint
 from retrain_assets.core.splits import Splits
 from retrain_assets.core.training import load_trainer
 from retrain_assets.defs.assets.common import (
@@ -63,7 +63,9 @@ def model(
     """The trained model of one symbol-day (model.bin, config.json, training_log.json).
 
     Trains on the train segment and early-stops on validation; checkpoints go to a folder of
-    the partition's own, so an attempt killed mid-training resumes from its snapshot.
+    the partition's own, so an attempt killed mid-training resumes from its snapshot. The
+    `prediction_fingerprint` (sha256 of its predictions on a fixed probe of the features) is
+    the same for every CatBoost CPU refit of the same inputs; `model.bin`'s bytes are not.
     """
     date, symbol = split_partition_key(context.partition_key)
     dry_run = is_dry_run_key(context.asset_key.path)
@@ -97,6 +99,8 @@ def model(
             raise
         _refuse_if_canceled(context)
     train_s = time.perf_counter() - started
+    with permanent_errors_fail_fast():
+        trained, fingerprint = with_fingerprint(trainer, trained, job)
     log = {**trained.training_log, "train_seconds": round(train_s, 3), "attempt": _attempt(context)}
     files = {
         "model.bin": trained.model_bytes,
@@ -108,6 +112,7 @@ def model(
         metadata={
             "train_minutes": dg.MetadataValue.float(round(train_s / 60.0, 4)),
             "best_iteration": dg.MetadataValue.int(int(log.get("best_iteration", 0))),
+            "prediction_fingerprint": dg.MetadataValue.text(fingerprint.sha256),
             "resumed_from_snapshot": dg.MetadataValue.bool(bool(log.get("resumed_from_snapshot"))),
             "thread_count": dg.MetadataValue.int(params.thread_count),
             "task_type": dg.MetadataValue.text(params.task_type),
