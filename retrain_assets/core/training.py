@@ -143,8 +143,8 @@ class CatBoostTrainer:
             raise TrainingTimeout(f"{job.symbol}: training passed its deadline")
         model_bytes = _model_to_bytes(model, job.work_dir)
         log = _training_log(job, model, fit_s, resumed, deadline.first_iteration)
-        # The model is safe in memory: drop the checkpoint so a forced retrain starts afresh.
-        shutil.rmtree(job.work_dir, ignore_errors=True)
+        # The snapshot stays: a fit cut short by a signal can return normally, and only the
+        # caller knows whether the model is accepted (then it calls `drop_checkpoint`).
         return TrainedModel(model_bytes, _config(job, model), log)
 
     def _fit(self, job: TrainingInput, snapshot: Path) -> tuple[Any, _Deadline]:
@@ -256,6 +256,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float | int | str | bool) or value is None:
         return value
     return str(value)
+
+
+def drop_checkpoint(job: TrainingInput) -> None:
+    """Remove a job's snapshots once its model is accepted, so a forced retrain starts afresh."""
+    shutil.rmtree(job.work_dir, ignore_errors=True)
 
 
 def load_trainer(import_path: str) -> Trainer:

@@ -198,6 +198,7 @@ def test_ctrl_c_cancels_the_training_and_the_rerun_resumes_from_its_snapshot(art
         files = mat.asset_materialization.metadata["files"].value
         log = json.loads(Path(files["training_log.json"]["path"]).read_text())
         assert log["resumed_from_snapshot"] is True
+    assert not snapshot.exists()  # dropped once the resumed model was accepted
     verify_every_recorded_file()
 
 

@@ -12,7 +12,7 @@ from retrain_assets.core.hardware import detect_hardware
 from retrain_assets.core.locks import FileLock
 from retrain_assets.core.pipeline import training_input, with_fingerprint
 from retrain_assets.core.splits import Splits
-from retrain_assets.core.training import load_trainer
+from retrain_assets.core.training import drop_checkpoint, load_trainer
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -98,6 +98,7 @@ def model(
             _refuse_if_canceled(context)
             raise
         _refuse_if_canceled(context)
+        drop_checkpoint(job)  # accepted: a forced retrain starts afresh
     train_s = time.perf_counter() - started
     with permanent_errors_fail_fast():
         trained, fingerprint = with_fingerprint(trainer, trained, job)
