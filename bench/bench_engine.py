@@ -77,10 +77,11 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
     import pandas as pd
 
     from resources.training import CostModelResource, TrainingResource
+    from retrain_assets.core.costs import evaluation_cost_as_of
     from retrain_assets.core.evaluation import evaluate
     from retrain_assets.core.features import FEATURE_NAMES
     from retrain_assets.core.hardware import detect_hardware
-    from retrain_assets.core.pipeline import test_rows, training_input
+    from retrain_assets.core.pipeline import test_rows, training_input, with_fingerprint
     from retrain_assets.core.synthetic import SyntheticSource
     from retrain_assets.core.training import load_trainer
     from retrain_assets.defs.assets.common import day_end
@@ -91,9 +92,11 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
     t = time.perf_counter()
     source, training, cost_model = SyntheticSource(), TrainingResource(), CostModelResource()
     end = day_end(date)
-    # costs
-    bars, _ = source.load(symbol, end, pd.Timedelta(days=cost_model.window_days))
-    costs = cost_model.estimate(bars, symbol, cost_model.fee_schedule(), end)
+    # costs: as the `costs` asset does, estimated as of the test window's start (no look-ahead)
+    bars, _ = source.load(symbol, end, pd.Timedelta(days=training.lookback_days))
+    _, cost_splits = training.feature_set(bars, symbol)
+    as_of = evaluation_cost_as_of(cost_splits.test.start_ts)
+    costs = cost_model.estimate(bars, symbol, cost_model.fee_schedule(), as_of)
     lap["costs"], t = time.perf_counter() - t, time.perf_counter()
     # features
     bars, _ = source.load(symbol, end, pd.Timedelta(days=training.lookback_days))
@@ -117,11 +120,18 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
             deadline_monotonic=deadline,
         )
         trained = trainer.train(job)
+        trained, _ = with_fingerprint(trainer, trained, job)  # as the `model` asset does
     lap["train"], t = time.perf_counter() - t, time.perf_counter()
     # metrics
     test_frame = test_rows(frame, splits)
     predictions = trainer.predict(trained.model_bytes, test_frame[list(FEATURE_NAMES)])
-    result = evaluate(test_frame, predictions, costs)
+    result = evaluate(
+        test_frame,
+        predictions,
+        costs,
+        horizon=splits.horizon,
+        min_trades=training.min_trades,
+    )
     lap["metrics"] = time.perf_counter() - t
     return {
         "symbol": symbol,
