@@ -4,11 +4,11 @@ import os
 
 import dagster as dg
 
-from resources.artifact_io import latest_files
 from retrain_assets.core.dates import last_complete_utc_day
 from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
 from retrain_assets.defs.jobs import retrain_job
 from retrain_assets.defs.partitions import partition_key
+from retrain_assets.defs.records import latest_metadata_by_partition
 from retrain_assets.defs.tags import RunTags
 from retrain_assets.defs.universe import active_symbols
 
@@ -18,12 +18,16 @@ SCHEDULE_CRON = os.environ.get("RETRAIN_SCHEDULE_CRON") or "0 2 * * *"
 
 def missing_symbols(instance: dg.DagsterInstance, date: str) -> list[str]:
     """Active symbols without a real `metrics` materialization for `date`."""
-    return [
-        s
-        for s in active_symbols(instance)
-        if latest_files(instance, dg.AssetKey("metrics"), str(partition_key(date, s)), False)
-        is None
-    ]
+    symbols = active_symbols(instance)
+    done = latest_metadata_by_partition(
+        instance, dg.AssetKey("metrics"), [str(partition_key(date, s)) for s in symbols]
+    )
+    return [s for s in symbols if not _real_result(done.get(str(partition_key(date, s))))]
+
+
+def _real_result(metadata: dict | None) -> bool:
+    """A `metrics` materialization with files that no dry run (of before `dry_run/`) made."""
+    return bool(metadata) and "files" in metadata and not metadata.get("dry_run")
 
 
 def _run_request(date: str, symbol: str, tick: str, tags: RunTags) -> dg.RunRequest:

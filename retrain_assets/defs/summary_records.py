@@ -13,11 +13,14 @@ from typing import Any
 
 import dagster as dg
 
-from resources.artifact_io import latest_metadata
 from retrain_assets.core.artifacts import DRY_RUN_PREFIX
 from retrain_assets.core.evaluation import INSUFFICIENT_EVIDENCE
-from retrain_assets.defs.partitions import partition_key
-from retrain_assets.defs.records import ACTIVE_STATUSES, failure_of, metrics_materialization
+from retrain_assets.defs.records import (
+    ACTIVE_STATUSES,
+    failure_of,
+    latest_metadata_by_partition,
+    metrics_materialization,
+)
 from retrain_assets.defs.tags import (
     BACKFILL_TAG,
     DATE_TAG,
@@ -64,12 +67,13 @@ def run_net_bps(instance: dg.DagsterInstance, run_id: str) -> float | None:
     return float(value)
 
 
-def symbol_costs(instance: dg.DagsterInstance, date: str, symbol: str, dry_run: bool) -> dict:
-    """Per-stage seconds, CPU/GPU seconds and peak memory of one symbol-day's latest outputs."""
+def symbol_costs(latest: Mapping[str, Mapping[str, Any]]) -> dict:
+    """Per-stage seconds, CPU/GPU seconds and peak memory of one symbol-day's latest outputs
+    (`latest`: each asset's latest materialization metadata)."""
     stages: dict[str, float] = {}
     cpu = gpu = peak = 0.0
     for name in ASSETS:
-        md = _latest(instance, name, date, symbol, dry_run)
+        md = latest.get(name, {})
         stages.update({k: float(md[k]) for k in STAGE_KEYS if k in md})
         cpu += float(md.get("cpu_seconds", 0.0))
         gpu += float(md.get("gpu_seconds", 0.0))
@@ -120,7 +124,15 @@ def date_summary(
             status[symbol] = {"status": "skipped", "skip_reason": skipped[symbol]}
         elif record is not None:
             status[symbol] = _run_entry(instance, record)
-    by_symbol = {s: _by_symbol(instance, date, s, e, dry_run) for s, e in status.items()}
+    keys = [f"{date}|{s}" for s in status]
+    latest_md = {
+        name: latest_metadata_by_partition(instance, asset_key(name, dry_run), keys)
+        for name in ASSETS
+    }
+    by_symbol = {
+        s: _by_symbol(e, {n: latest_md[n].get(f"{date}|{s}", {}) for n in ASSETS})
+        for s, e in status.items()
+    }
     return _document(date, dry_run, invocation, mode, status, by_symbol, cpu_hour_usd, gpu_hour_usd)
 
 
@@ -226,10 +238,8 @@ def _run_entry(instance: dg.DagsterInstance, record: dg.RunRecord) -> dict[str, 
     return entry
 
 
-def _by_symbol(
-    instance: dg.DagsterInstance, date: str, symbol: str, entry: Mapping[str, Any], dry: bool
-) -> dict[str, Any]:
-    md = _latest(instance, "metrics", date, symbol, dry)
+def _by_symbol(entry: Mapping[str, Any], latest: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    md = latest.get("metrics", {})
     files = md.get("files") or {}
     return {
         "status": entry.get("status"),
@@ -245,21 +255,13 @@ def _by_symbol(
         "error": entry.get("error"),
         "skip_reason": entry.get("skip_reason"),
         "run_id": entry.get("run_id"),
-        **symbol_costs(instance, date, symbol, dry),
+        **symbol_costs(latest),
     }
 
 
 def _interval(md: Mapping[str, Any]) -> list[float] | None:
     low, high = md.get("net_bps_lo"), md.get("net_bps_hi")
     return None if low is None or high is None else [float(low), float(high)]
-
-
-def _latest(
-    instance: dg.DagsterInstance, name: str, date: str, symbol: str, dry_run: bool
-) -> dict[str, Any]:
-    key = str(partition_key(date, symbol))
-    found = latest_metadata(instance, asset_key(name, dry_run), key, dry_run)
-    return found[1] if found else {}
 
 
 def _wall_minutes(status: Mapping[str, Mapping[str, Any]]) -> float | None:

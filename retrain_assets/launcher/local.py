@@ -53,6 +53,16 @@ def _init_worker(launcher_pid: int) -> None:
         raise SystemExit(1)
 
 
+_INSTANCE: list[dg.DagsterInstance] = []
+
+
+def _worker_instance() -> dg.DagsterInstance:
+    """The persistent instance, opened once per worker process (not once per run)."""
+    if not _INSTANCE:
+        _INSTANCE.append(dg.DagsterInstance.get())
+    return _INSTANCE[0]
+
+
 @dataclass(frozen=True)
 class Executed:
     """What a worker did with a spec: its run, or why another run has the symbol-day."""
@@ -63,7 +73,7 @@ class Executed:
 
 def execute_symbol_day(spec: RunSpec, locks_dir: str, planned_at: float) -> Executed:
     """Execute one symbol-day in this process, unless another run has it or just did it."""
-    instance = dg.DagsterInstance.get()
+    instance = _worker_instance()
     with FileLock(Path(locks_dir) / (spec.partition_key.replace("|", "_") + ".lock")):
         elsewhere = _taken_elsewhere(instance, spec, planned_at)
         if elsewhere is not None:

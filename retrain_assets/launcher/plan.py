@@ -17,10 +17,10 @@ import dagster as dg
 
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.hashing import sha256_file
+from retrain_assets.defs.records import latest_metadata_by_partition
 
 Files = dict[str, dict[str, Any]]
 Restore = Callable[[dict[str, Any], Path], None]
-_PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -65,36 +65,13 @@ class SymbolPlan:
         return self.skip_reason is not None
 
 
-def latest_metadata(
-    instance: dg.DagsterInstance, key: dg.AssetKey, partitions: list[str]
-) -> dict[str, dict[str, Any]]:
-    """The metadata values of each partition's latest materialization (one paged query)."""
-    found: dict[str, dict[str, Any]] = {}
-    cursor = None
-    while partitions and set(partitions) - set(found):
-        result = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=key, asset_partitions=partitions),
-            limit=_PAGE,
-            cursor=cursor,
-            ascending=False,
-        )
-        for record in result.records:
-            mat = record.asset_materialization
-            if mat is not None and str(mat.partition) not in found:
-                found[str(mat.partition)] = {k: v.value for k, v in mat.metadata.items()}
-        if not result.has_more:
-            break
-        cursor = result.cursor
-    return found
-
-
 def latest_files(
     instance: dg.DagsterInstance, key: dg.AssetKey, partitions: list[str]
 ) -> dict[str, Files]:
     """The `files` metadata of each partition's latest materialization."""
     return {
         p: dict(md.get("files") or {})
-        for p, md in latest_metadata(instance, key, partitions).items()
+        for p, md in latest_metadata_by_partition(instance, key, partitions).items()
     }
 
 

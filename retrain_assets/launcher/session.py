@@ -151,13 +151,14 @@ def _failure_reporter(
 
 
 def _with_metrics(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> dict[str, SymbolStatus]:
-    """Fill in each done symbol's metrics.json path and net bps from its latest `metrics`."""
-    from retrain_assets.launcher.plan import latest_metadata
+    """Fill in each skipped symbol's metrics.json path and net bps from its latest `metrics`."""
+    from retrain_assets.defs.records import latest_metadata_by_partition
 
     key = dg.AssetKey([*_prefix(inv.config.dry_run), "metrics"])
-    done = [f"{inv.date}|{s.symbol}" for s in statuses.values() if s.ok]
+    # Symbols run now got theirs from their run (the ledger); the skipped ones need a look.
+    done = [f"{inv.date}|{s.symbol}" for s in statuses.values() if s.ok and not s.metrics_path]
     result = dict(statuses)
-    for pkey, md in latest_metadata(inv.instance, key, done).items():
+    for pkey, md in latest_metadata_by_partition(inv.instance, key, done).items():
         symbol = pkey.partition("|")[2]
         path = ((md.get("files") or {}).get("metrics.json") or {}).get("path")
         net = md.get("net_bps_after_costs")
