@@ -35,6 +35,14 @@ import pandas as pd
 
 from retrain_assets.core.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, mean_interval
 from retrain_assets.core.costs import Costs, per_side_cost
+from retrain_assets.core.execution import (
+    bar_opens,
+    bar_returns,
+    execution_prices,
+    held_positions,
+    positions_from_predictions,
+    trades_of,
+)
 from retrain_assets.core.features import LabelSpec
 
 BARS_PER_YEAR = 24 * 365
@@ -189,61 +197,6 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def positions_from_predictions(
-    pred: np.ndarray, cost_per_side: np.ndarray, allow_short: bool = True
-) -> np.ndarray:
-    """The signal: long (+1) when the predicted move beats the round-trip cost `2c`, short
-    (-1) below `-2c`, flat otherwise and where the prediction is NaN."""
-    pred = np.asarray(pred, dtype=float)
-    round_trip = 2.0 * np.asarray(cost_per_side, dtype=float)
-    pos = np.where(pred > round_trip, 1.0, 0.0)
-    if allow_short:
-        pos = np.where(pred < -round_trip, -1.0, pos)
-    return pos
-
-
-def held_positions(signal: np.ndarray, horizon: int) -> np.ndarray:
-    """`q[j]`, the position held over bar j, from the signal decided at each bar's close.
-
-    A decision at the close of bar d holds bars d+1 .. d+h; the next decision is at the close
-    of bar d+h (see the module docstring). The last bar's signal is never filled: no open
-    follows it in the window.
-    """
-    if horizon < 1:
-        raise ValueError(f"horizon {horizon} must be at least 1 bar")
-    signal = np.asarray(signal, dtype=float)
-    held = np.zeros(signal.size)
-    side, next_decision = 0.0, 0
-    for d in range(signal.size - 1):
-        if d >= next_decision:
-            side = float(signal[d])
-            next_decision = d + horizon if side != 0.0 else d + 1
-        held[d + 1] = side
-    return held
-
-
-def execution_prices(open_: np.ndarray, close: np.ndarray) -> np.ndarray:
-    """`P`: each bar's open, then the last close, where the window ends (n + 1 prices)."""
-    open_, close = np.asarray(open_, dtype=float), np.asarray(close, dtype=float)
-    return np.append(open_, close[-1])
-
-
-def _trades(q: np.ndarray, prices: np.ndarray, c: np.ndarray) -> dict[str, np.ndarray]:
-    """Side, price move, cost and length in bars of each trade (a run of one position)."""
-    q_end = np.append(q, 0.0)  # the window's end closes what is still held
-    changes = np.flatnonzero(np.diff(q_end, prepend=0.0) != 0.0)
-    entries = changes[q_end[changes] != 0.0]
-    exits = changes[np.searchsorted(changes, entries, side="right")]
-    side = q_end[entries]
-    # A fill at P[j] pays the cost of bar j-1, the bar whose close decided it.
-    return {
-        "side": side,
-        "move": prices[exits] / prices[entries] - 1.0,
-        "cost": c[entries - 1] + c[exits - 1],
-        "bars": (exits - entries).astype(float),
-    }
-
-
 def _figure(net: np.ndarray, seed: int) -> TradeFigure:
     return TradeFigure(
         n_trades=int(net.size),
@@ -283,13 +236,9 @@ def strategy_stats(
     p, c = np.asarray(prices, dtype=float), np.asarray(cost_per_side, dtype=float)
     if q.size == 0 or p.size != q.size + 1 or c.size != q.size or q[0] != 0.0:
         raise ValueError("strategy_stats needs n >= 1 flat-started bars, n + 1 prices, n costs")
-    r = p[1:] / p[:-1] - 1.0
-    g = q * r
-    tau = np.abs(np.diff(q, prepend=0.0))
-    net = g - np.concatenate(([0.0], c[:-1])) * tau
-    net[-1] -= c[-1] * abs(q[-1])
-    turnover = tau.sum() + abs(q[-1])
-    k = _trades(q, p, c)
+    r, g, net = bar_returns(q, p, c)
+    turnover = np.abs(np.diff(q, prepend=0.0)).sum() + abs(q[-1])
+    k = trades_of(q, p, c)
     gross_k = k["side"] * k["move"]
     net_k = gross_k - k["cost"]
     neutral = k["side"] * (k["move"] - r.mean() * k["bars"]) - k["cost"]
@@ -343,20 +292,6 @@ def spearman_ic(a: np.ndarray, b: np.ndarray) -> float | None:
     if ra.std() == 0 or rb.std() == 0:
         return None
     return float(np.corrcoef(ra, rb)[0, 1])
-
-
-def bar_opens(frame: pd.DataFrame) -> np.ndarray:
-    """Each row's open: the `open` column, else `close * exp(-body_1)`.
-
-    The feature frame carries `body_1 = ln(close / open)` among its features but not the open
-    itself, and the round trip through the log is exact to about 1e-16.
-    """
-    if "open" in frame.columns:
-        return frame["open"].to_numpy(dtype=float)
-    if "body_1" in frame.columns:
-        close = frame["close"].to_numpy(dtype=float)
-        return close * np.exp(-frame["body_1"].to_numpy(dtype=float))
-    raise ValueError("the test frame has neither an `open` nor a `body_1` column")
 
 
 def evaluate(

@@ -1,7 +1,7 @@
 """The steps of one symbol-day, composed from the core: features and splits, the training
 input, the test rows. Assets and the engine benchmark call these, so both do the same work."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -77,6 +77,48 @@ def training_input(
         work_dir=work_dir,
         deadline_monotonic=deadline_monotonic,
     )
+
+
+@dataclass(frozen=True)
+class SymbolDayModels:
+    """The two fits of one symbol-day.
+
+    `held_out` is fit on the train segment and early-stopped on validation: it has never seen
+    the test segment, so it is the one evaluated there (a diagnostic of the method). `live` is
+    refit with the same tree count on every labelled row through the date: `model.bin`, the
+    model that trades the next day and whose record is the walk-forward ledger.
+    """
+
+    live: TrainedModel
+    held_out: TrainedModel
+    live_job: TrainingInput
+
+
+def live_input(job: TrainingInput, iterations: int) -> TrainingInput:
+    """The live fit's input: every labelled row (through the test segment's end), no
+    validation, exactly `iterations` trees, its own checkpoint folder."""
+    last_labelled = job.segments["test"][1]
+    return replace(
+        job,
+        segments={"train": (0, last_labelled)},
+        params=replace(job.params, iterations=max(1, iterations)),
+        label={**job.label, "fit": "live"},
+        work_dir=job.work_dir / "live",
+    )
+
+
+def chosen_iterations(held_out: TrainedModel, params: TrainingParams) -> int:
+    """Trees the held-out fit kept (its best iteration + 1), else the configured bound."""
+    trees = held_out.training_log.get("tree_count")
+    return int(trees) if trees else params.iterations
+
+
+def train_symbol_day(trainer: Trainer, job: TrainingInput) -> SymbolDayModels:
+    """Choose the tree count on train/validation, then refit through the date with it."""
+    held_out = trainer.train(replace(job, label={**job.label, "fit": "held_out"}))
+    live_job = live_input(job, chosen_iterations(held_out, job.params))
+    live = trainer.train(live_job)
+    return SymbolDayModels(live=live, held_out=held_out, live_job=live_job)
 
 
 def with_fingerprint(

@@ -81,12 +81,19 @@ class TrainedModel:
 
 
 class Trainer(Protocol):
-    """What the scheduler needs from a model: train to bytes, predict from bytes."""
+    """What the scheduler needs from a model: train to bytes, predict from bytes.
+
+    `train` is called twice per symbol-day. First with `train` and `validation` segments: fit
+    on train, early-stop on validation (the held-out fit, evaluated on the test segment).
+    Then with a `train` segment only, every labelled row through the date, and
+    `params.iterations` set to the held-out fit's tree count: fit exactly that many, with no
+    early stopping (the live fit, the model that trades the next day).
+    """
 
     name: str
 
     def train(self, job: TrainingInput) -> TrainedModel:
-        """Fit a model on the train segment, early-stopping on the validation segment."""
+        """Fit a model on the train segment, early-stopping on validation when there is one."""
         ...
 
     def predict(self, model_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
@@ -152,6 +159,13 @@ class CatBoostTrainer:
 
         p = job.params
         deadline = _Deadline(job.deadline_monotonic)
+        validation = job.segments.get("validation")
+        # Without a validation segment (the live fit) exactly `iterations` trees are grown.
+        stopping = (
+            {"od_type": "Iter", "od_wait": p.early_stopping_rounds, "use_best_model": True}
+            if validation is not None
+            else {}
+        )
         model = CatBoostRegressor(
             iterations=p.iterations,
             learning_rate=p.learning_rate,
@@ -161,9 +175,7 @@ class CatBoostTrainer:
             random_seed=p.random_seed,
             thread_count=p.thread_count,
             task_type=p.task_type,
-            od_type="Iter",
-            od_wait=p.early_stopping_rounds,
-            use_best_model=True,
+            **stopping,
             train_dir=str(job.work_dir / "catboost_info"),
             save_snapshot=True,
             snapshot_file=str(snapshot),
@@ -175,10 +187,9 @@ class CatBoostTrainer:
         model.fit(
             rows(job.frame, job.segments["train"], names),
             job.frame["label"].iloc[slice(*job.segments["train"])],
-            eval_set=(
-                rows(job.frame, job.segments["validation"], names),
-                job.frame["label"].iloc[slice(*job.segments["validation"])],
-            ),
+            eval_set=None
+            if validation is None
+            else (rows(job.frame, validation, names), job.frame["label"].iloc[slice(*validation)]),
             callbacks=callbacks,
         )
         return model, deadline

@@ -1,4 +1,4 @@
-"""The `metrics` asset: after-cost evaluation of one symbol-day's model on its test bars."""
+"""The `metrics` asset: the held-out diagnostic of one symbol-day, after costs, on its test bars."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -9,6 +9,7 @@ from resources.artifact_io import SEAL_METADATA_KEY, ArtifactRootResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.costs import Costs
+from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.evaluation import OK, evaluate
 from retrain_assets.core.features import FEATURE_NAMES
 from retrain_assets.core.pipeline import test_rows
@@ -22,6 +23,10 @@ from retrain_assets.defs.assets.common import (
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
 from retrain_assets.defs.telemetry import emit, event_log, stage
 
+# What metrics.json scores: the held-out fit on the test segment; the headline record of the
+# live model is the walk-forward ledger.
+HELD_OUT_DIAGNOSTIC = "held_out_diagnostic"
+
 
 @dg.asset(
     partitions_def=symbol_day_partitions,
@@ -29,6 +34,8 @@ from retrain_assets.defs.telemetry import emit, event_log, stage
     group_name=RETRAIN_GROUP,
     kinds={"python"},
     metadata={SEAL_METADATA_KEY: True},
+    # After the ledger, so the seal (sha256.txt) covers walk_forward.json too.
+    deps=[dg.AssetDep("walk_forward")],
 )
 def metrics(
     context: dg.AssetExecutionContext,
@@ -38,12 +45,13 @@ def metrics(
     training: TrainingResource,
     artifacts: ArtifactRootResource,
 ) -> dg.Output[ArtifactFiles]:
-    """After-cost test metrics of one symbol-day (metrics.json); seals the run folder.
+    """Held-out diagnostic of one symbol-day (metrics.json), after costs; seals the run folder.
 
-    The model trades the test segment under the same cost model as the flat and buy-and-hold
-    baselines, each decision filled at the next bar's open and held for the label horizon;
-    below `min_trades` trades its status is `insufficient_evidence`. sha256.txt is written
-    after metrics.json, covering every file of the folder.
+    This scores the method, not the live model: the held-out fit (held_out_model.bin, which
+    never saw the test segment) trades that segment under the same cost model as the flat and
+    buy-and-hold baselines, each decision filled at the next bar's open and held for the label
+    horizon; below `min_trades` trades its status is `insufficient_evidence`. sha256.txt is
+    written after metrics.json, covering every file of the folder.
     """
     date, symbol = split_partition_key(context.partition_key)
     frame = features.parquet("features.parquet")
@@ -54,7 +62,7 @@ def metrics(
     root = artifacts.layout().root
     with stage(context, root, "evaluate") as timing, permanent_errors_fail_fast():
         trainer = load_trainer(training.trainer_path())
-        predictions = trainer.predict(model.files["model.bin"], test_frame[list(FEATURE_NAMES)])
+        predictions = trainer.predict(held_out_model(model), test_frame[list(FEATURE_NAMES)])
         result = evaluate(
             test_frame,
             predictions,
@@ -65,6 +73,7 @@ def metrics(
     train_minutes = float(log.get("train_seconds", 0.0)) / 60.0
     document = {
         **result.to_json_dict(),
+        "evaluation": HELD_OUT_DIAGNOSTIC,
         "symbol": symbol,
         "as_of": date,
         "dry_run": is_dry_run_key(context.asset_key.path),
@@ -92,6 +101,17 @@ def metrics(
             **timing.metadata(),
         },
     )
+
+
+def held_out_model(model: ArtifactFiles) -> bytes:
+    """The held-out fit's bytes; the live `model.bin` has seen the test segment."""
+    try:
+        return model.files["held_out_model.bin"]
+    except KeyError:
+        raise PermanentError(
+            "this model has no held_out_model.bin (it predates the live refit): "
+            "retrain the symbol-day with --force"
+        ) from None
 
 
 def metrics_metadata(document: Mapping[str, Any]) -> dict[str, dg.MetadataValue]:
@@ -128,6 +148,7 @@ def metrics_metadata(document: Mapping[str, Any]) -> dict[str, dg.MetadataValue]
             metadata[f"{side}_net_bps"] = dg.MetadataValue.float(float(figure["net_bps"]))
         metadata.update(_interval(f"{side}_net_bps", figure["interval"]))
     return {
+        "evaluation": dg.MetadataValue.text(HELD_OUT_DIAGNOSTIC),
         "status": dg.MetadataValue.text(str(document["status"])),
         "min_trades": dg.MetadataValue.int(int(document["min_trades"])),
         "trades": dg.MetadataValue.int(int(document["trades"])),

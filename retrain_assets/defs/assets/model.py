@@ -4,15 +4,16 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 
 from resources.artifact_io import ArtifactRootResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.hardware import detect_hardware
 from retrain_assets.core.locks import FileLock
-from retrain_assets.core.pipeline import training_input, with_fingerprint
+from retrain_assets.core.pipeline import train_symbol_day, training_input, with_fingerprint
 from retrain_assets.core.splits import Splits
-from retrain_assets.core.training import drop_checkpoint, load_trainer
+from retrain_assets.core.training import TrainingInput, drop_checkpoint, load_trainer
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -60,10 +61,13 @@ def model(
     training: TrainingResource,
     artifacts: ArtifactRootResource,
 ) -> dg.Output[ArtifactFiles]:
-    """The trained model of one symbol-day (model.bin, config.json, training_log.json).
+    """The live model of one symbol-day (model.bin), its held-out twin, config and log.
 
-    Trains on the train segment and early-stops on validation; checkpoints go to a folder of
-    the partition's own, so an attempt killed mid-training resumes from its snapshot. The
+    The tree count is chosen by fitting on the train segment and early-stopping on validation
+    (held_out_model.bin, which the `metrics` asset evaluates on the test segment it never saw);
+    the live model is then refit with that count on every labelled row through the date, so the
+    model that trades tomorrow has seen today. Checkpoints go to a folder of the partition's
+    own, so an attempt killed mid-training resumes from its snapshots. The live model's
     `prediction_fingerprint` (sha256 of its predictions on a fixed probe of the features) is
     the same for every CatBoost CPU refit of the same inputs; `model.bin`'s bytes are not.
     """
@@ -93,7 +97,7 @@ def model(
         )
         started = time.perf_counter()
         try:
-            trained = trainer.train(job)
+            fits = train_symbol_day(trainer, job)
         except KeyboardInterrupt:  # CatBoost's form of a signal: a cancel is not retried
             _refuse_if_canceled(context)
             raise
@@ -101,11 +105,29 @@ def model(
         drop_checkpoint(job)  # accepted: a forced retrain starts afresh
     train_s = time.perf_counter() - started
     with permanent_errors_fail_fast():
-        trained, fingerprint = with_fingerprint(trainer, trained, job)
-    log = {**trained.training_log, "train_seconds": round(train_s, 3), "attempt": _attempt(context)}
+        live, fingerprint = with_fingerprint(trainer, fits.live, fits.live_job)
+    log = {
+        **fits.held_out.training_log,
+        "live_fit": {**live.training_log, **_live_fit(frame, fits.live_job)},
+        "train_seconds": round(train_s, 3),
+        "attempt": _attempt(context),
+    }
+    config = {
+        **live.config,
+        "dry_run": dry_run,
+        "fit": "live",
+        "live_fit": _live_fit(frame, fits.live_job),
+        "held_out_fit": {
+            "file": "held_out_model.bin",
+            "segments": {k: list(v) for k, v in job.segments.items()},
+            "tree_count": fits.live_job.params.iterations,
+            "evaluated_by": "metrics (a diagnostic: the live model has seen the test segment)",
+        },
+    }
     files = {
-        "model.bin": trained.model_bytes,
-        "config.json": json_bytes({**trained.config, "dry_run": dry_run}),
+        "model.bin": live.model_bytes,
+        "held_out_model.bin": fits.held_out.model_bytes,
+        "config.json": json_bytes(config),
         "training_log.json": json_bytes(log),
     }
     return dg.Output(
@@ -113,6 +135,9 @@ def model(
         metadata={
             "train_minutes": dg.MetadataValue.float(round(train_s / 60.0, 4)),
             "best_iteration": dg.MetadataValue.int(int(log.get("best_iteration", 0))),
+            "live_trees": dg.MetadataValue.int(fits.live_job.params.iterations),
+            "live_rows": dg.MetadataValue.int(config["live_fit"]["rows"]),
+            "live_through": dg.MetadataValue.text(config["live_fit"]["last_labelled_row"]),
             "prediction_fingerprint": dg.MetadataValue.text(fingerprint.sha256),
             "resumed_from_snapshot": dg.MetadataValue.bool(bool(log.get("resumed_from_snapshot"))),
             "thread_count": dg.MetadataValue.int(params.thread_count),
@@ -123,6 +148,16 @@ def model(
             **timing.metadata(),
         },
     )
+
+
+def _live_fit(frame: pd.DataFrame, live_job: TrainingInput) -> dict[str, object]:
+    start, end = live_job.segments["train"]
+    return {
+        "rows": end - start,
+        "first_row": frame["timestamp"].iloc[start].isoformat(),
+        "last_labelled_row": frame["timestamp"].iloc[end - 1].isoformat(),
+        "trees": live_job.params.iterations,
+    }
 
 
 def _training_lock(context: dg.AssetExecutionContext) -> FileLock:
