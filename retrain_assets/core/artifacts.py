@@ -33,6 +33,10 @@ SPEC_FILES = (
     "training_log.json",
     "metrics.json",
 )
+# Beyond the spec's files: the held-out fit that metrics.json scores, the costs of trading the
+# date itself, and the walk-forward ledger's day.
+LEDGER_FILES = ("held_out_model.bin", "walk_forward_costs.json", "walk_forward.json")
+RUN_FOLDER_FILES = (*SPEC_FILES, *LEDGER_FILES)
 CHECKSUM_FILE = "sha256.txt"
 
 

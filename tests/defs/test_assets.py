@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from retrain_assets.core.artifacts import CHECKSUM_FILE, SPEC_FILES
+from retrain_assets.core.artifacts import CHECKSUM_FILE, RUN_FOLDER_FILES
 from retrain_assets.definitions import defs
 from retrain_assets.defs.partitions import partition_key
 
@@ -28,7 +28,7 @@ def test_three_symbols_materialize_every_spec_file(dagster_home, tmp_path):
                 mat.asset_materialization.metadata["files"].value["metrics.json"]["path"]
             )
             folder = metrics_path.parent
-            assert {p.name for p in folder.iterdir()} == {*SPEC_FILES, CHECKSUM_FILE}
+            assert {p.name for p in folder.iterdir()} == {*RUN_FOLDER_FILES, CHECKSUM_FILE}
             metrics = json.loads(metrics_path.read_text())
             assert metrics["status"] in ("ok", "insufficient_evidence")
             assert metrics["symbol"] == symbol

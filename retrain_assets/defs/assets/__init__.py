@@ -1,4 +1,5 @@
-"""Per-symbol-day assets (costs, features, model, metrics), real and dry-run, and the summary.
+"""Per-symbol-day assets (costs, features, model, walk_forward, metrics), real and dry-run,
+and the per-date summary and report.
 
 Dry runs materialize a copy of the four assets under the `dry_run` key prefix (and group), so a
 smoke test never becomes the latest materialization of a real asset: not in the UI, the resume
@@ -12,19 +13,21 @@ from retrain_assets.defs.assets import costs as _costs
 from retrain_assets.defs.assets import features as _features
 from retrain_assets.defs.assets import metrics as _metrics
 from retrain_assets.defs.assets import model as _model
+from retrain_assets.defs.assets import walk_forward as _walk_forward
 from retrain_assets.defs.assets.costs import costs
 from retrain_assets.defs.assets.features import features
 from retrain_assets.defs.assets.metrics import metrics
 from retrain_assets.defs.assets.model import model
 from retrain_assets.defs.assets.summary import engine_summary
+from retrain_assets.defs.assets.walk_forward import walk_forward
 
-symbol_day_assets = [costs, features, model, metrics]
+symbol_day_assets = [costs, features, model, walk_forward, metrics]
 dry_run_assets = dg.map_asset_specs(
     lambda spec: spec.replace_attributes(group_name=DRY_RUN_PREFIX),
     [
         a
         for a in dg.load_assets_from_modules(
-            [_costs, _features, _model, _metrics], key_prefix=DRY_RUN_PREFIX
+            [_costs, _features, _model, _walk_forward, _metrics], key_prefix=DRY_RUN_PREFIX
         )
         if isinstance(a, dg.AssetsDefinition)
     ],
@@ -41,4 +44,5 @@ __all__ = [
     "metrics",
     "model",
     "symbol_day_assets",
+    "walk_forward",
 ]

@@ -17,6 +17,11 @@ def day_end(date: str) -> pd.Timestamp:
     return pd.Timestamp(date, tz="UTC") + pd.Timedelta(days=1)
 
 
+def day_start(date: str) -> pd.Timestamp:
+    """00:00 UTC of `date`: bars before it are what was known when the day began."""
+    return pd.Timestamp(date, tz="UTC")
+
+
 @contextmanager
 def permanent_errors_fail_fast() -> Iterator[None]:
     """Turn a PermanentError into a Failure that the retry policy does not retry.

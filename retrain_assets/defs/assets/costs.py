@@ -12,10 +12,13 @@ from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
     day_end,
+    day_start,
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
 from retrain_assets.defs.telemetry import stage
+
+WALK_FORWARD_COSTS = "walk_forward_costs.json"
 
 
 @dg.asset(
@@ -31,7 +34,11 @@ def costs(
     training: TrainingResource,
     artifacts: ArtifactRootResource,
 ) -> dg.Output[ArtifactFiles]:
-    """Trading costs of one symbol-day (costs.json): fees, calibrated spread, sqrt impact.
+    """Trading costs of one symbol-day: fees, calibrated spread, sqrt impact.
+
+    Two estimates, each from bars before the window it prices: costs.json for the held-out
+    test window, and walk_forward_costs.json for trading this date itself in the walk-forward
+    ledger, estimated as of its 00:00 UTC (what was known when the day's live model began).
 
     Estimated only from bars before the model's test window starts: the split is computed
     from the same bars and settings as the `features` asset, and the estimate reads the
@@ -55,6 +62,8 @@ def costs(
         _, splits = training.feature_set(bars, symbol)
         as_of = evaluation_cost_as_of(splits.test.start_ts)
         result = cost_model.estimate(bars, symbol, fees, as_of)
+        # The walk-forward ledger trades this date under what was known when it began.
+        day_costs = cost_model.estimate(bars, symbol, fees, day_start(date))
     metadata = {
         **_metadata(result),
         "test_start": dg.MetadataValue.text(splits.test.start_ts.isoformat()),
@@ -62,9 +71,14 @@ def costs(
     }
     if fallback_reason:
         metadata["fee_fallback_reason"] = dg.MetadataValue.text(fallback_reason)
-    return dg.Output(
-        ArtifactFiles({"costs.json": json_bytes(result.to_json_dict())}), metadata=metadata
+    metadata["walk_forward_all_in_per_side_bps"] = dg.MetadataValue.float(
+        day_costs.all_in_per_side_bps
     )
+    files = {
+        "costs.json": json_bytes(result.to_json_dict()),
+        WALK_FORWARD_COSTS: json_bytes(day_costs.to_json_dict()),
+    }
+    return dg.Output(ArtifactFiles(files), metadata=metadata)
 
 
 def _metadata(result: Costs) -> dict[str, dg.MetadataValue]:

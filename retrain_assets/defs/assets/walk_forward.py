@@ -1,0 +1,125 @@
+"""The `walk_forward` asset: the ledger of what yesterday's live model traded today.
+
+Partition `date|symbol` is the traded day: its record is what the live model of the day before
+(`model` of `date - 1`) did on this date's bars, under the costs estimated as of this date's
+00:00 UTC (`costs`' walk_forward_costs.json). It runs in the same run as this date's model, once
+the date's bars exist, so the daily schedule, the CLI and backfills all extend the ledger; a
+backfill over past dates rebuilds each day from point-in-time inputs only, byte for byte.
+"""
+
+import warnings
+
+import dagster as dg
+
+from resources.artifact_io import OPTIONAL_INPUT, ArtifactRootResource
+from resources.training import TrainingResource
+from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.costs import Costs
+from retrain_assets.core.features import FEATURE_NAMES
+from retrain_assets.core.training import load_trainer
+from retrain_assets.core.walk_forward import (
+    NO_LIVE_MODEL,
+    DayLedger,
+    day_rows,
+    trade_day,
+    untraded_day,
+)
+from retrain_assets.defs.assets.common import (
+    IO_MANAGER_KEY,
+    RETRAIN_GROUP,
+    day_start,
+    permanent_errors_fail_fast,
+)
+from retrain_assets.defs.assets.costs import WALK_FORWARD_COSTS
+from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.telemetry import stage
+
+LEDGER_FILE = "walk_forward.json"
+
+with warnings.catch_warnings():
+    # Beta in Dagster 1.13; it is exactly "the same symbol, the day before".
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    PREVIOUS_DAY = dg.MultiPartitionMapping(
+        {
+            "date": dg.DimensionPartitionMapping(
+                "date",
+                dg.TimeWindowPartitionMapping(
+                    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+                ),
+            ),
+            "symbol": dg.DimensionPartitionMapping("symbol", dg.IdentityPartitionMapping()),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=symbol_day_partitions,
+    io_manager_key=IO_MANAGER_KEY,
+    group_name=RETRAIN_GROUP,
+    kinds={"python"},
+    ins={
+        "live_model": dg.AssetIn(
+            "model", partition_mapping=PREVIOUS_DAY, metadata={OPTIONAL_INPUT: True}
+        ),
+        "features": dg.AssetIn("features"),
+        "costs": dg.AssetIn("costs"),
+    },
+)
+def walk_forward(
+    context: dg.AssetExecutionContext,
+    live_model: ArtifactFiles | None,
+    features: ArtifactFiles,
+    costs: ArtifactFiles,
+    training: TrainingResource,
+    artifacts: ArtifactRootResource,
+) -> dg.Output[ArtifactFiles]:
+    """One traded day of the walk-forward ledger (walk_forward.json), the headline record.
+
+    Yesterday's live model predicts each of today's bars from its causal features; each
+    decision fills at the next open and holds for the horizon; the day starts flat and ends
+    flat. Without a model of the day before (a new symbol, the first date) the day says
+    `no_live_model`: nothing was live, so nothing traded, and the chained record skips it.
+    """
+    date, symbol = split_partition_key(context.partition_key)
+    if live_model is None:
+        ledger = untraded_day(symbol, date, NO_LIVE_MODEL)
+        return _output(ledger, {})
+    with (
+        stage(context, artifacts.layout().root, "walk_forward") as timing,
+        permanent_errors_fail_fast(),
+    ):
+        rows = day_rows(features.parquet("features.parquet"), date)
+        trainer = load_trainer(training.trainer_path())
+        predictions = trainer.predict(live_model.files["model.bin"], rows[list(FEATURE_NAMES)])
+        ledger = trade_day(
+            symbol,
+            date,
+            str(live_model.json("config.json").get("as_of")),
+            rows,
+            predictions,
+            Costs.from_json_dict(costs.json(WALK_FORWARD_COSTS)),
+            costs_as_of=day_start(date).isoformat(),
+            horizon=training.horizon_bars,
+        )
+    return _output(ledger, timing.metadata())
+
+
+def _output(ledger: DayLedger, timing: dict[str, dg.MetadataValue]) -> dg.Output[ArtifactFiles]:
+    document = ledger.to_json_dict()
+    totals = document["totals"]
+    metadata: dict[str, dg.MetadataValue] = {
+        "ledger_status": dg.MetadataValue.text(ledger.status),
+        "day_trades": dg.MetadataValue.int(int(totals["trades"])),
+        "day_bars": dg.MetadataValue.int(len(ledger.timestamps)),
+        **timing,
+    }
+    if ledger.model_as_of is not None:
+        metadata |= {
+            "live_model_as_of": dg.MetadataValue.text(ledger.model_as_of),
+            "day_net_bps": dg.MetadataValue.float(round(1e4 * totals["net"], 4)),
+            "day_gross_bps": dg.MetadataValue.float(round(1e4 * totals["gross"], 4)),
+            "day_buy_and_hold_net_bps": dg.MetadataValue.float(
+                round(1e4 * totals["buy_and_hold_net"], 4)
+            ),
+        }
+    return dg.Output(ArtifactFiles({LEDGER_FILE: json_bytes(document)}), metadata=metadata)
