@@ -22,9 +22,7 @@ def _run(instance: dg.DagsterInstance, date: str, symbol: str = "BTCUSDT") -> No
 
 def _files(instance: dg.DagsterInstance, asset: str, date: str) -> dict:
     mat = instance.fetch_materializations(
-        dg.AssetRecordsFilter(
-            asset_key=dg.AssetKey(asset), asset_partitions=[f"{date}|BTCUSDT"]
-        ),
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[f"{date}|BTCUSDT"]),
         limit=1,
     ).records[0]
     return mat.asset_materialization.metadata["files"].value
@@ -63,8 +61,9 @@ def test_the_live_model_is_refit_through_the_date_with_the_chosen_tree_count(dag
         files = _files(instance, "model", "2025-05-01")
         config = json.loads(Path(files["config.json"]["path"]).read_text())
         split = json.loads(
-            Path(_files(instance, "features", "2025-05-01")["split_indices.json"]["path"])
-            .read_text()
+            Path(
+                _files(instance, "features", "2025-05-01")["split_indices.json"]["path"]
+            ).read_text()
         )
         assert config["fit"] == "live"
         assert config["live_fit"]["rows"] == split["test"]["end_row"]
