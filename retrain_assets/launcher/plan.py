@@ -14,9 +14,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import dagster as dg
+import pandas as pd
 
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.hashing import sha256_file
+from retrain_assets.core.walk_forward import NO_LIVE_MODEL
 from retrain_assets.defs.records import latest_metadata_by_partition
 
 Files = dict[str, dict[str, Any]]
@@ -120,12 +122,46 @@ def plan_date(
         name: latest_files(instance, dg.AssetKey([*prefix, name]), keys) for name in graph.order
     }
     kind = "dry run" if prefix else "real"
+    stale = {}
+    if LEDGER in graph.order:
+        stale = _ledger_days_gone_stale(instance, prefix, date, symbols)
     return [
         _plan_symbol(
-            graph, s, {n: recorded[n].get(f"{date}|{s}") for n in graph.order}, restore, kind
+            graph,
+            s,
+            {n: recorded[n].get(f"{date}|{s}") for n in graph.order},
+            restore,
+            kind,
+            stale.get(s),
         )
         for s in symbols
     ]
+
+
+LEDGER = "walk_forward"
+
+
+def _ledger_days_gone_stale(
+    instance: dg.DagsterInstance, prefix: tuple[str, ...], date: str, symbols: list[str]
+) -> dict[str, dict[str, str]]:
+    """Symbols whose ledger day says `no_live_model` though yesterday's model exists now.
+
+    Run out of order (a later date first, then the one before), a day is first recorded as
+    untraded; once the model of the day before is there, the day is traded again.
+    """
+    ledger = latest_metadata_by_partition(
+        instance, dg.AssetKey([*prefix, LEDGER]), [f"{date}|{s}" for s in symbols]
+    )
+    untraded = [
+        k.partition("|")[2] for k, md in ledger.items() if md.get("ledger_status") == NO_LIVE_MODEL
+    ]
+    if not untraded:
+        return {}
+    before = pd.Timestamp(date) - pd.Timedelta(days=1)
+    keys = [f"{before:%Y-%m-%d}|{s}" for s in untraded]
+    models = latest_metadata_by_partition(instance, dg.AssetKey([*prefix, "model"]), keys)
+    why = f"recorded without a live model, and the model of {before:%Y-%m-%d} exists now"
+    return {k.partition("|")[2]: {LEDGER: why} for k in models}
 
 
 def _plan_symbol(
@@ -134,10 +170,11 @@ def _plan_symbol(
     files: dict[str, Files | None],
     restore: Restore | None,
     kind: str = "real",
+    stale: dict[str, str] | None = None,
 ) -> SymbolPlan:
     if all(f is None for f in files.values()):
         return SymbolPlan(symbol, graph.order)
-    problems = {n: damage(f, restore) for n, f in files.items()}
+    problems = {n: damage(f, restore) or (stale or {}).get(n) for n, f in files.items()}
     if not any(problems.values()):
         return SymbolPlan(
             symbol, (), skip_reason=f"already done ({kind}): every recorded file verified"

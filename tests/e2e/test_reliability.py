@@ -26,7 +26,7 @@ SLOW = {
     "SLOW_SYMBOLS": "BTCUSDT",
     "SLOW_ITERATIONS": "6000",
 }
-ASSETS = ("costs", "features", "model", "metrics")
+ASSETS = ("costs", "features", "model", "walk_forward", "metrics")
 
 
 def _ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

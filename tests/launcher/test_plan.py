@@ -17,8 +17,9 @@ def test_the_asset_graph_orders_the_assets_and_knows_what_is_downstream():
         graph = AssetGraph.of(assets)
         assert graph.order.index("features") < graph.order.index("model")
         assert graph.order[-1] == "metrics"
-        assert graph.downstream["features"] == {"model", "metrics"}
-        assert graph.downstream["costs"] == {"metrics"}
+        assert graph.downstream["features"] == {"model", "walk_forward", "metrics"}
+        assert graph.downstream["costs"] == {"walk_forward", "metrics"}
+        assert graph.downstream["model"] == {"walk_forward", "metrics"}
 
 
 def test_intact_files_have_no_damage(tmp_path):
@@ -66,7 +67,23 @@ def test_a_damaged_model_rebuilds_model_and_metrics_and_reuses_the_rest(tmp_path
         files[name] = {f.name: _entry(f)}
     (tmp_path / "model.bin").write_bytes(b"flipped")
     plan = _plan_symbol(graph, "BTCUSDT", files, None)
-    assert plan.assets == ("model", "metrics")
+    assert plan.assets == ("model", "walk_forward", "metrics")
     assert plan.reused == ("costs", "features")
     assert plan.repaired.startswith("model: model.bin does not match")
     assert _plan_symbol(graph, "BTCUSDT", {n: None for n in graph.order}, None).repaired is None
+
+
+def test_a_day_recorded_without_a_live_model_is_traded_again_once_the_model_exists(tmp_path):
+    from retrain_assets.defs.assets import symbol_day_assets
+
+    graph = AssetGraph.of(symbol_day_assets)
+    files = {}
+    for name in graph.order:
+        f = tmp_path / f"{name}.bin"
+        f.write_bytes(name.encode())
+        files[name] = {f.name: _entry(f)}
+    why = "recorded without a live model, and the model of 2025-04-30 exists now"
+    plan = _plan_symbol(graph, "BTCUSDT", files, None, stale={"walk_forward": why})
+    assert plan.assets == ("walk_forward", "metrics")
+    assert plan.reused == ("costs", "features", "model")
+    assert plan.repaired == f"walk_forward: {why}"
