@@ -154,7 +154,7 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         files: dict[str, bytes] = {}
         for name, entry in entries.items():
             if Path(entry["path"]).exists():
-                files[name] = _read_verified(name, entry)
+                files[name] = read_verified(name, entry)
                 if copy and Path(entry["path"]).parent != folder:
                     self._write(folder / name, files[name])
                 continue
@@ -274,7 +274,12 @@ def latest_record(
 _value = metadata_value
 
 
-def _read_verified(name: str, entry: dict[str, Any]) -> bytes:
+def read_verified(name: str, entry: dict[str, Any]) -> bytes:
+    """The bytes of a recorded file, checked against its recorded sha256.
+
+    Raises:
+        IntegrityError: the file is gone or changed after it was written.
+    """
     path = Path(entry["path"])
     if not path.exists():
         raise IntegrityError(f"{name}: recorded at {path} but the file is gone")

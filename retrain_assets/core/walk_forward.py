@@ -8,8 +8,11 @@ shapes the day's figures. Each day is self-contained: flat at 00:00 UTC, and wha
 held at the day's last close is closed there and pays its exit cost, so days chain into one
 series without overlapping and a day's record is final as soon as its bars exist.
 
-Buy-and-hold enters at the day's first fill (the second bar's open) and exits at its last
-close under the same costs; flat never trades. Figures are fractions per bar (`gross`, `net`)
+Buy-and-hold is held through every bar of every day, one position over the whole record: its
+per-bar returns here carry no costs, and the chained record (`ledger_chain`) charges its one
+entry and one exit, at the per-side cost of its first and last day. Buying and selling every
+day would make the baseline pay a round trip a day, a handicap no desk would hold it to.
+Flat never trades. Figures are fractions per bar (`gross`, `net`)
 and per trade; `to_json_dict` writes them with ISO timestamps, deterministically (no clock,
 no run ids), so a backfill of past dates reproduces the ledger byte for byte.
 """
@@ -56,7 +59,8 @@ class DayLedger:
     `status` is `traded` (a live model ran, whether or not it traded), `no_live_model` (no
     model of the day before: nothing was live, so nothing traded) or `no_bars`. The per-bar
     series are aligned with `timestamps` (each bar's start): `position` held over the bar,
-    `gross` and `net` returns of the strategy and of buy-and-hold, as fractions.
+    `gross` and `net` returns of the strategy and of buy-and-hold, as fractions (buy-and-hold's
+    net equals its gross within a day: its costs are charged once, by the chain).
     """
 
     symbol: str
@@ -97,9 +101,15 @@ class DayLedger:
     @classmethod
     def from_json_dict(cls, data: Mapping[str, Any]) -> "DayLedger":
         """Rebuild the day written by `to_json_dict` (`totals` is derived, so ignored)."""
-        series = ("timestamps", "position", "gross", "net", "buy_and_hold_gross")
+        series = (
+            "timestamps",
+            "position",
+            "gross",
+            "net",
+            "buy_and_hold_gross",
+            "buy_and_hold_net",
+        )
         values: dict[str, Any] = {name: tuple(data[name]) for name in series}
-        values["buy_and_hold_net"] = tuple(data["buy_and_hold_net"])
         values["trades"] = tuple(LedgerTrade(**t) for t in data["trades"])
         scalars = ("symbol", "day", "model_as_of", "status", "costs_as_of")
         return cls(
@@ -160,8 +170,7 @@ def trade_day(
     c = per_side_cost(costs, rows["sigma"].to_numpy(dtype=float))
     q = held_positions(positions_from_predictions(pred, c, allow_short), horizon)
     _, gross, net = bar_returns(q, prices, c)
-    always_long = np.append(0.0, np.ones(close.size - 1))
-    _, bh_gross, bh_net = bar_returns(always_long, prices, c)
+    bh_gross = prices[1:] / prices[:-1] - 1.0  # held over every bar, costs charged by the chain
     stamps = pd.to_datetime(rows["timestamp"], utc=True)
     return DayLedger(
         symbol=symbol,
@@ -169,13 +178,13 @@ def trade_day(
         model_as_of=model_as_of,
         status=TRADED,
         costs_as_of=costs_as_of,
-        mean_cost_per_side_bps=float(1e4 * np.mean(c)),
+        mean_cost_per_side_bps=float(1e4 * np.nanmean(c)),
         timestamps=tuple(t.isoformat() for t in stamps),
         position=_floats(q),
         gross=_floats(gross),
         net=_floats(net),
         buy_and_hold_gross=_floats(bh_gross),
-        buy_and_hold_net=_floats(bh_net),
+        buy_and_hold_net=_floats(bh_gross),
         trades=_ledger_trades(q, prices, c, stamps),
     )
 

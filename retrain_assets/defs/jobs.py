@@ -2,13 +2,13 @@
 
 import dagster as dg
 
-from retrain_assets.defs.assets import dry_run_assets, engine_summary, symbol_day_assets
+from retrain_assets.defs.assets import date_assets, dry_run_assets, symbol_day_assets
 from retrain_assets.defs.partitions import DRY_RUN_JOB, RETRAIN_JOB, SUMMARY_JOB
 
 retrain_job = dg.define_asset_job(
     RETRAIN_JOB,
     selection=dg.AssetSelection.assets(*symbol_day_assets),
-    description="Retrain one symbol-day: costs, features, model, metrics.",
+    description="Retrain one symbol-day: costs, features, model, walk_forward, metrics.",
 )
 
 dry_run_job = dg.define_asset_job(
@@ -20,6 +20,8 @@ dry_run_job = dg.define_asset_job(
 
 summary_job = dg.define_asset_job(
     SUMMARY_JOB,
-    selection=dg.AssetSelection.assets(engine_summary),
-    description="Refresh one date's engine summary from the instance's records.",
+    selection=dg.AssetSelection.assets(*date_assets),
+    description=(
+        "Refresh one date's engine summary and walk-forward report from the instance's records."
+    ),
 )

@@ -18,6 +18,7 @@ from retrain_assets.defs.assets.costs import costs
 from retrain_assets.defs.assets.features import features
 from retrain_assets.defs.assets.metrics import metrics
 from retrain_assets.defs.assets.model import model
+from retrain_assets.defs.assets.report import walk_forward_report
 from retrain_assets.defs.assets.summary import engine_summary
 from retrain_assets.defs.assets.walk_forward import walk_forward
 
@@ -32,7 +33,7 @@ dry_run_assets = dg.map_asset_specs(
         if isinstance(a, dg.AssetsDefinition)
     ],
 )
-date_assets = [engine_summary]
+date_assets = [engine_summary, walk_forward_report]
 
 __all__ = [
     "DRY_RUN_PREFIX",
@@ -45,4 +46,5 @@ __all__ = [
     "model",
     "symbol_day_assets",
     "walk_forward",
+    "walk_forward_report",
 ]

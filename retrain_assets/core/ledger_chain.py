@@ -1,0 +1,428 @@
+"""The walk-forward record: many symbols' DayLedgers chained into per-series figures.
+
+Each `DayLedger` is one symbol's live model trading one UTC day, flat at both ends, so days
+chain by concatenation. Three kinds of series are reported: each symbol on its own; `pooled`,
+every symbol's trades and (symbol, day) pairs taken together; and `portfolio`, an equal-weight
+book that at each bar holds 1/k of each of the k symbols with a traded ledger that day, so a
+symbol without a live model that day does not dilute the others.
+
+Per-bar returns are fractions of a fixed one-unit position, summed, not compounded, as in
+`evaluation`; totals and drawdowns are in bps of that unit. Per-trade and per-day means carry
+a 95% stationary block-bootstrap interval (`bootstrap.mean_interval`) over values in time
+order; a mean without values is None, never a break-even 0.0, and a series is
+`insufficient_evidence` below `min_trades` trades. The output depends only on the ledgers,
+not on their order, so a rerun or a backfill gives the same record.
+"""
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from retrain_assets.core.bootstrap import DEFAULT_RESAMPLES, mean_interval
+from retrain_assets.core.evaluation import DEFAULT_MIN_TRADES, INSUFFICIENT_EVIDENCE, OK
+from retrain_assets.core.walk_forward import NO_LIVE_MODEL, TRADED, DayLedger
+
+POOLED = "pooled"
+PORTFOLIO = "portfolio"
+RETURNS = ("gross", "net", "buy_and_hold_gross", "buy_and_hold_net")
+CURVE_COLUMNS = ("timestamp", "series", "gross_bps", "net_bps", "buy_and_hold_net_bps", "flat_bps")
+TABLE_COLUMNS = (
+    "series",
+    "status",
+    "days",
+    "trades",
+    "gross_bps_per_trade",
+    "net_bps_per_trade",
+    "net_bps_lo",
+    "net_bps_hi",
+    "hit_rate",
+    "total_net_bps",
+    "buy_and_hold_net_bps",
+    "flat_net_bps",
+    "max_drawdown_bps",
+    "net_bps_per_day",
+    "net_bps_per_day_lo",
+    "net_bps_per_day_hi",
+)
+
+
+@dataclass(frozen=True)
+class LedgerFigures:
+    """The chained figures of one series: a symbol, `pooled` or `portfolio`.
+
+    `days` counts traded days ((symbol, day) pairs for `pooled`), `bars` their bars. Per-trade
+    figures (`*_per_trade`, `hit_rate`, the interval) are None without trades; per-day means
+    are None without days and their intervals None below two. Totals are summed per-bar
+    returns in bps; `max_drawdown_bps` is positive, on the cumulative per-bar net; flat never
+    trades, so `flat_net_bps` is 0.0, kept so tables show both baselines.
+    """
+
+    name: str
+    days: int
+    bars: int
+    trades: int
+    gross_bps_per_trade: float | None
+    net_bps_per_trade: float | None
+    net_bps_interval: tuple[float, float] | None
+    hit_rate: float | None
+    long_trades: int
+    short_trades: int
+    turnover_per_day: float
+    total_gross_bps: float
+    total_net_bps: float
+    max_drawdown_bps: float
+    buy_and_hold_net_bps: float
+    flat_net_bps: float
+    net_bps_per_day: float | None
+    net_bps_per_day_interval: tuple[float, float] | None
+    buy_and_hold_bps_per_day: float | None
+    status: str
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field, intervals as `[lo, hi]` lists."""
+        data = asdict(self)
+        for name in ("net_bps_interval", "net_bps_per_day_interval"):
+            data[name] = None if data[name] is None else list(data[name])
+        return data
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> "LedgerFigures":
+        """Rebuild the figures written by `to_json_dict` (extra keys are ignored)."""
+        values = {f.name: data[f.name] for f in fields(cls)}
+        for name in ("net_bps_interval", "net_bps_per_day_interval"):
+            values[name] = None if values[name] is None else tuple(values[name])
+        return cls(**values)
+
+    def table_row(self) -> dict[str, Any]:
+        """One flat row of `TABLE_COLUMNS`, floats rounded to 2 decimals, None kept."""
+        lo, hi = self.net_bps_interval or (None, None)
+        day_lo, day_hi = self.net_bps_per_day_interval or (None, None)
+        row = {
+            **{k: v for k, v in asdict(self).items() if k in TABLE_COLUMNS},
+            "series": self.name,
+            "net_bps_lo": lo,
+            "net_bps_hi": hi,
+            "net_bps_per_day_lo": day_lo,
+            "net_bps_per_day_hi": day_hi,
+        }
+        return {k: round(row[k], 2) if isinstance(row[k], float) else row[k] for k in TABLE_COLUMNS}
+
+
+@dataclass(frozen=True)
+class WalkForwardRecord:
+    """Every series' figures over the chained days, and what could not be traded.
+
+    `first_day` and `last_day` span the traded days (None when none traded);
+    `symbols_without_model` counts each symbol's `no_live_model` days (symbols with none are
+    left out).
+    """
+
+    per_symbol: dict[str, LedgerFigures]
+    pooled: LedgerFigures
+    portfolio: LedgerFigures
+    first_day: str | None
+    last_day: str | None
+    symbols_without_model: dict[str, int]
+    min_trades: int
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """`walk_forward_record.json`: the span, the evidence threshold and every series."""
+        return {
+            "first_day": self.first_day,
+            "last_day": self.last_day,
+            "min_trades": self.min_trades,
+            "symbols_without_model": dict(self.symbols_without_model),
+            "per_symbol": {k: v.to_json_dict() for k, v in self.per_symbol.items()},
+            "pooled": self.pooled.to_json_dict(),
+            "portfolio": self.portfolio.to_json_dict(),
+        }
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> "WalkForwardRecord":
+        """Rebuild the record written by `to_json_dict`."""
+        return cls(
+            per_symbol={k: LedgerFigures.from_json_dict(v) for k, v in data["per_symbol"].items()},
+            pooled=LedgerFigures.from_json_dict(data["pooled"]),
+            portfolio=LedgerFigures.from_json_dict(data["portfolio"]),
+            first_day=data["first_day"],
+            last_day=data["last_day"],
+            symbols_without_model={k: int(v) for k, v in data["symbols_without_model"].items()},
+            min_trades=int(data["min_trades"]),
+        )
+
+    def table_rows(self) -> list[dict[str, Any]]:
+        """One flat row per symbol, then pooled, then portfolio (see `TABLE_COLUMNS`)."""
+        series = [*self.per_symbol.values(), self.pooled, self.portfolio]
+        return [figures.table_row() for figures in series]
+
+
+@dataclass(frozen=True)
+class _Series:
+    """What one series' figures are computed from, each frame in time order."""
+
+    name: str
+    days: int
+    bars: int
+    returns: pd.DataFrame  # per-bar RETURNS
+    trades: pd.DataFrame  # side, gross, net, in entry order
+    daily: pd.DataFrame  # net, buy_and_hold_net, turnover per day
+
+
+def chain_ledgers(
+    days: Sequence[DayLedger],
+    *,
+    min_trades: int = DEFAULT_MIN_TRADES,
+    seed: int = 0,
+    resamples: int = DEFAULT_RESAMPLES,
+) -> WalkForwardRecord:
+    """Chain the ledgers of many symbols and days into the walk-forward record.
+
+    Args:
+        days: DayLedgers in any order, at most one per (symbol, day); only `traded` ones
+            enter the figures.
+        min_trades: Fewest trades for status `ok`; fewer is `insufficient_evidence`.
+        seed: Seed of the bootstrap intervals, so reruns give the same intervals.
+        resamples: Bootstrap resamples per interval.
+
+    Returns:
+        Per-symbol, pooled and equal-weight portfolio figures (see the module docstring).
+
+    Raises:
+        ValueError: Two ledgers for one (symbol, day), or a ledger whose series differ in
+            length or hold a non-finite return.
+    """
+    ledgers = _sorted_unique(days)
+    traded = [d for d in ledgers if d.status == TRADED]
+    bars, trades = _bar_frame(traded), _trade_frame(traded)
+    daily = _daily_frame(traded, bars)
+    book = _portfolio_bars(bars, daily)
+    symbols = sorted({d.symbol for d in ledgers})
+    series = [
+        *(_symbol_series(symbol, bars, trades, daily) for symbol in symbols),
+        _Series(
+            name=POOLED,
+            days=len(daily),
+            bars=len(bars),
+            returns=bars.groupby("timestamp")[list(RETURNS)].sum(),
+            trades=trades,
+            daily=daily,
+        ),
+        _Series(
+            name=PORTFOLIO,
+            days=int(daily["day"].nunique()),
+            bars=len(book),
+            returns=book,
+            trades=trades,
+            daily=_portfolio_days(book, daily),
+        ),
+    ]
+    *own, pooled, portfolio = (
+        _figures(s, min_trades=min_trades, seed=seed, resamples=resamples) for s in series
+    )
+    without = Counter(d.symbol for d in ledgers if d.status == NO_LIVE_MODEL)
+    return WalkForwardRecord(
+        per_symbol=dict(zip(symbols, own, strict=True)),
+        pooled=pooled,
+        portfolio=portfolio,
+        first_day=min((d.day for d in traded), default=None),
+        last_day=max((d.day for d in traded), default=None),
+        symbols_without_model={s: without[s] for s in sorted(without)},
+        min_trades=min_trades,
+    )
+
+
+def equity_curves(days: Sequence[DayLedger]) -> pd.DataFrame:
+    """Cumulative bps of each symbol and of the equal-weight portfolio, bar by bar.
+
+    Args:
+        days: DayLedgers in any order, at most one per (symbol, day); only `traded` ones count.
+
+    Returns:
+        Long format, `CURVE_COLUMNS`: `timestamp` (UTC), `series` (a symbol or `portfolio`),
+        cumulative `gross_bps`, `net_bps`, `buy_and_hold_net_bps` and `flat_bps` (always 0.0),
+        sorted by series then timestamp; empty (with those columns) without traded days.
+
+    Raises:
+        ValueError: As `chain_ledgers`.
+    """
+    traded = [d for d in _sorted_unique(days) if d.status == TRADED]
+    bars = _bar_frame(traded)
+    portfolio = _portfolio_bars(bars, _daily_frame(traded, bars)).reset_index()
+    long = pd.concat([bars, portfolio.assign(symbol=PORTFOLIO)], ignore_index=True)
+    long = long.sort_values(["symbol", "timestamp"], kind="mergesort", ignore_index=True)
+    summed = long.groupby("symbol", sort=False)[["gross", "net", "buy_and_hold_net"]].cumsum()
+    return pd.DataFrame(
+        {
+            "timestamp": long["timestamp"],
+            "series": long["symbol"].astype(object),
+            "gross_bps": 1e4 * summed["gross"],
+            "net_bps": 1e4 * summed["net"],
+            "buy_and_hold_net_bps": 1e4 * summed["buy_and_hold_net"],
+            "flat_bps": np.zeros(len(long)),
+        },
+        columns=list(CURVE_COLUMNS),
+    )
+
+
+def _symbol_series(
+    symbol: str, bars: pd.DataFrame, trades: pd.DataFrame, daily: pd.DataFrame
+) -> _Series:
+    """One symbol's traded days: its bars, trades and days, each still in time order."""
+    own_bars = bars.loc[bars["symbol"] == symbol]
+    own_days = daily.loc[daily["symbol"] == symbol]
+    return _Series(
+        name=symbol,
+        days=len(own_days),
+        bars=len(own_bars),
+        returns=own_bars[list(RETURNS)],
+        trades=trades.loc[trades["symbol"] == symbol],
+        daily=own_days,
+    )
+
+
+def _sorted_unique(days: Sequence[DayLedger]) -> list[DayLedger]:
+    """The ledgers sorted by (symbol, day), checked for duplicates, ragged or NaN series."""
+    ledgers = sorted(days, key=lambda d: (d.symbol, d.day))
+    for before, after in pairwise(ledgers):
+        if (before.symbol, before.day) == (after.symbol, after.day):
+            raise ValueError(
+                f"two ledgers for {after.symbol} on {after.day}: chain each (symbol, day) once"
+            )
+    for d in ledgers:
+        lengths = {len(getattr(d, name)) for name in ("timestamps", "position", *RETURNS)}
+        if len(lengths) > 1:
+            raise ValueError(f"the ledger of {d.symbol} on {d.day} has series of unequal length")
+        values = [v for name in RETURNS for v in getattr(d, name)] + [t.net for t in d.trades]
+        if not np.all(np.isfinite(values)):
+            # A NaN would silently poison every total and sum it joins; name the day instead.
+            raise ValueError(f"the ledger of {d.symbol} on {d.day} has non-finite returns")
+    return ledgers
+
+
+def _timestamps(values: list[str]) -> pd.DatetimeIndex:
+    # One resolution whatever the input (pandas infers it from the strings, `s` when empty).
+    return pd.DatetimeIndex(pd.to_datetime(values, utc=True, format="ISO8601")).as_unit("us")
+
+
+def _bar_frame(traded: list[DayLedger]) -> pd.DataFrame:
+    """Every traded bar: symbol, day, timestamp and RETURNS, by symbol then time.
+
+    Buy-and-hold is one position per symbol over the whole record: its net pays the entry at
+    the symbol's first bar and the exit at its last, each at that day's mean per-side cost.
+    """
+    frame = pd.DataFrame(
+        {
+            "symbol": [d.symbol for d in traded for _ in d.timestamps],
+            "day": [d.day for d in traded for _ in d.timestamps],
+            "timestamp": _timestamps([t for d in traded for t in d.timestamps]),
+            **{
+                name: np.array([v for d in traded for v in getattr(d, name)], dtype=float)
+                for name in RETURNS
+            },
+            "side_cost": np.array(
+                [(d.mean_cost_per_side_bps or 0.0) / 1e4 for d in traded for _ in d.timestamps]
+            ),
+        }
+    )
+    frame = frame.sort_values(["symbol", "timestamp"], kind="mergesort", ignore_index=True)
+    by_symbol = frame.groupby("symbol", sort=False)
+    for ends in (by_symbol.head(1).index, by_symbol.tail(1).index):
+        frame.loc[ends, "buy_and_hold_net"] -= frame.loc[ends, "side_cost"]
+    return frame.drop(columns="side_cost")
+
+
+def _trade_frame(traded: list[DayLedger]) -> pd.DataFrame:
+    """Every trade: symbol, entry time, side, gross and net, by entry time then symbol."""
+    rows = [(d.symbol, t.entry, t.side, t.gross, t.net) for d in traded for t in d.trades]
+    frame = pd.DataFrame(rows, columns=["symbol", "entry", "side", "gross", "net"])
+    frame["entry"] = _timestamps(frame["entry"].tolist())
+    frame = frame.astype({"side": int, "gross": float, "net": float})
+    return frame.sort_values(["entry", "symbol"], kind="mergesort", ignore_index=True)
+
+
+def _daily_frame(traded: list[DayLedger], bars: pd.DataFrame) -> pd.DataFrame:
+    """Every (symbol, day): net, buy-and-hold net (from `bars`, so its one entry and exit are
+    in) and turnover, by day then symbol."""
+    buy_and_hold = bars.groupby(["symbol", "day"])["buy_and_hold_net"].sum()
+    frame = pd.DataFrame(
+        {
+            "symbol": [d.symbol for d in traded],
+            "day": [d.day for d in traded],
+            "net": np.array([sum(d.net) for d in traded], dtype=float),
+            "buy_and_hold_net": np.array(
+                [buy_and_hold.get((d.symbol, d.day), 0.0) for d in traded], dtype=float
+            ),
+            "turnover": np.array([d.turnover for d in traded], dtype=float),
+        }
+    )
+    return frame.sort_values(["day", "symbol"], kind="mergesort", ignore_index=True)
+
+
+def _portfolio_bars(bars: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
+    """The equal-weight book's RETURNS per bar, indexed by timestamp, with each bar's day.
+
+    Each bar's returns are summed over symbols and divided by the number of symbols traded
+    that day, not of those with that bar, so a bar one symbol lacks (a gap) does not
+    re-weight the others and a day's net is the mean of the symbols' daily nets.
+    """
+    held = daily.groupby("day").size()
+    summed = bars.groupby(["day", "timestamp"])[list(RETURNS)].sum()
+    weight = 1.0 / held.reindex(summed.index.get_level_values("day")).to_numpy(dtype=float)
+    book = summed.mul(weight, axis=0).reset_index()
+    return book.sort_values("timestamp", kind="mergesort").set_index("timestamp")
+
+
+def _portfolio_days(book: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
+    """The book's daily net and buy-and-hold net (sums of its bars) and mean turnover."""
+    sums = book.groupby("day")[["net", "buy_and_hold_net"]].sum()
+    sums["turnover"] = daily.groupby("day")["turnover"].mean()
+    return sums.sort_index()
+
+
+def _figures(series: _Series, *, min_trades: int, seed: int, resamples: int) -> LedgerFigures:
+    trade_net = series.trades["net"].to_numpy(dtype=float)
+    day_net = series.daily["net"].to_numpy(dtype=float)
+    n = int(trade_net.size)
+    returns = series.returns
+    return LedgerFigures(
+        name=series.name,
+        days=series.days,
+        bars=series.bars,
+        trades=n,
+        gross_bps_per_trade=_mean_bps(series.trades["gross"].to_numpy(dtype=float)),
+        net_bps_per_trade=_mean_bps(trade_net),
+        net_bps_interval=_interval_bps(trade_net, seed, resamples),
+        hit_rate=float((trade_net > 0).mean()) if n else None,
+        long_trades=int((series.trades["side"] > 0).sum()),
+        short_trades=int((series.trades["side"] < 0).sum()),
+        turnover_per_day=float(series.daily["turnover"].mean()) if series.days else 0.0,
+        total_gross_bps=float(1e4 * returns["gross"].sum()),
+        total_net_bps=float(1e4 * returns["net"].sum()),
+        max_drawdown_bps=1e4 * max_drawdown(returns["net"].to_numpy(dtype=float)),
+        buy_and_hold_net_bps=float(1e4 * returns["buy_and_hold_net"].sum()),
+        flat_net_bps=0.0,
+        net_bps_per_day=_mean_bps(day_net),
+        net_bps_per_day_interval=_interval_bps(day_net, seed, resamples),
+        buy_and_hold_bps_per_day=_mean_bps(series.daily["buy_and_hold_net"].to_numpy(dtype=float)),
+        status=OK if n >= min_trades else INSUFFICIENT_EVIDENCE,
+    )
+
+
+def max_drawdown(net: np.ndarray) -> float:
+    """Largest fall of the summed per-bar net from its running peak (from 0), positive."""
+    equity = np.concatenate(([0.0], np.cumsum(np.asarray(net, dtype=float))))
+    return float(np.max(np.maximum.accumulate(equity) - equity))
+
+
+def _mean_bps(x: np.ndarray) -> float | None:
+    return float(1e4 * x.mean()) if x.size else None
+
+
+def _interval_bps(x: np.ndarray, seed: int, resamples: int) -> tuple[float, float] | None:
+    interval = mean_interval(x, seed=seed, resamples=resamples)
+    return None if interval is None else (1e4 * interval[0], 1e4 * interval[1])

@@ -1,0 +1,119 @@
+"""The walk-forward equity curves as one PNG: the portfolio on top, a small panel per symbol.
+
+Each panel draws the cumulative gross (dashed) and net (solid) bps of the strategy beside
+buy-and-hold net and flat (the 0 line), the two baselines every figure is judged against, and
+its title carries the trade count and the net bps per trade with its interval, or says that
+the evidence is insufficient, so no curve is read without its sample size.
+
+Drawn on a bare `Figure` with the Agg canvas: no pyplot, no global backend or figure state,
+safe in a worker process and in tests. The PNG has no software or date metadata, so the same
+curves give the same bytes.
+"""
+
+import io
+import math
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.figure import Figure
+
+from retrain_assets.core.evaluation import OK
+from retrain_assets.core.ledger_chain import LedgerFigures, WalkForwardRecord
+
+MAX_SYMBOL_PANELS = 30
+COLUMNS = 3
+DPI = 100
+WIDTH_IN = 14.0
+PORTFOLIO_HEIGHT_IN = 4.0
+ROW_HEIGHT_IN = 2.6
+EMPTY_HEIGHT_IN = 3.0
+EMPTY_MESSAGE = "no walk-forward days yet"
+NET_COLOUR, BUY_AND_HOLD_COLOUR, FLAT_COLOUR = "tab:blue", "tab:orange", "grey"
+
+
+def panel_symbols(
+    record: WalkForwardRecord, limit: int = MAX_SYMBOL_PANELS
+) -> tuple[list[str], int]:
+    """The symbols that get a panel and how many are left out.
+
+    Beyond `limit` symbols, the `limit` with most trades (ties by name) are drawn, in
+    alphabetical order so a symbol is easy to find.
+    """
+    ranked = sorted(record.per_symbol.values(), key=lambda f: (-f.trades, f.name))
+    return sorted(f.name for f in ranked[:limit]), max(0, len(ranked) - limit)
+
+
+def panel_title(figures: LedgerFigures) -> str:
+    """`name: n trades, net x bps/trade [lo, hi]`, or why there is no such figure."""
+    trades = f"{figures.trades} trade{'' if figures.trades == 1 else 's'}"
+    if figures.status != OK:
+        return f"{figures.name}: insufficient evidence ({trades})"
+    if figures.net_bps_per_trade is None:
+        return f"{figures.name}: {trades}"
+    interval = ""
+    if figures.net_bps_interval is not None:
+        lo, hi = figures.net_bps_interval
+        interval = f" [{lo:+.1f}, {hi:+.1f}]"
+    return f"{figures.name}: {trades}, net {figures.net_bps_per_trade:+.1f} bps/trade{interval}"
+
+
+def render_equity_png(curves: pd.DataFrame, record: WalkForwardRecord, *, title: str) -> bytes:
+    """Draw the equity curves of `ledger_chain.equity_curves` as PNG bytes.
+
+    Args:
+        curves: Cumulative bps per series and bar (`ledger_chain.CURVE_COLUMNS`).
+        record: The chained figures of the same ledgers, for the panel titles.
+        title: The figure's title.
+
+    Returns:
+        A PNG, 14 in wide at 100 dpi, taller with more symbols; with no curves, one line
+        saying there are no walk-forward days yet.
+    """
+    if curves.empty:
+        figure = Figure(figsize=(WIDTH_IN, EMPTY_HEIGHT_IN), dpi=DPI)
+        figure.suptitle(title)
+        figure.text(0.5, 0.5, EMPTY_MESSAGE, ha="center", va="center", fontsize=16)
+        return _png(figure)
+    symbols, hidden = panel_symbols(record)
+    rows = math.ceil(len(symbols) / COLUMNS)
+    height = PORTFOLIO_HEIGHT_IN + rows * ROW_HEIGHT_IN
+    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
+    grid = figure.add_gridspec(
+        1 + rows, COLUMNS, height_ratios=[PORTFOLIO_HEIGHT_IN] + [ROW_HEIGHT_IN] * rows
+    )
+    top = figure.add_subplot(grid[0, :])
+    _draw_panel(top, curves, record.portfolio)
+    top.legend(loc="upper left", fontsize="small", ncols=4)
+    for i, symbol in enumerate(symbols):
+        axes = figure.add_subplot(grid[1 + i // COLUMNS, i % COLUMNS])
+        _draw_panel(axes, curves, record.per_symbol[symbol], small=True)
+    figure.suptitle(title + (f" (+{hidden} more symbols not drawn)" if hidden else ""))
+    return _png(figure)
+
+
+def _draw_panel(
+    axes: Axes, curves: pd.DataFrame, figures: LedgerFigures, *, small: bool = False
+) -> None:
+    own = curves.loc[curves["series"] == figures.name]
+    # Matplotlib's date axis takes naive datetimes; these are UTC.
+    x = pd.to_datetime(own["timestamp"], utc=True).dt.tz_convert(None)
+    axes.plot(x, own["gross_bps"], color=NET_COLOUR, linestyle="--", alpha=0.6, label="gross")
+    axes.plot(x, own["net_bps"], color=NET_COLOUR, label="net")
+    axes.plot(x, own["buy_and_hold_net_bps"], color=BUY_AND_HOLD_COLOUR, label="buy & hold net")
+    axes.axhline(0.0, color=FLAT_COLOUR, linewidth=0.8, label="flat")
+    axes.set_title(panel_title(figures), fontsize="small" if small else "medium")
+    axes.set_ylabel("cumulative bps", fontsize="small")
+    axes.tick_params(labelsize="x-small" if small else "small")
+    if not own.empty:
+        locator = AutoDateLocator()
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def _png(figure: Figure) -> bytes:
+    FigureCanvasAgg(figure)  # attaches itself: savefig then renders with Agg
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()

@@ -1,0 +1,109 @@
+"""The `walk_forward_report` asset: the walk-forward record of every symbol up to a date."""
+
+import base64
+import warnings
+
+import dagster as dg
+from pydantic import Field
+
+from resources.artifact_io import ArtifactRootResource
+from resources.training import TrainingResource
+from retrain_assets.core.artifacts import json_bytes
+from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.core.ledger_chain import WalkForwardRecord, chain_ledgers, equity_curves
+from retrain_assets.core.ledger_plot import render_equity_png
+from retrain_assets.defs.assets.common import RETRAIN_GROUP
+from retrain_assets.defs.ledger_records import ledger_days, window_dates
+from retrain_assets.defs.partitions import date_partitions
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    _EVERY_SYMBOL_OF_THE_DATE = dg.MultiToSingleDimensionPartitionMapping(
+        partition_dimension_name="date"
+    )
+
+_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("series", "string", "symbol, pooled (all trades) or portfolio (equal weight)"),
+    ("status", "string", "ok, or insufficient_evidence below min_trades trades"),
+    ("days", "int", "days traded by a live model"),
+    ("trades", "int", "trades over those days"),
+    ("gross_bps_per_trade", "float", "mean gross return per trade, bps"),
+    ("net_bps_per_trade", "float", "mean net return per trade after costs, bps"),
+    ("net_bps_lo", "float", "95% block-bootstrap interval of the net per trade: low"),
+    ("net_bps_hi", "float", "... high"),
+    ("hit_rate", "float", "share of trades with a positive net"),
+    ("total_net_bps", "float", "cumulative net of a one-unit position, bps"),
+    ("buy_and_hold_net_bps", "float", "buy-and-hold each day, same costs, bps"),
+    ("flat_net_bps", "float", "flat: never trades"),
+    ("max_drawdown_bps", "float", "largest fall of the cumulative net, bps"),
+    ("net_bps_per_day", "float", "mean daily net, bps"),
+    ("net_bps_per_day_lo", "float", "95% interval of the daily net: low"),
+    ("net_bps_per_day_hi", "float", "... high"),
+)
+
+
+class ReportConfig(dg.Config):
+    """How far back the report chains the ledger."""
+
+    window_days: int = Field(
+        default=90, ge=1, le=3660, description="Traded days chained, ending at the date."
+    )
+
+
+@dg.asset(
+    partitions_def=date_partitions,
+    group_name=RETRAIN_GROUP,
+    kinds={"matplotlib"},
+    deps=[dg.AssetDep("walk_forward", partition_mapping=_EVERY_SYMBOL_OF_THE_DATE)],
+)
+def walk_forward_report(
+    context: dg.AssetExecutionContext,
+    config: ReportConfig,
+    training: TrainingResource,
+    artifacts: ArtifactRootResource,
+) -> dg.MaterializeResult:
+    """Equity curves and figures of the walk-forward ledger through the date, every symbol.
+
+    Chains each symbol's latest `walk_forward` days over the window (net and gross after
+    costs, trades, hit rate, drawdown, against flat and buy-and-hold), per symbol, pooled and
+    as an equal-weight portfolio, each with its trade count and 95% interval. Writes
+    walk_forward.png and walk_forward.json beside the engine summary, and shows both in the UI.
+    """
+    date = context.partition_key
+    found = ledger_days(context.instance, window_dates(date, config.window_days))
+    for pkey, why in sorted(found.unreadable.items()):
+        context.log.warning(f"walk_forward [{pkey}] left out of the report: {why}")
+    record = chain_ledgers(found.days, min_trades=training.min_trades)
+    png = render_equity_png(equity_curves(found.days), record, title=f"Walk-forward through {date}")
+    folder = artifacts.layout().summary_file(date).parent
+    atomic_write_bytes(folder / "walk_forward.png", png)
+    document = {**record.to_json_dict(), "through": date, "unreadable": found.unreadable}
+    atomic_write_bytes(folder / "walk_forward.json", json_bytes(document))
+    return dg.MaterializeResult(metadata=_metadata(record, png, folder, len(found.unreadable)))
+
+
+def _metadata(
+    record: WalkForwardRecord, png: bytes, folder, unreadable: int
+) -> dict[str, dg.MetadataValue]:
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name, kind, description) for name, kind, description in _COLUMNS]
+    )
+    rows = [
+        dg.TableRecord({k: v for k, v in row.items() if v is not None})
+        for row in record.table_rows()
+    ]
+    image = base64.b64encode(png).decode()
+    portfolio = record.portfolio
+    metadata: dict[str, dg.MetadataValue] = {
+        "equity_curves": dg.MetadataValue.md(f"![walk-forward](data:image/png;base64,{image})"),
+        "figures": dg.MetadataValue.table(rows, schema=schema),
+        "png": dg.MetadataValue.path(str(folder / "walk_forward.png")),
+        "path": dg.MetadataValue.path(str(folder / "walk_forward.json")),
+        "symbols": dg.MetadataValue.int(len(record.per_symbol)),
+        "portfolio_days": dg.MetadataValue.int(portfolio.days),
+        "portfolio_trades": dg.MetadataValue.int(portfolio.trades),
+        "unreadable_days": dg.MetadataValue.int(unreadable),
+    }
+    if portfolio.net_bps_per_day is not None:
+        metadata["portfolio_net_bps_per_day"] = dg.MetadataValue.float(portfolio.net_bps_per_day)
+    return metadata

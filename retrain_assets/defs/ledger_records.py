@@ -1,0 +1,68 @@
+"""Reads the walk-forward ledger's days back from the instance's materialization records.
+
+The report chains every symbol's latest `walk_forward` materialization over a window of dates.
+Each day's walk_forward.json is read from the path its materialization recorded and checked
+against its sha256: a day whose file is gone or changed is left out and named, never trusted.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+from resources.artifact_io import read_verified
+from retrain_assets.core.errors import IntegrityError
+from retrain_assets.core.walk_forward import DayLedger
+from retrain_assets.defs.partitions import SYMBOLS
+from retrain_assets.defs.records import latest_metadata_by_partition
+
+LEDGER_KEY = dg.AssetKey("walk_forward")
+LEDGER_FILE = "walk_forward.json"
+# Partitions per records query: a window of 90 days over 500 symbols is 45,000 keys.
+_CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class LedgerDays:
+    """The readable days of a window, and the partitions left out with why."""
+
+    days: tuple[DayLedger, ...]
+    unreadable: dict[str, str]
+
+
+def window_dates(through: str, days: int) -> list[str]:
+    """The `days` UTC dates ending at `through`, oldest first."""
+    end = pd.Timestamp(through)
+    return [d.strftime("%Y-%m-%d") for d in pd.date_range(end=end, periods=days, freq="D")]
+
+
+def ledger_days(
+    instance: dg.DagsterInstance, dates: Sequence[str], symbols: Sequence[str] | None = None
+) -> LedgerDays:
+    """The latest walk_forward day of every (date, symbol) materialized, verified.
+
+    Args:
+        instance: The instance holding the records.
+        dates: The traded dates to read.
+        symbols: The symbols; default every symbol partition of the instance.
+    """
+    names = list(symbols) if symbols is not None else instance.get_dynamic_partitions(SYMBOLS)
+    partitions = [f"{d}|{s}" for d in dates for s in names]
+    days: list[DayLedger] = []
+    unreadable: dict[str, str] = {}
+    for start in range(0, len(partitions), _CHUNK):
+        chunk = partitions[start : start + _CHUNK]
+        for pkey, metadata in latest_metadata_by_partition(instance, LEDGER_KEY, chunk).items():
+            entry = (metadata.get("files") or {}).get(LEDGER_FILE)
+            if entry is None:
+                unreadable[pkey] = f"no {LEDGER_FILE} recorded"
+                continue
+            try:
+                data = json.loads(read_verified(LEDGER_FILE, entry))
+            except IntegrityError as exc:
+                unreadable[pkey] = str(exc)
+                continue
+            days.append(DayLedger.from_json_dict(data))
+    return LedgerDays(tuple(days), unreadable)

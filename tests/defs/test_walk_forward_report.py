@@ -1,0 +1,39 @@
+"""The walk_forward_report asset chains the ledger and shows it where people look."""
+
+import json
+
+import dagster as dg
+import pytest
+
+from retrain_assets.definitions import defs
+from retrain_assets.defs.partitions import partition_key
+
+SYMBOLS = ("BTCUSDT", "ETHUSDT")
+DATES = ("2025-05-01", "2025-05-02", "2025-05-03")
+
+
+@pytest.mark.slow
+def test_the_report_chains_every_symbols_days_into_a_png_and_a_table(dagster_home, tmp_path):
+    retrain = defs.resolve_job_def("retrain_symbol_day")
+    summary = defs.resolve_job_def("engine_summary_job")
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("symbols", list(SYMBOLS))
+        for date in DATES:
+            for symbol in SYMBOLS:
+                key = str(partition_key(date, symbol))
+                assert retrain.execute_in_process(partition_key=key, instance=instance).success
+        assert summary.execute_in_process(partition_key=DATES[-1], instance=instance).success
+        mat = instance.get_latest_materialization_event(dg.AssetKey("walk_forward_report"))
+    metadata = mat.asset_materialization.metadata
+    png = tmp_path / "artifacts" / "summary" / "20250503Z" / "walk_forward.png"
+    assert metadata["png"].value == str(png)
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert metadata["equity_curves"].value.startswith("![walk-forward](data:image/png;base64,")
+    rows = {r.data["series"]: r.data for r in metadata["figures"].value.records}
+    assert set(rows) == {*SYMBOLS, "pooled", "portfolio"}
+    # The first date had no live model: two traded days per symbol.
+    assert all(rows[s]["days"] == 2 for s in SYMBOLS)
+    assert rows["pooled"]["trades"] == sum(rows[s]["trades"] for s in SYMBOLS)
+    document = json.loads(png.with_name("walk_forward.json").read_text())
+    assert document["through"] == DATES[-1]
+    assert document["symbols_without_model"] == {s: 1 for s in SYMBOLS}
