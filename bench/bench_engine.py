@@ -72,7 +72,7 @@ def symbols_for(n: int) -> list[str]:
 
 
 def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]:
-    """One symbol-day's work as the four assets do it, minus Dagster and the artifact files."""
+    """One symbol-day's work as the five assets do it, minus Dagster and the artifact files."""
     begun = time.time()
     import pandas as pd
 
@@ -81,10 +81,16 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
     from retrain_assets.core.evaluation import evaluate
     from retrain_assets.core.features import FEATURE_NAMES
     from retrain_assets.core.hardware import detect_hardware
-    from retrain_assets.core.pipeline import test_rows, training_input, with_fingerprint
+    from retrain_assets.core.pipeline import (
+        test_rows,
+        train_symbol_day,
+        training_input,
+        with_fingerprint,
+    )
     from retrain_assets.core.synthetic import SyntheticSource
     from retrain_assets.core.training import load_trainer
-    from retrain_assets.defs.assets.common import day_end
+    from retrain_assets.core.walk_forward import day_rows, trade_day
+    from retrain_assets.defs.assets.common import day_end, day_start
     from retrain_assets.defs.timeout import symbol_deadline
 
     ready = time.time()
@@ -97,6 +103,7 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
     _, cost_splits = training.feature_set(bars, symbol)
     as_of = evaluation_cost_as_of(cost_splits.test.start_ts)
     costs = cost_model.estimate(bars, symbol, cost_model.fee_schedule(), as_of)
+    day_costs = cost_model.estimate(bars, symbol, cost_model.fee_schedule(), day_start(date))
     lap["costs"], t = time.perf_counter() - t, time.perf_counter()
     # features
     bars, _ = source.load(symbol, end, pd.Timedelta(days=training.lookback_days))
@@ -119,12 +126,25 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
             dry_run=False,
             deadline_monotonic=deadline,
         )
-        trained = trainer.train(job)
-        trained, _ = with_fingerprint(trainer, trained, job)  # as the `model` asset does
+        fits = train_symbol_day(trainer, job)  # held-out fit, then the live refit
+        live, _ = with_fingerprint(trainer, fits.live, fits.live_job)  # as `model` does
     lap["train"], t = time.perf_counter() - t, time.perf_counter()
-    # metrics
+    # walk_forward: the day traded by a live model (today's stands in for yesterday's)
+    rows = day_rows(frame, date)
+    trade_day(
+        symbol,
+        date,
+        date,
+        rows,
+        trainer.predict(live.model_bytes, rows[list(FEATURE_NAMES)]),
+        day_costs,
+        costs_as_of=date,
+        horizon=splits.horizon,
+    )
+    lap["walk_forward"], t = time.perf_counter() - t, time.perf_counter()
+    # metrics: the held-out fit on the test segment
     test_frame = test_rows(frame, splits)
-    predictions = trainer.predict(trained.model_bytes, test_frame[list(FEATURE_NAMES)])
+    predictions = trainer.predict(fits.held_out.model_bytes, test_frame[list(FEATURE_NAMES)])
     result = evaluate(
         test_frame,
         predictions,

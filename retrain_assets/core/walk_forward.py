@@ -93,7 +93,7 @@ class DayLedger:
             "trades": len(self.trades),
             "gross": float(sum(self.gross)),
             "net": float(sum(self.net)),
-            "buy_and_hold_net": float(sum(self.buy_and_hold_net)),
+            "buy_and_hold_gross": float(sum(self.buy_and_hold_gross)),
             "turnover": self.turnover,
         }
         return data

@@ -29,7 +29,7 @@ from retrain_assets.defs.tags import (
     is_dry_run,
 )
 
-ASSETS = ("costs", "features", "model", "metrics")
+ASSETS = ("costs", "features", "model", "walk_forward", "metrics")
 STAGE_KEYS = (
     "costs_seconds",
     "load_seconds",
@@ -251,11 +251,25 @@ def _by_symbol(entry: Mapping[str, Any], latest: Mapping[str, Mapping[str, Any]]
         "trades": md.get("trades"),
         "evidence": md.get("status"),
         "train_minutes": md.get("train_minutes"),
+        "walk_forward": _ledger_day(latest.get("walk_forward", {})),
         "error_type": entry.get("error_type"),
         "error": entry.get("error"),
         "skip_reason": entry.get("skip_reason"),
         "run_id": entry.get("run_id"),
         **symbol_costs(latest),
+    }
+
+
+def _ledger_day(md: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The date's walk-forward day: what yesterday's live model did today (None: not yet)."""
+    if "ledger_status" not in md:
+        return None
+    return {
+        "status": md["ledger_status"],
+        "live_model_as_of": md.get("live_model_as_of"),
+        "trades": md.get("day_trades"),
+        "net_bps": md.get("day_net_bps"),
+        "buy_and_hold_gross_bps": md.get("day_buy_and_hold_gross_bps"),
     }
 
 

@@ -37,3 +37,7 @@ def test_the_report_chains_every_symbols_days_into_a_png_and_a_table(dagster_hom
     document = json.loads(png.with_name("walk_forward.json").read_text())
     assert document["through"] == DATES[-1]
     assert document["symbols_without_model"] == {s: 1 for s in SYMBOLS}
+    summary = json.loads(png.with_name("engine_summary.json").read_text())
+    today = summary["by_symbol"]["BTCUSDT"]["walk_forward"]
+    assert today["status"] == "traded" and today["live_model_as_of"] == DATES[-2]
+    assert today["trades"] >= 0 and isinstance(today["net_bps"], float)

@@ -6,7 +6,8 @@ import dagster as dg
 import pytest
 
 from resources.artifact_io import ArtifactRootResource
-from retrain_assets.defs.assets.summary import engine_summary
+from resources.training import TrainingResource
+from retrain_assets.defs.assets import date_assets
 from retrain_assets.defs.jobs import summary_job
 from retrain_assets.defs.tags import RunTags
 from sensors.summary import engine_summary_sensor
@@ -24,10 +25,10 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 # The sensor's own slice of the code location: partitioned run requests need the repository.
 REPOSITORY = dg.Definitions(
-    assets=[engine_summary],
+    assets=date_assets,
     jobs=[summary_job],
     sensors=[engine_summary_sensor],
-    resources={"artifacts": ArtifactRootResource()},
+    resources={"artifacts": ArtifactRootResource(), "training": TrainingResource()},
 ).get_repository_def()
 
 

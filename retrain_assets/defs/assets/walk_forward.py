@@ -118,8 +118,9 @@ def _output(ledger: DayLedger, timing: dict[str, dg.MetadataValue]) -> dg.Output
             "live_model_as_of": dg.MetadataValue.text(ledger.model_as_of),
             "day_net_bps": dg.MetadataValue.float(round(1e4 * totals["net"], 4)),
             "day_gross_bps": dg.MetadataValue.float(round(1e4 * totals["gross"], 4)),
-            "day_buy_and_hold_net_bps": dg.MetadataValue.float(
-                round(1e4 * totals["buy_and_hold_net"], 4)
+            # Held through the day; its one entry and exit are charged by the chained record.
+            "day_buy_and_hold_gross_bps": dg.MetadataValue.float(
+                round(1e4 * sum(ledger.buy_and_hold_gross), 4)
             ),
         }
     return dg.Output(ArtifactFiles({LEDGER_FILE: json_bytes(document)}), metadata=metadata)
