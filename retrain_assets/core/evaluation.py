@@ -34,13 +34,10 @@ import numpy as np
 import pandas as pd
 
 from retrain_assets.core.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, mean_interval
-from retrain_assets.core.costs import Costs, per_side_cost
+from retrain_assets.core.costs import Costs
 from retrain_assets.core.execution import (
-    bar_opens,
     bar_returns,
-    execution_prices,
-    held_positions,
-    positions_from_predictions,
+    execute,
     trades_of,
 )
 from retrain_assets.core.features import LabelSpec
@@ -324,11 +321,8 @@ def evaluate(
     """
     close = test_frame["close"].to_numpy(dtype=float)
     pred = np.asarray(predictions, dtype=float)
-    if pred.shape != close.shape:
-        raise ValueError(f"{pred.size} predictions for {close.size} test bars")
-    prices = execution_prices(bar_opens(test_frame), close)
-    c = per_side_cost(costs, test_frame["sigma"].to_numpy(dtype=float))
-    held = held_positions(positions_from_predictions(pred, c, allow_short), horizon)
+    run = execute(test_frame, pred, costs, horizon, allow_short)
+    prices, c, held = run.prices, run.cost_per_side, run.held
     always_long = np.append(0.0, np.ones(close.size - 1))
     strategy = strategy_stats(held, prices, c, seed)
     label = test_frame["label"].to_numpy(dtype=float)

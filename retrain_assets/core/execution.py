@@ -7,8 +7,12 @@ last close; `q[j]` is the position held over bar j, flat at the window's start; 
 ledger both execute through these functions, so both trade the same way.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+
+from retrain_assets.core.costs import Costs, per_side_cost
 
 
 def positions_from_predictions(
@@ -97,3 +101,37 @@ def bar_opens(frame: pd.DataFrame) -> np.ndarray:
         close = frame["close"].to_numpy(dtype=float)
         return close * np.exp(-frame["body_1"].to_numpy(dtype=float))
     raise ValueError("the test frame has neither an `open` nor a `body_1` column")
+
+
+@dataclass(frozen=True)
+class Execution:
+    """A window's signal executed: prices `P` (n + 1), per-side costs `c` and positions `q`."""
+
+    prices: np.ndarray
+    cost_per_side: np.ndarray
+    held: np.ndarray
+
+
+def execute(
+    rows: pd.DataFrame, predictions: np.ndarray, costs: Costs, horizon: int, allow_short: bool
+) -> Execution:
+    """Decide at each row's close, fill at the next open, hold `horizon` bars.
+
+    Args:
+        rows: The window's rows in time order: `close`, `sigma`, and `open` or `body_1`.
+        predictions: The model's predicted label of each row.
+        costs: The cost model; each bar costs `per_side_cost(costs, sigma)` per side.
+        horizon: Bars each decision holds.
+        allow_short: Whether the signal may go short.
+
+    Raises:
+        ValueError: predictions that do not match the rows.
+    """
+    close = rows["close"].to_numpy(dtype=float)
+    pred = np.asarray(predictions, dtype=float)
+    if pred.shape != close.shape:
+        raise ValueError(f"{pred.size} predictions for {close.size} bars")
+    prices = execution_prices(bar_opens(rows), close)
+    c = per_side_cost(costs, rows["sigma"].to_numpy(dtype=float))
+    held = held_positions(positions_from_predictions(pred, c, allow_short), horizon)
+    return Execution(prices, c, held)

@@ -24,13 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from retrain_assets.core.costs import Costs, per_side_cost
+from retrain_assets.core.costs import Costs
 from retrain_assets.core.execution import (
-    bar_opens,
     bar_returns,
-    execution_prices,
-    held_positions,
-    positions_from_predictions,
+    execute,
     trades_of,
 )
 
@@ -162,13 +159,11 @@ def trade_day(
     """
     if rows.empty:
         return untraded_day(symbol, day, NO_BARS)
-    close = rows["close"].to_numpy(dtype=float)
-    pred = np.asarray(predictions, dtype=float)
-    if pred.shape != close.shape:
-        raise ValueError(f"{pred.size} predictions for {close.size} bars of {symbol} on {day}")
-    prices = execution_prices(bar_opens(rows), close)
-    c = per_side_cost(costs, rows["sigma"].to_numpy(dtype=float))
-    q = held_positions(positions_from_predictions(pred, c, allow_short), horizon)
+    try:
+        run = execute(rows, predictions, costs, horizon, allow_short)
+    except ValueError as exc:
+        raise ValueError(f"{symbol} on {day}: {exc}") from None
+    prices, c, q = run.prices, run.cost_per_side, run.held
     _, gross, net = bar_returns(q, prices, c)
     bh_gross = prices[1:] / prices[:-1] - 1.0  # held over every bar, costs charged by the chain
     stamps = pd.to_datetime(rows["timestamp"], utc=True)

@@ -5,20 +5,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retrain_assets.core.costs import CostItem, Costs
 from retrain_assets.core.evaluation import (
     INSUFFICIENT_EVIDENCE,
     OK,
     Metrics,
-    bar_opens,
     evaluate,
-    execution_prices,
-    held_positions,
-    positions_from_predictions,
     rank_auc,
     spearman_ic,
     strategy_stats,
 )
+from retrain_assets.core.execution import (
+    bar_opens,
+    execution_prices,
+    held_positions,
+    positions_from_predictions,
+)
+from tests.fakes.costs import fee_only_costs
 
 # Six bars worked by hand. These examples used to fill every entry and exit at close[t], the
 # price the decision saw, and re-decide every bar; the evaluation now fills at the next open
@@ -180,18 +182,7 @@ def test_rank_auc_and_spearman_ic_on_small_examples():
     assert spearman_ic(np.array([1.0, 1.0]), np.array([1.0, 2.0])) is None
 
 
-def flat_costs(fee_bps: float) -> Costs:
-    """A cost model with only a taker fee: 0 spread, 0 slippage."""
-    return Costs(
-        taker_fee_bps=CostItem(fee_bps, "config", "test"),
-        maker_fee_bps=CostItem(fee_bps, "config", "test"),
-        median_spread_bps=CostItem(0.0, "estimated", "test"),
-        slippage_bps_per_sigma=CostItem(0.0, "config", "test"),
-        spread_estimator="corwin_schultz",
-        raw_spread_bps=0.0,
-        window_days=30,
-        as_of="2024-01-01T00:00:00+00:00",
-    )
+flat_costs = fee_only_costs
 
 
 def frame_of(open_: np.ndarray, close: np.ndarray) -> pd.DataFrame:

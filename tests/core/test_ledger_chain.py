@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from retrain_assets.core.bootstrap import mean_interval
-from retrain_assets.core.costs import CostItem, Costs
 from retrain_assets.core.evaluation import INSUFFICIENT_EVIDENCE, OK
 from retrain_assets.core.ledger_chain import (
     CURVE_COLUMNS,
@@ -28,6 +27,7 @@ from retrain_assets.core.walk_forward import (
     trade_day,
     untraded_day,
 )
+from tests.fakes.costs import fee_only_costs
 
 RESAMPLES = 200  # enough for intervals that exist and are stable; the coverage test sets its own
 
@@ -73,20 +73,6 @@ def ledger(
     )
 
 
-def flat_costs(fee_bps: float) -> Costs:
-    """A cost model with only a taker fee: 0 spread, 0 slippage."""
-    return Costs(
-        taker_fee_bps=CostItem(fee_bps, "config", "test"),
-        maker_fee_bps=CostItem(fee_bps, "config", "test"),
-        median_spread_bps=CostItem(0.0, "estimated", "test"),
-        slippage_bps_per_sigma=CostItem(0.0, "config", "test"),
-        spread_estimator="corwin_schultz",
-        raw_spread_bps=0.0,
-        window_days=30,
-        as_of="2024-01-01T00:00:00+00:00",
-    )
-
-
 def synthetic_frame(days: int, seed: int) -> pd.DataFrame:
     """Hourly bars from 2024-03-01: a random walk, each open at the previous close."""
     rng = np.random.default_rng(seed)
@@ -115,7 +101,7 @@ def traded_days(symbol: str, days: int, seed: int) -> list[DayLedger]:
                 "the day before",
                 rows,
                 predictions,
-                flat_costs(5.0),
+                fee_only_costs(5.0),
                 costs_as_of=f"{day}T00:00:00+00:00",
                 horizon=3,
             )

@@ -13,7 +13,7 @@ from retrain_assets.core.walk_forward import (
     day_rows,
     trade_day,
 )
-from tests.core.test_ledger_chain import flat_costs
+from tests.fakes.costs import fee_only_costs
 
 DAY = "2024-03-02"
 
@@ -35,7 +35,7 @@ def _day(predictions: np.ndarray, horizon: int = 4) -> DayLedger:
         "2024-03-01",
         rows,
         predictions,
-        flat_costs(5.0),
+        fee_only_costs(5.0),
         costs_as_of=f"{DAY}T00:00:00+00:00",
         horizon=horizon,
     )
@@ -107,7 +107,7 @@ def test_a_day_without_bars_is_recorded_as_such():
         "2024-03-08",
         empty,
         np.zeros(0),
-        flat_costs(5.0),
+        fee_only_costs(5.0),
         costs_as_of="2024-03-09T00:00:00+00:00",
         horizon=4,
     )

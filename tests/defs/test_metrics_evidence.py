@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retrain_assets.core.costs import CostItem, Costs
 from retrain_assets.core.evaluation import evaluate
 from retrain_assets.core.telegram_text import best_and_worst
 from retrain_assets.defs.assets.metrics import metrics_metadata
@@ -16,6 +15,7 @@ from retrain_assets.defs.partitions import symbol_day_partitions
 from retrain_assets.defs.summary_records import date_summary, run_net_bps
 from retrain_assets.defs.tags import RunTags, partition_tags
 from retrain_assets.launcher.ledger import metrics_of_run
+from tests.fakes.costs import fee_only_costs
 
 DATE = "2025-05-01"
 DOC_TAG = "test/metrics_document"
@@ -29,17 +29,7 @@ def document(min_trades: int, trade: bool = True) -> dict:
         {"close": close, "body_1": np.log(close / open_), "sigma": 0.01, "label": 0.001}
     )
     pred = np.array([0.01, -0.01, 0.0, -0.01, 0.0, 0.0]) * trade
-    fee = CostItem(10.0, "config", "test")
-    costs = Costs(
-        taker_fee_bps=fee,
-        maker_fee_bps=fee,
-        median_spread_bps=CostItem(0.0, "estimated", "test"),
-        slippage_bps_per_sigma=CostItem(0.0, "config", "test"),
-        spread_estimator="corwin_schultz",
-        raw_spread_bps=0.0,
-        window_days=30,
-        as_of="2025-04-01T00:00:00+00:00",
-    )
+    costs = fee_only_costs(10.0, as_of="2025-04-01T00:00:00+00:00")
     return evaluate(frame, pred, costs, horizon=2, min_trades=min_trades).to_json_dict()
 
 
