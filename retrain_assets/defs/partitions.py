@@ -1,5 +1,7 @@
 """Partitions: daily UTC date x dynamic symbol; one run materializes one symbol-day."""
 
+import warnings
+
 import dagster as dg
 
 from retrain_assets.core.dates import first_partition_date
@@ -21,6 +23,26 @@ date_partitions = dg.DailyPartitionsDefinition(start_date=START_DATE, timezone="
 symbol_day_partitions = dg.MultiPartitionsDefinition(
     {"date": date_partitions, "symbol": symbol_partitions}
 )
+
+with warnings.catch_warnings():
+    # Both mappings are beta in Dagster 1.13.
+    warnings.simplefilter("ignore", dg.BetaWarning)
+    # A per-date asset reads every symbol of its date.
+    EVERY_SYMBOL_OF_THE_DATE = dg.MultiToSingleDimensionPartitionMapping(
+        partition_dimension_name="date"
+    )
+    # A symbol-day reads the same symbol's day before (none before the first date).
+    PREVIOUS_DAY = dg.MultiPartitionMapping(
+        {
+            "date": dg.DimensionPartitionMapping(
+                "date",
+                dg.TimeWindowPartitionMapping(
+                    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+                ),
+            ),
+            "symbol": dg.DimensionPartitionMapping("symbol", dg.IdentityPartitionMapping()),
+        }
+    )
 
 TRAIN_POOL = "train"
 RETRAIN_JOB = "retrain_symbol_day"
@@ -47,7 +69,9 @@ __all__ = [
     "CONCURRENCY_TAG",
     "DRY_RUN_JOB",
     "DRY_RUN_TAG",
+    "EVERY_SYMBOL_OF_THE_DATE",
     "INVOCATION_TAG",
+    "PREVIOUS_DAY",
     "RETRAIN_JOB",
     "START_DATE",
     "SUMMARY_JOB",

@@ -10,6 +10,16 @@ def _entry(path: Path, **extra) -> dict:
     return {"path": str(path), "sha256": sha256_file(path), "size": path.stat().st_size, **extra}
 
 
+def _intact_files(graph: AssetGraph, folder: Path) -> dict:
+    """One intact recorded file per asset of the graph."""
+    files = {}
+    for name in graph.order:
+        f = folder / f"{name}.bin"
+        f.write_bytes(name.encode())
+        files[name] = {f.name: _entry(f)}
+    return files
+
+
 def test_the_asset_graph_orders_the_assets_and_knows_what_is_downstream():
     from retrain_assets.defs.assets import dry_run_assets, symbol_day_assets
 
@@ -60,11 +70,7 @@ def test_a_damaged_model_rebuilds_model_and_metrics_and_reuses_the_rest(tmp_path
     from retrain_assets.defs.assets import symbol_day_assets
 
     graph = AssetGraph.of(symbol_day_assets)
-    files = {}
-    for name in graph.order:
-        f = tmp_path / f"{name}.bin"
-        f.write_bytes(name.encode())
-        files[name] = {f.name: _entry(f)}
+    files = _intact_files(graph, tmp_path)
     (tmp_path / "model.bin").write_bytes(b"flipped")
     plan = _plan_symbol(graph, "BTCUSDT", files, None)
     assert plan.assets == ("model", "walk_forward", "metrics")
@@ -77,11 +83,7 @@ def test_a_day_recorded_without_a_live_model_is_traded_again_once_the_model_exis
     from retrain_assets.defs.assets import symbol_day_assets
 
     graph = AssetGraph.of(symbol_day_assets)
-    files = {}
-    for name in graph.order:
-        f = tmp_path / f"{name}.bin"
-        f.write_bytes(name.encode())
-        files[name] = {f.name: _entry(f)}
+    files = _intact_files(graph, tmp_path)
     why = "recorded without a live model, and the model of 2025-04-30 exists now"
     plan = _plan_symbol(graph, "BTCUSDT", files, None, stale={"walk_forward": why})
     assert plan.assets == ("walk_forward", "metrics")

@@ -1,7 +1,6 @@
 """The `walk_forward_report` asset: the walk-forward record of every symbol up to a date."""
 
 import base64
-import warnings
 
 import dagster as dg
 from pydantic import Field
@@ -14,13 +13,7 @@ from retrain_assets.core.ledger_chain import WalkForwardRecord, chain_ledgers, e
 from retrain_assets.core.ledger_plot import render_equity_png
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.ledger_records import ledger_days, window_dates
-from retrain_assets.defs.partitions import date_partitions
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", dg.BetaWarning)
-    _EVERY_SYMBOL_OF_THE_DATE = dg.MultiToSingleDimensionPartitionMapping(
-        partition_dimension_name="date"
-    )
+from retrain_assets.defs.partitions import EVERY_SYMBOL_OF_THE_DATE, date_partitions
 
 _COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("series", "string", "symbol, pooled (all trades) or portfolio (equal weight)"),
@@ -54,7 +47,7 @@ class ReportConfig(dg.Config):
     partitions_def=date_partitions,
     group_name=RETRAIN_GROUP,
     kinds={"matplotlib"},
-    deps=[dg.AssetDep("walk_forward", partition_mapping=_EVERY_SYMBOL_OF_THE_DATE)],
+    deps=[dg.AssetDep("walk_forward", partition_mapping=EVERY_SYMBOL_OF_THE_DATE)],
 )
 def walk_forward_report(
     context: dg.AssetExecutionContext,

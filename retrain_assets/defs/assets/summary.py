@@ -1,6 +1,5 @@
 """The `engine_summary` asset: one date's retraining across every symbol."""
 
-import warnings
 from collections.abc import Mapping
 
 import dagster as dg
@@ -11,16 +10,9 @@ from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.summary_text import markdown_table
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
-from retrain_assets.defs.partitions import date_partitions
+from retrain_assets.defs.partitions import EVERY_SYMBOL_OF_THE_DATE, date_partitions
 from retrain_assets.defs.summary_records import date_summary
 from retrain_assets.defs.tags import RunTags
-
-with warnings.catch_warnings():
-    # The mapping is beta in Dagster 1.13; it is exactly "every symbol of this date".
-    warnings.simplefilter("ignore", dg.BetaWarning)
-    _EVERY_SYMBOL_OF_THE_DATE = dg.MultiToSingleDimensionPartitionMapping(
-        partition_dimension_name="date"
-    )
 
 
 class SummaryConfig(dg.Config):
@@ -36,7 +28,7 @@ class SummaryConfig(dg.Config):
     partitions_def=date_partitions,
     group_name=RETRAIN_GROUP,
     kinds={"json"},
-    deps=[dg.AssetDep("metrics", partition_mapping=_EVERY_SYMBOL_OF_THE_DATE)],
+    deps=[dg.AssetDep("metrics", partition_mapping=EVERY_SYMBOL_OF_THE_DATE)],
 )
 def engine_summary(
     context: dg.AssetExecutionContext, config: SummaryConfig, artifacts: ArtifactRootResource

@@ -7,8 +7,6 @@ the date's bars exist, so the daily schedule, the CLI and backfills all extend t
 backfill over past dates rebuilds each day from point-in-time inputs only, byte for byte.
 """
 
-import warnings
-
 import dagster as dg
 
 from resources.artifact_io import OPTIONAL_INPUT, ArtifactRootResource
@@ -31,25 +29,14 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.assets.costs import WALK_FORWARD_COSTS
-from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.partitions import (
+    PREVIOUS_DAY,
+    split_partition_key,
+    symbol_day_partitions,
+)
 from retrain_assets.defs.telemetry import stage
 
 LEDGER_FILE = "walk_forward.json"
-
-with warnings.catch_warnings():
-    # Beta in Dagster 1.13; it is exactly "the same symbol, the day before".
-    warnings.simplefilter("ignore", dg.BetaWarning)
-    PREVIOUS_DAY = dg.MultiPartitionMapping(
-        {
-            "date": dg.DimensionPartitionMapping(
-                "date",
-                dg.TimeWindowPartitionMapping(
-                    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
-                ),
-            ),
-            "symbol": dg.DimensionPartitionMapping("symbol", dg.IdentityPartitionMapping()),
-        }
-    )
 
 
 @dg.asset(
