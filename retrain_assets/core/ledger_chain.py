@@ -388,6 +388,7 @@ def _figures(series: _Series, *, min_trades: int, seed: int, resamples: int) -> 
     trade_net = series.trades["net"].to_numpy(dtype=float)
     day_net = series.daily["net"].to_numpy(dtype=float)
     n = int(trade_net.size)
+    in_market = n > 0 or bool(np.any(day_net != 0.0))
     returns = series.returns
     return LedgerFigures(
         name=series.name,
@@ -406,8 +407,9 @@ def _figures(series: _Series, *, min_trades: int, seed: int, resamples: int) -> 
         max_drawdown_bps=1e4 * max_drawdown(returns["net"].to_numpy(dtype=float)),
         buy_and_hold_net_bps=float(1e4 * returns["buy_and_hold_net"].sum()),
         flat_net_bps=0.0,
-        net_bps_per_day=_mean_bps(day_net),
-        net_bps_per_day_interval=_interval_bps(day_net, seed, resamples),
+        # Never in the market, every day is exactly 0: that says nothing of the model.
+        net_bps_per_day=_mean_bps(day_net) if in_market else None,
+        net_bps_per_day_interval=_interval_bps(day_net, seed, resamples) if in_market else None,
         buy_and_hold_bps_per_day=_mean_bps(series.daily["buy_and_hold_net"].to_numpy(dtype=float)),
         status=OK if n >= min_trades else INSUFFICIENT_EVIDENCE,
     )

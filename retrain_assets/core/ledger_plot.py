@@ -38,10 +38,12 @@ def panel_symbols(
 ) -> tuple[list[str], int]:
     """The symbols that get a panel and how many are left out.
 
-    Beyond `limit` symbols, the `limit` with most trades (ties by name) are drawn, in
-    alphabetical order so a symbol is easy to find.
+    A symbol with no traded day (only days without a live model) has nothing to draw. Beyond
+    `limit` symbols, the `limit` with most trades (ties by name) are drawn, in alphabetical
+    order so a symbol is easy to find.
     """
-    ranked = sorted(record.per_symbol.values(), key=lambda f: (-f.trades, f.name))
+    drawn = [f for f in record.per_symbol.values() if f.days > 0]
+    ranked = sorted(drawn, key=lambda f: (-f.trades, f.name))
     return sorted(f.name for f in ranked[:limit]), max(0, len(ranked) - limit)
 
 

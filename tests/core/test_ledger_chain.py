@@ -242,7 +242,7 @@ def test_a_symbol_without_trades_has_no_net_figure_not_zero():
     assert figures.net_bps_interval is None
     assert figures.hit_rate is None
     assert figures.status == INSUFFICIENT_EVIDENCE
-    assert figures.net_bps_per_day == 0.0  # it traded the day, flat: a real 0, not missing
+    assert figures.net_bps_per_day is None  # never in the market: not a break-even 0.0
     assert figures.net_bps_per_day_interval is None  # one day says nothing of the spread
 
 
@@ -361,3 +361,9 @@ def test_buy_and_hold_pays_one_round_trip_over_the_record_not_one_a_day():
     curves = equity_curves(days)
     btc = curves[curves["series"] == "BTC/USDT"]["buy_and_hold_net_bps"].to_numpy()
     assert btc[0] == pytest.approx(-5.0) and btc[-1] == pytest.approx(-10.0)
+
+
+def test_a_symbol_never_in_the_market_has_no_daily_figure_not_a_break_even_zero():
+    days = [ledger("A", f"2025-05-0{d}", [0.0] * 24) for d in (1, 2, 3)]
+    figures = chain(days).per_symbol["A"]
+    assert figures.net_bps_per_day is None and figures.net_bps_per_day_interval is None
