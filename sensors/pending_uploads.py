@@ -29,8 +29,10 @@ from resources.uploads import (
 )
 from retrain_assets.core.hashing import sha256_file
 from retrain_assets.core.redaction import redact, secrets_from_env
+from retrain_assets.defs.assets import symbol_day_assets
 
-ARTIFACT_ASSETS = ("costs", "features", "model", "metrics")
+# Every per-symbol-day asset writes files through the artifact IO manager.
+ARTIFACT_ASSETS = tuple(a.key.path[-1] for a in symbol_day_assets)
 SCAN_LIMIT = 200
 
 

@@ -16,7 +16,12 @@ from retrain_assets.core.fingerprint import (
     probe,
     probe_positions,
 )
-from retrain_assets.core.pipeline import feature_set, training_input, with_fingerprint
+from retrain_assets.core.pipeline import (
+    feature_set,
+    train_symbol_day,
+    training_input,
+    with_fingerprint,
+)
 from retrain_assets.core.splits import Splits
 from retrain_assets.core.training import (
     MODEL_BIN_VARIES_WITH,
@@ -56,8 +61,10 @@ def _job(job_frame, work_dir: Path, threads: int = 1, frame=None) -> TrainingInp
 
 
 def _fit(job: TrainingInput):
+    """The live model, fingerprinted, as the `model` asset makes it (held-out fit, refit)."""
     trainer = CatBoostTrainer()
-    return with_fingerprint(trainer, trainer.train(job), job)
+    fits = train_symbol_day(trainer, job)
+    return with_fingerprint(trainer, fits.live, fits.live_job)
 
 
 def test_probe_rows_are_spread_over_the_whole_frame_first_and_last_included():

@@ -128,7 +128,7 @@ def test_dropbox_failing_past_the_retries_keeps_artifacts_pending_until_the_sens
     fake_dropbox.faults.clear()
     with dg.DagsterInstance.get() as instance:
         message, cursor = tick(instance, artifacts, None)
-        assert "4 materialization(s) fully verified, 0 still pending" in message
+        assert "5 materialization(s) fully verified, 0 still pending" in message
         assert_remote_matches_manifests(artifacts, expected, dropbox_reader(fake_dropbox))
         assert "0 still pending" in tick(instance, artifacts, cursor)[0]
 

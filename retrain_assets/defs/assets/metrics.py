@@ -20,6 +20,7 @@ from retrain_assets.defs.assets.common import (
     RETRAIN_GROUP,
     permanent_errors_fail_fast,
 )
+from retrain_assets.defs.assets.walk_forward import LEDGER_FILE
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
 from retrain_assets.defs.telemetry import emit, event_log, stage
 
@@ -34,14 +35,13 @@ HELD_OUT_DIAGNOSTIC = "held_out_diagnostic"
     group_name=RETRAIN_GROUP,
     kinds={"python"},
     metadata={SEAL_METADATA_KEY: True},
-    # After the ledger, so the seal (sha256.txt) covers walk_forward.json too.
-    deps=[dg.AssetDep("walk_forward")],
 )
 def metrics(
     context: dg.AssetExecutionContext,
     model: ArtifactFiles,
     features: ArtifactFiles,
     costs: ArtifactFiles,
+    walk_forward: ArtifactFiles,
     training: TrainingResource,
     artifacts: ArtifactRootResource,
 ) -> dg.Output[ArtifactFiles]:
@@ -50,8 +50,10 @@ def metrics(
     This scores the method, not the live model: the held-out fit (held_out_model.bin, which
     never saw the test segment) trades that segment under the same cost model as the flat and
     buy-and-hold baselines, each decision filled at the next bar's open and held for the label
-    horizon; below `min_trades` trades its status is `insufficient_evidence`. sha256.txt is
-    written after metrics.json, covering every file of the folder.
+    horizon; below `min_trades` trades its status is `insufficient_evidence`. metrics.json also
+    carries the date's walk-forward day in brief (the ledger is its own asset); reading it
+    orders this step last, so sha256.txt, written after metrics.json, covers every file of
+    the folder, walk_forward.json included.
     """
     date, symbol = split_partition_key(context.partition_key)
     frame = features.parquet("features.parquet")
@@ -80,6 +82,7 @@ def metrics(
         "train_minutes": round(train_minutes, 4),
         "rows": {"total": len(frame), **log.get("rows", {})},
         "trainer": config.get("trainer"),
+        "walk_forward_day": ledger_day_summary(walk_forward.json(LEDGER_FILE)),
     }
     emit(
         context,
@@ -101,6 +104,16 @@ def metrics(
             **timing.metadata(),
         },
     )
+
+
+def ledger_day_summary(day: Mapping[str, Any]) -> dict[str, Any]:
+    """The date's walk-forward day in brief: what yesterday's live model did today."""
+    return {
+        "status": day["status"],
+        "live_model_as_of": day["model_as_of"],
+        **day.get("totals", {}),
+        "file": LEDGER_FILE,
+    }
 
 
 def held_out_model(model: ArtifactFiles) -> bytes:
