@@ -41,3 +41,30 @@ def test_the_report_chains_every_symbols_days_into_a_png_and_a_table(dagster_hom
     today = summary["by_symbol"]["BTCUSDT"]["walk_forward"]
     assert today["status"] == "traded" and today["live_model_as_of"] == DATES[-2]
     assert today["trades"] >= 0 and isinstance(today["net_bps"], float)
+
+
+def test_a_symbol_without_trades_or_days_is_a_row_of_empty_cells_not_zeros(tmp_path):
+    from retrain_assets.core.ledger_chain import chain_ledgers
+    from retrain_assets.core.walk_forward import NO_LIVE_MODEL, DayLedger, untraded_day
+    from retrain_assets.defs.assets.report import report_metadata
+
+    flat_day = DayLedger(
+        "ETHUSDT",
+        "2025-05-02",
+        "2025-05-01",
+        "traded",
+        "2025-05-02T00:00:00+00:00",
+        10.0,
+        timestamps=("2025-05-02T00:00:00+00:00",),
+        position=(0.0,),
+        gross=(0.0,),
+        net=(0.0,),
+        buy_and_hold_gross=(0.001,),
+        buy_and_hold_net=(0.001,),
+    )
+    record = chain_ledgers([flat_day, untraded_day("XLMUSDT", "2025-05-02", NO_LIVE_MODEL)])
+    table = report_metadata(record, b"\x89PNG", tmp_path, 0)["figures"].value
+    rows = {r.data["series"]: r.data for r in table.records}
+    assert rows["XLMUSDT"]["days"] == 0 and rows["XLMUSDT"]["net_bps_per_trade"] is None
+    assert rows["ETHUSDT"]["trades"] == 0 and rows["ETHUSDT"]["net_bps_per_day"] is None
+    assert {len(r.data) for r in table.records} == {len(table.schema.columns)}

@@ -1,6 +1,7 @@
 """The `walk_forward_report` asset: the walk-forward record of every symbol up to a date."""
 
 import base64
+from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
@@ -69,22 +70,22 @@ def walk_forward_report(
     record = chain_ledgers(found.days, min_trades=training.min_trades)
     png = render_equity_png(equity_curves(found.days), record, title=f"Walk-forward through {date}")
     folder = artifacts.layout().summary_file(date).parent
-    atomic_write_bytes(folder / "walk_forward.png", png)
+    metadata = report_metadata(record, png, folder, len(found.unreadable))  # before any write
     document = {**record.to_json_dict(), "through": date, "unreadable": found.unreadable}
+    atomic_write_bytes(folder / "walk_forward.png", png)
     atomic_write_bytes(folder / "walk_forward.json", json_bytes(document))
-    return dg.MaterializeResult(metadata=_metadata(record, png, folder, len(found.unreadable)))
+    return dg.MaterializeResult(metadata=metadata)
 
 
-def _metadata(
-    record: WalkForwardRecord, png: bytes, folder, unreadable: int
+def report_metadata(
+    record: WalkForwardRecord, png: bytes, folder: Path, unreadable: int
 ) -> dict[str, dg.MetadataValue]:
+    """The report as materialization metadata: the PNG inline, the table, where the files are."""
     schema = dg.TableSchema(
         columns=[dg.TableColumn(name, kind, description) for name, kind, description in _COLUMNS]
     )
-    rows = [
-        dg.TableRecord({k: v for k, v in row.items() if v is not None})
-        for row in record.table_rows()
-    ]
+    # Every row has every column; an undefined figure is None (an empty cell), never 0.
+    rows = [dg.TableRecord(row) for row in record.table_rows()]
     image = base64.b64encode(png).decode()
     portfolio = record.portfolio
     metadata: dict[str, dg.MetadataValue] = {
