@@ -70,15 +70,19 @@ def print_record(report: dict) -> None:
     print(f"\nwalk-forward {report['first_day']} .. {report['last_day']}")
     print(
         "| series | days | trades | long/short | gross bps/trade | net bps/trade | 95% interval "
-        "| hit | total net bps | buy&hold bps | flat | net bps/day [95%] | evidence |"
+        "| hit | long/short net bps | market-neutral bps/trade | total net bps | buy&hold bps "
+        "| flat | net bps/day [95%] | evidence |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     rows = [*report["per_symbol"].values(), report["pooled"], report["portfolio"]]
     for f in rows:
         print(
             f"| {f['name']} | {f['days']} | {f['trades']} | {f['long_trades']}/{f['short_trades']} "
             f"| {_fmt(f['gross_bps_per_trade'])} | {_fmt(f['net_bps_per_trade'])} "
             f"| {_interval(f, 'net_bps_interval')} | {_fmt(f['hit_rate'], 2)} "
+            f"| {_fmt(f.get('long_net_bps_per_trade'))}/{_fmt(f.get('short_net_bps_per_trade'))} "
+            f"| {_fmt(f.get('market_neutral_bps_per_trade'))} "
+            f"{_interval(f, 'market_neutral_interval')} "
             f"| {_fmt(f['total_net_bps'], 0)} | {_fmt(f['buy_and_hold_net_bps'], 0)} | 0 "
             f"| {_fmt(f['net_bps_per_day'])} {_interval(f, 'net_bps_per_day_interval')} "
             f"| {f['status']} |"

@@ -87,7 +87,8 @@ def chain_ledgers(
     """
     ledgers = _sorted_unique(days)
     traded = [d for d in ledgers if d.status == TRADED]
-    bars, trades = _bar_frame(traded), _trade_frame(traded)
+    bars = _bar_frame(traded)
+    trades = _with_market_neutral(_trade_frame(traded), bars)
     daily = _daily_frame(traded, bars)
     book = _portfolio_bars(bars, daily)
     symbols = sorted({d.symbol for d in ledgers})
@@ -227,11 +228,19 @@ def _bar_frame(traded: list[DayLedger]) -> pd.DataFrame:
 
 def _trade_frame(traded: list[DayLedger]) -> pd.DataFrame:
     """Every trade: symbol, entry time, side, gross and net, by entry time then symbol."""
-    rows = [(d.symbol, t.entry, t.side, t.gross, t.net) for d in traded for t in d.trades]
-    frame = pd.DataFrame(rows, columns=["symbol", "entry", "side", "gross", "net"])
+    rows = [(d.symbol, t.entry, t.side, t.bars, t.gross, t.net) for d in traded for t in d.trades]
+    frame = pd.DataFrame(rows, columns=["symbol", "entry", "side", "bars", "gross", "net"])
     frame["entry"] = _timestamps(frame["entry"].tolist())
-    frame = frame.astype({"side": int, "gross": float, "net": float})
+    frame = frame.astype({"side": int, "bars": float, "gross": float, "net": float})
     return frame.sort_values(["entry", "symbol"], kind="mergesort", ignore_index=True)
+
+
+def _with_market_neutral(trades: pd.DataFrame, bars: pd.DataFrame) -> pd.DataFrame:
+    """Each trade's net less `side x drift x bars`, the symbol's mean per-bar move over the
+    record (buy-and-hold's gross per bar): what the trade made beyond the coin's own drift."""
+    drift = bars.groupby("symbol")["buy_and_hold_gross"].mean()
+    exposure = trades["side"] * trades["symbol"].map(drift).fillna(0.0) * trades["bars"]
+    return trades.assign(neutral=trades["net"] - exposure)
 
 
 def _daily_frame(traded: list[DayLedger], bars: pd.DataFrame) -> pd.DataFrame:
@@ -277,6 +286,8 @@ def _figures(series: _Series, *, min_trades: int, seed: int, resamples: int) -> 
     trade_net = series.trades["net"].to_numpy(dtype=float)
     day_net = series.daily["net"].to_numpy(dtype=float)
     n = int(trade_net.size)
+    sides = series.trades["side"].to_numpy()
+    neutral = series.trades["neutral"].to_numpy(dtype=float)
     in_market = n > 0 or bool(np.any(day_net != 0.0))
     returns = series.returns
     return LedgerFigures(
@@ -301,6 +312,10 @@ def _figures(series: _Series, *, min_trades: int, seed: int, resamples: int) -> 
         net_bps_per_day_interval=_interval_bps(day_net, seed, resamples) if in_market else None,
         buy_and_hold_bps_per_day=_mean_bps(series.daily["buy_and_hold_net"].to_numpy(dtype=float)),
         status=OK if n >= min_trades else INSUFFICIENT_EVIDENCE,
+        long_net_bps_per_trade=_mean_bps(trade_net[sides > 0]),
+        short_net_bps_per_trade=_mean_bps(trade_net[sides < 0]),
+        market_neutral_bps_per_trade=_mean_bps(neutral),
+        market_neutral_interval=_interval_bps(neutral, seed, resamples),
     )
 
 

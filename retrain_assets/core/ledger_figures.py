@@ -29,6 +29,9 @@ TABLE_COLUMNS = (
     "net_bps_per_day",
     "net_bps_per_day_lo",
     "net_bps_per_day_hi",
+    "long_net_bps_per_trade",
+    "short_net_bps_per_trade",
+    "market_neutral_bps_per_trade",
 )
 
 
@@ -40,7 +43,10 @@ class LedgerFigures:
     figures (`*_per_trade`, `hit_rate`, the interval) are None without trades; per-day means
     are None without days and their intervals None below two. Totals are summed per-bar
     returns in bps; `max_drawdown_bps` is positive, on the cumulative per-bar net; flat never
-    trades, so `flat_net_bps` is 0.0, kept so tables show both baselines.
+    trades, so `flat_net_bps` is 0.0, kept so tables show both baselines. Long and short
+    trades are reported apart; `market_neutral_*` is each trade's net less its side times the
+    symbol's own mean per-bar drift over the record times its bars: an attribution (that drift
+    is known only afterwards), did the model beat being exposed to the coin?
     """
 
     name: str
@@ -63,19 +69,23 @@ class LedgerFigures:
     net_bps_per_day_interval: tuple[float, float] | None
     buy_and_hold_bps_per_day: float | None
     status: str
+    long_net_bps_per_trade: float | None = None
+    short_net_bps_per_trade: float | None = None
+    market_neutral_bps_per_trade: float | None = None
+    market_neutral_interval: tuple[float, float] | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field, intervals as `[lo, hi]` lists."""
         data = asdict(self)
-        for name in ("net_bps_interval", "net_bps_per_day_interval"):
+        for name in ("net_bps_interval", "net_bps_per_day_interval", "market_neutral_interval"):
             data[name] = None if data[name] is None else list(data[name])
         return data
 
     @classmethod
     def from_json_dict(cls, data: Mapping[str, Any]) -> "LedgerFigures":
         """Rebuild the figures written by `to_json_dict` (extra keys are ignored)."""
-        values = {f.name: data[f.name] for f in fields(cls)}
-        for name in ("net_bps_interval", "net_bps_per_day_interval"):
+        values = {f.name: data.get(f.name) for f in fields(cls)}  # older files lack some
+        for name in ("net_bps_interval", "net_bps_per_day_interval", "market_neutral_interval"):
             values[name] = None if values[name] is None else tuple(values[name])
         return cls(**values)
 

@@ -367,3 +367,17 @@ def test_a_symbol_never_in_the_market_has_no_daily_figure_not_a_break_even_zero(
     days = [ledger("A", f"2025-05-0{d}", [0.0] * 24) for d in (1, 2, 3)]
     figures = chain(days).per_symbol["A"]
     assert figures.net_bps_per_day is None and figures.net_bps_per_day_interval is None
+
+
+def test_long_and_short_are_apart_and_the_market_neutral_view_removes_the_coins_drift():
+    long = LedgerTrade(1, "2025-05-01T01:00:00+00:00", "2025-05-01T05:00:00+00:00", 4, 0.006, 0.005)
+    short = LedgerTrade(
+        -1, "2025-05-01T10:00:00+00:00", "2025-05-01T12:00:00+00:00", 2, 0.0, -0.001
+    )
+    day = ledger("A", "2025-05-01", [0.0] * 24, buy_and_hold=[0.001] * 24, trades=(long, short))
+    figures = chain([day]).per_symbol["A"]
+    assert figures.long_net_bps_per_trade == pytest.approx(50.0)
+    assert figures.short_net_bps_per_trade == pytest.approx(-10.0)
+    # Long 4 bars of a coin drifting 10 bps a bar: 50 - 40; short 2 bars against it: -10 + 20.
+    assert figures.market_neutral_bps_per_trade == pytest.approx((10.0 + 10.0) / 2)
+    assert figures.market_neutral_interval is not None

@@ -68,3 +68,10 @@ def test_a_symbol_without_trades_or_days_is_a_row_of_empty_cells_not_zeros(tmp_p
     assert rows["XLMUSDT"]["days"] == 0 and rows["XLMUSDT"]["net_bps_per_trade"] is None
     assert rows["ETHUSDT"]["trades"] == 0 and rows["ETHUSDT"]["net_bps_per_day"] is None
     assert {len(r.data) for r in table.records} == {len(table.schema.columns)}
+
+
+def test_the_ui_table_has_a_described_column_for_every_figure_of_a_row():
+    from retrain_assets.core.ledger_chain import TABLE_COLUMNS
+    from retrain_assets.defs.assets.report import _COLUMNS
+
+    assert [name for name, _, _ in _COLUMNS] == list(TABLE_COLUMNS)

@@ -33,6 +33,9 @@ _COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("net_bps_per_day", "float", "mean daily net, bps"),
     ("net_bps_per_day_lo", "float", "95% interval of the daily net: low"),
     ("net_bps_per_day_hi", "float", "... high"),
+    ("long_net_bps_per_trade", "float", "mean net per long trade, bps"),
+    ("short_net_bps_per_trade", "float", "mean net per short trade, bps"),
+    ("market_neutral_bps_per_trade", "float", "net per trade less the coin's own drift, bps"),
 )
 
 
