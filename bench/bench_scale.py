@@ -93,7 +93,7 @@ def finished_statuses(n: int, root: Path, date: str) -> dict[str, Any]:
     from retrain_assets.launcher.status import SymbolStatus
 
     begun = datetime(2025, 5, 2, 2, tzinfo=UTC)
-    assets = ("costs", "features", "model", "metrics")
+    assets = ("costs", "features", "model", "walk_forward", "metrics")
     return {
         s: SymbolStatus(
             s,

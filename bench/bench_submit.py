@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 DATE = "2025-05-01"
 JOB = "retrain_symbol_day"
-ASSETS = (("costs",), ("features",), ("model",), ("metrics",))
+ASSETS = (("costs",), ("features",), ("model",), ("walk_forward",), ("metrics",))
 NOOP_TRAINER = "bench.noop_trainer:NoopTrainer"
 POLL_S = 0.2
 DEADLINE_S = 600.0

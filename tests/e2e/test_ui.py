@@ -62,7 +62,9 @@ def test_the_asset_page_shows_the_partitions_a_backfill_materialized(dagster_hom
         instance.add_dynamic_partitions("symbols", ["BTCUSDT", "ETHUSDT"])
     with dagster_dev(tmp_path / "dagster_dev.log") as base:
         launch_asset_backfill(
-            base, [f"{DATE}|BTCUSDT", f"{DATE}|ETHUSDT"], ["costs", "features", "model", "metrics"]
+            base,
+            [f"{DATE}|BTCUSDT", f"{DATE}|ETHUSDT"],
+            ["costs", "features", "model", "walk_forward", "metrics"],
         )
         with dg.DagsterInstance.get() as instance:
             _wait_for_materializations(instance, 2)

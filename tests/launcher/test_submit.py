@@ -36,7 +36,7 @@ from tests.e2e.dagster_dev import dagster_dev, free_port
 REPO = Path(__file__).resolve().parents[2]
 DATE = "2025-05-01"
 JOB = "retrain_symbol_day"
-ASSETS = (("costs",), ("features",), ("model",), ("metrics",))
+ASSETS = (("costs",), ("features",), ("model",), ("walk_forward",), ("metrics",))
 # ZZZUSDT is in no default symbol selection (the universe sensor never adds it): the test
 # registers it through the deployment, as a remote CLI does.
 GOOD = ("BTCUSDT", "ZZZUSDT")
