@@ -139,9 +139,23 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
             folder = self._run_folder(step, split_partition_key(pkey)[1]) if own else Path(scratch)
             return self._read_all(context, key, str(pkey), found, folder, copy=own)
 
+    def load_partition(
+        self, context: dg.AssetExecutionContext, key: dg.AssetKey, pkey: str
+    ) -> ArtifactFiles | None:
+        """Another partition's latest files (None: never materialized), verified, not copied.
+
+        For a step that reads a partition it does not declare as an input: the walk-forward
+        ledger reads yesterday's live model this way (see that asset for why).
+        """
+        found = latest_record(context.instance, key, pkey, is_dry_run_key(key.path))
+        if found is None:
+            return None
+        with tempfile.TemporaryDirectory() as scratch:
+            return self._read_all(context, key, pkey, found, Path(scratch), copy=False)
+
     def _read_all(
         self,
-        context: dg.InputContext,
+        context: dg.InputContext | dg.AssetExecutionContext,
         key: dg.AssetKey,
         pkey: str,
         found: tuple[int, dict[str, Entry]],
@@ -185,7 +199,12 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         }
 
     def _download(
-        self, context: dg.InputContext, name: str, entry: Entry, remote: Entry | None, dest: Path
+        self,
+        context: dg.InputContext | dg.AssetExecutionContext,
+        name: str,
+        entry: Entry,
+        remote: Entry | None,
+        dest: Path,
     ) -> bytes:
         if remote is None:
             raise IntegrityError(

@@ -26,7 +26,10 @@ def _wait_backfill(instance: dg.DagsterInstance, backfill_id: str, timeout_s: fl
         ) == len(BACKFILL_SYMBOLS):
             return
         time.sleep(1)
-    raise AssertionError(f"backfill {backfill_id} did not finish in {timeout_s}s")
+    states = [(r.tags.get("dagster/partition"), r.status.value) for r in runs]
+    raise AssertionError(
+        f"backfill {backfill_id} did not finish in {timeout_s}s: {backfill.status.value}, {states}"
+    )
 
 
 def _wait_first_backfill_run(instance: dg.DagsterInstance, backfill_id: str) -> None:

@@ -29,7 +29,7 @@ def test_the_asset_graph_orders_the_assets_and_knows_what_is_downstream():
         assert graph.order[-1] == "metrics"
         assert graph.downstream["features"] == {"model", "walk_forward", "metrics"}
         assert graph.downstream["costs"] == {"walk_forward", "metrics"}
-        assert graph.downstream["model"] == {"walk_forward", "metrics"}
+        assert graph.downstream["model"] == {"metrics"}  # walk_forward reads the day before
 
 
 def test_intact_files_have_no_damage(tmp_path):
@@ -73,8 +73,8 @@ def test_a_damaged_model_rebuilds_model_and_metrics_and_reuses_the_rest(tmp_path
     files = _intact_files(graph, tmp_path)
     (tmp_path / "model.bin").write_bytes(b"flipped")
     plan = _plan_symbol(graph, "BTCUSDT", files, None)
-    assert plan.assets == ("model", "walk_forward", "metrics")
-    assert plan.reused == ("costs", "features")
+    assert plan.assets == ("model", "metrics")
+    assert plan.reused == ("costs", "features", "walk_forward")
     assert plan.repaired.startswith("model: model.bin does not match")
     assert _plan_symbol(graph, "BTCUSDT", {n: None for n in graph.order}, None).repaired is None
 

@@ -8,8 +8,9 @@ backfill over past dates rebuilds each day from point-in-time inputs only, byte 
 """
 
 import dagster as dg
+import pandas as pd
 
-from resources.artifact_io import OPTIONAL_INPUT, ArtifactRootResource
+from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.costs import Costs
@@ -30,7 +31,8 @@ from retrain_assets.defs.assets.common import (
 )
 from retrain_assets.defs.assets.costs import WALK_FORWARD_COSTS
 from retrain_assets.defs.partitions import (
-    PREVIOUS_DAY,
+    START_DATE,
+    partition_key,
     split_partition_key,
     symbol_day_partitions,
 )
@@ -44,21 +46,10 @@ LEDGER_FILE = "walk_forward.json"
     io_manager_key=IO_MANAGER_KEY,
     group_name=RETRAIN_GROUP,
     kinds={"python"},
-    ins={
-        "live_model": dg.AssetIn(
-            "model", partition_mapping=PREVIOUS_DAY, metadata={OPTIONAL_INPUT: True}
-        ),
-        "features": dg.AssetIn("features"),
-        "costs": dg.AssetIn("costs"),
-    },
+    required_resource_keys={"training", "artifacts", IO_MANAGER_KEY},
 )
 def walk_forward(
-    context: dg.AssetExecutionContext,
-    live_model: ArtifactFiles | None,
-    features: ArtifactFiles,
-    costs: ArtifactFiles,
-    training: TrainingResource,
-    artifacts: ArtifactRootResource,
+    context: dg.AssetExecutionContext, features: ArtifactFiles, costs: ArtifactFiles
 ) -> dg.Output[ArtifactFiles]:
     """One traded day of the walk-forward ledger (walk_forward.json), the headline record.
 
@@ -68,6 +59,10 @@ def walk_forward(
     `no_live_model`: nothing was live, so nothing traded, and the chained record skips it.
     """
     date, symbol = split_partition_key(context.partition_key)
+    training: TrainingResource = context.resources.training
+    artifacts: ArtifactRootResource = context.resources.artifacts
+    io: ArtifactIOManager = getattr(context.resources, IO_MANAGER_KEY)
+    live_model = _yesterdays_model(context, io, date, symbol)
     if live_model is None:
         ledger = untraded_day(symbol, date, NO_LIVE_MODEL)
         return _output(ledger, {})
@@ -89,6 +84,23 @@ def walk_forward(
             horizon=training.horizon_bars,
         )
     return _output(ledger, timing.metadata())
+
+
+def _yesterdays_model(
+    context: dg.AssetExecutionContext, io: ArtifactIOManager, date: str, symbol: str
+) -> ArtifactFiles | None:
+    """The live model of the day before, verified; None before the first date or if never built.
+
+    Read from the records, not declared as an input through a day-before partition mapping:
+    Dagster's asset backfills follow such mappings downstream, so a backfill of dates D1..Dn
+    would also launch the ledger (and metrics) of Dn+1, whose features it never builds, and
+    split each symbol-day into several runs.
+    """
+    before = (pd.Timestamp(date) - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    if before < START_DATE:
+        return None
+    key = dg.AssetKey([*context.asset_key.path[:-1], "model"])
+    return io.load_partition(context, key, str(partition_key(before, symbol)))
 
 
 def _output(ledger: DayLedger, timing: dict[str, dg.MetadataValue]) -> dg.Output[ArtifactFiles]:
