@@ -46,8 +46,6 @@ from retrain_assets.core.storage import StorageBackend
 from retrain_assets.defs.partitions import split_partition_key
 
 SEAL_METADATA_KEY = "seals_run_folder"
-# `dg.AssetIn(metadata={OPTIONAL_INPUT: True})`: load None when the partition was never built.
-OPTIONAL_INPUT = "optional_input"
 _RECORDS_SCANNED = 50
 
 
@@ -107,22 +105,14 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
             context, self.layout().root, {**entries, **extra}, sealed=sealed, uploaded=True
         )
 
-    def load_input(self, context: dg.InputContext) -> ArtifactFiles | None:
+    def load_input(self, context: dg.InputContext) -> ArtifactFiles:
         """Read the upstream partition's latest files, verify them, copy them into this run.
 
         A file missing locally is downloaded from its verified remote copy (recorded on the
-        materialization, or verified later by the pending-uploads sensor) and re-hashed. An
-        input of another partition (yesterday's live model) is read and verified but never
-        copied into this run's folder, whose files are this partition's own. An input marked
-        `OPTIONAL_INPUT` is None when that partition has no materialization (or is before the
-        first date); any other missing input fails the step.
+        materialization, or verified later by the pending-uploads sensor) and re-hashed.
         """
         step = context.step_context
         key = context.asset_key
-        keys = context.asset_partition_keys
-        optional = bool(context.definition_metadata.get(OPTIONAL_INPUT))
-        if not keys and optional:
-            return None
         pkey = context.asset_partition_key
         produced = _SAME_RUN.get((step.run_id, key, str(pkey)))
         if produced is not None:  # written by an earlier step of this run, in this process
@@ -130,14 +120,10 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         dry = is_dry_run_key(key.path)
         found = latest_record(context.instance, key, pkey, dry)
         if found is None:
-            if optional:
-                return None
             kind = "dry-run" if dry else "real"
             raise PermanentError(f"{key.to_user_string()} [{pkey}]: no {kind} materialization")
-        own = not context.has_partition_key or str(pkey) == str(context.partition_key)
-        with tempfile.TemporaryDirectory() as scratch:
-            folder = self._run_folder(step, split_partition_key(pkey)[1]) if own else Path(scratch)
-            return self._read_all(context, key, str(pkey), found, folder, copy=own)
+        folder = self._run_folder(step, split_partition_key(pkey)[1])
+        return self._read_all(context, key, str(pkey), found, folder, copy=True)
 
     def load_partition(
         self, context: dg.AssetExecutionContext, key: dg.AssetKey, pkey: str

@@ -25,23 +25,11 @@ symbol_day_partitions = dg.MultiPartitionsDefinition(
 )
 
 with warnings.catch_warnings():
-    # Both mappings are beta in Dagster 1.13.
+    # Beta in Dagster 1.13.
     warnings.simplefilter("ignore", dg.BetaWarning)
     # A per-date asset reads every symbol of its date.
     EVERY_SYMBOL_OF_THE_DATE = dg.MultiToSingleDimensionPartitionMapping(
         partition_dimension_name="date"
-    )
-    # A symbol-day reads the same symbol's day before (none before the first date).
-    PREVIOUS_DAY = dg.MultiPartitionMapping(
-        {
-            "date": dg.DimensionPartitionMapping(
-                "date",
-                dg.TimeWindowPartitionMapping(
-                    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
-                ),
-            ),
-            "symbol": dg.DimensionPartitionMapping("symbol", dg.IdentityPartitionMapping()),
-        }
     )
 
 TRAIN_POOL = "train"
@@ -71,7 +59,6 @@ __all__ = [
     "DRY_RUN_TAG",
     "EVERY_SYMBOL_OF_THE_DATE",
     "INVOCATION_TAG",
-    "PREVIOUS_DAY",
     "RETRAIN_JOB",
     "START_DATE",
     "SUMMARY_JOB",
