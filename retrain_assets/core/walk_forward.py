@@ -56,8 +56,10 @@ class DayLedger:
     `status` is `traded` (a live model ran, whether or not it traded), `no_live_model` (no
     model of the day before: nothing was live, so nothing traded) or `no_bars`. The per-bar
     series are aligned with `timestamps` (each bar's start): `position` held over the bar,
-    `gross` and `net` returns of the strategy and of buy-and-hold, as fractions (buy-and-hold's
-    net equals its gross within a day: its costs are charged once, by the chain).
+    `prediction` the live model's predicted label decided at the bar's close (empty in ledgers
+    written before it was recorded), `gross` and `net` returns of the strategy and of
+    buy-and-hold, as fractions (buy-and-hold's net equals its gross within a day: its costs
+    are charged once, by the chain).
     """
 
     symbol: str
@@ -68,6 +70,7 @@ class DayLedger:
     mean_cost_per_side_bps: float | None
     timestamps: tuple[str, ...] = ()
     position: tuple[float, ...] = ()
+    prediction: tuple[float, ...] = ()
     gross: tuple[float, ...] = ()
     net: tuple[float, ...] = ()
     buy_and_hold_gross: tuple[float, ...] = ()
@@ -107,6 +110,7 @@ class DayLedger:
             "buy_and_hold_net",
         )
         values: dict[str, Any] = {name: tuple(data[name]) for name in series}
+        values["prediction"] = tuple(data.get("prediction", ()))
         values["trades"] = tuple(LedgerTrade(**t) for t in data["trades"])
         scalars = ("symbol", "day", "model_as_of", "status", "costs_as_of")
         return cls(
@@ -176,6 +180,7 @@ def trade_day(
         mean_cost_per_side_bps=float(1e4 * np.nanmean(c)),
         timestamps=tuple(t.isoformat() for t in stamps),
         position=_floats(q),
+        prediction=_floats(np.asarray(predictions, dtype=float)),
         gross=_floats(gross),
         net=_floats(net),
         buy_and_hold_gross=_floats(bh_gross),
