@@ -16,9 +16,9 @@ from retrain_assets.core.cost_settings import DEFAULT_TIERS, CostSettings, tiers
 from retrain_assets.core.costs import Costs, FeeSchedule, estimate_costs
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.hardware import Hardware, default_max_concurrent, thread_count_for
-from retrain_assets.core.pipeline import feature_set
+from retrain_assets.core.pipeline import BARS_PER_DAY, feature_set
 from retrain_assets.core.redaction import redact
-from retrain_assets.core.splits import Splits
+from retrain_assets.core.splits import Splits, rows_needed
 from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES, TrainingParams
 
 DEFAULT_TRAINER = "retrain_assets.core.training:CatBoostTrainer"
@@ -64,6 +64,14 @@ class TrainingResource(dg.ConfigurableResource):
     def feature_set(self, bars: pd.DataFrame, symbol: str) -> tuple[pd.DataFrame, Splits]:
         """Features and the purged split, with this resource's horizon and segment lengths."""
         return feature_set(bars, symbol, self.horizon_bars, self.test_days, self.validation_days)
+
+    def rows_needed(self) -> int:
+        """Fewest labelled feature rows the split needs with this resource's segment lengths."""
+        return rows_needed(
+            self.horizon_bars,
+            test_bars=BARS_PER_DAY * self.test_days,
+            validation_bars=BARS_PER_DAY * self.validation_days,
+        )
 
     def params(self, hardware: Hardware, concurrent: int | None, dry_run: bool) -> TrainingParams:
         """TrainingParams for this machine and this many concurrent trainings."""

@@ -9,15 +9,34 @@ A desk's own model plugs in through `TrainingResource.trainer` (an import path).
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+from retrain_assets.core.errors import IntegrityError, PermanentError
+from retrain_assets.core.hashing import sha256_bytes
+from retrain_assets.core.production import (
+    MODEL_FILE,
+    ModelRef,
+    ProductionStore,
+    verified_model_bytes,
+)
+from retrain_assets.core.symbols import normalize_symbol
 from retrain_assets.launcher.config import SchedulerConfig, TrainingMode
 from retrain_assets.launcher.main import run_invocation
 from retrain_assets.launcher.outcome import InvocationResult
 from retrain_assets.launcher.progress import ConsoleProgress, ProgressFn
 from retrain_assets.launcher.status import SymbolStatus
 
-__all__ = ["SchedulerConfig", "SymbolStatus", "TrainingMode", "retrain"]
+__all__ = [
+    "ProductionModel",
+    "SchedulerConfig",
+    "SymbolStatus",
+    "TrainingMode",
+    "load_production_model",
+    "retrain",
+]
 
 
 def retrain(
@@ -66,3 +85,76 @@ def run_with_progress(
     if result.interrupted:
         print("interrupted: canceled runs keep their partials and snapshots; rerun to resume")
     return result
+
+
+@dataclass(frozen=True)
+class ProductionModel:
+    """A symbol's champion: its verified model bytes and where they came from.
+
+    Attributes:
+        symbol: The symbol.
+        as_of: The date the model was trained through.
+        live_from: The first day it was live.
+        model_bytes: model.bin, checked against the sha256 its decision recorded.
+        reference: The champion's `ModelRef` (run id, run folder, file entries).
+        pointer: The production.json manifest it was read from.
+    """
+
+    symbol: str
+    as_of: str
+    live_from: str
+    model_bytes: bytes
+    reference: ModelRef
+    pointer: dict[str, Any]
+
+
+def load_production_model(symbol: str, artifact_root: str | Path | None = None) -> ProductionModel:
+    """The champion of `symbol`: the model the promotion gate last let through.
+
+    Reads production/{SYMBOL}/production.json under the artifact root (config, else
+    $RETRAIN_ARTIFACT_ROOT, else ./artifacts), verifies the decision it names, then the model
+    file by sha256; a model whose local copy is gone is downloaded from its recorded remote copy
+    and verified the same way.
+
+    Raises:
+        PermanentError: The symbol has no champion (no model has passed the gate yet).
+        IntegrityError: The pointer, its decision or the model fails its checksum.
+    """
+    from resources.settings import artifact_root as resolve_root
+
+    root = resolve_root(None if artifact_root is None else str(artifact_root))
+    name = normalize_symbol(symbol)
+    store = ProductionStore(root)
+    pointer = store.pointer(name)
+    if pointer is None:
+        raise PermanentError(f"{name} has no production model: no model has passed the gate yet")
+    ref = ModelRef.from_json_dict(pointer["champion"])
+    data = verified_model_bytes(ref, root)
+    if data is None:
+        data = _download_model(ref, root)
+    return ProductionModel(name, ref.as_of, str(pointer["live_from"]), data, ref, pointer)
+
+
+def _download_model(ref: ModelRef, root: Path) -> bytes:
+    """model.bin from the remote copy its entry records, verified by sha256."""
+    import tempfile
+
+    from resources.storage import StorageResource
+
+    entry = ref.files[MODEL_FILE]
+    if not entry.get("remote_path") or not entry.get("backend"):
+        raise IntegrityError(
+            f"{ref.symbol} champion as of {ref.as_of}: model.bin is gone locally "
+            "and no remote copy is recorded"
+        )
+    backend = StorageResource().backend(entry["backend"], root)
+    with tempfile.TemporaryDirectory() as scratch:
+        dest = Path(scratch) / MODEL_FILE
+        backend.get(entry["remote_path"], dest)
+        data = dest.read_bytes()
+    if sha256_bytes(data) != entry["sha256"]:
+        raise IntegrityError(
+            f"{ref.symbol} champion as of {ref.as_of}: the remote model.bin at "
+            f"{entry.get('uri')} fails its sha256"
+        )
+    return data

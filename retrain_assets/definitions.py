@@ -5,6 +5,7 @@ import dagster as dg
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.market_data import MarketDataResource
 from resources.notifier import telegram_resource
+from resources.promotion import PromotionResource
 from resources.storage import StorageResource
 from resources.training import CostModelResource, TrainingResource
 from resources.universe import SymbolUniverseResource
@@ -28,6 +29,7 @@ def build_resources() -> dict[str, object]:
         "universe": SymbolUniverseResource(),
         "training": TrainingResource(),
         "cost_model": CostModelResource(),
+        "promotion": PromotionResource(),
         "storage": storage,
         "telegram": telegram_resource(),
         "artifact_io_manager": ArtifactIOManager(artifacts=artifacts, storage=storage),

@@ -141,3 +141,27 @@ def latest_metadata_by_partition(
             break
         cursor = result.cursor
     return found
+
+
+def check_evaluations_of(instance: dg.DagsterInstance, run_id: str) -> list[dict[str, Any]]:
+    """The asset checks a run evaluated, last evaluation of each check: name, asset, verdict.
+
+    `severity` is `WARN` or `ERROR` (how bad a failure is), `passed` the verdict.
+    """
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    found: dict[str, dict[str, Any]] = {}
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event is None:
+            continue
+        evaluation = event.asset_check_evaluation_data
+        found[evaluation.check_name] = {
+            "check": evaluation.check_name,
+            "asset": evaluation.asset_key.to_user_string(),
+            "passed": bool(evaluation.passed),
+            "severity": evaluation.severity.value,
+            "description": (evaluation.description or "")[:300],
+        }
+    return [found[name] for name in sorted(found)]

@@ -17,6 +17,7 @@ from retrain_assets.core.artifacts import DRY_RUN_PREFIX
 from retrain_assets.core.evaluation import INSUFFICIENT_EVIDENCE
 from retrain_assets.defs.records import (
     ACTIVE_STATUSES,
+    check_evaluations_of,
     failure_of,
     latest_metadata_by_partition,
     metrics_materialization,
@@ -29,7 +30,7 @@ from retrain_assets.defs.tags import (
     is_dry_run,
 )
 
-ASSETS = ("costs", "features", "model", "walk_forward", "metrics")
+ASSETS = ("costs", "features", "model", "walk_forward", "metrics", "champion")
 STAGE_KEYS = (
     "costs_seconds",
     "load_seconds",
@@ -232,6 +233,7 @@ def _run_entry(instance: dg.DagsterInstance, record: dg.RunRecord) -> dict[str, 
     if run.status in ACTIVE_STATUSES or run.status not in _STATUS:
         return {**entry, "status": "running"}
     entry["status"] = _STATUS[run.status]
+    entry["checks"] = check_evaluations_of(instance, run.run_id)
     if run.status != dg.DagsterRunStatus.SUCCESS:
         failure = failure_of(instance, run.run_id)
         entry.update(error_type=failure.error_type, error=failure.message)
@@ -252,6 +254,8 @@ def _by_symbol(entry: Mapping[str, Any], latest: Mapping[str, Mapping[str, Any]]
         "evidence": md.get("status"),
         "train_minutes": md.get("train_minutes"),
         "walk_forward": _ledger_day(latest.get("walk_forward", {})),
+        "champion": _champion(latest.get("champion", {})),
+        "checks": list(entry.get("checks") or []),
         "error_type": entry.get("error_type"),
         "error": entry.get("error"),
         "skip_reason": entry.get("skip_reason"),
@@ -270,6 +274,24 @@ def _ledger_day(md: Mapping[str, Any]) -> dict[str, Any] | None:
         "trades": md.get("day_trades"),
         "net_bps": md.get("day_net_bps"),
         "buy_and_hold_gross_bps": md.get("day_buy_and_hold_gross_bps"),
+    }
+
+
+def _champion(md: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The date's promotion: did the champion move, which is live, and the gate's window."""
+    if "moved" not in md:
+        return None
+    low, high = md.get("window_net_bps_lo"), md.get("window_net_bps_hi")
+    return {
+        "moved": bool(md["moved"]),
+        "champion_as_of": None if md.get("champion_as_of") == "none" else md.get("champion_as_of"),
+        "reason": md.get("reason"),
+        "gate_passed": md.get("gate_passed"),
+        "gate_failing": md.get("gate_failing") or None,
+        "window_trades": md.get("window_trades"),
+        "window_days": md.get("window_days"),
+        "window_net_bps_per_trade": md.get("window_net_bps_per_trade"),
+        "window_net_bps_interval": None if low is None or high is None else [low, high],
     }
 
 

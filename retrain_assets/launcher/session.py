@@ -86,10 +86,11 @@ def _open(checked: Checked, config: SchedulerConfig, source: str) -> Invocation:
     return inv
 
 
-def _asset_graph() -> AssetGraph:
-    from retrain_assets.defs.assets import symbol_day_assets
+def _asset_graph(dry_run: bool) -> AssetGraph:
+    """The symbol-day assets a run of this kind materializes (a dry run has no champion)."""
+    from retrain_assets.defs.assets import dry_run_assets, symbol_day_assets
 
-    return AssetGraph.of(symbol_day_assets)
+    return AssetGraph.of(dry_run_assets if dry_run else symbol_day_assets)
 
 
 def _prefix(dry_run: bool) -> tuple[str, ...]:
@@ -106,7 +107,7 @@ def _plan(inv: Invocation, root: Any) -> list[SymbolPlan]:
 
     return plan_date(
         inv.instance,
-        _asset_graph(),
+        _asset_graph(inv.config.dry_run),
         inv.date,
         inv.symbols,
         prefix=_prefix(inv.config.dry_run),

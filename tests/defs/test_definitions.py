@@ -9,10 +9,10 @@ def test_the_real_definitions_are_loadable():
     dg.Definitions.validate_loadable(defs)
 
 
-def test_the_retrain_job_covers_the_four_symbol_day_assets():
+def test_the_retrain_job_covers_every_symbol_day_asset():
     job = defs.resolve_job_def("retrain_symbol_day")
     keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
-    assert keys == {"costs", "features", "model", "walk_forward", "metrics"}
+    assert keys == {"costs", "features", "model", "walk_forward", "metrics", "champion"}
 
 
 def test_training_runs_in_the_train_pool_with_retries():

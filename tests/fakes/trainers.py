@@ -69,3 +69,21 @@ class NoopTrainer:
 
     def predict(self, model_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
         return np.zeros(len(features))
+
+
+class MomentumTrainer(NoopTrainer):
+    """Predicts the next 4 bars move as 4 times the last: no fit, its edge is the market's.
+
+    On a crafted trending market (returns positively autocorrelated) it makes money after
+    costs; on a mean-reverting one it loses. Its model bytes name the symbol and date, so a
+    test can tell which model is live.
+    """
+
+    name = "momentum"
+
+    def train(self, job: TrainingInput) -> TrainedModel:
+        stamp = f"momentum:{job.symbol}:{job.as_of}".encode()
+        return TrainedModel(stamp, {"trainer": "momentum"}, {"train_seconds": 0.0})
+
+    def predict(self, model_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
+        return 4.0 * features["logret_1"].fillna(0.0).to_numpy()

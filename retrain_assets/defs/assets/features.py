@@ -1,6 +1,7 @@
 """The `features` asset: the feature frame and its purged train/validation/test split."""
 
 import time
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
@@ -9,8 +10,19 @@ from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes, parquet_bytes
+from retrain_assets.core.data_checks import (
+    DATA_CHECK_NAMES,
+    CheckOutcome,
+    bar_checks,
+    failed_errors,
+    usable_rows,
+)
+from retrain_assets.core.drift import feature_drift, psi_by_feature
+from retrain_assets.core.errors import InsufficientHistoryError
 from retrain_assets.core.feature_rows import account_rows
+from retrain_assets.core.features import FEATURE_NAMES
 from retrain_assets.core.gaps import assess_bars
+from retrain_assets.defs.assets.checks import check_result, check_spec
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -26,19 +38,27 @@ from retrain_assets.defs.telemetry import stage
     io_manager_key=IO_MANAGER_KEY,
     group_name=RETRAIN_GROUP,
     kinds={"pandas"},
+    check_specs=[
+        *(check_spec(name, "features", blocking=True) for name in DATA_CHECK_NAMES),
+        check_spec("feature_drift", "features"),
+    ],
 )
 def features(
     context: dg.AssetExecutionContext,
     market_data: MarketDataResource,
     training: TrainingResource,
     artifacts: ArtifactRootResource,
-) -> dg.Output[ArtifactFiles]:
+) -> Iterator[dg.Output[ArtifactFiles] | dg.AssetCheckResult]:
     """Features and labels of one symbol-day (features.parquet, split_indices.json).
 
     Bars end at the close of the partition's date; features use bars up to t only, and the
     train / validation / test segments are separated by a purge gap of at least the horizon.
-    Gaps near the date and conflicting duplicate bars are logged warnings, past
-    `core.gaps.GapPolicy` a failure of the symbol; the metadata says what gaps cost.
+
+    The data checks (freshness, gaps and duplicates, usable rows, zero volume, price sanity)
+    are blocking: one failing with ERROR means the features are never published, the step
+    fails with the checks named, and nothing downstream (model, ledger, champion) runs, so a
+    bad feed cannot reach the pointer. `feature_drift` is reported, never blocking: drift is
+    a reason to look and is named in the day's message, not a broken feed.
     """
     date, symbol = split_partition_key(context.partition_key)
     with (
@@ -50,16 +70,27 @@ def features(
             symbol, day_end(date), pd.Timedelta(days=training.lookback_days)
         )
         timing.extra["load_seconds"] = time.perf_counter() - loading
+        checks = list(bar_checks(bars, report, day_end(date)))
+        if failed_errors(checks):
+            yield from (check_result(c) for c in checks)
+            raise _refusal(failed_errors(checks))
         quality = assess_bars(bars, report, day_end(date))
         for warning in quality.warnings:
             context.log.warning(f"{date}: {warning}")
-        frame, splits = training.feature_set(bars, symbol)
+        try:
+            frame, splits = training.feature_set(bars, symbol)
+        except InsufficientHistoryError as exc:
+            yield from (check_result(c) for c in [*checks, usable_rows(exc.found, exc.needed)])
+            raise
+    checks.append(usable_rows(int(frame["label"].notna().sum()), training.rows_needed()))
     account = account_rows(bars, frame, training.horizon_bars)
+    train = splits.row_ranges()["train"]
+    drift = feature_drift(frame, train, FEATURE_NAMES, day_end(date))
     files = {
         "features.parquet": parquet_bytes(frame),
         "split_indices.json": json_bytes(splits.to_json_dict()),
     }
-    return dg.Output(
+    yield dg.Output(
         ArtifactFiles(files),
         metadata={
             "rows": dg.MetadataValue.int(len(frame)),
@@ -75,6 +106,24 @@ def features(
             "data_quality": dg.MetadataValue.json(
                 {**quality.to_json_dict(), "rows": account.to_json_dict()}
             ),
+            "psi": dg.MetadataValue.json(
+                psi_by_feature(frame, train, FEATURE_NAMES, day_end(date))
+            ),
             **timing.metadata(),
         },
+    )
+    for outcome in [*checks, drift]:
+        yield check_result(outcome)
+
+
+def _refusal(failed: tuple[CheckOutcome, ...]) -> dg.Failure:
+    """The step's failure when a blocking data check is an ERROR: no features are published."""
+    reasons = "; ".join(f"{c.name}: {c.description}" for c in failed)
+    return dg.Failure(
+        description=f"data checks failed: {reasons}",
+        metadata={
+            "error_type": "DataCheckFailed",
+            "failed_checks": ", ".join(c.name for c in failed),
+        },
+        allow_retries=False,
     )

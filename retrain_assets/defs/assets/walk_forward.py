@@ -7,14 +7,18 @@ the date's bars exist, so the daily schedule, the CLI and backfills all extend t
 backfill over past dates rebuilds each day from point-in-time inputs only, byte for byte.
 """
 
+from collections.abc import Iterator
+
 import dagster as dg
 import pandas as pd
 
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.training import TrainingResource
-from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.costs import Costs
+from retrain_assets.core.data_checks import CheckOutcome
 from retrain_assets.core.features import FEATURE_NAMES
+from retrain_assets.core.rolling_ic import ICPolicy, live_ic
 from retrain_assets.core.training import load_trainer
 from retrain_assets.core.walk_forward import (
     NO_LIVE_MODEL,
@@ -23,6 +27,7 @@ from retrain_assets.core.walk_forward import (
     trade_day,
     untraded_day,
 )
+from retrain_assets.defs.assets.checks import check_result, check_spec
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -30,6 +35,7 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.assets.costs import WALK_FORWARD_COSTS
+from retrain_assets.defs.ledger_records import ledger_days, window_dates
 from retrain_assets.defs.partitions import (
     START_DATE,
     partition_key,
@@ -47,16 +53,19 @@ LEDGER_FILE = "walk_forward.json"
     group_name=RETRAIN_GROUP,
     kinds={"python"},
     required_resource_keys={"training", "artifacts", IO_MANAGER_KEY},
+    check_specs=[check_spec("live_ic", "walk_forward")],
 )
 def walk_forward(
     context: dg.AssetExecutionContext, features: ArtifactFiles, costs: ArtifactFiles
-) -> dg.Output[ArtifactFiles]:
+) -> Iterator[dg.Output[ArtifactFiles] | dg.AssetCheckResult]:
     """One traded day of the walk-forward ledger (walk_forward.json), the headline record.
 
     Yesterday's live model predicts each of today's bars from its causal features; each
     decision fills at the next open and holds for the horizon; the day starts flat and ends
     flat. Without a model of the day before (a new symbol, the first date) the day says
     `no_live_model`: nothing was live, so nothing traded, and the chained record skips it.
+    Its `live_ic` check is the rank correlation of the live models' predictions with what
+    followed over the last 20 ledger days, this one included.
     """
     date, symbol = split_partition_key(context.partition_key)
     training: TrainingResource = context.resources.training
@@ -65,7 +74,9 @@ def walk_forward(
     live_model = _yesterdays_model(context, io, date, symbol)
     if live_model is None:
         ledger = untraded_day(symbol, date, NO_LIVE_MODEL)
-        return _output(ledger, {})
+        yield _output(ledger, {})
+        yield check_result(_live_ic(context, ledger, training.horizon_bars))
+        return
     with (
         stage(context, artifacts.layout().root, "walk_forward") as timing,
         permanent_errors_fail_fast(),
@@ -83,7 +94,18 @@ def walk_forward(
             costs_as_of=day_start(date).isoformat(),
             horizon=training.horizon_bars,
         )
-    return _output(ledger, timing.metadata())
+    yield _output(ledger, timing.metadata())
+    yield check_result(_live_ic(context, ledger, training.horizon_bars))
+
+
+def _live_ic(context: dg.AssetExecutionContext, today: DayLedger, horizon: int) -> CheckOutcome:
+    """The live IC over the trailing window of real ledger days, today's included."""
+    policy = ICPolicy()
+    if is_dry_run_key(context.asset_key.path):
+        return live_ic([today], horizon, policy)
+    before = window_dates(today.day, policy.window_days)[:-1]
+    found = ledger_days(context.instance, before, [today.symbol])
+    return live_ic([*found.days, today], horizon, policy)
 
 
 def _yesterdays_model(

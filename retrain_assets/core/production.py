@@ -1,0 +1,315 @@
+"""The champion of each symbol: which model is live, why, and since when.
+
+Under the artifact root (and under the same paths in the remote store) each symbol has
+
+- `production/{SYMBOL}/decisions/{YYYY-MM-DD}.json`: the decision of one date, written once
+  per date: the candidate trained through that date, the gate's verdict, whether the champion
+  moved, and the champion that is live on the next day. The folder is the append-only history
+  of which model was live on which day; `live_history` reads it back, and replaying each
+  `live_on` day with its champion's model rebuilds the live record.
+- `production/{SYMBOL}/production.json`: the pointer, a small manifest naming the current
+  champion and the sha256 of the decision that made it. It is derived from the newest decision,
+  so a backfill of an older date never rolls the live pointer back.
+
+Every file is written atomically (temp file, fsync, rename) and every model reference carries
+the sha256 its bytes must have: a pointer whose decision or model fails its checksum is not a
+champion (`IntegrityError`).
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from retrain_assets.core.artifacts import json_bytes
+from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.core.errors import IntegrityError, PermanentError
+from retrain_assets.core.hashing import sha256_bytes
+
+PRODUCTION_DIR = "production"
+POINTER_FILE = "production.json"
+DECISIONS_DIR = "decisions"
+MODEL_FILE = "model.bin"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """One trained model: the partition it was trained for and where its files are.
+
+    `files` maps a file name (`model.bin`, `config.json`) to its recorded entry: `path`
+    (relative to the artifact root when under it), `sha256`, `size`, and where uploaded
+    `backend`, `remote_path`, `uri`. `source_run_folder` is the run folder, relative to the
+    root, that retention must keep while the model is a champion.
+    """
+
+    symbol: str
+    as_of: str
+    run_id: str
+    source_run_folder: str
+    files: dict[str, dict[str, Any]]
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> "ModelRef":
+        """Rebuild a reference written by `asdict`."""
+        return cls(
+            symbol=str(data["symbol"]),
+            as_of=str(data["as_of"]),
+            run_id=str(data["run_id"]),
+            source_run_folder=str(data["source_run_folder"]),
+            files={str(k): dict(v) for k, v in data["files"].items()},
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the gate decided on `date` for `symbol`.
+
+    `champion` is live from `live_on` (the next day) until a later decision moves it; None
+    means the symbol has no champion (nothing has ever passed the gate): it trades nothing.
+    """
+
+    symbol: str
+    date: str
+    live_on: str
+    candidate: ModelRef | None
+    previous: ModelRef | None
+    champion: ModelRef | None
+    moved: bool
+    reason: str
+    gate: dict[str, Any]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The decision file's content."""
+        return asdict(self)
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> "Decision":
+        """Rebuild a decision file."""
+
+        def ref(value: Any) -> ModelRef | None:
+            return None if value is None else ModelRef.from_json_dict(value)
+
+        return cls(
+            symbol=str(data["symbol"]),
+            date=str(data["date"]),
+            live_on=str(data["live_on"]),
+            candidate=ref(data.get("candidate")),
+            previous=ref(data.get("previous")),
+            champion=ref(data.get("champion")),
+            moved=bool(data["moved"]),
+            reason=str(data["reason"]),
+            gate=dict(data.get("gate") or {}),
+        )
+
+
+def decide(
+    symbol: str,
+    date: str,
+    candidate: ModelRef | None,
+    previous: ModelRef | None,
+    gate: Mapping[str, Any],
+) -> Decision:
+    """Move the champion to `candidate` only when the gate passed; else keep `previous`.
+
+    Args:
+        symbol: The symbol.
+        date: The decision's date (the candidate's `as_of`).
+        candidate: The model trained through `date`; None when it could not be read.
+        previous: The champion live on `date` (the newest decision before it), or None.
+        gate: The gate's verdict (`GateVerdict.to_json_dict`); `passed` decides.
+    """
+    live_on = (pd.Timestamp(date) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    if gate.get("passed") and candidate is not None:
+        return Decision(
+            symbol, date, live_on, candidate, previous, candidate, True, "gate passed", dict(gate)
+        )
+    kept = f"champion as of {previous.as_of} stays live" if previous else "no champion yet"
+    why = "candidate model unreadable" if candidate is None else f"gate {_failing(gate)}"
+    return Decision(
+        symbol, date, live_on, candidate, previous, previous, False, f"{why}; {kept}", dict(gate)
+    )
+
+
+def _failing(gate: Mapping[str, Any]) -> str:
+    failing = gate.get("failing") or []
+    return "failed " + ", ".join(failing) if failing else "did not pass"
+
+
+@dataclass(frozen=True)
+class ProductionStore:
+    """The production folder of one artifact root."""
+
+    root: Path
+
+    def symbol_dir(self, symbol: str) -> Path:
+        """`production/{SYMBOL}/`."""
+        if not symbol or "/" in symbol or symbol.startswith("."):
+            raise PermanentError(f"invalid symbol for the production store: {symbol!r}")
+        return self.root / PRODUCTION_DIR / symbol
+
+    def pointer_path(self, symbol: str) -> Path:
+        """`production/{SYMBOL}/production.json`."""
+        return self.symbol_dir(symbol) / POINTER_FILE
+
+    def decision_path(self, symbol: str, date: str) -> Path:
+        """`production/{SYMBOL}/decisions/{date}.json`."""
+        return self.symbol_dir(symbol) / DECISIONS_DIR / f"{date}.json"
+
+    def lock_path(self, symbol: str) -> Path:
+        """The file lock serialising decisions of one symbol on this machine."""
+        return self.symbol_dir(symbol) / ".lock"
+
+    def relative(self, path: Path) -> str:
+        """`path` relative to the root (the remote store mirrors these paths)."""
+        return path.relative_to(self.root).as_posix()
+
+    def decisions(self, symbol: str) -> list[Decision]:
+        """Every recorded decision of `symbol`, oldest first."""
+        folder = self.symbol_dir(symbol) / DECISIONS_DIR
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in sorted(folder.glob("*.json")):
+            try:
+                found.append(Decision.from_json_dict(json.loads(path.read_bytes())))
+            except (ValueError, KeyError, TypeError) as exc:
+                where = self.relative(path)
+                raise IntegrityError(f"{where}: unreadable decision ({exc})") from None
+        return found
+
+    def champion_before(self, symbol: str, date: str) -> ModelRef | None:
+        """The champion live on `date`: that of the newest decision made before it."""
+        earlier = [d for d in self.decisions(symbol) if d.date < date]
+        return earlier[-1].champion if earlier else None
+
+    def record(self, decision: Decision) -> tuple[Path, Path | None]:
+        """Write the decision, then re-derive the pointer from the newest decision.
+
+        Returns:
+            The decision file, and the pointer file when it was (re)written; None when the
+            newest decision names no champion (the pointer is then absent).
+        """
+        path = self.decision_path(decision.symbol, decision.date)
+        data = json_bytes(decision.to_json_dict())
+        atomic_write_bytes(path, data)
+        newest = self.decisions(decision.symbol)[-1]
+        if newest.champion is None:
+            return path, None
+        newest_path = self.decision_path(newest.symbol, newest.date)
+        pointer = {
+            "symbol": newest.symbol,
+            "champion": asdict(newest.champion),
+            "decided_on": newest.date,
+            "live_from": _live_from(self.decisions(decision.symbol), newest.champion),
+            "decision": {
+                "path": self.relative(newest_path),
+                "sha256": sha256_bytes(newest_path.read_bytes()),
+            },
+        }
+        pointer_path = self.pointer_path(decision.symbol)
+        atomic_write_bytes(pointer_path, json_bytes(pointer))
+        return path, pointer_path
+
+    def pointer(self, symbol: str) -> dict[str, Any] | None:
+        """The pointer's content, its decision verified by sha256; None without a champion."""
+        path = self.pointer_path(symbol)
+        if not path.exists():
+            return None
+        try:
+            pointer = json.loads(path.read_bytes())
+            decision = pointer["decision"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IntegrityError(f"{self.relative(path)}: unreadable pointer ({exc})") from None
+        decision_file = self.root / decision["path"]
+        if not decision_file.exists():
+            raise IntegrityError(f"{self.relative(path)}: its decision {decision['path']} is gone")
+        if sha256_bytes(decision_file.read_bytes()) != decision["sha256"]:
+            raise IntegrityError(
+                f"{self.relative(path)}: its decision {decision['path']} fails its sha256"
+            )
+        return pointer
+
+
+def _live_from(decisions: list[Decision], champion: ModelRef) -> str:
+    """The first day the current champion was live (its promotion's `live_on`)."""
+    promoted = [
+        d for d in decisions if d.moved and d.champion and d.champion.as_of == champion.as_of
+    ]
+    return promoted[-1].live_on if promoted else decisions[-1].live_on
+
+
+@dataclass(frozen=True)
+class LiveDay:
+    """Which model was live on one day (None: no champion, the symbol traded nothing)."""
+
+    day: str
+    model_as_of: str | None
+    moved_on: str | None
+
+
+def live_history(decisions: list[Decision]) -> list[LiveDay]:
+    """Which model was live on each day covered by `decisions`, oldest first.
+
+    Each decision sets the champion of its `live_on` day; days with no decision (no run) keep
+    the champion of the decision before them, so the history has no holes between its ends.
+    """
+    history: list[LiveDay] = []
+    for decision, following in zip(decisions, [*decisions[1:], None], strict=True):
+        last = following.live_on if following is not None else decision.live_on
+        days = pd.date_range(decision.live_on, last, freq="D", inclusive="left")
+        for day in days if following is not None else [pd.Timestamp(decision.live_on)]:
+            champion = decision.champion
+            history.append(
+                LiveDay(
+                    day.strftime("%Y-%m-%d"),
+                    champion.as_of if champion else None,
+                    decision.date if decision.moved else None,
+                )
+            )
+    return history
+
+
+def model_ref(
+    symbol: str, as_of: str, run_id: str, root: Path, entries: Mapping[str, Mapping[str, Any]]
+) -> ModelRef:
+    """A reference to a model from its materialization's recorded file entries."""
+    if MODEL_FILE not in entries:
+        raise IntegrityError(f"{symbol} {as_of}: no {MODEL_FILE} recorded for the model")
+    files: dict[str, dict[str, Any]] = {}
+    for name in (MODEL_FILE, "config.json"):
+        if name in entries:
+            entry = dict(entries[name])
+            entry["path"] = _relative_to(Path(entry["path"]), root)
+            files[name] = entry
+    folder = Path(files[MODEL_FILE]["path"]).parent.as_posix()
+    return ModelRef(symbol, as_of, run_id, folder, files)
+
+
+def _relative_to(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def verified_model_bytes(ref: ModelRef, root: Path) -> bytes | None:
+    """The champion's model.bin from local disk, checked by sha256; None if not on disk.
+
+    Raises:
+        IntegrityError: The local file's bytes are not the recorded model.
+    """
+    entry = ref.files[MODEL_FILE]
+    path = Path(entry["path"])
+    path = path if path.is_absolute() else root / path
+    if not path.exists():
+        return None
+    data = path.read_bytes()
+    if sha256_bytes(data) != entry["sha256"]:
+        raise IntegrityError(
+            f"{ref.symbol} champion as of {ref.as_of}: {path} fails its sha256 "
+            f"(recorded {entry['sha256'][:16]}…)"
+        )
+    return data

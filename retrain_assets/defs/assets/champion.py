@@ -1,0 +1,193 @@
+"""The `champion` asset: the promotion gate, and the production pointer it guards.
+
+Partition `date|symbol` decides whether the model trained through `date` replaces the symbol's
+champion from the next day on. The gate (`core.gate`) reads the symbol's walk-forward record
+over a trailing window; its verdict is this asset's `promotion_gate` check, evaluated in the
+same step that moves the pointer, so no path moves the pointer past a failing gate.
+
+The gate is not a Dagster *blocking* check on an upstream asset: a blocking failure fails the
+run, and a model kept back is a normal outcome of a day, not a failed symbol to retry, alert on
+or resume. A failing gate is an ERROR when the record shows the model losing after costs, a
+WARN when it only lacks evidence; both keep the champion where it is.
+"""
+
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from resources.artifact_io import ArtifactRootResource
+from resources.promotion import PromotionResource
+from resources.storage import StorageResource
+from resources.uploads import PENDING_KEY, UnavailableBackend, metadata_value, upload_entry
+from retrain_assets.core.gate import GATE_CHECK, GateVerdict, promotion_gate
+from retrain_assets.core.hashing import sha256_bytes
+from retrain_assets.core.ledger_chain import chain_ledgers
+from retrain_assets.core.locks import FileLock
+from retrain_assets.core.production import Decision, ModelRef, ProductionStore, decide, model_ref
+from retrain_assets.core.storage import StorageBackend
+from retrain_assets.defs.assets.common import RETRAIN_GROUP
+from retrain_assets.defs.ledger_records import ledger_days, window_dates
+from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+
+CHAMPION_ASSET = "champion"
+_RECORDS_SCANNED = 20
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.PreviewWarning)  # partitioned checks: preview in 1.13
+    GATE_SPEC = dg.AssetCheckSpec(
+        GATE_CHECK,
+        asset=CHAMPION_ASSET,
+        partitions_def=symbol_day_partitions,
+        description=(
+            "Walk-forward net after costs above zero with its interval, at least the minimum "
+            "trades, better than flat and buy-and-hold. ERROR: the record loses; WARN: too "
+            "little evidence. Either keeps yesterday's champion live."
+        ),
+    )
+
+
+@dg.asset(
+    partitions_def=symbol_day_partitions,
+    group_name=RETRAIN_GROUP,
+    kinds={"json"},
+    deps=["model", "walk_forward", "metrics"],
+    check_specs=[GATE_SPEC],
+)
+def champion(
+    context: dg.AssetExecutionContext,
+    promotion: PromotionResource,
+    artifacts: ArtifactRootResource,
+    storage: StorageResource,
+) -> dg.MaterializeResult:
+    """The symbol's champion after this date's gate (production/{SYMBOL}/production.json).
+
+    Writes the date's decision (production/{SYMBOL}/decisions/{date}.json, the append-only
+    history of which model is live on which day) and re-derives the pointer from the newest
+    decision; both are uploaded to the run's store like every artifact.
+    """
+    date, symbol = split_partition_key(context.partition_key)
+    policy = promotion.policy()
+    root = artifacts.layout().root
+    store = ProductionStore(root)
+    verdict = _gate(context, symbol, date, policy)
+    candidate = _candidate(context, symbol, date, root)
+    with FileLock(store.lock_path(symbol)):
+        previous = store.champion_before(symbol, date)
+        decision = decide(symbol, date, candidate, previous, verdict.to_json_dict())
+        decision_path, pointer_path = store.record(decision)
+    backend = _backend(storage, context.run.tags, root)
+    files = {
+        "decision.json": upload_entry(
+            context, backend, "decision.json", _entry(decision_path), store.relative(decision_path)
+        )
+    }
+    pointer = None
+    if pointer_path is not None:
+        pointer = upload_entry(
+            context, backend, "production.json", _entry(pointer_path), store.relative(pointer_path)
+        )
+    context.log.info(f"{symbol} {date}: {decision.reason}")
+    return dg.MaterializeResult(
+        metadata=_metadata(decision, files, pointer),
+        check_results=[_check_result(verdict)],
+    )
+
+
+def _gate(context: dg.AssetExecutionContext, symbol: str, date: str, policy: Any) -> GateVerdict:
+    """The gate's verdict on the symbol's ledger days of the window ending at `date`."""
+    found = ledger_days(context.instance, window_dates(date, policy.window_days), [symbol])
+    for pkey, why in sorted(found.unreadable.items()):
+        context.log.warning(f"walk_forward [{pkey}] left out of the gate: {why}")
+    record = chain_ledgers(found.days, min_trades=policy.min_trades)
+    return promotion_gate(symbol, date, record.per_symbol.get(symbol), policy)
+
+
+def _candidate(
+    context: dg.AssetExecutionContext, symbol: str, date: str, root: Path
+) -> ModelRef | None:
+    """The model trained through `date` (its latest real materialization), or None."""
+    result = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey("model"), asset_partitions=[context.partition_key]
+        ),
+        limit=_RECORDS_SCANNED,
+        ascending=False,
+    )
+    for record in result.records:
+        mat = record.asset_materialization
+        if mat is None or metadata_value(mat.metadata.get("dry_run")):
+            continue
+        entries = metadata_value(mat.metadata.get("files")) or {}
+        if "model.bin" in entries:
+            return model_ref(symbol, date, record.run_id, root, entries)
+    context.log.warning(f"{symbol} {date}: no model materialization with model.bin recorded")
+    return None
+
+
+def _backend(storage: StorageResource, tags: Mapping[str, str], root: Path) -> StorageBackend:
+    try:
+        return storage.backend(storage.driver_for(tags), root)
+    except Exception as exc:  # the upload stays pending; the pending-uploads sensor retries
+        return UnavailableBackend(str(storage.driver_for(tags)), exc)
+
+
+def _entry(path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    return {"path": str(path), "sha256": sha256_bytes(data), "size": len(data)}
+
+
+def _metadata(
+    decision: Decision, files: dict[str, dict[str, Any]], pointer: dict[str, Any] | None
+) -> dict[str, dg.MetadataValue]:
+    champion = decision.champion
+    figures = decision.gate.get("figures") or {}
+    metadata: dict[str, dg.MetadataValue] = {
+        "moved": dg.MetadataValue.bool(decision.moved),
+        "reason": dg.MetadataValue.text(decision.reason),
+        "gate_passed": dg.MetadataValue.bool(bool(decision.gate.get("passed"))),
+        "gate_failing": dg.MetadataValue.text(", ".join(decision.gate.get("failing") or [])),
+        "champion_as_of": dg.MetadataValue.text(champion.as_of if champion else "none"),
+        "live_on": dg.MetadataValue.text(decision.live_on),
+        "files": dg.MetadataValue.json(files),
+        PENDING_KEY: dg.MetadataValue.int(sum(1 for e in files.values() if e["pending_upload"])),
+    }
+    if pointer is not None:
+        metadata["pointer"] = dg.MetadataValue.json(pointer)
+    metadata.update(_figures_metadata(figures))
+    return metadata
+
+
+def _figures_metadata(figures: Mapping[str, Any]) -> dict[str, dg.MetadataValue]:
+    """The gate window's figures; undefined ones are absent, never 0.0."""
+    found: dict[str, dg.MetadataValue] = {}
+    if "trades" in figures:
+        found["window_trades"] = dg.MetadataValue.int(int(figures["trades"]))
+        found["window_days"] = dg.MetadataValue.int(int(figures["days"]))
+    for name in ("net_bps_per_trade", "total_net_bps", "buy_and_hold_net_bps"):
+        if figures.get(name) is not None:
+            found[f"window_{name}"] = dg.MetadataValue.float(float(figures[name]))
+    interval = figures.get("net_bps_interval")
+    if interval:
+        found["window_net_bps_lo"] = dg.MetadataValue.float(float(interval[0]))
+        found["window_net_bps_hi"] = dg.MetadataValue.float(float(interval[1]))
+    return found
+
+
+def _check_result(verdict: GateVerdict) -> dg.AssetCheckResult:
+    only_evidence = verdict.failing == ("evidence",)
+    severity = dg.AssetCheckSeverity.WARN if only_evidence else dg.AssetCheckSeverity.ERROR
+    figures = verdict.figures or {}
+    metadata: dict[str, Any] = {
+        "failing": dg.MetadataValue.text(", ".join(verdict.failing) or "none"),
+        **_figures_metadata(figures),
+    }
+    return dg.AssetCheckResult(
+        check_name=GATE_CHECK,
+        passed=verdict.passed,
+        severity=severity,
+        description=verdict.describe()[:1000],
+        metadata=metadata,
+    )

@@ -1,0 +1,62 @@
+"""Asset checks of the symbol-day assets: their specs, and results from the core's outcomes.
+
+The checks run inside the step of the asset they check (declared as its `check_specs`), so a
+check costs no step of its own and always sees exactly the data the step produced. Every spec
+is partitioned like its asset, so the Checks tab shows each symbol-day's own verdict.
+"""
+
+import warnings
+
+import dagster as dg
+
+from retrain_assets.core.data_checks import ERROR, CheckOutcome
+from retrain_assets.defs.partitions import symbol_day_partitions
+
+_DESCRIPTIONS = {
+    "data_freshness": "The last bar reaches the date's close (WARN 1 h stale, ERROR 4 h).",
+    "gaps_and_duplicates": (
+        "No long gap within a week of the date (WARN from 6 h, ERROR from 24 h) and no "
+        "conflicting duplicate bars (ERROR above 1% of bars)."
+    ),
+    "usable_rows": "Enough labelled feature rows for the train/validation/test split.",
+    "zero_volume": "Share of zero-volume bars in the last week (WARN above 5%, ERROR above 50%).",
+    "price_sanity": (
+        "Positive, consistent OHLC (ERROR); invalid rows dropped or a 1 h move of 50%+ (WARN)."
+    ),
+    "feature_drift": (
+        "Population stability index of each feature, training window vs the latest week; "
+        "names the worst features."
+    ),
+    "live_ic": (
+        "Rank correlation of the live model's predictions with the realized forward return "
+        "over the walk-forward ledger (ERROR: reliably negative; WARN: not positive)."
+    ),
+}
+
+
+def check_spec(name: str, asset: str, *, blocking: bool = False) -> dg.AssetCheckSpec:
+    """A partitioned check spec of `asset`, described for the UI."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.PreviewWarning)  # partitioned checks: preview
+        return dg.AssetCheckSpec(
+            name,
+            asset=asset,
+            blocking=blocking,
+            partitions_def=symbol_day_partitions,
+            description=_DESCRIPTIONS[name],
+        )
+
+
+def check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
+    """The Dagster result of a core check outcome; undefined figures are left out."""
+    severity = (
+        dg.AssetCheckSeverity.ERROR if outcome.severity == ERROR else dg.AssetCheckSeverity.WARN
+    )
+    metadata = {k: v for k, v in outcome.metadata.items() if v is not None}
+    return dg.AssetCheckResult(
+        check_name=outcome.name,
+        passed=outcome.passed,
+        severity=severity,
+        description=outcome.description[:1000],
+        metadata=metadata,
+    )

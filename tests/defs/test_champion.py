@@ -1,0 +1,126 @@
+"""The champion through a real instance: the gate moves the pointer, or it stays put.
+
+Crafted data: TRENDUSDT rises 12 hours, falls 12, and so on, while CHOPUSDT turns every 2
+hours; `MomentumTrainer` follows each bar's last return, so by construction the walk-forward
+record of TREND makes money after costs and CHOP's loses its costs.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from retrain_assets.api import load_production_model
+from retrain_assets.core.errors import IntegrityError, PermanentError
+from retrain_assets.core.production import ProductionStore, live_history
+from retrain_assets.definitions import defs
+from retrain_assets.defs.partitions import partition_key
+from tests.fakes.markets import write_market, zigzag_bars
+
+END = pd.Timestamp("2025-05-01", tz="UTC")
+DATES = ("2025-04-23", "2025-04-24", "2025-04-25", "2025-04-26")
+TRAINING = {"lookback_days": 120, "test_days": 10, "validation_days": 5, "min_trades": 5}
+
+
+@pytest.fixture
+def crafted(dagster_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = write_market(
+        tmp_path / "data",
+        {
+            "TRENDUSDT": zigzag_bars(END, 130, block_bars=12, seed=1),
+            "CHOPUSDT": zigzag_bars(END, 130, block_bars=2, seed=2),
+        },
+    )
+    monkeypatch.setenv("RETRAIN_DATA_SOURCE", "files")
+    monkeypatch.setenv("RETRAIN_DATA_DIR", str(data))
+    monkeypatch.setenv("RETRAIN_TRAINER", "tests.fakes.trainers:MomentumTrainer")
+    return Path(str(dagster_home))
+
+
+def _run(instance: dg.DagsterInstance, date: str, symbol: str, min_trades: int = 5) -> dict:
+    """Run one symbol-day; return the champion's metadata and the gate's evaluation."""
+    config = {
+        "resources": {
+            "training": {"config": TRAINING},
+            "promotion": {"config": {"min_trades": min_trades, "window_days": 30}},
+        }
+    }
+    result = defs.resolve_job_def("retrain_symbol_day").execute_in_process(
+        partition_key=str(partition_key(date, symbol)), instance=instance, run_config=config
+    )
+    assert result.success
+    (gate,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "promotion_gate"]
+    mat = next(
+        m for m in result.get_asset_materialization_events() if m.asset_key.path == ["champion"]
+    )
+    metadata = {k: v.value for k, v in mat.materialization.metadata.items()}
+    return {"gate": gate, **metadata}
+
+
+def _root() -> Path:
+    from resources.settings import artifact_root
+
+    return artifact_root(None)
+
+
+@pytest.mark.slow
+def test_a_passing_gate_moves_the_pointer_and_a_failing_one_never_does(crafted):
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("symbols", ["TRENDUSDT", "CHOPUSDT"])
+        trend = [_run(instance, d, "TRENDUSDT") for d in DATES]
+        chop = [_run(instance, d, "CHOPUSDT") for d in DATES]
+
+    # The first day has no walk-forward record: too little evidence, a warning, no champion.
+    assert trend[0]["gate"].passed is False
+    assert trend[0]["gate"].severity == dg.AssetCheckSeverity.WARN
+    assert trend[0]["moved"] is False and trend[0]["champion_as_of"] == "none"
+    # Once the record holds enough trades that make money after costs, the pointer moves.
+    assert trend[-1]["gate"].passed is True, trend[-1]["gate"].description
+    assert trend[-1]["moved"] is True and trend[-1]["champion_as_of"] == DATES[-1]
+    assert trend[-1]["window_net_bps_lo"] > 0
+    live = load_production_model("TRENDUSDT")
+    assert live.as_of == DATES[-1]
+    assert live.model_bytes == f"momentum:TRENDUSDT:{DATES[-1]}".encode()
+
+    # CHOP's record loses after costs: an ERROR on every day with trades, and never a champion.
+    assert all(not day["gate"].passed for day in chop)
+    assert chop[-1]["gate"].severity == dg.AssetCheckSeverity.ERROR
+    assert "net_after_costs" in chop[-1]["gate_failing"]
+    assert all(day["moved"] is False for day in chop)
+    assert ProductionStore(_root()).pointer("CHOPUSDT") is None
+    with pytest.raises(PermanentError, match="CHOPUSDT has no production model"):
+        load_production_model("CHOPUSDT")
+
+
+@pytest.mark.slow
+def test_yesterdays_champion_stays_live_when_todays_gate_fails(crafted):
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("symbols", ["TRENDUSDT"])
+        for date in DATES:
+            _run(instance, date, "TRENDUSDT")
+        kept = _run(instance, "2025-04-27", "TRENDUSDT", min_trades=10_000)
+
+    assert kept["gate"].passed is False and kept["moved"] is False
+    assert kept["champion_as_of"] == DATES[-1]
+    assert f"champion as of {DATES[-1]} stays live" in kept["reason"]
+    assert load_production_model("TRENDUSDT").as_of == DATES[-1]
+    store = ProductionStore(_root())
+    days = live_history(store.decisions("TRENDUSDT"))
+    assert [(d.day, d.model_as_of) for d in days][-2:] == [
+        ("2025-04-27", DATES[-1]),
+        ("2025-04-28", DATES[-1]),
+    ]
+
+
+@pytest.mark.slow
+def test_a_champion_whose_model_file_changed_is_refused(crafted):
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("symbols", ["TRENDUSDT"])
+        for date in DATES:
+            _run(instance, date, "TRENDUSDT")
+    live = load_production_model("TRENDUSDT")
+    path = _root() / live.reference.files["model.bin"]["path"]
+    path.write_bytes(b"tampered")
+    with pytest.raises(IntegrityError, match="fails its sha256"):
+        load_production_model("TRENDUSDT")
