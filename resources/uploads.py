@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ PENDING_KEY = "pending_uploads"
 VERIFIED_OF_KEY = "verified_upload_of"
 VERIFIED_FILES_KEY = "verified_files"
 _OBSERVATIONS_SCANNED = 100
+SCAN_LIMIT = 200
 
 Entry = dict[str, Any]
 
@@ -195,3 +197,43 @@ class UnavailableBackend:
     def put(self, local_path: Path, remote_path: str) -> Any:
         """Raise the error that prevented building the backend."""
         raise self._error
+
+
+@dataclass
+class PendingCursor:
+    """Where each asset's scan stopped, and the materializations still pending.
+
+    `pending` maps a materialization's storage id to `[asset, partition]`.
+    """
+
+    after: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, raw: str | None) -> "PendingCursor":
+        """Parse a cursor; an empty one starts the scan from the beginning."""
+        data = json.loads(raw) if raw else {}
+        return cls(after=data.get("after", {}), pending=data.get("pending", {}))
+
+    def dump(self) -> str:
+        """Serialize the cursor."""
+        return json.dumps({"after": self.after, "pending": self.pending}, sort_keys=True)
+
+
+def scan_new_materializations(
+    instance: dg.DagsterInstance, cursor: PendingCursor, assets: tuple[str, ...]
+) -> None:
+    """Add materializations with pending uploads recorded since the last scan to `cursor`."""
+    for asset in assets:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey(asset), after_storage_id=cursor.after.get(asset)
+            ),
+            limit=SCAN_LIMIT,
+            ascending=True,
+        ).records
+        for record in records:
+            cursor.after[asset] = record.storage_id
+            mat = record.asset_materialization
+            if mat is not None and (metadata_value(mat.metadata.get(PENDING_KEY)) or 0) > 0:
+                cursor.pending[str(record.storage_id)] = [asset, str(mat.partition)]

@@ -7,9 +7,7 @@ of the same partition, which neither changes the latest materialization (so `lat
 resume and the schedule see the run exactly as it ended) nor needs a run.
 """
 
-import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +16,12 @@ import dagster as dg
 from resources.artifact_io import ArtifactRootResource
 from resources.storage import StorageResource
 from resources.uploads import (
-    PENDING_KEY,
     Entry,
+    PendingCursor,
     _report_upload,
-    metadata_value,
     record_verified,
     recorded_entries,
+    scan_new_materializations,
     upload_entry,
     verified_later,
 )
@@ -31,49 +29,8 @@ from retrain_assets.core.hashing import sha256_file
 from retrain_assets.core.redaction import redact, secrets_from_env
 from retrain_assets.defs.assets import symbol_day_assets
 
-# Every per-symbol-day asset writes files through the artifact IO manager.
+# Every per-symbol-day asset records its files (the IO manager's, the champion's decision).
 ARTIFACT_ASSETS = tuple(a.key.path[-1] for a in symbol_day_assets)
-SCAN_LIMIT = 200
-
-
-@dataclass
-class PendingCursor:
-    """Where each asset's scan stopped, and the materializations still pending.
-
-    `pending` maps a materialization's storage id to `[asset, partition]`.
-    """
-
-    after: dict[str, int] = field(default_factory=dict)
-    pending: dict[str, list[str]] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, raw: str | None) -> "PendingCursor":
-        """Parse a cursor; an empty one starts the scan from the beginning."""
-        data = json.loads(raw) if raw else {}
-        return cls(after=data.get("after", {}), pending=data.get("pending", {}))
-
-    def dump(self) -> str:
-        """Serialize the cursor."""
-        return json.dumps({"after": self.after, "pending": self.pending}, sort_keys=True)
-
-
-def scan_new_materializations(
-    instance: dg.DagsterInstance, cursor: PendingCursor, assets: tuple[str, ...]
-) -> None:
-    """Add materializations with pending uploads recorded since the last scan to `cursor`."""
-    for asset in assets:
-        records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(
-                asset_key=dg.AssetKey(asset), after_storage_id=cursor.after.get(asset)
-            ),
-            limit=SCAN_LIMIT,
-            ascending=True,
-        ).records
-        for record in records:
-            cursor.after[asset] = record.storage_id
-            mat = record.asset_materialization
-            if mat is not None and (metadata_value(mat.metadata.get(PENDING_KEY)) or 0) > 0:
-                cursor.pending[str(record.storage_id)] = [asset, str(mat.partition)]
 
 
 def retry_pending(

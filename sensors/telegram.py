@@ -25,10 +25,12 @@ from retrain_assets.core.telegram import (
     best_and_worst,
     format_completion,
     format_failure,
+    format_lifecycle,
     format_start,
     run_url,
 )
 from retrain_assets.defs.invocations import InvocationView, recent_views
+from retrain_assets.defs.lifecycle_records import lifecycle_of
 from retrain_assets.defs.records import failure_of, will_retry
 from retrain_assets.defs.summary_records import run_net_bps
 from retrain_assets.defs.tags import DATE_TAG, PARTITION_TAG, SELF_REPORTING, SYMBOL_TAG, RunTags
@@ -61,6 +63,15 @@ def completion_text(instance: dg.DagsterInstance, view: InvocationView, label: s
         if net is not None:
             scores.append((name, net))
     best, worst = best_and_worst(scores)
+    names = [
+        (
+            record.dagster_run.tags.get(SYMBOL_TAG, "?")
+            + (f" {record.dagster_run.tags.get(DATE_TAG, '')}" if many_dates else ""),
+            record.dagster_run.run_id,
+        )
+        for record in succeeded
+    ]
+    found = lifecycle_of(instance, names)
     return format_completion(
         label,
         view.date,
@@ -70,6 +81,7 @@ def completion_text(instance: dg.DagsterInstance, view: InvocationView, label: s
         duration_s=max((view.finished_at or view.started_at) - view.started_at, 0.0),
         best=best,
         worst=worst,
+        lifecycle=format_lifecycle(found.promoted, found.kept_back, found.drifted),
     )
 
 

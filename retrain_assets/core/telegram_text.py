@@ -170,6 +170,7 @@ def format_completion(
     duration_s: float,
     best: tuple[str, float] | None,
     worst: tuple[str, float] | None,
+    lifecycle: Sequence[str] = (),
 ) -> str:
     """Builds the summary sent when a day's retraining has finished.
 
@@ -182,6 +183,7 @@ def format_completion(
         duration_s: Wall-clock seconds from start to finish.
         best: The best symbol and its score; None shows no ranking (see `best_and_worst`).
         worst: The worst symbol and its score; None shows no ranking.
+        lifecycle: Lines from `format_lifecycle` (promoted, kept back, drifted).
 
     Returns:
         The message, in Telegram HTML.
@@ -195,7 +197,45 @@ def format_completion(
     for name, entry in (("Best", best), ("Worst", worst)):
         if entry is not None:
             lines.append(f"{name}: <code>{escape(entry[0])}</code> {entry[1]:.4f}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *lifecycle])
+
+
+LISTED_SYMBOLS = 12
+
+
+def format_lifecycle(
+    promoted: Sequence[tuple[str, str]],
+    kept_back: Sequence[tuple[str, str]],
+    drifted: Sequence[tuple[str, str]],
+) -> list[str]:
+    """The lines naming models promoted, kept back (with the failing check) and drifted.
+
+    Nothing is ranked here: a model kept back for insufficient evidence is named with that
+    reason, never placed against another. Each list names at most `LISTED_SYMBOLS` symbols
+    and counts the rest.
+
+    Args:
+        promoted: (symbol, model as of) of each champion that moved.
+        kept_back: (symbol, failing gate conditions) of each model not promoted.
+        drifted: (symbol, the drift check's severity and description).
+    """
+    lines = []
+    if promoted:
+        names = [f"<code>{escape(s)}</code> → {escape(d)}" for s, d in promoted]
+        lines.append(f"Promoted ({len(promoted)}): " + _listed(names))
+    if kept_back:
+        names = [f"<code>{escape(s)}</code> ({escape(why)})" for s, why in kept_back]
+        lines.append(f"Kept back, champion unchanged ({len(kept_back)}): " + _listed(names))
+    if drifted:
+        names = [f"<code>{escape(s)}</code> {escape(why[:120])}" for s, why in drifted]
+        lines.append(f"Drifted ({len(drifted)}): " + _listed(names, "; "))
+    return lines
+
+
+def _listed(names: Sequence[str], sep: str = ", ") -> str:
+    shown = sep.join(names[:LISTED_SYMBOLS])
+    more = len(names) - LISTED_SYMBOLS
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def format_failure(

@@ -17,6 +17,7 @@ import dagster as dg
 
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.defs.lifecycle_records import lifecycle_of
 from retrain_assets.defs.records import (
     attempts_of,
     failure_of,
@@ -103,12 +104,35 @@ class InvocationLedger:
 
 
 def metrics_of_run(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
-    """metrics.json's path and the net bps of the `metrics` a run materialized."""
+    """metrics.json's path, the net bps with its interval and evidence, and the gate's move."""
     md = metrics_materialization(instance, run_id)
     if md is None:
         return {}
+    return {**metrics_facts(md), "champion": champion_of_run(instance, run_id)}
+
+
+def metrics_facts(md: dict[str, Any]) -> dict[str, Any]:
+    """The SymbolStatus fields read from a `metrics` materialization's metadata."""
     path = ((md.get("files") or {}).get("metrics.json") or {}).get("path")
-    return {"metrics_path": path, "net_bps_after_costs": md.get("net_bps_after_costs")}
+    low, high = md.get("net_bps_lo"), md.get("net_bps_hi")
+    return {
+        "metrics_path": path,
+        "net_bps_after_costs": md.get("net_bps_after_costs"),
+        "net_bps_per_trade": md.get("net_bps_per_trade"),
+        "net_bps_interval": None if low is None or high is None else (low, high),
+        "trades": md.get("trades"),
+        "evidence": md.get("status"),
+    }
+
+
+def champion_of_run(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """`promoted`, `kept (failing conditions)`, or None when the run made no champion."""
+    lifecycle = lifecycle_of(instance, [("", run_id)])
+    if lifecycle.promoted:
+        return "promoted"
+    if lifecycle.kept_back:
+        return f"kept ({lifecycle.kept_back[0][1]})"
+    return None
 
 
 class StatusFile:

@@ -18,9 +18,11 @@ from retrain_assets.core.telegram import (
     best_and_worst,
     format_completion,
     format_failure,
+    format_lifecycle,
     format_start,
     run_url,
 )
+from retrain_assets.defs.lifecycle_records import lifecycle_of
 from retrain_assets.defs.summary_records import run_net_bps
 from retrain_assets.launcher.status import SymbolStatus
 
@@ -119,6 +121,11 @@ class InvocationNotifier:
             if net is not None:
                 scores.append((status.symbol, net))
         best, worst = best_and_worst(scores)
+        lifecycle: list[str] = []
+        if instance is not None:
+            runs = [(s.symbol, s.run_id) for s in succeeded if s.run_id]
+            found = lifecycle_of(instance, runs)
+            lifecycle = format_lifecycle(found.promoted, found.kept_back, found.drifted)
         return format_completion(
             self._label,
             date,
@@ -128,6 +135,7 @@ class InvocationNotifier:
             duration_s=duration_s,
             best=best,
             worst=worst,
+            lifecycle=lifecycle,
         )
 
     def _send(self, kind: str, build: Callable[[], str]) -> bool:

@@ -51,4 +51,17 @@ def _detail(entry: SymbolStatus) -> str:
     if entry.status == "skipped":
         return str(entry.skip_reason)
     repaired = f"  (repaired: {entry.repaired})" if entry.repaired else ""
-    return f"attempts {entry.attempts}{repaired}"
+    parts = [p for p in (_net(entry), entry.champion and f"champion {entry.champion}") if p]
+    return "  ".join([*parts, f"attempts {entry.attempts}{repaired}"])
+
+
+def _net(entry: SymbolStatus) -> str | None:
+    """`net -34.8 bps/trade [-120.1, +50.2], 13 trades (insufficient_evidence)`."""
+    if entry.net_bps_per_trade is None:
+        return f"no trades ({entry.evidence})" if entry.trades == 0 else None
+    interval = entry.net_bps_interval
+    shown = f" [{interval[0]:+.1f}, {interval[1]:+.1f}]" if interval else ""
+    return (
+        f"net {entry.net_bps_per_trade:+.1f} bps/trade{shown}, "
+        f"{entry.trades} trades ({entry.evidence})"
+    )

@@ -154,6 +154,7 @@ def _failure_reporter(
 def _with_metrics(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> dict[str, SymbolStatus]:
     """Fill in each skipped symbol's metrics.json path and net bps from its latest `metrics`."""
     from retrain_assets.defs.records import latest_metadata_by_partition
+    from retrain_assets.launcher.ledger import metrics_facts
 
     key = dg.AssetKey([*_prefix(inv.config.dry_run), "metrics"])
     # Symbols run now got theirs from their run (the ledger); the skipped ones need a look.
@@ -161,9 +162,7 @@ def _with_metrics(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> dict
     result = dict(statuses)
     for pkey, md in latest_metadata_by_partition(inv.instance, key, done).items():
         symbol = pkey.partition("|")[2]
-        path = ((md.get("files") or {}).get("metrics.json") or {}).get("path")
-        net = md.get("net_bps_after_costs")
-        result[symbol] = result[symbol].with_run(metrics_path=path, net_bps_after_costs=net)
+        result[symbol] = result[symbol].with_run(**metrics_facts(md))
     return result
 
 

@@ -32,7 +32,13 @@ class SymbolStatus:
         assets: The assets this invocation materializes for it.
         reused: The intact upstream assets it reuses.
         metrics_path: Its metrics.json, once it has one.
-        net_bps_after_costs: The headline metric, once it has one.
+        net_bps_after_costs: The headline metric, once it has one (only with evidence).
+        net_bps_per_trade: The held-out net per trade after costs, whatever the evidence.
+        net_bps_interval: Its 95% interval, `(low, high)`.
+        trades: The held-out trades behind it.
+        evidence: `ok`, or `insufficient_evidence` below the minimum trades.
+        champion: What the promotion gate did: `promoted`, or `kept` with the failing
+            conditions.
     """
 
     symbol: str
@@ -50,6 +56,11 @@ class SymbolStatus:
     reused: tuple[str, ...] = ()
     metrics_path: str | None = None
     net_bps_after_costs: float | None = None
+    net_bps_per_trade: float | None = None
+    net_bps_interval: tuple[float, float] | None = None
+    trades: int | None = None
+    evidence: str | None = None
+    champion: str | None = None
 
     @property
     def run_folder(self) -> str | None:

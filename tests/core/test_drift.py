@@ -103,9 +103,22 @@ def test_a_feature_shifted_several_deviations_in_the_latest_week_fails_named_fir
     outcome = feature_drift(frame, TRAIN, FEATURES, _as_of_end(frame))
     assert (outcome.passed, outcome.severity) == (False, ERROR)
     assert outcome.description.startswith("dist_sma_168 PSI ")
-    assert outcome.description.endswith("(fail ≥ 0.25)")
+    assert outcome.description.endswith(
+        "(fail: ≥ 0.25 and > 2x its largest weekly value since training began)"
+    )
     assert outcome.metadata["worst_feature"] == "dist_sma_168"
     assert outcome.metadata["features_fail"] == 1
+
+
+def test_a_shift_the_feature_already_made_in_an_earlier_week_is_not_an_error():
+    """Crypto regimes recur: a week as far from training as one seen before is not new drift."""
+    frame = _shift_latest_week(_frame(), "dist_sma_168", 4.0)
+    earlier = frame.index[10 * WEEK : 11 * WEEK]  # a week after training, before the latest
+    frame.loc[earlier, "dist_sma_168"] += 4.0
+    outcome = feature_drift(frame, TRAIN, FEATURES, _as_of_end(frame))
+    assert outcome.metadata["max_psi"] >= 0.25
+    assert outcome.severity != ERROR or outcome.passed, outcome.description
+    assert outcome.metadata["worst_feature_history_psi"] >= 0.25
 
 
 def test_a_moderate_shift_warns():

@@ -23,13 +23,15 @@ def _intact_files(graph: AssetGraph, folder: Path) -> dict:
 def test_the_asset_graph_orders_the_assets_and_knows_what_is_downstream():
     from retrain_assets.defs.assets import dry_run_assets, symbol_day_assets
 
-    for assets in (symbol_day_assets, dry_run_assets):
+    # A dry run never touches the production pointer: it has no champion.
+    for assets, last in ((symbol_day_assets, ["champion"]), (dry_run_assets, [])):
         graph = AssetGraph.of(assets)
         assert graph.order.index("features") < graph.order.index("model")
-        assert graph.order[-1] == "metrics"
-        assert graph.downstream["features"] == {"model", "walk_forward", "metrics"}
-        assert graph.downstream["costs"] == {"walk_forward", "metrics"}
-        assert graph.downstream["model"] == {"metrics"}  # walk_forward reads the day before
+        assert list(graph.order[-1 - len(last) :]) == ["metrics", *last]
+        assert graph.downstream["features"] == {"model", "walk_forward", "metrics", *last}
+        assert graph.downstream["costs"] == {"walk_forward", "metrics", *last}
+        # walk_forward reads the day before's model, not today's
+        assert graph.downstream["model"] == {"metrics", *last}
 
 
 def test_intact_files_have_no_damage(tmp_path):
@@ -73,7 +75,7 @@ def test_a_damaged_model_rebuilds_model_and_metrics_and_reuses_the_rest(tmp_path
     files = _intact_files(graph, tmp_path)
     (tmp_path / "model.bin").write_bytes(b"flipped")
     plan = _plan_symbol(graph, "BTCUSDT", files, None)
-    assert plan.assets == ("model", "metrics")
+    assert plan.assets == ("model", "metrics", "champion")
     assert plan.reused == ("costs", "features", "walk_forward")
     assert plan.repaired.startswith("model: model.bin does not match")
     assert _plan_symbol(graph, "BTCUSDT", {n: None for n in graph.order}, None).repaired is None
@@ -86,6 +88,6 @@ def test_a_day_recorded_without_a_live_model_is_traded_again_once_the_model_exis
     files = _intact_files(graph, tmp_path)
     why = "recorded without a live model, and the model of 2025-04-30 exists now"
     plan = _plan_symbol(graph, "BTCUSDT", files, None, stale={"walk_forward": why})
-    assert plan.assets == ("walk_forward", "metrics")
+    assert plan.assets == ("walk_forward", "metrics", "champion")
     assert plan.reused == ("costs", "features", "model")
     assert plan.repaired == f"walk_forward: {why}"

@@ -130,7 +130,7 @@ def held_out_model(model: ArtifactFiles) -> bytes:
 def metrics_metadata(document: Mapping[str, Any]) -> dict[str, dg.MetadataValue]:
     """The evaluation's figures as materialization metadata; undefined figures are omitted.
 
-    `net_bps_after_costs` is the rankable headline and is present only with status `ok`:
+    `net_bps_after_costs`, `hit_rate` and `sharpe` are present only with status `ok`:
     the launcher's status file and notifier and the Telegram sensor rank whatever carries
     that key, and a model with insufficient evidence is never to be ranked best or worst.
     Every model's net per trade, whatever its evidence, is `net_bps_per_trade`, with its
@@ -145,13 +145,16 @@ def metrics_metadata(document: Mapping[str, Any]) -> dict[str, dg.MetadataValue]
     values: dict[str, float | None] = {
         "net_bps_per_trade": document["net_bps_after_costs"],
         "gross_bps_per_trade": document["gross_bps_per_trade"],
-        "hit_rate": document["hit_rate"],
-        "sharpe": document["sharpe"],
         "buy_and_hold_net_bps": document["baselines"]["buy_and_hold"]["net_bps_after_costs"],
         "auc": document.get("auc"),
     }
     if document["status"] == OK:
+        # A hit rate of 1.0 or a Sharpe of 3 from one trade is noise that reads like a
+        # signal: below the evidence threshold these are left out of the UI (metrics.json
+        # keeps them, beside the status that says how little they mean).
         values["net_bps_after_costs"] = document["net_bps_after_costs"]
+        values["hit_rate"] = document["hit_rate"]
+        values["sharpe"] = document["sharpe"]
     metadata = {k: dg.MetadataValue.float(float(v)) for k, v in values.items() if v is not None}
     metadata.update(_interval("net_bps", document["net_bps_interval"]))
     for side in ("long", "short", "market_neutral"):

@@ -8,6 +8,7 @@ from pydantic import Field
 from resources.artifact_io import ArtifactRootResource
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.core.summary_table import COLUMNS, summary_rows
 from retrain_assets.core.summary_text import markdown_table
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.partitions import EVERY_SYMBOL_OF_THE_DATE, date_partitions
@@ -35,6 +36,10 @@ def engine_summary(
 ) -> dg.MaterializeResult:
     """The day's engine summary (engine_summary.json): counts, train minutes, by-symbol results.
 
+    Its `symbols` table puts the symbols needing attention first: failed runs, then checks
+    failing with ERROR, then warnings, with the champion's move, the walk-forward net of the
+    gate's window with its interval, the checks that did not pass and the failure reason.
+
     Built from the instance's run and materialization records of the real assets (never their
     `dry_run/` copies), so failed and skipped symbols are included; refreshed when a launcher
     invocation, backfill or schedule tick finishes.
@@ -51,6 +56,7 @@ def engine_summary(
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
+            "symbols": summary_table(summary),
             "summary": dg.MetadataValue.md(markdown_table(summary)),
             "invocation": dg.MetadataValue.text(summary["invocation"] or ""),
             "total_symbols": dg.MetadataValue.int(summary["total_symbols"]),
@@ -61,6 +67,15 @@ def engine_summary(
             "estimated_cost_usd": dg.MetadataValue.float(summary["estimated_cost_usd"]),
         }
     )
+
+
+def summary_table(summary: dict) -> dg.MetadataValue:
+    """The day's symbols as a UI table, most attention first (see `core.summary_table`)."""
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name, kind, description=text) for name, kind, text in COLUMNS]
+    )
+    records = [dg.TableRecord(row) for row in summary_rows(summary)]
+    return dg.MetadataValue.table(records=records, schema=schema)
 
 
 def _real_invocation(tags: Mapping[str, str]) -> RunTags | None:
