@@ -25,7 +25,7 @@ def test_failed_runs_come_first_then_check_errors_then_warnings_then_the_rest():
     }
     rows = summary_rows(summary)
     assert [r["symbol"] for r in rows] == ["CCCUSDT", "BBBUSDT", "DDDUSDT", "EEEUSDT", "AAAUSDT"]
-    assert rows[0]["failure"] == "DataCheckFailed: freshness: stale"
+    assert rows[0]["failure"] == "DataCheckFailed: data_freshness: stale"
     assert rows[1]["checks"] == "feature_drift ERROR"
     assert rows[3]["failure"] == "already done"
     assert rows[-1]["attention"] == "ok" and rows[-1]["checks"] == "all 1 passed"
