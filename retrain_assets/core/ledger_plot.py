@@ -95,6 +95,23 @@ def render_equity_png(curves: pd.DataFrame, record: WalkForwardRecord, *, title:
     return _png(figure)
 
 
+def render_symbol_png(curves: pd.DataFrame, figures: LedgerFigures, *, title: str) -> bytes:
+    """One symbol's equity curves alone (gross, net, buy-and-hold, flat), 7 x 3 in.
+
+    The per-symbol view: a symbol's record is never drawn on an axis shared with another's.
+    """
+    figure = Figure(figsize=(WIDTH_IN / 2, ROW_HEIGHT_IN + 0.6), dpi=DPI, layout="constrained")
+    axes = figure.add_subplot()
+    if curves.loc[curves["series"] == figures.name].empty:
+        axes.text(0.5, 0.5, EMPTY_MESSAGE, ha="center", va="center", transform=axes.transAxes)
+        axes.set_axis_off()
+    else:
+        _draw_panel(axes, curves, figures, small=True)
+        axes.legend(loc="upper left", fontsize="x-small", ncols=4)
+    figure.suptitle(title, fontsize="medium")
+    return _png(figure)
+
+
 def _draw_panel(
     axes: Axes, curves: pd.DataFrame, figures: LedgerFigures, *, small: bool = False
 ) -> None:

@@ -17,6 +17,7 @@ from retrain_assets.core.ledger_plot import (
     panel_symbols,
     panel_title,
     render_equity_png,
+    render_symbol_png,
 )
 from retrain_assets.core.walk_forward import DayLedger, LedgerTrade
 
@@ -144,3 +145,15 @@ def test_panel_titles_give_the_net_and_its_interval_or_say_the_evidence_is_insuf
     made, expected
 ):
     assert panel_title(made) == expected
+
+
+def test_a_symbol_alone_is_drawn_on_its_own_axes_and_differs_from_another_symbol():
+    days = days_of(["BTC/USDT", "ETH/USDT"])
+    record = chain_ledgers(days, min_trades=4, resamples=100)
+    curves = equity_curves(days)
+    btc = render_symbol_png(curves, record.per_symbol["BTC/USDT"], title="BTC")
+    eth = render_symbol_png(curves, record.per_symbol["ETH/USDT"], title="ETH")
+    assert btc.startswith(PNG_SIGNATURE) and image_size(btc) == (700, 320)
+    assert btc != eth
+    only_btc = equity_curves([d for d in days if d.symbol == "BTC/USDT"])
+    assert render_symbol_png(only_btc, record.per_symbol["BTC/USDT"], title="BTC") == btc

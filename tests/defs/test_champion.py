@@ -79,6 +79,7 @@ def test_a_passing_gate_moves_the_pointer_and_a_failing_one_never_does(crafted):
     assert trend[-1]["gate"].passed is True, trend[-1]["gate"].description
     assert trend[-1]["moved"] is True and trend[-1]["champion_as_of"] == DATES[-1]
     assert trend[-1]["window_net_bps_lo"] > 0
+    assert trend[-1]["gate_window"].startswith("![TRENDUSDT](data:image/png;base64,")
     live = load_production_model("TRENDUSDT")
     assert live.as_of == DATES[-1]
     assert live.model_bytes == f"momentum:TRENDUSDT:{DATES[-1]}".encode()

@@ -29,6 +29,8 @@ def test_the_report_chains_every_symbols_days_into_a_png_and_a_table(dagster_hom
     assert metadata["png"].value == str(png)
     assert png.read_bytes().startswith(b"\x89PNG")
     assert metadata["equity_curves"].value.startswith("![walk-forward](data:image/png;base64,")
+    for symbol in SYMBOLS:  # each symbol also alone, never on an axis shared with another
+        assert (png.parent / "walk_forward" / f"{symbol}.png").read_bytes().startswith(b"\x89PNG")
     rows = {r.data["series"]: r.data for r in metadata["figures"].value.records}
     assert set(rows) == {*SYMBOLS, "pooled", "portfolio"}
     # The first date had no live model: two traded days per symbol.

@@ -11,6 +11,7 @@ or resume. A failing gate is an ERROR when the record shows the model losing aft
 WARN when it only lacks evidence; both keep the champion where it is.
 """
 
+import base64
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,9 +23,10 @@ from resources.artifact_io import ArtifactRootResource
 from resources.promotion import PromotionResource
 from resources.storage import StorageResource
 from resources.uploads import PENDING_KEY, UnavailableBackend, metadata_value, upload_entry
-from retrain_assets.core.gate import GATE_CHECK, GateVerdict, promotion_gate
+from retrain_assets.core.gate import GATE_CHECK, GatePolicy, GateVerdict, promotion_gate
 from retrain_assets.core.hashing import sha256_bytes
-from retrain_assets.core.ledger_chain import chain_ledgers
+from retrain_assets.core.ledger_chain import chain_ledgers, equity_curves
+from retrain_assets.core.ledger_plot import render_symbol_png
 from retrain_assets.core.locks import FileLock
 from retrain_assets.core.production import Decision, ModelRef, ProductionStore, decide, model_ref
 from retrain_assets.core.storage import StorageBackend
@@ -72,7 +74,7 @@ def champion(
     policy = promotion.policy()
     root = artifacts.layout().root
     store = ProductionStore(root)
-    verdict = _gate(context, symbol, date, policy)
+    verdict, chart = _gate(context, symbol, date, policy)
     candidate = _candidate(context, symbol, date, root)
     with FileLock(store.lock_path(symbol)):
         previous = store.champion_before(symbol, date)
@@ -91,18 +93,28 @@ def champion(
         )
     context.log.info(f"{symbol} {date}: {decision.reason}")
     return dg.MaterializeResult(
-        metadata=_metadata(decision, files, pointer),
+        metadata={**_metadata(decision, files, pointer), "gate_window": chart},
         check_results=[_check_result(verdict)],
     )
 
 
-def _gate(context: dg.AssetExecutionContext, symbol: str, date: str, policy: Any) -> GateVerdict:
-    """The gate's verdict on the symbol's ledger days of the window ending at `date`."""
+def _gate(
+    context: dg.AssetExecutionContext, symbol: str, date: str, policy: GatePolicy
+) -> tuple[GateVerdict, dg.MetadataValue]:
+    """The gate's verdict on the symbol's ledger days of the window ending at `date`, and
+    the window's equity curves of this symbol alone (the UI's per-symbol view)."""
     found = ledger_days(context.instance, window_dates(date, policy.window_days), [symbol])
     for pkey, why in sorted(found.unreadable.items()):
         context.log.warning(f"walk_forward [{pkey}] left out of the gate: {why}")
     record = chain_ledgers(found.days, min_trades=policy.min_trades)
-    return promotion_gate(symbol, date, record.per_symbol.get(symbol), policy)
+    figures = record.per_symbol.get(symbol)
+    verdict = promotion_gate(symbol, date, figures, policy)
+    if figures is None:
+        return verdict, dg.MetadataValue.md(f"{symbol}: no walk-forward day in the window")
+    title = f"{symbol} walk-forward, {policy.window_days} days through {date}"
+    png = render_symbol_png(equity_curves(found.days), figures, title=title)
+    image = base64.b64encode(png).decode()
+    return verdict, dg.MetadataValue.md(f"![{symbol}](data:image/png;base64,{image})")
 
 
 def _candidate(

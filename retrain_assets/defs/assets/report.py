@@ -11,7 +11,7 @@ from resources.training import TrainingResource
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.ledger_chain import WalkForwardRecord, chain_ledgers, equity_curves
-from retrain_assets.core.ledger_plot import render_equity_png
+from retrain_assets.core.ledger_plot import render_equity_png, render_symbol_png
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.ledger_records import ledger_days, window_dates
 from retrain_assets.defs.partitions import EVERY_SYMBOL_OF_THE_DATE, date_partitions
@@ -64,7 +64,8 @@ def walk_forward_report(
     Chains each symbol's latest `walk_forward` days over the window (net and gross after
     costs, trades, hit rate, drawdown, against flat and buy-and-hold), per symbol, pooled and
     as an equal-weight portfolio, each with its trade count and 95% interval. Writes
-    walk_forward.png and walk_forward.json beside the engine summary, and shows both in the UI.
+    walk_forward.png and walk_forward.json beside the engine summary, and shows both in the UI;
+    walk_forward/{SYMBOL}.png draws each symbol alone (so is the champion's `gate_window`).
     """
     date = context.partition_key
     found = ledger_days(context.instance, window_dates(date, config.window_days))
@@ -77,6 +78,11 @@ def walk_forward_report(
     document = {**record.to_json_dict(), "through": date, "unreadable": found.unreadable}
     atomic_write_bytes(folder / "walk_forward.png", png)
     atomic_write_bytes(folder / "walk_forward.json", json_bytes(document))
+    curves = equity_curves(found.days)
+    for symbol, figures in record.per_symbol.items():
+        chart = render_symbol_png(curves, figures, title=f"{symbol} walk-forward through {date}")
+        atomic_write_bytes(folder / "walk_forward" / f"{symbol}.png", chart)
+    metadata["per_symbol_png"] = dg.MetadataValue.path(str(folder / "walk_forward"))
     return dg.MaterializeResult(metadata=metadata)
 
 
