@@ -361,6 +361,11 @@ def bar_checks(
     )
 
 
+def no_bars(reason: str) -> CheckOutcome:
+    """The freshness check when the source has no bars for the window at all (an ERROR)."""
+    return CheckOutcome("data_freshness", False, ERROR, f"no bars: {reason}", {})
+
+
 def failed_errors(outcomes: Iterable[CheckOutcome]) -> tuple[CheckOutcome, ...]:
     """The outcomes that failed with `ERROR`: the reasons not to publish the features."""
     return tuple(o for o in outcomes if not o.passed and o.severity == ERROR)

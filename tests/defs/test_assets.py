@@ -50,3 +50,8 @@ def test_an_unknown_history_symbol_fails_fast_without_retries(dagster_home, monk
     failure = result.get_step_failure_events()[0].step_failure_data
     assert failure.user_failure_data.metadata["error_type"].value == "DataSourceError"
     assert "BTCUSDT" in failure.error.message
+    # The Checks tab says why too: the freshness check failed, it did not just not run.
+    (freshness,) = result.get_asset_check_evaluations()
+    assert freshness.check_name == "data_freshness" and not freshness.passed
+    assert freshness.severity == dg.AssetCheckSeverity.ERROR
+    assert freshness.description.startswith("no bars: ")

@@ -24,7 +24,7 @@ from retrain_assets.core.retention import Reason, RetentionPlan
 from retrain_assets.defs.partitions import partition_key, symbol_day_partitions
 from retrain_assets.defs.retention import retention_job, retention_schedule
 from retrain_assets.defs.tags import DATE_TAG, SYMBOL_TAG
-from tests.fakes.moto_s3 import FAKE_ENV, s3_client, start_moto
+from tests.fakes.moto_s3 import FAKE_ENV, s3_client
 
 SYM = "BTCUSDT"
 DATE = "2025-03-01"
@@ -40,15 +40,6 @@ FAST = {"RETRAIN_STORAGE_MAX_RETRIES": "0", "RETRAIN_STORAGE_RETRY_BASE_DELAY": 
 def metrics() -> ArtifactFiles:
     """A stand-in `metrics` written through the real artifact IO manager."""
     return ArtifactFiles({"metrics.json": b'{"net": 1}\n'})
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server, url = start_moto()
-    try:
-        yield url
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from tests.e2e.conftest import DATE, max_overlap, model_step_intervals, run_cli
 from tests.e2e.dagster_dev import dagster_dev, launch_asset_backfill
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-ASSETS = ["costs", "features", "model", "walk_forward", "metrics"]
+ASSETS = ["costs", "features", "model", "walk_forward", "metrics", "champion"]
 BACKFILL_SYMBOLS = ["BNBUSDT", "XRPUSDT", "ADAUSDT"]
 CLI_SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
 

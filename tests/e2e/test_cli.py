@@ -58,7 +58,7 @@ def test_dagster_asset_materialize_runs_one_named_partition(artifacts, dagster_h
             "-m",
             "retrain_assets.definitions",
             "--select",
-            "costs,features,model,walk_forward,metrics",
+            "costs,features,model,walk_forward,metrics,champion",
             "--partition",
             f"{DATE}|BTCUSDT",
         ],

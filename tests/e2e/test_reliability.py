@@ -97,7 +97,7 @@ def test_a_damaged_model_is_rebuilt_from_the_model_step(artifacts):
     entry = status_of(artifacts)["BTCUSDT"]
     assert entry["status"] == "success"
     assert entry["repaired"].startswith("model: model.bin does not match")
-    assert entry["assets"] == ["model", "metrics"]
+    assert entry["assets"] == ["model", "metrics", "champion"]
     assert entry["reused"] == ["costs", "features", "walk_forward"]
     verify_every_recorded_file()
     third = _ok(run_cli(*args, env=NOOP))

@@ -74,7 +74,12 @@ def test_cli_with_the_s3_driver_uploads_every_artifact_verified(artifacts, moto_
     assert_remote_matches_manifests(artifacts, expected, read)
     listed = {o["Key"] for o in client.list_objects_v2(Bucket="e2e-models")["Contents"]}
     wanted = {f"{f}/{n}" for f, lines in expected.items() for n in [*lines, "sha256.txt"]}
-    assert listed == wanted  # nothing more, nothing less
+    # Each champion's decision of the date, under production/ as on disk (no model passed the
+    # gate on day one, so there is no pointer yet).
+    decisions = {f"production/{s}/decisions/{DATE}.json" for s in ("BTCUSDT", "ETHUSDT")}
+    assert listed == wanted | decisions  # nothing more, nothing less
+    for key in decisions:
+        assert read(key) == (artifacts / key).read_bytes()
 
 
 def dropbox_reader(server) -> Reader:
@@ -128,7 +133,8 @@ def test_dropbox_failing_past_the_retries_keeps_artifacts_pending_until_the_sens
     fake_dropbox.faults.clear()
     with dg.DagsterInstance.get() as instance:
         message, cursor = tick(instance, artifacts, None)
-        assert "5 materialization(s) fully verified, 0 still pending" in message
+        # The five artifact assets' and the champion's decision file.
+        assert "6 materialization(s) fully verified, 0 still pending" in message
         assert_remote_matches_manifests(artifacts, expected, dropbox_reader(fake_dropbox))
         assert "0 still pending" in tick(instance, artifacts, cursor)[0]
 

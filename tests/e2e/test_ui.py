@@ -2,8 +2,6 @@
 through GraphQL, then headless Chromium renders the asset's partitions page."""
 
 import os
-import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -13,37 +11,20 @@ import pytest
 
 from tests.e2e.conftest import DATE, REPO
 from tests.e2e.dagster_dev import dagster_dev, launch_asset_backfill
+from tests.e2e.ui_pages import CHROMIUM, CHROMIUM_FLAGS, visible_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Without the background-networking flags Chromium tries to reach Google's hosts.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--virtual-time-budget=20000",
-    "--window-size=1400,1000",
-]
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR") or REPO / "test-artifacts")
+PAGE_FLAGS = ["--virtual-time-budget=20000", "--window-size=1400,1000"]
 
 
 def _chromium(url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, url],
+        [CHROMIUM, *CHROMIUM_FLAGS, *PAGE_FLAGS, f"--user-data-dir={profile}", *extra, url],
         capture_output=True,
         text=True,
         timeout=120,
     )
-
-
-def _visible_text(html: str) -> str:
-    html = re.sub(r"<(style|script)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
 def _wait_for_materializations(instance: dg.DagsterInstance, count: int) -> None:
@@ -64,7 +45,7 @@ def test_the_asset_page_shows_the_partitions_a_backfill_materialized(dagster_hom
         launch_asset_backfill(
             base,
             [f"{DATE}|BTCUSDT", f"{DATE}|ETHUSDT"],
-            ["costs", "features", "model", "walk_forward", "metrics"],
+            ["costs", "features", "model", "walk_forward", "metrics", "champion"],
         )
         with dg.DagsterInstance.get() as instance:
             _wait_for_materializations(instance, 2)
@@ -73,7 +54,7 @@ def test_the_asset_page_shows_the_partitions_a_backfill_materialized(dagster_hom
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shot = ARTIFACTS / "ui_metrics_partitions.png"
         _chromium(url, tmp_path / "profile2", f"--screenshot={shot}")
-    text = _visible_text(dom.stdout)
+    text = visible_text(dom.stdout)
     assert "Materialized (2)" in text, text[:2000]
     assert "BTCUSDT" in text and "ETHUSDT" in text
     assert shot.exists() and shot.stat().st_size > 10_000

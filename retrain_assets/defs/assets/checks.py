@@ -49,9 +49,9 @@ def check_spec(name: str, asset: str, *, blocking: bool = False) -> dg.AssetChec
 
 def check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
     """The Dagster result of a core check outcome; undefined figures are left out."""
-    severity = (
-        dg.AssetCheckSeverity.ERROR if outcome.severity == ERROR else dg.AssetCheckSeverity.WARN
-    )
+    # A passed check keeps Dagster's default severity: the UI colours a result by it.
+    warn = not outcome.passed and outcome.severity != ERROR
+    severity = dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR
     metadata = {k: v for k, v in outcome.metadata.items() if v is not None}
     return dg.AssetCheckResult(
         check_name=outcome.name,

@@ -10,18 +10,20 @@ from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes, parquet_bytes
+from retrain_assets.core.bars import BarsReport
 from retrain_assets.core.data_checks import (
     DATA_CHECK_NAMES,
     CheckOutcome,
     bar_checks,
     failed_errors,
+    no_bars,
     usable_rows,
 )
 from retrain_assets.core.drift import feature_drift, psi_by_feature
-from retrain_assets.core.errors import InsufficientHistoryError
-from retrain_assets.core.feature_rows import account_rows
+from retrain_assets.core.errors import DataSourceError, InsufficientHistoryError
+from retrain_assets.core.feature_rows import RowAccount, account_rows
 from retrain_assets.core.features import FEATURE_NAMES
-from retrain_assets.core.gaps import assess_bars
+from retrain_assets.core.gaps import BarsQuality, assess_bars
 from retrain_assets.defs.assets.checks import check_result, check_spec
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
@@ -66,9 +68,13 @@ def features(
         permanent_errors_fail_fast(),
     ):
         loading = time.perf_counter()
-        bars, report = market_data.bar_source().load(
-            symbol, day_end(date), pd.Timedelta(days=training.lookback_days)
-        )
+        try:
+            bars, report = market_data.bar_source().load(
+                symbol, day_end(date), pd.Timedelta(days=training.lookback_days)
+            )
+        except DataSourceError as exc:  # no bars at all: the freshness check says so
+            yield check_result(no_bars(str(exc)))
+            raise
         timing.extra["load_seconds"] = time.perf_counter() - loading
         checks = list(bar_checks(bars, report, day_end(date)))
         if failed_errors(checks):
@@ -90,27 +96,10 @@ def features(
         "features.parquet": parquet_bytes(frame),
         "split_indices.json": json_bytes(splits.to_json_dict()),
     }
+    psi = psi_by_feature(frame, train, FEATURE_NAMES, day_end(date))
     yield dg.Output(
         ArtifactFiles(files),
-        metadata={
-            "rows": dg.MetadataValue.int(len(frame)),
-            "bars": dg.MetadataValue.int(report.rows),
-            "dropped_invalid": dg.MetadataValue.int(report.dropped_invalid),
-            "dropped_duplicates": dg.MetadataValue.int(report.dropped_duplicates),
-            "gaps": dg.MetadataValue.int(report.gaps),
-            "longest_gap_hours": dg.MetadataValue.int(report.longest_gap),
-            "conflicting_duplicates": dg.MetadataValue.int(report.conflicting_duplicates),
-            "rows_lost_to_gaps": dg.MetadataValue.int(account.near_gaps),
-            "rows_lost_to_warmup": dg.MetadataValue.int(account.warmup),
-            "data_warnings": dg.MetadataValue.int(len(quality.warnings)),
-            "data_quality": dg.MetadataValue.json(
-                {**quality.to_json_dict(), "rows": account.to_json_dict()}
-            ),
-            "psi": dg.MetadataValue.json(
-                psi_by_feature(frame, train, FEATURE_NAMES, day_end(date))
-            ),
-            **timing.metadata(),
-        },
+        metadata={**_metadata(len(frame), report, quality, account, psi), **timing.metadata()},
     )
     for outcome in [*checks, drift]:
         yield check_result(outcome)
@@ -127,3 +116,29 @@ def _refusal(failed: tuple[CheckOutcome, ...]) -> dg.Failure:
         },
         allow_retries=False,
     )
+
+
+def _metadata(
+    rows: int,
+    report: BarsReport,
+    quality: BarsQuality,
+    account: RowAccount,
+    psi: dict[str, float | None],
+) -> dict[str, dg.MetadataValue]:
+    """What the bars were and what gaps, duplicates and warm-up cost; each feature's PSI."""
+    return {
+        "rows": dg.MetadataValue.int(rows),
+        "bars": dg.MetadataValue.int(report.rows),
+        "dropped_invalid": dg.MetadataValue.int(report.dropped_invalid),
+        "dropped_duplicates": dg.MetadataValue.int(report.dropped_duplicates),
+        "gaps": dg.MetadataValue.int(report.gaps),
+        "longest_gap_hours": dg.MetadataValue.int(report.longest_gap),
+        "conflicting_duplicates": dg.MetadataValue.int(report.conflicting_duplicates),
+        "rows_lost_to_gaps": dg.MetadataValue.int(account.near_gaps),
+        "rows_lost_to_warmup": dg.MetadataValue.int(account.warmup),
+        "data_warnings": dg.MetadataValue.int(len(quality.warnings)),
+        "data_quality": dg.MetadataValue.json(
+            {**quality.to_json_dict(), "rows": account.to_json_dict()}
+        ),
+        "psi": dg.MetadataValue.json(psi),
+    }
