@@ -253,22 +253,20 @@ class LiveDay:
 def live_history(decisions: list[Decision]) -> list[LiveDay]:
     """Which model was live on each day covered by `decisions`, oldest first.
 
-    Each decision sets the champion of its `live_on` day; days with no decision (no run) keep
-    the champion of the decision before them, so the history has no holes between its ends.
+    Each decision sets the champion from its `live_on` day until the next decision's; days
+    with no decision (no run) keep the champion before them, so the history has no holes.
     """
     history: list[LiveDay] = []
-    for decision, following in zip(decisions, [*decisions[1:], None], strict=True):
-        last = following.live_on if following is not None else decision.live_on
-        days = pd.date_range(decision.live_on, last, freq="D", inclusive="left")
-        for day in days if following is not None else [pd.Timestamp(decision.live_on)]:
-            champion = decision.champion
-            history.append(
-                LiveDay(
-                    day.strftime("%Y-%m-%d"),
-                    champion.as_of if champion else None,
-                    decision.date if decision.moved else None,
-                )
-            )
+    for i, decision in enumerate(decisions):
+        until = decisions[i + 1].live_on if i + 1 < len(decisions) else None
+        days = (
+            pd.date_range(decision.live_on, until, freq="D", inclusive="left")
+            if until is not None
+            else pd.DatetimeIndex([decision.live_on])
+        )
+        as_of = decision.champion.as_of if decision.champion else None
+        moved_on = decision.date if decision.moved else None
+        history.extend(LiveDay(d.strftime("%Y-%m-%d"), as_of, moved_on) for d in days)
     return history
 
 

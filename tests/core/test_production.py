@@ -1,0 +1,93 @@
+"""The champion's files: decisions as an append-only history, the pointer derived from them."""
+
+import json
+
+import pytest
+
+from retrain_assets.core.errors import IntegrityError
+from retrain_assets.core.hashing import sha256_bytes
+from retrain_assets.core.production import (
+    ModelRef,
+    ProductionStore,
+    decide,
+    live_history,
+    verified_model_bytes,
+)
+
+PASSED = {"passed": True, "failing": []}
+FAILED = {"passed": False, "failing": ["evidence"]}
+
+
+def _model(root, as_of: str) -> ModelRef:
+    folder = root / "models" / "BTCUSDT" / f"{as_of.replace('-', '')}_000000Z_run"
+    folder.mkdir(parents=True)
+    data = f"model of {as_of}".encode()
+    (folder / "model.bin").write_bytes(data)
+    entry = {"path": f"{folder.relative_to(root)}/model.bin", "sha256": sha256_bytes(data)}
+    return ModelRef("BTCUSDT", as_of, "run", str(folder.relative_to(root)), {"model.bin": entry})
+
+
+def _decide(store: ProductionStore, date: str, gate: dict) -> None:
+    previous = store.champion_before("BTCUSDT", date)
+    store.record(decide("BTCUSDT", date, _model(store.root, date), previous, gate))
+
+
+def test_a_failing_gate_never_moves_the_pointer_and_a_passing_one_does(tmp_path):
+    store = ProductionStore(tmp_path)
+    _decide(store, "2025-04-01", FAILED)
+    assert store.pointer("BTCUSDT") is None
+    _decide(store, "2025-04-02", PASSED)
+    _decide(store, "2025-04-03", FAILED)
+    pointer = store.pointer("BTCUSDT")
+    assert pointer["champion"]["as_of"] == "2025-04-02"
+    assert pointer["decided_on"] == "2025-04-03" and pointer["live_from"] == "2025-04-03"
+    kept = store.decisions("BTCUSDT")[-1]
+    assert not kept.moved and "champion as of 2025-04-02 stays live" in kept.reason
+
+
+def test_the_history_says_which_model_was_live_on_every_day_without_holes(tmp_path):
+    store = ProductionStore(tmp_path)
+    for date, gate in (("2025-04-01", PASSED), ("2025-04-02", FAILED), ("2025-04-05", PASSED)):
+        _decide(store, date, gate)
+    days = [(d.day, d.model_as_of) for d in live_history(store.decisions("BTCUSDT"))]
+    assert days == [
+        ("2025-04-02", "2025-04-01"),
+        ("2025-04-03", "2025-04-01"),
+        ("2025-04-04", "2025-04-01"),
+        ("2025-04-05", "2025-04-01"),
+        ("2025-04-06", "2025-04-05"),
+    ]
+
+
+def test_a_backfill_of_an_older_date_never_rolls_the_pointer_back(tmp_path):
+    store = ProductionStore(tmp_path)
+    _decide(store, "2025-04-05", PASSED)
+    _decide(store, "2025-04-01", PASSED)
+    assert store.pointer("BTCUSDT")["champion"]["as_of"] == "2025-04-05"
+
+
+def test_a_pointer_whose_decision_changed_is_not_a_champion(tmp_path):
+    store = ProductionStore(tmp_path)
+    _decide(store, "2025-04-02", PASSED)
+    decision = store.decision_path("BTCUSDT", "2025-04-02")
+    data = json.loads(decision.read_text())
+    data["champion"]["as_of"] = "2099-01-01"
+    decision.write_text(json.dumps(data))
+    with pytest.raises(IntegrityError, match="fails its sha256"):
+        store.pointer("BTCUSDT")
+
+
+def test_a_model_file_that_changed_is_refused_and_a_missing_one_is_none(tmp_path):
+    ref = _model(tmp_path, "2025-04-02")
+    assert verified_model_bytes(ref, tmp_path) == b"model of 2025-04-02"
+    path = tmp_path / ref.files["model.bin"]["path"]
+    path.write_bytes(b"tampered")
+    with pytest.raises(IntegrityError, match="fails its sha256"):
+        verified_model_bytes(ref, tmp_path)
+    path.unlink()
+    assert verified_model_bytes(ref, tmp_path) is None
+
+
+def test_a_symbol_that_could_climb_out_of_the_store_is_refused(tmp_path):
+    with pytest.raises(Exception, match="invalid symbol"):
+        ProductionStore(tmp_path).symbol_dir("../etc")
