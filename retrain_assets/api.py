@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from retrain_assets.core.errors import IntegrityError, PermanentError
-from retrain_assets.core.hashing import sha256_bytes
 from retrain_assets.core.production import (
     MODEL_FILE,
     ModelRef,
     ProductionStore,
+    checked_model_bytes,
     verified_model_bytes,
 )
 from retrain_assets.core.symbols import normalize_symbol
@@ -152,9 +152,4 @@ def _download_model(ref: ModelRef, root: Path) -> bytes:
         dest = Path(scratch) / MODEL_FILE
         backend.get(entry["remote_path"], dest)
         data = dest.read_bytes()
-    if sha256_bytes(data) != entry["sha256"]:
-        raise IntegrityError(
-            f"{ref.symbol} champion as of {ref.as_of}: the remote model.bin at "
-            f"{entry.get('uri')} fails its sha256"
-        )
-    return data
+    return checked_model_bytes(ref, data, f"the remote model.bin at {entry.get('uri')}")

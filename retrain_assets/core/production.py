@@ -304,10 +304,15 @@ def verified_model_bytes(ref: ModelRef, root: Path) -> bytes | None:
     path = path if path.is_absolute() else root / path
     if not path.exists():
         return None
-    data = path.read_bytes()
-    if sha256_bytes(data) != entry["sha256"]:
+    return checked_model_bytes(ref, path.read_bytes(), str(path))
+
+
+def checked_model_bytes(ref: ModelRef, data: bytes, where: str) -> bytes:
+    """`data` if it is the champion's recorded model.bin, else an IntegrityError naming `where`."""
+    recorded = ref.files[MODEL_FILE]["sha256"]
+    if sha256_bytes(data) != recorded:
         raise IntegrityError(
-            f"{ref.symbol} champion as of {ref.as_of}: {path} fails its sha256 "
-            f"(recorded {entry['sha256'][:16]}…)"
+            f"{ref.symbol} champion as of {ref.as_of}: {where} fails its sha256 "
+            f"(recorded {recorded[:16]}…)"
         )
     return data

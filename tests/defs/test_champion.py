@@ -115,13 +115,24 @@ def test_yesterdays_champion_stays_live_when_todays_gate_fails(crafted):
 
 
 @pytest.mark.slow
-def test_a_champion_whose_model_file_changed_is_refused(crafted):
+def test_a_champion_is_read_back_from_the_store_and_refused_when_a_copy_changed(
+    crafted, tmp_path, monkeypatch
+):
+    store = tmp_path / "store"  # a separate local store: the uploads' remote copies
+    monkeypatch.setenv("RETRAIN_LOCAL_STORE_ROOT", str(store))
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("symbols", ["TRENDUSDT"])
         for date in DATES:
             _run(instance, date, "TRENDUSDT")
     live = load_production_model("TRENDUSDT")
-    path = _root() / live.reference.files["model.bin"]["path"]
-    path.write_bytes(b"tampered")
+    entry = live.reference.files["model.bin"]
+    local = _root() / entry["path"]
+    local.write_bytes(b"tampered")
     with pytest.raises(IntegrityError, match="fails its sha256"):
+        load_production_model("TRENDUSDT")
+
+    local.unlink()  # gone locally: downloaded from the store and verified
+    assert load_production_model("TRENDUSDT").model_bytes == live.model_bytes
+    (store / entry["remote_path"]).write_bytes(b"tampered remote")
+    with pytest.raises(IntegrityError, match=r"the remote model\.bin at .* fails its sha256"):
         load_production_model("TRENDUSDT")
