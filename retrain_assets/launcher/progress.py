@@ -61,7 +61,6 @@ def _net(entry: SymbolStatus) -> str | None:
         return f"no trades ({entry.evidence})" if entry.trades == 0 else None
     interval = entry.net_bps_interval
     shown = f" [{interval[0]:+.1f}, {interval[1]:+.1f}]" if interval else ""
-    return (
-        f"net {entry.net_bps_per_trade:+.1f} bps/trade{shown}, "
-        f"{entry.trades} trades ({entry.evidence})"
-    )
+    trades = f"{entry.trades} trade{'' if entry.trades == 1 else 's'}"
+    evidence = f" ({entry.evidence})" if entry.evidence else ""
+    return f"net {entry.net_bps_per_trade:+.1f} bps/trade{shown}, {trades}{evidence}"
