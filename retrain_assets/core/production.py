@@ -8,8 +8,9 @@ Under the artifact root (and under the same paths in the remote store) each symb
   of which model was live on which day; `live_history` reads it back, and replaying each
   `live_on` day with its champion's model rebuilds the live record.
 - `production/{SYMBOL}/production.json`: the pointer, a small manifest naming the current
-  champion and the sha256 of the decision that made it. It is derived from the newest decision,
-  so a backfill of an older date never rolls the live pointer back.
+  champion and the sha256 of the decision that promoted it. It is derived by replaying every
+  decision in date order (`replay`), so a backfill of an older date never rolls the live
+  pointer back, and dates finishing out of order give the same champion as dates in order.
 
 Every file is written atomically (temp file, fsync, rename) and every model reference carries
 the sha256 its bytes must have: a pointer whose decision or model fails its checksum is not a
@@ -181,12 +182,12 @@ class ProductionStore:
         return found
 
     def champion_before(self, symbol: str, date: str) -> ModelRef | None:
-        """The champion live on `date`: that of the newest decision made before it."""
-        earlier = [d for d in self.decisions(symbol) if d.date < date]
-        return earlier[-1].champion if earlier else None
+        """The champion live on `date`: the replayed chain of the decisions made before it."""
+        chain = replay([d for d in self.decisions(symbol) if d.date < date])
+        return chain[-1][1] if chain else None
 
     def record(self, decision: Decision) -> tuple[Path, Path | None]:
-        """Write the decision, then re-derive the pointer from the newest decision.
+        """Write the decision, then re-derive the pointer by replaying every decision.
 
         Returns:
             The decision file, and the pointer file when it was (re)written; None when the
@@ -195,18 +196,20 @@ class ProductionStore:
         path = self.decision_path(decision.symbol, decision.date)
         data = json_bytes(decision.to_json_dict())
         atomic_write_bytes(path, data)
-        newest = self.decisions(decision.symbol)[-1]
-        if newest.champion is None:
+        chain = replay(self.decisions(decision.symbol))
+        newest, champion = chain[-1]
+        promoted = [d for d, c in chain if d.moved and c is champion]
+        if champion is None or not promoted:
             return path, None
-        newest_path = self.decision_path(newest.symbol, newest.date)
+        promoting = self.decision_path(decision.symbol, promoted[-1].date)
         pointer = {
-            "symbol": newest.symbol,
-            "champion": asdict(newest.champion),
+            "symbol": decision.symbol,
+            "champion": asdict(champion),
             "decided_on": newest.date,
-            "live_from": _live_from(self.decisions(decision.symbol), newest.champion),
+            "live_from": promoted[-1].live_on,
             "decision": {
-                "path": self.relative(newest_path),
-                "sha256": sha256_bytes(newest_path.read_bytes()),
+                "path": self.relative(promoting),
+                "sha256": sha256_bytes(promoting.read_bytes()),
             },
         }
         pointer_path = self.pointer_path(decision.symbol)
@@ -226,19 +229,35 @@ class ProductionStore:
         decision_file = self.root / decision["path"]
         if not decision_file.exists():
             raise IntegrityError(f"{self.relative(path)}: its decision {decision['path']} is gone")
-        if sha256_bytes(decision_file.read_bytes()) != decision["sha256"]:
+        data = decision_file.read_bytes()
+        if sha256_bytes(data) != decision["sha256"]:
             raise IntegrityError(
                 f"{self.relative(path)}: its decision {decision['path']} fails its sha256"
+            )
+        promoted = Decision.from_json_dict(json.loads(data)).candidate
+        if promoted is None or asdict(promoted) != pointer["champion"]:
+            raise IntegrityError(
+                f"{self.relative(path)}: names a champion its decision {decision['path']} "
+                "did not promote"
             )
         return pointer
 
 
-def _live_from(decisions: list[Decision], champion: ModelRef) -> str:
-    """The first day the current champion was live (its promotion's `live_on`)."""
-    promoted = [
-        d for d in decisions if d.moved and d.champion and d.champion.as_of == champion.as_of
-    ]
-    return promoted[-1].live_on if promoted else decisions[-1].live_on
+def replay(decisions: list[Decision]) -> list[tuple[Decision, ModelRef | None]]:
+    """Each decision, oldest first, with the champion live after it.
+
+    The chain is replayed from what each decision recorded as fact, its candidate and whether
+    the gate let it through (`moved`), not from the champion it named when it was made: a
+    backfill that finishes its dates out of order then gives the same champions, pointer and
+    history as one run date by date.
+    """
+    chain: list[tuple[Decision, ModelRef | None]] = []
+    champion: ModelRef | None = None
+    for decision in sorted(decisions, key=lambda d: d.date):
+        if decision.moved and decision.candidate is not None:
+            champion = decision.candidate
+        chain.append((decision, champion))
+    return chain
 
 
 @dataclass(frozen=True)
@@ -257,14 +276,15 @@ def live_history(decisions: list[Decision]) -> list[LiveDay]:
     with no decision (no run) keep the champion before them, so the history has no holes.
     """
     history: list[LiveDay] = []
-    for i, decision in enumerate(decisions):
-        until = decisions[i + 1].live_on if i + 1 < len(decisions) else None
+    chain = replay(decisions)
+    for i, (decision, champion) in enumerate(chain):
+        until = chain[i + 1][0].live_on if i + 1 < len(chain) else None
         days = (
             pd.date_range(decision.live_on, until, freq="D", inclusive="left")
             if until is not None
             else pd.DatetimeIndex([decision.live_on])
         )
-        as_of = decision.champion.as_of if decision.champion else None
+        as_of = champion.as_of if champion else None
         moved_on = decision.date if decision.moved else None
         history.extend(LiveDay(d.strftime("%Y-%m-%d"), as_of, moved_on) for d in days)
     return history

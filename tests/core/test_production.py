@@ -91,3 +91,31 @@ def test_a_model_file_that_changed_is_refused_and_a_missing_one_is_none(tmp_path
 def test_a_symbol_that_could_climb_out_of_the_store_is_refused(tmp_path):
     with pytest.raises(Exception, match="invalid symbol"):
         ProductionStore(tmp_path).symbol_dir("../etc")
+
+
+def test_dates_finishing_out_of_order_give_the_champion_of_dates_in_order(tmp_path):
+    """A UI backfill runs dates in parallel: 04-03 may be decided before 04-02."""
+    in_order, shuffled = ProductionStore(tmp_path / "a"), ProductionStore(tmp_path / "b")
+    gates = {"2025-04-01": PASSED, "2025-04-02": PASSED, "2025-04-03": FAILED}
+    for date in ("2025-04-01", "2025-04-02", "2025-04-03"):
+        _decide(in_order, date, gates[date])
+    for date in ("2025-04-01", "2025-04-03", "2025-04-02"):
+        _decide(shuffled, date, gates[date])
+    for store in (in_order, shuffled):
+        pointer = store.pointer("BTCUSDT")
+        assert pointer["champion"]["as_of"] == "2025-04-02", store.root
+        assert pointer["live_from"] == "2025-04-03" and pointer["decided_on"] == "2025-04-03"
+    history = [live_history(s.decisions("BTCUSDT")) for s in (in_order, shuffled)]
+    assert history[0] == history[1]
+    assert [d.model_as_of for d in history[0]] == ["2025-04-01", "2025-04-02", "2025-04-02"]
+
+
+def test_a_pointer_naming_a_model_its_decision_did_not_promote_is_refused(tmp_path):
+    store = ProductionStore(tmp_path)
+    _decide(store, "2025-04-02", PASSED)
+    path = store.pointer_path("BTCUSDT")
+    pointer = json.loads(path.read_text())
+    pointer["champion"]["as_of"] = "2025-04-09"
+    path.write_text(json.dumps(pointer))
+    with pytest.raises(IntegrityError, match="did not promote"):
+        store.pointer("BTCUSDT")
