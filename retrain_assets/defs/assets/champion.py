@@ -67,8 +67,10 @@ def champion(
     """The symbol's champion after this date's gate (production/{SYMBOL}/production.json).
 
     Writes the date's decision (production/{SYMBOL}/decisions/{date}.json, the append-only
-    history of which model is live on which day) and re-derives the pointer from the newest
-    decision; both are uploaded to the run's store like every artifact.
+    history of which model is live on which day) and re-derives the pointer by replaying every
+    decision; both are uploaded to the run's store under the symbol's lock, so the store's
+    pointer is never older than the disk's. A decision left pending is retried by the
+    pending-uploads sensor; the pointer, which changes, is uploaded again by the next decision.
     """
     date, symbol = split_partition_key(context.partition_key)
     policy = promotion.policy()
@@ -76,21 +78,13 @@ def champion(
     store = ProductionStore(root)
     verdict, chart = _gate(context, symbol, date, policy)
     candidate = _candidate(context, symbol, date, root)
+    backend = _backend(storage, context.run.tags, root)
     with FileLock(store.lock_path(symbol)):
         previous = store.champion_before(symbol, date)
         decision = decide(symbol, date, candidate, previous, verdict.to_json_dict())
         decision_path, pointer_path = store.record(decision)
-    backend = _backend(storage, context.run.tags, root)
-    files = {
-        "decision.json": upload_entry(
-            context, backend, "decision.json", _entry(decision_path), store.relative(decision_path)
-        )
-    }
-    pointer = None
-    if pointer_path is not None:
-        pointer = upload_entry(
-            context, backend, "production.json", _entry(pointer_path), store.relative(pointer_path)
-        )
+        files = {"decision.json": _upload(context, backend, store, decision_path)}
+        pointer = None if pointer_path is None else _upload(context, backend, store, pointer_path)
     context.log.info(f"{symbol} {date}: {decision.reason}")
     return dg.MaterializeResult(
         metadata={**_metadata(decision, files, pointer), "gate_window": chart},
@@ -144,6 +138,13 @@ def _backend(storage: StorageResource, tags: Mapping[str, str], root: Path) -> S
         return storage.backend(storage.driver_for(tags), root)
     except Exception as exc:  # the upload stays pending; the pending-uploads sensor retries
         return UnavailableBackend(str(storage.driver_for(tags)), exc)
+
+
+def _upload(
+    context: dg.AssetExecutionContext, backend: StorageBackend, store: ProductionStore, path: Path
+) -> dict[str, Any]:
+    """Upload one production file under its path relative to the root; its recorded entry."""
+    return upload_entry(context, backend, path.name, _entry(path), store.relative(path))
 
 
 def _entry(path: Path) -> dict[str, Any]:
