@@ -10,6 +10,7 @@ from resources.storage import StorageResource
 from resources.training import CostModelResource, TrainingResource
 from resources.universe import SymbolUniverseResource
 from retrain_assets.defs.assets import date_assets, dry_run_assets, symbol_day_assets
+from retrain_assets.defs.executor import build_executor
 from retrain_assets.defs.jobs import dry_run_job, retrain_job, summary_job
 from retrain_assets.defs.retention import retention_job, retention_schedule
 from retrain_assets.defs.schedules import daily_retrain_schedule
@@ -49,7 +50,8 @@ defs = dg.Definitions(
         dead_runs_sensor,
     ],
     resources=build_resources(),
-    # One symbol-day is four short steps: running them in the run's own process avoids a
-    # spawned process per step (~3.6 s each on 2 cores), for UI backfills as well as the CLI.
-    executor=dg.in_process_executor,
+    # One symbol-day is a few short steps: by default they run in the run's own process (no
+    # spawned process per step, ~3.6 s each on 2 cores), for UI backfills as well as the CLI;
+    # RETRAIN_EXECUTOR=k8s gives each step its own pod on a cluster (defs/executor.py).
+    executor=build_executor(),
 )
