@@ -31,12 +31,28 @@ def open_instance(home: Path) -> dg.DagsterInstance:
     """The instance of `home`, created or migrated by one process at a time."""
     with FileLock(home / INIT_LOCK):
         try:
-            return dg.DagsterInstance.get()
+            instance = dg.DagsterInstance.get()
+            _initialize_train_pool(instance)
+            return instance
         except Exception as exc:  # a broken instance: say which, never a deep traceback
             raise PermanentError(
                 f"DAGSTER_HOME={home}: the Dagster instance cannot be opened "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})"
             ) from None
+
+
+def _initialize_train_pool(instance: dg.DagsterInstance) -> None:
+    """Give the `train` pool its default limit before any run claims a slot in it.
+
+    The first claim of a pool initializes its limit; on Postgres, several runs doing that at
+    once violate the limits table's unique key and fail (SQLite serializes them). Done once
+    here, under the lock, a limit the operator set is never touched.
+    """
+    from retrain_assets.defs.partitions import TRAIN_POOL
+
+    storage = instance.event_log_storage
+    if TRAIN_POOL not in storage.get_concurrency_keys():
+        storage.initialize_concurrency_limit_to_default(TRAIN_POOL)
 
 
 def main() -> None:

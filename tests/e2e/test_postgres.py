@@ -1,0 +1,101 @@
+"""The cluster instance (`deploy/dagster.yaml`) on a real PostgreSQL server on 127.0.0.1.
+
+Real parts: Debian's PostgreSQL, dagster-postgres, the product's CLI as a subprocess, moto for
+the S3 compute logs, dagster-k8s's `K8sRunLauncher` built from the file (it only reads a
+kubeconfig when built; the test's points at 127.0.0.1 and is never called). Not run here:
+launching runs on Kubernetes; the CLI runs use the default launcher on the same Postgres.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from tests.e2e.conftest import DATE, REPO, max_overlap, model_step_intervals, run_cli, status_of
+from tests.fakes.moto_s3 import FAKE_ENV, moto_endpoint, s3_client
+from tests.fakes.postgres import postgres
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+__all__ = ["moto_endpoint", "postgres"]
+DEPLOY = REPO / "deploy" / "dagster.yaml"
+NOOP = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}
+_PG_FIELDS = {"hostname": "HOST", "port": "PORT", "db_name": "DB", "username": "USER"}
+_PG_FIELDS |= {"password": "PASSWORD"}
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters: [{name: test, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: test, user: {token: not-a-secret}}]
+contexts: [{name: test, context: {cluster: test, user: test}}]
+current-context: test
+"""
+
+
+def _home(folder: Path, config: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dagster.yaml").write_text(yaml.safe_dump(config))
+    return folder
+
+
+def _deploy() -> dict:
+    return yaml.safe_load(DEPLOY.read_text())
+
+
+def test_the_cluster_instance_config_loads_as_written(
+    postgres, moto_endpoint, tmp_path, monkeypatch
+):
+    for name, value in {**postgres.env(), **FAKE_ENV}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
+    monkeypatch.setenv("DAGSTER_K8S_NAMESPACE", "retrain")
+    monkeypatch.setenv("RETRAIN_COMPUTE_LOG_BUCKET", "compute-logs")
+    s3_client(moto_endpoint).create_bucket(Bucket="compute-logs")
+    config = _deploy()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(KUBECONFIG)
+    # Outside a cluster the launcher reads a kubeconfig instead of the pod's service account.
+    config["run_launcher"]["config"] |= {
+        "load_incluster_config": False,
+        "kubeconfig_file": str(kubeconfig),
+    }
+    monkeypatch.setenv("DAGSTER_HOME", str(_home(tmp_path / "home", config)))
+    with dg.DagsterInstance.get() as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+        assert type(instance.run_launcher).__name__ == "K8sRunLauncher"
+        assert instance.run_launcher.env_secrets == ["retrain-assets-secrets"]
+        assert type(instance.compute_log_manager).__name__ == "S3ComputeLogManager"
+        assert instance.run_monitoring_enabled and instance.run_retries_enabled
+        assert instance.run_retries_max_retries == 2
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 12
+    # Secrets and endpoints come from the environment (Kubernetes Secrets), never literals.
+    database = _deploy()["storage"]["postgres"]["postgres_db"]
+    assert all(database[k] == {"env": f"DAGSTER_PG_{v}"} for k, v in _PG_FIELDS.items())
+
+
+def test_a_multi_symbol_retrain_on_postgres_keeps_the_cap_and_the_resume_ledger(
+    postgres, tmp_path, monkeypatch
+):
+    config = _deploy()
+    del config["run_launcher"], config["compute_logs"]  # no cluster, no S3 here
+    config["storage"]["postgres"]["postgres_db"]["db_name"] = "retrain"
+    config["concurrency"]["pools"]["default_limit"] = 2
+    home = _home(tmp_path / "home", config)
+    env = {**postgres.env(), **NOOP, "DAGSTER_HOME": str(home)}
+    env["RETRAIN_ARTIFACT_ROOT"] = str(tmp_path / "artifacts")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    symbols = "BTCUSDT,ETHUSDT,SOLUSDT"
+    first = run_cli("--symbols", symbols, "--date", DATE, "--max_concurrent", "3")
+    assert first.returncode == 0, first.stdout + first.stderr[-3000:]
+    artifacts = tmp_path / "artifacts"
+    assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
+    with dg.DagsterInstance.get() as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        runs = instance.get_runs(dg.RunsFilter(job_name="retrain_symbol_day"))
+        assert len(runs) == 3
+        steps = model_step_intervals(instance, [r.run_id for r in runs])
+    assert max_overlap(steps) <= 2  # the train pool's limit, held in Postgres
+    again = run_cli("--symbols", symbols, "--date", DATE)
+    assert again.returncode == 0, again.stdout + again.stderr[-3000:]
+    assert {e["status"] for e in status_of(artifacts).values()} == {"skipped"}
