@@ -30,7 +30,7 @@ def lifecycle_of(instance: dg.DagsterInstance, runs: Iterable[tuple[str, str]]) 
     """The lifecycle of each (name, run id): its champion's move and its drift check."""
     found = Lifecycle()
     for name, run_id in runs:
-        champion = _champion_metadata(instance, run_id)
+        champion = champion_metadata(instance, run_id)
         if champion is not None and champion.get("moved"):
             found.promoted.append((name, str(champion.get("champion_as_of"))))
         elif champion is not None:
@@ -41,7 +41,8 @@ def lifecycle_of(instance: dg.DagsterInstance, runs: Iterable[tuple[str, str]]) 
     return found
 
 
-def _champion_metadata(instance: dg.DagsterInstance, run_id: str) -> dict | None:
+def champion_metadata(instance: dg.DagsterInstance, run_id: str) -> dict | None:
+    """The metadata values of the `champion` a run materialized, or None."""
     records = instance.get_records_for_run(
         run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
     ).records

@@ -17,7 +17,7 @@ import dagster as dg
 
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
-from retrain_assets.defs.lifecycle_records import lifecycle_of
+from retrain_assets.defs.lifecycle_records import champion_metadata
 from retrain_assets.defs.records import (
     attempts_of,
     failure_of,
@@ -127,12 +127,12 @@ def metrics_facts(md: dict[str, Any]) -> dict[str, Any]:
 
 def champion_of_run(instance: dg.DagsterInstance, run_id: str) -> str | None:
     """`promoted`, `kept (failing conditions)`, or None when the run made no champion."""
-    lifecycle = lifecycle_of(instance, [("", run_id)])
-    if lifecycle.promoted:
+    champion = champion_metadata(instance, run_id)
+    if champion is None:
+        return None
+    if champion.get("moved"):
         return "promoted"
-    if lifecycle.kept_back:
-        return f"kept ({lifecycle.kept_back[0][1]})"
-    return None
+    return f"kept ({champion.get('gate_failing') or 'gate'})"
 
 
 class StatusFile:

@@ -77,9 +77,9 @@ def features(
             raise
         timing.extra["load_seconds"] = time.perf_counter() - loading
         checks = list(bar_checks(bars, report, day_end(date)))
-        if failed_errors(checks):
+        if failed := failed_errors(checks):
             yield from (check_result(c) for c in checks)
-            raise _refusal(failed_errors(checks))
+            raise _refusal(failed)
         quality = assess_bars(bars, report, day_end(date))
         for warning in quality.warnings:
             context.log.warning(f"{date}: {warning}")
@@ -91,12 +91,12 @@ def features(
     checks.append(usable_rows(int(frame["label"].notna().sum()), training.rows_needed()))
     account = account_rows(bars, frame, training.horizon_bars)
     train = splits.row_ranges()["train"]
-    drift = feature_drift(frame, train, FEATURE_NAMES, day_end(date))
+    psi = psi_by_feature(frame, train, FEATURE_NAMES, day_end(date))
+    drift = feature_drift(frame, train, FEATURE_NAMES, day_end(date), psi=psi)
     files = {
         "features.parquet": parquet_bytes(frame),
         "split_indices.json": json_bytes(splits.to_json_dict()),
     }
-    psi = psi_by_feature(frame, train, FEATURE_NAMES, day_end(date))
     yield dg.Output(
         ArtifactFiles(files),
         metadata={**_metadata(len(frame), report, quality, account, psi), **timing.metadata()},
