@@ -3,12 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# The repo-root dagster.yaml is the instance's config, as `dg dev` expects it; its storage (the
+# resume ledger) lives in ./.dagster_home.
+export DAGSTER_HOME ?= $(CURDIR)
+export RETRAIN_INSTANCE_DIR ?= $(CURDIR)/.dagster_home
 export RETRAIN_ARTIFACT_ROOT ?= $(CURDIR)/artifacts
 export PYTHONUNBUFFERED := 1
+# `dg` checks that it runs in the project's environment, as an activated venv would tell it.
+export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 ARGS ?=
 
-.PHONY: install run dev test lint bench clean
+.PHONY: install run dev check test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,24 +21,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) $(DAGSTER_HOME)/.instance-ready
+install: $(STAMP) $(RETRAIN_INSTANCE_DIR)/.instance-ready
 
-# The instance is created once, under a lock, before `dagster dev` or the CLI can race to it.
-$(DAGSTER_HOME)/.instance-ready: $(DAGSTER_HOME)/dagster.yaml $(STAMP)
+# The instance is created once, under a lock, before `dg dev` or the CLI can race to it.
+$(RETRAIN_INSTANCE_DIR)/.instance-ready: dagster.yaml $(STAMP)
 	$(BIN)/python -m retrain_assets.launcher.home
 	touch $@
-
-# An instance whose events sit in per-run files (made before the consolidated event log) keeps
-# its settings: switching would hide its history, and with it the resume ledger.
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	mkdir -p $(DAGSTER_HOME)
-	@if ls $(DAGSTER_HOME)/history/runs/*.db >/dev/null 2>&1 \
-		&& ! grep -q ConsolidatedSqliteEventLogStorage $(DAGSTER_HOME)/dagster.yaml 2>/dev/null; then \
-		echo "note: $(DAGSTER_HOME) keeps per-run event logs; its dagster.yaml is left as it is"; \
-		touch $(DAGSTER_HOME)/dagster.yaml; \
-	else \
-		cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml; \
-	fi
 
 ## Retrain the last complete UTC day for the default selection (top20, synthetic data).
 run: install
@@ -41,7 +34,11 @@ run: install
 
 ## Dagster UI (webserver + daemon) on the same instance as `make run`.
 dev: install
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/dg dev -h 127.0.0.1 -p 3000
+
+## The definitions load and their YAML validates (`dg check defs`), as CI checks them.
+check: install
+	$(BIN)/dg check defs
 
 test: install
 	$(BIN)/pytest -q $(ARGS)
@@ -55,4 +52,4 @@ bench: install
 	$(BIN)/python bench/bench_scale.py
 
 clean:
-	rm -rf $(DAGSTER_HOME) $(RETRAIN_ARTIFACT_ROOT)
+	rm -rf $(RETRAIN_INSTANCE_DIR) $(RETRAIN_ARTIFACT_ROOT)

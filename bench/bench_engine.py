@@ -219,7 +219,9 @@ def new_home(scratch: Path, initialised: bool) -> Path:
     persists in `.dagster_home`); a fresh one also times the schema's creation.
     """
     home = Path(tempfile.mkdtemp(prefix="home-", dir=scratch))
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    from retrain_assets.launcher.home import write_instance_config
+
+    write_instance_config(home)
     if initialised:
         init = "import dagster; dagster.DagsterInstance.get().get_runs(limit=1)"
         subprocess.run(

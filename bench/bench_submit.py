@@ -57,7 +57,9 @@ def prepare_home(scratch: Path, symbols: list[str]) -> Path:
 
     home = scratch / "dagster_home"
     home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    from retrain_assets.launcher.home import write_instance_config
+
+    write_instance_config(home)
     os.environ.update(
         {
             "DAGSTER_HOME": str(home),

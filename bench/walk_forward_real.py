@@ -43,7 +43,9 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
 def _run_dates(args: argparse.Namespace, env: dict[str, str]) -> None:
     args.home.mkdir(parents=True, exist_ok=True)
     if not (args.home / "dagster.yaml").exists():
-        (args.home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+        from retrain_assets.launcher.home import write_instance_config
+
+        write_instance_config(args.home)
     subprocess.run([sys.executable, "-m", "retrain_assets.launcher.home"], env=env, check=True)
     retrain = Path(sys.executable).with_name("retrain")
     for date in pd.date_range(args.first, args.last, freq="D").strftime("%Y-%m-%d"):

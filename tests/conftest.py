@@ -6,6 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from retrain_assets.launcher.home import write_instance_config
+
 REPO = Path(__file__).resolve().parents[1]
 BINANCE_DIR = Path(
     os.environ.get("RETRAIN_TEST_DATA_DIR") or REPO.parent / "shared" / "data" / "binance-spot-1h"
@@ -17,7 +19,7 @@ def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh DAGSTER_HOME (with the repo's dagster.yaml) and artifact root for one test."""
     home = tmp_path / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    write_instance_config(home)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("RETRAIN_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
     monkeypatch.delenv("RETRAIN_DATA_SOURCE", raising=False)

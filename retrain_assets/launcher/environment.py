@@ -13,6 +13,9 @@ from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.logging_setup import LEVELS
 
 DEFAULT_HOME = ".dagster_home"
+# Where the repo-root dagster.yaml keeps its storage (`make` sets it to ./.dagster_home), so that
+# file can be the instance config itself (DAGSTER_HOME = the repo root) without filling the repo.
+INSTANCE_DIR_VAR = "RETRAIN_INSTANCE_DIR"
 
 
 def check_start_date(environ: Mapping[str, str] = os.environ) -> None:
@@ -48,6 +51,20 @@ def dagster_home(environ: Mapping[str, str] = os.environ, cwd: Path | None = Non
     """$DAGSTER_HOME, or ./.dagster_home; checked to be writable, not created yet."""
     home = Path(environ.get("DAGSTER_HOME") or (cwd or Path.cwd()) / DEFAULT_HOME).resolve()
     return writable_folder(home, "DAGSTER_HOME")
+
+
+def storage_dir(home: Path, environ: Mapping[str, str] = os.environ) -> Path:
+    """The folder holding `home`'s SQLite storage: $RETRAIN_INSTANCE_DIR when its config says so."""
+    config = home / "dagster.yaml"
+    if not config.exists() or INSTANCE_DIR_VAR not in config.read_text():
+        return home
+    folder = environ.get(INSTANCE_DIR_VAR)
+    if not folder:
+        raise PermanentError(
+            f"{INSTANCE_DIR_VAR} is not set: {config} keeps its storage there "
+            "(`make run` sets it to ./.dagster_home)"
+        )
+    return Path(folder).resolve()
 
 
 def check_instance_database(home: Path) -> None:

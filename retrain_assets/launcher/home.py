@@ -5,31 +5,56 @@ after which every open fails; creating and migrating it under a file lock preven
 """
 
 import os
-import shutil
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import yaml
 
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.locks import FileLock
+from retrain_assets.launcher.environment import INSTANCE_DIR_VAR, storage_dir
 
 INSTANCE_TEMPLATE = Path(__file__).resolve().parents[2] / "dagster.yaml"
 INIT_LOCK = ".retrain-instance.lock"
 
 
-def prepare_home(home: Path) -> Path:
-    """Create `home` with the repo's dagster.yaml if it has none; export it as DAGSTER_HOME."""
-    home.mkdir(parents=True, exist_ok=True)
+def instance_config(template: Path = INSTANCE_TEMPLATE) -> dict[str, Any]:
+    """The repo's instance settings for a home of its own: storage in $DAGSTER_HOME itself."""
+    return _storage_in_home(yaml.safe_load(template.read_text()))
+
+
+def _storage_in_home(node: Any) -> Any:
+    if node == {"env": INSTANCE_DIR_VAR}:
+        return {"env": "DAGSTER_HOME"}
+    if isinstance(node, dict):
+        return {key: _storage_in_home(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_storage_in_home(value) for value in node]
+    return node
+
+
+def write_instance_config(home: Path) -> Path:
+    """Write `home/dagster.yaml`: the repo's settings, with the storage inside `home`."""
     config = home / "dagster.yaml"
-    if not config.exists() and INSTANCE_TEMPLATE.exists():
-        shutil.copyfile(INSTANCE_TEMPLATE, config)
+    header = "# The settings of retrain-assets's dagster.yaml; storage lives in this folder.\n"
+    config.write_text(header + yaml.safe_dump(instance_config(), sort_keys=False))
+    return config
+
+
+def prepare_home(home: Path) -> Path:
+    """Create `home` with the repo's instance settings if it has none; export it as DAGSTER_HOME."""
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists() and INSTANCE_TEMPLATE.exists():
+        write_instance_config(home)
+    storage_dir(home).mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
 
 def open_instance(home: Path) -> dg.DagsterInstance:
     """The instance of `home`, created or migrated by one process at a time."""
-    with FileLock(home / INIT_LOCK):
+    with FileLock(storage_dir(home) / INIT_LOCK):
         try:
             instance = dg.DagsterInstance.get()
             _initialize_train_pool(instance)
@@ -62,7 +87,14 @@ def main() -> None:
     """
     from retrain_assets.launcher.environment import dagster_home
 
-    with open_instance(prepare_home(dagster_home())) as instance:
+    home = prepare_home(dagster_home())
+    legacy = storage_dir(home) / "history" / "runs.db"
+    if legacy.exists():  # made by a version that kept storage in Dagster's default layout
+        print(
+            f"note: {legacy.parents[1]} also holds an older instance; its runs stay readable "
+            f"with DAGSTER_HOME={legacy.parents[1]} (that folder's own dagster.yaml)"
+        )
+    with open_instance(home) as instance:
         print(f"instance ready: {instance.root_directory}")
 
 

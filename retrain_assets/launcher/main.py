@@ -27,7 +27,7 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     home = environment.dagster_home()
     root = environment.writable_folder(artifact_root(None), "RETRAIN_ARTIFACT_ROOT")
     if home.exists():
-        environment.check_instance_database(home)
+        environment.check_instance_database(environment.storage_dir(home))
     selection = parse_selection(spec)
     if len(selection.symbols) > MAX_SYMBOLS or (selection.top_n or 0) > MAX_SYMBOLS:
         raise PermanentError(f"--symbols: at most {MAX_SYMBOLS} symbols per invocation")

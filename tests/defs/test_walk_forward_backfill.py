@@ -14,6 +14,7 @@ import pytest
 from retrain_assets.core.synthetic import SyntheticSource
 from retrain_assets.definitions import defs
 from retrain_assets.defs.partitions import partition_key
+from retrain_assets.launcher.home import write_instance_config
 
 SYMBOLS = ("BTCUSDT", "SOLUSDT")
 DATES = ("2025-05-01", "2025-05-02", "2025-05-03", "2025-05-04")
@@ -62,8 +63,7 @@ def test_a_backfill_reproduces_the_daily_ledger_bit_for_bit(tmp_path, monkeypatc
     for name in ("daily", "backfill"):
         homes[name] = tmp_path / name / "home"
         homes[name].mkdir(parents=True)
-        yaml = Path(__file__).resolve().parents[2] / "dagster.yaml"
-        (homes[name] / "dagster.yaml").write_text(yaml.read_text())
+        write_instance_config(homes[name])
 
     daily = _run_dates(homes["daily"], tmp_path / "daily" / "art", as_known_that_day, monkeypatch)
     later = _run_dates(

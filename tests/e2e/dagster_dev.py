@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,13 +34,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def dagster_dev(log_path: Path, timeout_s: float = 120) -> Iterator[str]:
-    """Start `dagster dev` on the test's DAGSTER_HOME; yield its base URL; stop its group."""
+def dagster_dev(
+    log_path: Path, timeout_s: float = 120, command: Sequence[str] = ("dagster", "dev")
+) -> Iterator[str]:
+    """Start `dagster dev` (or `command`: `("dg", "dev")`) on the test's DAGSTER_HOME; yield its
+    base URL; stop its process group."""
     port = free_port()
-    dagster = Path(sys.executable).parent / "dagster"
+    program = Path(sys.executable).parent / command[0]
+    workspace = ["-w", "workspace.yaml"] if command[0] == "dagster" else []
     with log_path.open("w") as log:
         proc = subprocess.Popen(
-            [str(dagster), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            [str(program), *command[1:], *workspace, "-h", "127.0.0.1", "-p", str(port)],
             cwd=REPO,
             env=os.environ.copy(),
             stdout=log,

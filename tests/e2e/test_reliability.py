@@ -291,7 +291,7 @@ def test_a_read_only_home_or_root_and_a_corrupt_database_are_clear_errors(
 
 def test_a_corrupt_instance_database_is_a_clear_error(artifacts, dagster_home):
     (dagster_home / "history").mkdir()
-    (dagster_home / "history" / "runs.db").write_bytes(b"not a database at all" * 100)
+    (dagster_home / "runs.db").write_bytes(b"not a database at all" * 100)
     result = run_cli("--symbols", "BTCUSDT", "--date", DATE, env=NOOP)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "runs.db cannot be read" in result.stderr and "Traceback" not in result.stderr

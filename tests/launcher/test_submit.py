@@ -11,7 +11,6 @@ no server and are not marked slow.
 import http.server
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -28,6 +27,7 @@ import pytest
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.training import TrainedModel, TrainingInput
 from retrain_assets.defs.tags import RunTags
+from retrain_assets.launcher.home import write_instance_config
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import FINAL
 from retrain_assets.launcher.submit import Deployment, RemoteRun, parse_url
@@ -76,7 +76,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     root = tmp_path_factory.mktemp("submit")
     home = root / "dagster_home"
     home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    write_instance_config(home)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DAGSTER_HOME", str(home))
         mp.setenv("RETRAIN_ARTIFACT_ROOT", str(root / "artifacts"))
