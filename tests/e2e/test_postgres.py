@@ -6,13 +6,24 @@ kubeconfig when built; the test's points at 127.0.0.1 and is never called). Not 
 launching runs on Kubernetes; the CLI runs use the default launcher on the same Postgres.
 """
 
+import json
+import uuid
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import yaml
 
-from tests.e2e.conftest import DATE, REPO, max_overlap, model_step_intervals, run_cli, status_of
+from tests.e2e.conftest import (
+    DATE,
+    REPO,
+    max_overlap,
+    model_step_intervals,
+    run_cli,
+    start_cli,
+    status_of,
+)
+from tests.e2e.dagster_dev import dagster_dev
 from tests.fakes.moto_s3 import FAKE_ENV, moto_endpoint, s3_client
 from tests.fakes.postgres import postgres
 
@@ -73,29 +84,70 @@ def test_the_cluster_instance_config_loads_as_written(
     assert all(database[k] == {"env": f"DAGSTER_PG_{v}"} for k, v in _PG_FIELDS.items())
 
 
-def test_a_multi_symbol_retrain_on_postgres_keeps_the_cap_and_the_resume_ledger(
-    postgres, tmp_path, monkeypatch
-):
+@pytest.fixture
+def pg_home(postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home whose instance is deploy/dagster.yaml on its own new Postgres database, with the
+    default run launcher (no cluster) and local compute logs (no S3), a `train` pool of 2."""
+    database = f"retrain_{uuid.uuid4().hex[:10]}"
+    postgres.create_database(database)
     config = _deploy()
-    del config["run_launcher"], config["compute_logs"]  # no cluster, no S3 here
-    config["storage"]["postgres"]["postgres_db"]["db_name"] = "retrain"
+    del config["run_launcher"], config["compute_logs"]
+    config["storage"]["postgres"]["postgres_db"]["db_name"] = database
     config["concurrency"]["pools"]["default_limit"] = 2
     home = _home(tmp_path / "home", config)
     env = {**postgres.env(), **NOOP, "DAGSTER_HOME": str(home)}
     env["RETRAIN_ARTIFACT_ROOT"] = str(tmp_path / "artifacts")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    symbols = "BTCUSDT,ETHUSDT,SOLUSDT"
-    first = run_cli("--symbols", symbols, "--date", DATE, "--max_concurrent", "3")
-    assert first.returncode == 0, first.stdout + first.stderr[-3000:]
-    artifacts = tmp_path / "artifacts"
-    assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
+    for name in ("RETRAIN_DATA_SOURCE", "RETRAIN_SYMBOLS", "TELEGRAM_TOKEN", "TELEGRAM_CHAT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def _successful_runs(instance: dg.DagsterInstance, symbol: str) -> list[dg.DagsterRun]:
+    tags = {"dagster/partition": f"{DATE}|{symbol}"}
+    runs = instance.get_runs(dg.RunsFilter(job_name="retrain_symbol_day", tags=tags))
+    return [r for r in runs if r.status == dg.DagsterRunStatus.SUCCESS]
+
+
+def test_two_invocations_at_once_on_postgres_keep_the_cap_and_the_resume_ledger(
+    pg_home: Path, tmp_path: Path
+) -> None:
+    first = start_cli("--symbols", "BTCUSDT,ETHUSDT,SOLUSDT", "--date", DATE, env={})
+    second = start_cli(
+        "--symbols", "SOLUSDT,ETHUSDT,XRPUSDT", "--date", DATE, "--max_concurrent", "5", env={}
+    )
+    outputs = [p.communicate(timeout=300)[0] for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    with dg.DagsterInstance.get() as instance:
+        for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT"):
+            assert len(_successful_runs(instance, symbol)) == 1, symbol
+        runs = instance.get_runs(dg.RunsFilter(job_name="retrain_symbol_day"))
+        steps = model_step_intervals(instance, [r.run_id for r in runs])
+        assert instance.event_log_storage.get_concurrency_info("train").slot_count == 2
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+    assert max_overlap(steps) <= 2  # both invocations share the pool held in Postgres
+    again = run_cli("--symbols", "BTCUSDT,ETHUSDT,SOLUSDT,XRPUSDT", "--date", DATE)
+    assert again.returncode == 0, again.stdout + again.stderr[-3000:]
+    assert {e["status"] for e in status_of(tmp_path / "artifacts").values()} == {"skipped"}
+
+
+def test_submit_through_dagster_dev_on_postgres_runs_on_the_daemon(
+    pg_home: Path, tmp_path: Path
+) -> None:
+    with dagster_dev(tmp_path / "dagster_dev.log") as base:
+        args = ("--submit", base, "--symbols", "BTCUSDT,ETHUSDT", "--date", DATE)
+        result = run_cli(*args)
+        assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    status = json.loads((tmp_path / "artifacts" / "runs" / "20250501Z" / "status.json").read_text())
+    assert status["source"] == "submit"
+    assert {e["status"] for e in status["symbols"].values()} == {"success"}
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        runs = instance.get_runs(dg.RunsFilter(job_name="retrain_symbol_day"))
-        assert len(runs) == 3
-        steps = model_step_intervals(instance, [r.run_id for r in runs])
-    assert max_overlap(steps) <= 2  # the train pool's limit, held in Postgres
-    again = run_cli("--symbols", symbols, "--date", DATE)
-    assert again.returncode == 0, again.stdout + again.stderr[-3000:]
-    assert {e["status"] for e in status_of(artifacts).values()} == {"skipped"}
+        for symbol in ("BTCUSDT", "ETHUSDT"):
+            (run,) = _successful_runs(instance, symbol)
+            assert run.run_id == status["symbols"][symbol]["run_id"]
+            queued = instance.get_records_for_run(
+                run.run_id, of_type=dg.DagsterEventType.RUN_ENQUEUED
+            ).records
+            assert queued, "the deployment's run queue (the daemon) started it"

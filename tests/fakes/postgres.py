@@ -27,6 +27,18 @@ class Postgres:
     user: str
     db: str
 
+    def create_database(self, name: str) -> None:
+        """A new empty database `name` on this server (a test's own instance)."""
+        import psycopg2
+
+        conn = psycopg2.connect(host=self.host, port=self.port, user=self.user, dbname=self.db)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            conn.close()
+
     def env(self) -> dict[str, str]:
         """The `DAGSTER_PG_*` variables `deploy/dagster.yaml` reads."""
         return {
