@@ -14,14 +14,21 @@ from pydantic import Field
 from resources.settings import setting
 from retrain_assets.core.cost_settings import DEFAULT_TIERS, CostSettings, tiers_from_config
 from retrain_assets.core.costs import Costs, FeeSchedule, estimate_costs
-from retrain_assets.core.errors import RetrainError
-from retrain_assets.core.hardware import Hardware, default_max_concurrent, thread_count_for
+from retrain_assets.core.errors import PermanentError, RetrainError
+from retrain_assets.core.hardware import (
+    Hardware,
+    default_max_concurrent,
+    gpu_ram_part,
+    thread_count_for,
+    trainings_per_gpu,
+)
 from retrain_assets.core.pipeline import BARS_PER_DAY, feature_set
 from retrain_assets.core.redaction import redact
 from retrain_assets.core.splits import Splits, rows_needed
 from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES, TrainingParams
 
 DEFAULT_TRAINER = "retrain_assets.core.training:CatBoostTrainer"
+GPU_SHARING_ENV = "RETRAIN_GPU_TRAININGS_PER_GPU"
 EXCHANGE_KEY_ENV = "RETRAIN_EXCHANGE_API_KEY"
 EXCHANGE_SECRET_ENV = "RETRAIN_EXCHANGE_API_SECRET"  # noqa: S105 - a variable's name
 _REASON_CHARS = 300
@@ -56,6 +63,14 @@ class TrainingResource(dg.ConfigurableResource):
         default=DEFAULT_TIMEOUT_MINUTES, description="Per-symbol training timeout."
     )
     snapshot_interval_s: int = Field(default=5, description="Seconds between CatBoost snapshots.")
+    gpu_trainings_per_gpu: int | None = Field(
+        default=None,
+        description=(
+            "Trainings sharing one GPU, which split its memory: unset: "
+            "$RETRAIN_GPU_TRAININGS_PER_GPU (on Kubernetes: the device plugin's time-slicing "
+            "replicas), else the concurrent trainings over this machine's GPUs."
+        ),
+    )
 
     def trainer_path(self) -> str:
         """The trainer's import path in force for this run."""
@@ -86,7 +101,22 @@ class TrainingResource(dg.ConfigurableResource):
             thread_count=thread_count_for(hardware, concurrent),
             task_type="GPU" if hardware.has_gpu else "CPU",
             snapshot_interval_s=self.snapshot_interval_s,
+            gpu_ram_part=gpu_ram_part(self.gpu_sharing(hardware, concurrent)),
         )
+
+    def gpu_sharing(self, hardware: Hardware, concurrent: int) -> int:
+        """Trainings per GPU: configured, else $RETRAIN_GPU_TRAININGS_PER_GPU, else spread."""
+        configured = self.gpu_trainings_per_gpu
+        raw = setting(None if configured is None else str(configured), GPU_SHARING_ENV, None)
+        if raw is None:
+            return trainings_per_gpu(hardware, concurrent)
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise PermanentError(f"{GPU_SHARING_ENV}={raw!r}: expected a whole number >= 1")
+        return value
 
 
 class CostModelResource(dg.ConfigurableResource):

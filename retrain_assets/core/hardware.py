@@ -64,6 +64,24 @@ def default_max_concurrent(hardware: Hardware) -> int:
     return GPU_MAX_CONCURRENT if hardware.has_gpu else CPU_MAX_CONCURRENT
 
 
+# The share of a GPU's memory its trainings split between them; the rest is for CUDA contexts.
+GPU_RAM_BUDGET = 0.9
+
+
+def trainings_per_gpu(hardware: Hardware, concurrent: int) -> int:
+    """How many of `concurrent` trainings share one GPU when they are spread over its GPUs."""
+    return max(1, -(-max(1, concurrent) // max(1, hardware.gpu_count)))
+
+
+def gpu_ram_part(sharing: int) -> float:
+    """CatBoost's `gpu_ram_part` for one of `sharing` trainings on a GPU.
+
+    CatBoost reserves 95% of the GPU's memory by default, so a second training on the same GPU
+    fails to allocate; the spec packs 12 trainings per GPU, so each gets its slice.
+    """
+    return round(GPU_RAM_BUDGET / max(1, sharing), 4)
+
+
 def thread_count_for(hardware: Hardware, concurrent: int) -> int:
     """CPU threads per training so concurrent trainings do not oversubscribe the cores."""
     return max(1, hardware.cpu_count // max(1, concurrent))

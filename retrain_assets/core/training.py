@@ -54,6 +54,12 @@ class TrainingParams:
     thread_count: int = 1
     task_type: Literal["CPU", "GPU"] = "CPU"
     snapshot_interval_s: int = 5
+    gpu_ram_part: float = 0.95  # this training's share of the GPU's memory (CatBoost's default)
+
+
+def gpu_options(params: TrainingParams) -> dict[str, Any]:
+    """CatBoost's GPU-only options: the memory share, so trainings can share one GPU."""
+    return {"gpu_ram_part": params.gpu_ram_part} if params.task_type == "GPU" else {}
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,7 @@ class CatBoostTrainer:
             random_seed=p.random_seed,
             thread_count=p.thread_count,
             task_type=p.task_type,
+            **gpu_options(p),
             **stopping,
             train_dir=str(job.work_dir / "catboost_info"),
             save_snapshot=True,

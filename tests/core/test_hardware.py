@@ -8,7 +8,9 @@ from retrain_assets.core.hardware import (
     _nvidia_smi_gpus,
     default_max_concurrent,
     detect_gpus,
+    gpu_ram_part,
     thread_count_for,
+    trainings_per_gpu,
 )
 
 
@@ -47,3 +49,16 @@ def test_nvidia_smi_listing_is_counted(tmp_path):
     fake.write_text("#!/bin/sh\necho 'GPU 0: H200 (UUID: x)'\necho 'GPU 1: H200 (UUID: y)'\n")
     fake.chmod(0o755)
     assert _nvidia_smi_gpus(which=lambda name: str(fake)) == 2
+
+
+@pytest.mark.parametrize(
+    ("gpus", "concurrent", "sharing"), [(1, 12, 12), (4, 12, 3), (4, 13, 4), (2, 1, 1)]
+)
+def test_concurrent_trainings_are_spread_over_the_gpus(gpus, concurrent, sharing):
+    assert trainings_per_gpu(Hardware(gpus, 16, "nvml"), concurrent) == sharing
+
+
+def test_trainings_sharing_a_gpu_split_its_memory_instead_of_each_taking_95_percent():
+    assert gpu_ram_part(1) == 0.9
+    assert gpu_ram_part(12) == 0.075
+    assert 12 * gpu_ram_part(12) <= 0.9

@@ -1,0 +1,38 @@
+"""The training resource's parameters for a machine: threads per training and GPU sharing."""
+
+import pytest
+
+from resources.training import GPU_SHARING_ENV, TrainingResource
+from retrain_assets.core.errors import PermanentError
+from retrain_assets.core.hardware import Hardware
+from retrain_assets.core.training import TrainingParams, gpu_options
+
+ONE_GPU = Hardware(1, 16, "nvml")
+
+
+def test_twelve_trainings_on_one_gpu_each_get_a_twelfth_of_its_memory(monkeypatch):
+    monkeypatch.delenv(GPU_SHARING_ENV, raising=False)
+    params = TrainingResource().params(ONE_GPU, concurrent=12, dry_run=False)
+    assert params.task_type == "GPU" and params.gpu_ram_part == 0.075
+    assert gpu_options(params) == {"gpu_ram_part": 0.075}
+
+
+def test_the_time_slicing_replicas_set_the_share_of_a_pod_that_sees_one_gpu(monkeypatch):
+    monkeypatch.setenv(GPU_SHARING_ENV, "4")
+    params = TrainingResource().params(ONE_GPU, concurrent=48, dry_run=False)
+    assert params.gpu_ram_part == 0.225
+    configured = TrainingResource(gpu_trainings_per_gpu=2).params(ONE_GPU, 48, dry_run=False)
+    assert configured.gpu_ram_part == 0.45  # the resource's config wins over the variable
+
+
+def test_cpu_training_passes_no_gpu_option():
+    params = TrainingResource().params(Hardware(0, 2, "none"), concurrent=2, dry_run=False)
+    assert params.task_type == "CPU" and gpu_options(params) == {}
+    assert gpu_options(TrainingParams()) == {}
+
+
+@pytest.mark.parametrize("value", ["0", "twelve", "-3"])
+def test_a_bad_sharing_value_is_named_in_the_error(monkeypatch, value):
+    monkeypatch.setenv(GPU_SHARING_ENV, value)
+    with pytest.raises(PermanentError, match=GPU_SHARING_ENV):
+        TrainingResource().params(ONE_GPU, concurrent=12, dry_run=False)
