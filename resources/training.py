@@ -4,6 +4,7 @@ Exchange credentials for fees never sit in resource config: they are read with
 `dg.EnvVar(name).get_value()` when a symbol's fees are looked up, so the UI shows only names.
 """
 
+import os
 from dataclasses import replace
 from typing import Literal
 
@@ -25,6 +26,7 @@ from retrain_assets.core.hardware import (
 from retrain_assets.core.pipeline import BARS_PER_DAY, feature_set
 from retrain_assets.core.redaction import redact
 from retrain_assets.core.splits import Splits, rows_needed
+from retrain_assets.core.step_pods import THREADS_ENV
 from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES, TrainingParams
 
 DEFAULT_TRAINER = "retrain_assets.core.training:CatBoostTrainer"
@@ -98,25 +100,32 @@ class TrainingResource(dg.ConfigurableResource):
             l2_leaf_reg=self.l2_leaf_reg,
             early_stopping_rounds=self.early_stopping_rounds,
             random_seed=self.random_seed,
-            thread_count=thread_count_for(hardware, concurrent),
+            thread_count=self.threads(hardware, concurrent),
             task_type="GPU" if hardware.has_gpu else "CPU",
             snapshot_interval_s=self.snapshot_interval_s,
             gpu_ram_part=gpu_ram_part(self.gpu_sharing(hardware, concurrent)),
         )
 
+    def threads(self, hardware: Hardware, concurrent: int) -> int:
+        """CatBoost threads: $RETRAIN_TRAINING_THREADS (a training pod's CPU request), else the
+        machine's cores over the concurrent trainings."""
+        return _whole_number(THREADS_ENV) or thread_count_for(hardware, concurrent)
+
     def gpu_sharing(self, hardware: Hardware, concurrent: int) -> int:
         """Trainings per GPU: configured, else $RETRAIN_GPU_TRAININGS_PER_GPU, else spread."""
-        configured = self.gpu_trainings_per_gpu
-        raw = setting(None if configured is None else str(configured), GPU_SHARING_ENV, None)
-        if raw is None:
-            return trainings_per_gpu(hardware, concurrent)
-        try:
-            value = int(raw)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise PermanentError(f"{GPU_SHARING_ENV}={raw!r}: expected a whole number >= 1")
-        return value
+        if self.gpu_trainings_per_gpu is not None:
+            return max(1, self.gpu_trainings_per_gpu)
+        return _whole_number(GPU_SHARING_ENV) or trainings_per_gpu(hardware, concurrent)
+
+
+def _whole_number(env_name: str) -> int | None:
+    """`$env_name` as a whole number of at least 1; None when unset."""
+    raw = os.environ.get(env_name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise PermanentError(f"{env_name}={raw!r}: expected a whole number >= 1")
+    return int(raw)
 
 
 class CostModelResource(dg.ConfigurableResource):

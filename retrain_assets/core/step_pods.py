@@ -16,6 +16,9 @@ from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
 
 GPU_RESOURCE = "nvidia.com/gpu"
+# A pod sees the node's cores (os.cpu_count ignores its CPU request), so the training pod says
+# how many threads CatBoost should use: its CPU request, rounded up.
+THREADS_ENV = "RETRAIN_TRAINING_THREADS"
 # The in-step hard timeout fires 30 s after the soft one; the pod also needs time to start
 # and to upload its files.
 DEADLINE_MARGIN_S = 300
@@ -63,6 +66,7 @@ class StepPodSettings:
         for name in ("cpu_request", "memory_request", "memory_limit"):
             if environ.get(f"RETRAIN_K8S_{name.upper()}"):
                 values[name] = environ[f"RETRAIN_K8S_{name.upper()}"]
+        cpu_threads(values.get("cpu_request", cls.cpu_request))  # a bad quantity fails here
         gpu = environ.get("RETRAIN_K8S_GPU", "").strip().lower()
         if gpu not in ("", "0", "1", "true", "false"):
             raise RetrainError(f"RETRAIN_K8S_GPU must be true or false, got {gpu!r}")
@@ -83,6 +87,22 @@ class StepPodSettings:
         return int(self.timeout_minutes * 60) + DEADLINE_MARGIN_S
 
 
+def cpu_threads(quantity: str) -> int:
+    """Whole cores of a Kubernetes CPU quantity ("2", "1.5", "500m"), at least 1.
+
+    Raises:
+        RetrainError: A quantity that is not one, or not above 0.
+    """
+    text = quantity.strip()
+    try:
+        cores = float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+    except ValueError:
+        cores = 0.0
+    if cores <= 0:
+        raise RetrainError(f"RETRAIN_K8S_CPU_REQUEST must be a CPU quantity above 0: {quantity!r}")
+    return max(1, -int(-cores // 1))
+
+
 def training_pod(settings: StepPodSettings) -> dict[str, Any]:
     """The training step's pod: its memory budget, a GPU when configured, the deadline."""
     limits: dict[str, str] = {"memory": settings.memory_limit}
@@ -98,7 +118,8 @@ def training_pod(settings: StepPodSettings) -> dict[str, Any]:
             "resources": {
                 "requests": {"cpu": settings.cpu_request, "memory": settings.memory_request},
                 "limits": limits,
-            }
+            },
+            "env": [{"name": THREADS_ENV, "value": str(cpu_threads(settings.cpu_request))}],
         },
         "pod_spec_config": pod_spec,
         "job_spec_config": {"active_deadline_seconds": settings.deadline_seconds},

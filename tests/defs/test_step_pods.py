@@ -18,7 +18,7 @@ from dagster_k8s.job import (
 )
 
 from retrain_assets.core.errors import RetrainError
-from retrain_assets.core.step_pods import StepPodSettings, light_pod, training_pod
+from retrain_assets.core.step_pods import THREADS_ENV, StepPodSettings, light_pod, training_pod
 from retrain_assets.definitions import defs
 from retrain_assets.defs.executor import TRAINING_STEP, build_executor, k8s_executor_config
 
@@ -90,6 +90,13 @@ def test_a_cpu_training_pod_has_no_gpu_and_the_other_steps_are_small():
     assert light.resources.requests == {"cpu": "250m", "memory": "512Mi"}
 
 
+@pytest.mark.parametrize(("request_", "threads"), [("2", "2"), ("1500m", "2"), ("250m", "1")])
+def test_the_training_pod_tells_catboost_its_cpu_request_not_the_nodes_cores(request_, threads):
+    settings = StepPodSettings.from_env({"RETRAIN_K8S_CPU_REQUEST": request_})
+    container = _step_job(training_pod(settings)).spec.template.spec.containers[0]
+    assert {e.name: e.value for e in container.env}[THREADS_ENV] == threads
+
+
 def test_the_executor_is_in_process_unless_kubernetes_is_asked_for():
     assert build_executor({}) is dg.in_process_executor
     executor = build_executor(GPU_ENV)  # config is checked against dagster-k8s's schema here
@@ -102,6 +109,8 @@ def test_the_executor_is_in_process_unless_kubernetes_is_asked_for():
         ({"RETRAIN_EXECUTOR": "spark"}, "RETRAIN_EXECUTOR must be one of in_process, k8s"),
         ({"RETRAIN_EXECUTOR": "k8s", "RETRAIN_K8S_GPU": "maybe"}, "RETRAIN_K8S_GPU"),
         ({"RETRAIN_EXECUTOR": "k8s", "RETRAIN_K8S_TIMEOUT_MINUTES": "soon"}, "RETRAIN_K8S_TIMEOUT"),
+        ({"RETRAIN_EXECUTOR": "k8s", "RETRAIN_K8S_CPU_REQUEST": "two"}, "RETRAIN_K8S_CPU_REQUEST"),
+        ({"RETRAIN_EXECUTOR": "k8s", "RETRAIN_K8S_CPU_REQUEST": "0m"}, "RETRAIN_K8S_CPU_REQUEST"),
     ],
 )
 def test_bad_executor_settings_are_named(env, named):

@@ -5,6 +5,7 @@ import pytest
 from resources.training import GPU_SHARING_ENV, TrainingResource
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.hardware import Hardware
+from retrain_assets.core.step_pods import THREADS_ENV
 from retrain_assets.core.training import TrainingParams, gpu_options
 
 ONE_GPU = Hardware(1, 16, "nvml")
@@ -36,3 +37,17 @@ def test_a_bad_sharing_value_is_named_in_the_error(monkeypatch, value):
     monkeypatch.setenv(GPU_SHARING_ENV, value)
     with pytest.raises(PermanentError, match=GPU_SHARING_ENV):
         TrainingResource().params(ONE_GPU, concurrent=12, dry_run=False)
+
+
+def test_a_training_pod_uses_as_many_threads_as_its_cpu_request(monkeypatch):
+    monkeypatch.setenv(THREADS_ENV, "3")
+    node = Hardware(0, 64, "none")  # a pod sees all the node's cores
+    assert TrainingResource().params(node, concurrent=32, dry_run=False).thread_count == 3
+    monkeypatch.delenv(THREADS_ENV)
+    assert TrainingResource().params(node, concurrent=32, dry_run=False).thread_count == 2
+
+
+def test_a_bad_thread_count_is_named_in_the_error(monkeypatch):
+    monkeypatch.setenv(THREADS_ENV, "lots")
+    with pytest.raises(PermanentError, match=THREADS_ENV):
+        TrainingResource().params(Hardware(0, 2, "none"), concurrent=2, dry_run=False)
