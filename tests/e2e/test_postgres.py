@@ -22,8 +22,10 @@ from tests.e2e.conftest import (
     run_cli,
     start_cli,
     status_of,
+    wait_for,
 )
 from tests.e2e.dagster_dev import dagster_dev
+from tests.e2e.test_reliability import SLOW, verify_every_recorded_file
 from tests.fakes.moto_s3 import FAKE_ENV, moto_endpoint, s3_client
 from tests.fakes.postgres import postgres
 
@@ -78,6 +80,7 @@ def test_the_cluster_instance_config_loads_as_written(
         assert type(instance.compute_log_manager).__name__ == "S3ComputeLogManager"
         assert instance.run_monitoring_enabled and instance.run_retries_enabled
         assert instance.run_retries_max_retries == 2
+        assert instance.run_monitoring_max_resume_run_attempts == 2
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 12
     # Secrets and endpoints come from the environment (Kubernetes Secrets), never literals.
     database = _deploy()["storage"]["postgres"]["postgres_db"]
@@ -92,6 +95,7 @@ def pg_home(postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     postgres.create_database(database)
     config = _deploy()
     del config["run_launcher"], config["compute_logs"]
+    del config["run_monitoring"]["max_resume_run_attempts"]  # the default launcher cannot resume
     config["storage"]["postgres"]["postgres_db"]["db_name"] = database
     config["concurrency"]["pools"]["default_limit"] = 2
     home = _home(tmp_path / "home", config)
@@ -151,3 +155,24 @@ def test_submit_through_dagster_dev_on_postgres_runs_on_the_daemon(
                 run.run_id, of_type=dg.DagsterEventType.RUN_ENQUEUED
             ).records
             assert queued, "the deployment's run queue (the daemon) started it"
+
+
+def test_a_postgres_restart_mid_retrain_loses_nothing_and_a_rerun_completes(
+    postgres, pg_home: Path, tmp_path: Path
+) -> None:
+    slow = {**SLOW, "SLEEP_MARKER_DIR": str(tmp_path)}
+    symbols = ("--symbols", "BTCUSDT,ETHUSDT,SOLUSDT", "--date", DATE)
+    proc = start_cli(*symbols, env=slow)
+    checkpoints = tmp_path / "artifacts" / "checkpoints" / "BTCUSDT"
+    wait_for(checkpoints.exists, timeout=120, what="BTCUSDT training started")
+    postgres.restart()
+    output = proc.communicate(timeout=300)[0]
+    assert proc.returncode in (0, 1), output  # each symbol succeeded or failed, named
+    again = run_cli(*symbols, env=slow)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    statuses = {s: e["status"] for s, e in status_of(tmp_path / "artifacts").items()}
+    assert set(statuses.values()) <= {"success", "skipped"}, statuses
+    with dg.DagsterInstance.get() as instance:
+        for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
+            assert _successful_runs(instance, symbol), symbol
+    assert verify_every_recorded_file() > 0  # every recorded file is there, sha256 intact

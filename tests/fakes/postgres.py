@@ -12,7 +12,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,14 @@ class Postgres:
     port: int
     user: str
     db: str
+    restart_command: tuple[str, ...] = ()
+    owner: dict = field(default_factory=dict)
+
+    def restart(self) -> None:
+        """Stop the server (fast: open connections are cut) and start it again; wait for it."""
+        subprocess.run(
+            list(self.restart_command), check=True, capture_output=True, timeout=120, **self.owner
+        )
 
     def create_database(self, name: str) -> None:
         """A new empty database `name` on this server (a test's own instance)."""
@@ -95,7 +103,8 @@ def postgres() -> Iterator[Postgres]:
     try:
         args = ["-h", "127.0.0.1", "-p", str(port), "-U", "dagster"]
         subprocess.run([createdb, *args, "retrain"], **run)
-        yield Postgres("127.0.0.1", port, "dagster", "retrain")
+        restart = (pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-m", "fast", "-w")
+        yield Postgres("127.0.0.1", port, "dagster", "retrain", (*restart, "restart"), owner)
     finally:
         subprocess.run(
             [pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], **{**run, "check": False}
