@@ -35,6 +35,7 @@ CHART_HOME = {
     "storage": "postgresql",
     "run_launcher": "runLauncher",
     "concurrency": "concurrency",
+    "run_queue": "dagsterDaemon.runCoordinator.config.queuedRunCoordinator",
     "run_monitoring": "dagsterDaemon.runMonitoring",
     "run_retries": "dagsterDaemon.runRetries",
     "compute_logs": "computeLogManager",
@@ -137,6 +138,7 @@ def test_the_queue_limits_match_the_cluster_instance() -> None:
     assert coordinator["enabled"] is True and coordinator["type"] == "QueuedRunCoordinator"
     queued = coordinator["config"]["queuedRunCoordinator"] or {}
     assert not {"maxConcurrentRuns", "tagConcurrencyLimits"} & set(queued)
+    assert queued == camel_keys(INSTANCE["run_queue"])  # how fast it dequeues, the same
 
 
 def test_the_partition_tag_limit_allows_one_run_per_symbol_day() -> None:
