@@ -12,7 +12,6 @@ import os
 from collections.abc import Mapping
 
 import dagster as dg
-from dagster_k8s import k8s_job_executor
 
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.step_pods import StepPodSettings, light_pod, training_pod
@@ -42,5 +41,8 @@ def build_executor(environ: Mapping[str, str] = os.environ) -> dg.ExecutorDefini
         )
     if chosen == "in_process":
         return dg.in_process_executor
+    # Imported only here: dagster-k8s and the kubernetes client cost every run process ~0.3 s.
+    from dagster_k8s import k8s_job_executor
+
     config = k8s_executor_config(StepPodSettings.from_env(environ))
     return k8s_job_executor.configured(config, name="retrain_k8s")

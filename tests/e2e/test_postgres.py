@@ -160,7 +160,7 @@ def test_submit_through_dagster_dev_on_postgres_runs_on_the_daemon(
 def test_a_postgres_restart_mid_retrain_loses_nothing_and_a_rerun_completes(
     postgres, pg_home: Path, tmp_path: Path
 ) -> None:
-    slow = {**SLOW, "SLEEP_MARKER_DIR": str(tmp_path)}
+    slow = {**SLOW, "SLOW_ITERATIONS": "1500", "SLEEP_MARKER_DIR": str(tmp_path)}
     symbols = ("--symbols", "BTCUSDT,ETHUSDT,SOLUSDT", "--date", DATE)
     proc = start_cli(*symbols, env=slow)
     checkpoints = tmp_path / "artifacts" / "checkpoints" / "BTCUSDT"
