@@ -71,7 +71,6 @@ SYMBOLS = (
     "NEARUSDT", "FILUSDT", "UNIUSDT", "BCHUSDT", "ETCUSDT",
 )  # fmt: skip
 # Inherited settings that would change what runs do (a driver, a data source, Telegram).
-_SCRUBBED_PREFIXES = ("RETRAIN_", "TELEGRAM_", "DAGSTER_", "AWS_", "DROPBOX_")
 LAUNCH_BACKFILL = """
 mutation($params: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $params) {
@@ -88,20 +87,11 @@ LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatu
 
 
 def bench_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment of every process the bench starts on `home` (plus `extra`)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
-    env.update(
-        DAGSTER_HOME=str(home),
-        RETRAIN_INSTANCE_DIR=str(home),
-        RETRAIN_ARTIFACT_ROOT=str(home / "artifacts"),
-        RETRAIN_DATA_SOURCE="synthetic",
-        RETRAIN_TRAINER=NOOP_TRAINER,
-        # The run workers import `bench.noop_trainer` by path.
-        PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
-        PYTHONUNBUFFERED="1",
-        **extra,
-    )
-    return env
+    """The environment of every process the bench starts on `home` (plus `extra`): the CLI
+    benchmark's, with the storage of the copied instance yaml in `home` too."""
+    from bench.bench_engine import cli_env
+
+    return {**cli_env(home, NOOP_TRAINER), "RETRAIN_INSTANCE_DIR": str(home), **extra}
 
 
 def new_home(scratch: Path, instance_yaml: Path, symbols: Sequence[str]) -> Path:
