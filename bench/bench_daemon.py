@@ -51,8 +51,9 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-DATE = "2025-05-01"
-CONCURRENT = 2
+from bench import bench_engine  # noqa: E402 - importable once the repo is on the path
+from bench.bench_engine import DATE, cli_env, instance_at  # noqa: E402
+
 ASSETS = ("costs", "features", "model", "walk_forward", "metrics", "champion")
 NOOP_TRAINER = "bench.noop_trainer:NoopTrainer"
 DAEMON_LOOP_S = 30.0  # the backfill daemon's loop (dagster._daemon.controller, not settable)
@@ -87,11 +88,8 @@ LOCATIONS = "{ workspaceOrError { ... on Workspace { locationEntries { loadStatu
 
 
 def bench_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment of every process the bench starts on `home` (plus `extra`): the CLI
-    benchmark's, with the storage of the copied instance yaml in `home` too."""
-    from bench.bench_engine import cli_env
-
-    return {**cli_env(home, NOOP_TRAINER), "RETRAIN_INSTANCE_DIR": str(home), **extra}
+    """The environment of every process the bench starts on `home` (plus `extra`)."""
+    return {**cli_env(home, NOOP_TRAINER), **extra}
 
 
 def new_home(scratch: Path, instance_yaml: Path, symbols: Sequence[str]) -> Path:
@@ -112,25 +110,6 @@ def new_home(scratch: Path, instance_yaml: Path, symbols: Sequence[str]) -> Path
         capture_output=True,
     )
     return home
-
-
-@contextmanager
-def instance_at(home: Path) -> Iterator[Any]:
-    """The Dagster instance of `home`; its variables are set only while it is open."""
-    import dagster as dg
-
-    names = ("DAGSTER_HOME", "RETRAIN_INSTANCE_DIR")
-    previous = {k: os.environ.get(k) for k in names}
-    os.environ.update(dict.fromkeys(names, str(home)))
-    try:
-        with dg.DagsterInstance.get() as instance:
-            yield instance
-    finally:
-        for k, v in previous.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def run_records(instance: Any, tags: dict[str, str] | None = None) -> list[Any]:
@@ -179,29 +158,11 @@ def run_profile(instance: Any, records: list[Any], t0: float) -> dict[str, Any]:
 
 
 def run_cli(home: Path, symbols: Sequence[str]) -> dict[str, Any]:
-    """The CLI on `home`: its wall time and its runs' profile."""
-    command = [
-        sys.executable,
-        "-m",
-        "retrain_assets",
-        "--symbols",
-        ",".join(symbols),
-        "--date",
-        DATE,
-        "--max_concurrent",
-        str(CONCURRENT),
-    ]
-    started = time.time()
-    done = subprocess.run(
-        command, cwd=REPO, env=bench_env(home), capture_output=True, text=True, check=False
-    )
-    wall = time.time() - started
-    if done.returncode != 0:
-        print((done.stdout + done.stderr)[-4000:], file=sys.stderr)
-        raise SystemExit(f"the CLI exited {done.returncode} (home {home})")
+    """The CLI on `home` (as bench_engine runs it): its wall time and its runs' profile."""
+    cli = bench_engine.run_cli(home, symbols, NOOP_TRAINER, force=False)
     with instance_at(home) as instance:
-        profile = run_profile(instance, run_records(instance), started)
-    return {"wall_s": wall, "runs_done_s": profile["last_run_end_s"], **profile}
+        profile = run_profile(instance, run_records(instance), cli.started)
+    return {"wall_s": cli.wall_s, "runs_done_s": profile["last_run_end_s"], **profile}
 
 
 # --------------------------------------------------------------------------- the backfill path

@@ -202,6 +202,8 @@ def cli_env(home: Path, trainer_path: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
     env.update(
         DAGSTER_HOME=str(home),
+        # A home holding a plain copy of a dagster.yaml keeps its storage in itself too.
+        RETRAIN_INSTANCE_DIR=str(home),
         RETRAIN_ARTIFACT_ROOT=str(home / "artifacts"),
         RETRAIN_DATA_SOURCE="synthetic",
         RETRAIN_TRAINER=trainer_path,
@@ -287,19 +289,21 @@ def run_cli(
 
 @contextmanager
 def instance_at(home: Path) -> Iterator[Any]:
-    """The Dagster instance of `home`, DAGSTER_HOME set only while it is open."""
+    """The Dagster instance of `home`; its variables are set only while it is open."""
     import dagster as dg
 
-    previous = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(home)
+    names = ("DAGSTER_HOME", "RETRAIN_INSTANCE_DIR")
+    previous = {k: os.environ.get(k) for k in names}
+    os.environ.update(dict.fromkeys(names, str(home)))
     try:
         with dg.DagsterInstance.get() as instance:
             yield instance
     finally:
-        if previous is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = previous
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def engine_profile(home: Path, started: float, wall: float) -> dict[str, Any]:
