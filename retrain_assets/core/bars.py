@@ -19,12 +19,28 @@ _EPOCH_UNITS = ((1e11, "s"), (1e14, "ms"), (1e17, "us"))
 
 
 @dataclass(frozen=True)
+class BrokenPriceBar:
+    """A bar the source sent with a price that cannot be real, dropped by validation.
+
+    Attributes:
+        timestamp: The bar's open time.
+        fault: What was wrong, such as `"NaN open/close"` or `"non-positive low"`.
+    """
+
+    timestamp: pd.Timestamp
+    fault: str
+
+
+@dataclass(frozen=True)
 class BarsReport:
     """What `validate_bars` kept and dropped for one symbol.
 
     `gaps` counts missing bar slots and `longest_gap` the most in a row; of the dropped
     duplicates, `conflicting_duplicates` counts the timestamps whose rows disagree on a value
     (an exact repeat is harmless, a disagreement means the source is unsure of the bar).
+    `broken_price_bars` are the dropped rows whose price was NaN, infinite or not positive
+    and whose hour has no valid bar: validation turns them into a gap, but unlike a missing
+    bar they mean the feed itself is broken, so the data checks must see them.
     """
 
     symbol: str
@@ -36,6 +52,7 @@ class BarsReport:
     last: pd.Timestamp | None
     conflicting_duplicates: int = 0
     longest_gap: int = 0
+    broken_price_bars: tuple[BrokenPriceBar, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Returns the report as JSON-ready values (timestamps as ISO 8601 strings)."""
@@ -49,6 +66,7 @@ class BarsReport:
             "last": self.last.isoformat() if self.last is not None else None,
             "conflicting_duplicates": self.conflicting_duplicates,
             "longest_gap": self.longest_gap,
+            "broken_price_bars": len(self.broken_price_bars),
         }
 
 
@@ -113,6 +131,46 @@ def _valid_mask(frame: pd.DataFrame) -> np.ndarray:
     return ok & frame["timestamp"].notna().to_numpy()
 
 
+# Each kind of impossible price, tested on finite values apart from NaN and infinities so
+# that a value has exactly one fault.
+_PRICE_FAULTS = (
+    ("NaN", np.isnan),
+    ("infinite", np.isinf),
+    ("non-positive", lambda v: np.isfinite(v) & (v <= 0)),
+)
+
+
+def _price_fault(prices: np.ndarray) -> str:
+    """What is wrong with one row's open, high, low, close: `"NaN open/close"`, ..."""
+    parts = []
+    for kind, test in _PRICE_FAULTS:
+        bad = test(prices)
+        if bad.any():
+            parts.append(f"{kind} " + "/".join(np.asarray(PRICE_COLUMNS)[bad]))
+    return ", ".join(parts)
+
+
+def broken_price_bars(frame: pd.DataFrame, kept: pd.Series) -> tuple[BrokenPriceBar, ...]:
+    """The rows with an impossible price whose hour has no valid bar, in time order.
+
+    Args:
+        frame: Coerced bars (numeric prices, UTC timestamps), before any row is dropped.
+        kept: The timestamps of the bars validation kept.
+
+    Returns:
+        One `BrokenPriceBar` per such hour (its last row, as duplicates keep the last).
+    """
+    prices = frame[PRICE_COLUMNS].to_numpy()
+    broken = ~(np.isfinite(prices) & (prices > 0)).all(axis=1)
+    broken &= frame["timestamp"].notna().to_numpy() & ~frame["timestamp"].isin(kept).to_numpy()
+    rows = frame.loc[broken].sort_values("timestamp", kind="stable")
+    rows = rows.drop_duplicates("timestamp", keep="last")
+    return tuple(
+        BrokenPriceBar(pd.Timestamp(ts), _price_fault(values))
+        for ts, values in zip(rows["timestamp"], rows[PRICE_COLUMNS].to_numpy(), strict=True)
+    )
+
+
 def missing_runs(timestamps: pd.Series, timeframe: pd.Timedelta) -> np.ndarray:
     """Counts the missing bar slots after each sorted timestamp but the last.
 
@@ -164,8 +222,9 @@ def validate_bars(
     """Cleans raw OHLCV bars into sorted, unique, finite UTC bars.
 
     Rows with NaN, infinite or non-positive prices, NaN or negative volume, high below low or an
-    unreadable timestamp are dropped as invalid. Of rows sharing a timestamp, the last one wins;
-    the report counts the timestamps whose rows disagree.
+    unreadable timestamp are dropped as invalid; the report names the hours lost to impossible
+    prices. Of rows sharing a timestamp, the last one wins; the report counts the timestamps
+    whose rows disagree.
 
     Args:
         raw: Bars with at least the columns of `BARS_COLUMNS` (any case); timestamps as epoch
@@ -194,6 +253,7 @@ def validate_bars(
         last=bars["timestamp"].iloc[-1] if len(bars) else None,
         conflicting_duplicates=count_conflicting_duplicates(valid),
         longest_gap=int(runs.max()) if len(runs) else 0,
+        broken_price_bars=broken_price_bars(frame, bars["timestamp"]),
     )
     return bars, report
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from retrain_assets.core.bars import ONE_HOUR, PRICE_COLUMNS, BarsReport
+from retrain_assets.core.bars import ONE_HOUR, PRICE_COLUMNS, BarsReport, BrokenPriceBar
 from retrain_assets.core.gaps import Gap, GapPolicy, find_gaps
 
 WARN = "WARN"
@@ -93,7 +93,8 @@ class DataCheckPolicy:
             a warning: the market may have stopped trading or the feed repeats stale bars.
         fail_zero_volume_share: Above this share, an error.
         fail_invalid_share: Rows dropped as invalid above this share of the rows the source
-            returned are an error; any at all are a warning.
+            returned are an error; any at all are a warning. A bar dropped for an impossible
+            price (NaN, infinite, not positive) near the date is an error whatever the share.
         warn_jump_log_return: A single 1 h |log return| at least this big near the date is
             a warning: it may be real, but it is worth a look.
     """
@@ -283,10 +284,42 @@ def _largest_move(
     return float(moves[i]), pd.Timestamp(after.iloc[i])
 
 
+def _span(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    """`"from 2025-04-29 03:00 to 08:00 UTC"`, the second date only when it differs."""
+    if first == last:
+        return f"at {first:%Y-%m-%d %H:%M} UTC"
+    until = f"{last:%H:%M}" if last.date() == first.date() else f"{last:%Y-%m-%d %H:%M}"
+    return f"from {first:%Y-%m-%d %H:%M} to {until} UTC"
+
+
+def _recent_broken_prices(
+    report: BarsReport, end: pd.Timestamp, policy: DataCheckPolicy
+) -> tuple[BrokenPriceBar, ...]:
+    """The bars dropped for an impossible price within `recent_hours` before `end`."""
+    recent_from = end - pd.Timedelta(hours=policy.recent_hours)
+    return tuple(b for b in report.broken_price_bars if recent_from <= b.timestamp < end)
+
+
+def describe_broken_prices(bars: tuple[BrokenPriceBar, ...]) -> str:
+    """`"6 bars with NaN open/close from 2025-04-29 03:00 to 08:00 UTC"` (bars in time order)."""
+    faults = " or ".join(dict.fromkeys(b.fault for b in bars))
+    noun = "bar" if len(bars) == 1 else "bars"
+    return f"{len(bars):,} {noun} with {faults} {_span(bars[0].timestamp, bars[-1].timestamp)}"
+
+
 def _price_problems(
-    broken: dict[str, int], invalid_share: float | None, report: BarsReport, policy: DataCheckPolicy
+    broken: dict[str, int],
+    invalid_share: float | None,
+    report: BarsReport,
+    policy: DataCheckPolicy,
+    recent_broken: tuple[BrokenPriceBar, ...],
 ) -> tuple[list[str], list[str]]:
     errors = [f"{n:,} bars with {kind.replace('_', ' ')}" for kind, n in broken.items() if n]
+    if recent_broken:
+        # Dropped, these bars would pass as a short gap; a feed sending impossible prices
+        # near the date is broken, and the newest rows and tomorrow's decision read it.
+        near = f"within {policy.recent_hours} h of the close"
+        errors.insert(0, f"{describe_broken_prices(recent_broken)}, {near}")
     warnings = []
     if invalid_share is not None and invalid_share > policy.fail_invalid_share:
         errors.append(
@@ -303,8 +336,10 @@ def price_sanity(
 ) -> CheckOutcome:
     """Prices that cannot be a real bar's, invalid rows dropped, and jumps near the date.
 
-    Validation drops non-positive prices and high below low, but not a high below the body
-    or a low above it; this check looks at the bars as given, so it catches both.
+    Validation drops impossible prices (NaN, infinite, not positive) and high below low, but
+    not a high below the body or a low above it; this check looks at the bars as given, so it
+    catches both, and at the report's dropped bars, so an impossible price near the date
+    fails it rather than passing as a short gap.
 
     Args:
         bars: The bars of the window (validated, or not).
@@ -313,21 +348,24 @@ def price_sanity(
         policy: The thresholds.
 
     Returns:
-        ERROR for any broken price or invalid rows above `fail_invalid_share`; WARN for any
+        ERROR for any broken price, any bar dropped for an impossible price within
+        `recent_hours` of `end` or invalid rows above `fail_invalid_share`; WARN for any
         invalid row dropped or a recent 1 h |log return| of at least `warn_jump_log_return`.
     """
     broken = _broken_prices(bars)
+    recent_broken = _recent_broken_prices(report, end, policy)
     source_rows = report.rows + report.dropped_invalid + report.dropped_duplicates
     invalid_share = report.dropped_invalid / source_rows if source_rows else None
     move, at = _largest_move(bars, end, policy)
     metadata: Metadata = {
         **broken,
+        "recent_broken_price_bars": len(recent_broken),
         "dropped_invalid": report.dropped_invalid,
         "invalid_share": invalid_share,
         "max_abs_log_return": move,
         "max_move_at": None if at is None else at.isoformat(),
     }
-    errors, warnings = _price_problems(broken, invalid_share, report, policy)
+    errors, warnings = _price_problems(broken, invalid_share, report, policy, recent_broken)
     moved = "" if at is None else f"largest 1 h move {move:.3f} (log) in the {_utc(at)} bar"
     if move is not None and move >= policy.warn_jump_log_return:
         warnings.append(f"{moved} (warn at {policy.warn_jump_log_return:g})")

@@ -5,6 +5,7 @@ import pytest
 from retrain_assets.core.bars import (
     BARS_COLUMNS,
     BarsReport,
+    BrokenPriceBar,
     count_gaps,
     require_history,
     validate_bars,
@@ -191,6 +192,7 @@ def test_report_to_dict_is_json_ready() -> None:
         "last": "2021-01-01T01:00:00+00:00",
         "conflicting_duplicates": 0,
         "longest_gap": 0,
+        "broken_price_bars": 0,
     }
 
 
@@ -202,3 +204,43 @@ def test_require_history_passes_with_enough_bars_and_names_the_shortfall_otherwi
         require_history(bars, "BTCUSDT", 6)
 
     assert (caught.value.symbol, caught.value.found, caught.value.needed) == ("BTCUSDT", 5, 6)
+
+
+@pytest.mark.parametrize(
+    ("values", "fault"),
+    [
+        ({"open": np.nan, "close": np.nan}, "NaN open/close"),
+        ({"high": np.inf}, "infinite high"),
+        ({"low": 0.0}, "non-positive low"),
+        ({"low": -np.inf, "close": np.nan}, "NaN close, infinite low"),
+    ],
+)
+def test_a_bar_dropped_for_an_impossible_price_is_named_with_its_fault(
+    values: dict[str, float], fault: str
+) -> None:
+    raw = _raw()
+    for column, value in values.items():
+        raw.loc[2, column] = value
+
+    bars, report = validate_bars(raw, "BTCUSDT")
+
+    assert len(bars) == 4
+    assert report.broken_price_bars == (BrokenPriceBar(T0 + pd.Timedelta("2h"), fault),)
+
+
+def test_an_impossible_price_superseded_by_a_valid_bar_or_without_a_time_is_not_broken() -> None:
+    raw = _raw(3).astype({"timestamp": "object"})
+    raw.loc[1, "close"] = np.nan  # then a valid row for the same hour
+    raw.loc[2, ["timestamp", "open"]] = [None, np.nan]  # no hour to lose
+    raw = pd.concat([raw, _raw(3).iloc[[1]]], ignore_index=True)
+
+    _, report = validate_bars(raw, "BTCUSDT")
+
+    assert report.broken_price_bars == ()
+    assert report.dropped_invalid == 2
+
+
+def test_a_bad_volume_is_invalid_but_not_a_broken_price() -> None:
+    _, report = validate_bars(_raw(volume=[10.0, np.nan, 10.0, 10.0, 10.0]), "BTCUSDT")
+
+    assert (report.dropped_invalid, report.broken_price_bars) == (1, ())

@@ -184,6 +184,48 @@ def test_a_seventy_percent_jump_near_the_date_warns_naming_its_bar():
     assert "2021-05-31 14:00 UTC" in outcome.description
 
 
+def _with_nan_prices(start: str, hours: int) -> tuple[pd.DataFrame, object]:
+    """Clean bars whose source sent `hours` bars from `start` with NaN open and close."""
+    raw, _ = _bars()
+    ts = raw["timestamp"]
+    first = pd.Timestamp(start, tz="UTC")
+    raw.loc[(ts >= first) & (ts < first + pd.Timedelta(hours=hours)), ["open", "close"]] = np.nan
+    return validate_bars(raw, "BTCUSDT")
+
+
+def test_six_hours_of_nan_prices_near_the_date_fail_price_sanity_naming_them():
+    bars, report = _with_nan_prices("2021-06-01 03:00", 6)
+    # Dropped by validation, they are only a 6 h gap (a warning) to the gap check.
+    assert _state(gaps_and_duplicates(bars, report, END, POLICY)) == WARN
+    outcome = price_sanity(bars, report, END, POLICY)
+    assert _state(outcome) == ERROR
+    assert outcome.description.startswith(
+        "6 bars with NaN open/close from 2021-06-01 03:00 to 08:00 UTC, within 168 h of the close"
+    )
+    assert outcome.metadata["recent_broken_price_bars"] == 6
+    assert [o.name for o in failed_errors(bar_checks(bars, report, END))] == ["price_sanity"]
+
+
+def test_one_broken_bar_is_named_by_its_hour_and_a_span_across_midnight_by_both_dates():
+    bars, report = _with_nan_prices("2021-05-31 23:00", 1)
+    assert "1 bar with NaN open/close at 2021-05-31 23:00 UTC," in (
+        price_sanity(bars, report, END, POLICY).description
+    )
+    bars, report = _with_nan_prices("2021-05-31 22:00", 3)
+    assert "from 2021-05-31 22:00 to 2021-06-01 00:00 UTC" in (
+        price_sanity(bars, report, END, POLICY).description
+    )
+
+
+def test_nan_prices_older_than_the_recent_week_are_only_invalid_rows():
+    # Like a gap that far back, they cost only the rows that read them.
+    bars, report = _with_nan_prices("2021-05-10 03:00", 6)
+    outcome = price_sanity(bars, report, END, POLICY)
+    assert _state(outcome) == WARN
+    assert outcome.metadata["recent_broken_price_bars"] == 0
+    assert "6 invalid rows dropped" in outcome.description
+
+
 @pytest.mark.parametrize(("dropped", "expected"), [(0, "pass"), (1, WARN), (20, ERROR)])
 def test_rows_dropped_as_invalid_warn_and_fail_above_one_percent(dropped, expected):
     bars, report = _bars()

@@ -1,11 +1,13 @@
 """The features asset's data checks through a real instance: a stale feed stops the symbol-day.
 
-Crafted data: STALEUSDT's bars stop 6 hours before the date's close, FRESHUSDT's reach it.
+Crafted data: STALEUSDT's bars stop 6 hours before the date's close, FRESHUSDT's reach it,
+NANUSDT's reach it with six hours of NaN open and close prices on the date.
 """
 
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,11 +24,15 @@ TRAINING = {"lookback_days": 120, "test_days": 10, "validation_days": 5}
 @pytest.fixture
 def feeds(dagster_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stale = zigzag_bars(CLOSE, 130, block_bars=12, seed=3)
+    nan = zigzag_bars(CLOSE, 130, block_bars=12, seed=5)
+    hours = nan["timestamp"].between(CLOSE - pd.Timedelta(hours=21), CLOSE - pd.Timedelta(hours=16))
+    nan.loc[hours, ["open", "close"]] = np.nan
     write_market(
         tmp_path / "data",
         {
             "STALEUSDT": stale[stale["timestamp"] < CLOSE - pd.Timedelta(hours=6)],
             "FRESHUSDT": zigzag_bars(CLOSE, 130, block_bars=12, seed=4),
+            "NANUSDT": nan,
         },
     )
     monkeypatch.setenv("RETRAIN_DATA_SOURCE", "files")
@@ -73,6 +79,25 @@ def test_a_stale_feed_fails_freshness_and_publishes_nothing_downstream(feeds):
         failure = failure_of(instance, result.run_id)
         assert failure.error_type == "DataCheckFailed"
         assert "data_freshness" in failure.message
+
+
+@pytest.mark.slow
+def test_nan_prices_on_the_date_fail_price_sanity_and_are_not_retried(feeds):
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("symbols", ["NANUSDT"])
+        result = _run(instance, "NANUSDT")
+        assert not result.success
+        prices = _evaluations(result)["price_sanity"]
+        assert (prices.passed, prices.severity) == (False, dg.AssetCheckSeverity.ERROR)
+        for asset in ("features", "model", "walk_forward", "metrics", "champion"):
+            assert not _materialized(instance, asset, "NANUSDT"), asset
+        failure = failure_of(instance, result.run_id)
+        assert failure.error_type == "DataCheckFailed"
+        assert f"6 bars with NaN open/close from {DATE} 03:00 to 08:00 UTC" in failure.message
+        retries = instance.get_records_for_run(
+            result.run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY
+        ).records
+        assert not retries
 
 
 @pytest.mark.slow

@@ -21,7 +21,8 @@ _DESCRIPTIONS = {
     "usable_rows": "Enough labelled feature rows for the train/validation/test split.",
     "zero_volume": "Share of zero-volume bars in the last week (WARN above 5%, ERROR above 50%).",
     "price_sanity": (
-        "Positive, consistent OHLC (ERROR); invalid rows dropped or a 1 h move of 50%+ (WARN)."
+        "Positive, consistent OHLC and no NaN, infinite or non-positive price within a week "
+        "of the date (ERROR); invalid rows dropped or a 1 h move of 50%+ (WARN)."
     ),
     "feature_drift": (
         "Population stability index of each feature, training window vs the latest week; "
