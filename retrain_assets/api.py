@@ -8,6 +8,7 @@ forked from the calling process, so a script needs no `if __name__ == "__main__"
 A desk's own model plugs in through `TrainingResource.trainer` (an import path).
 """
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from retrain_assets.core.errors import IntegrityError, PermanentError
+from retrain_assets.core.locks import FileLock
 from retrain_assets.core.production import (
     MODEL_FILE,
     ModelRef,
@@ -98,6 +100,7 @@ class ProductionModel:
         model_bytes: model.bin, checked against the sha256 its decision recorded.
         reference: The champion's `ModelRef` (run id, run folder, file entries).
         pointer: The production.json manifest it was read from.
+        note: Set when production.json was gone and had to be rebuilt from the decisions.
     """
 
     symbol: str
@@ -106,6 +109,7 @@ class ProductionModel:
     model_bytes: bytes
     reference: ModelRef
     pointer: dict[str, Any]
+    note: str | None = None
 
 
 def load_production_model(symbol: str, artifact_root: str | Path | None = None) -> ProductionModel:
@@ -114,7 +118,9 @@ def load_production_model(symbol: str, artifact_root: str | Path | None = None) 
     Reads production/{SYMBOL}/production.json under the artifact root (config, else
     $RETRAIN_ARTIFACT_ROOT, else ./artifacts), verifies the decision it names, then the model
     file by sha256; a model whose local copy is gone is downloaded from its recorded remote copy
-    and verified the same way.
+    and verified the same way. A pointer that is gone is rebuilt from the decisions
+    (production/{SYMBOL}/decisions/*.json) by the replay the champion step uses, rewritten
+    atomically, and `note` (and a warning) says so.
 
     Raises:
         PermanentError: The symbol has no champion (no model has passed the gate yet).
@@ -125,14 +131,39 @@ def load_production_model(symbol: str, artifact_root: str | Path | None = None) 
     root = resolve_root(None if artifact_root is None else str(artifact_root))
     name = normalize_symbol(symbol)
     store = ProductionStore(root)
-    pointer = store.pointer(name)
+    pointer, note = store.pointer(name), None
     if pointer is None:
-        raise PermanentError(f"{name} has no production model: no model has passed the gate yet")
+        pointer, note = _rebuilt_pointer(store, name)
+        logging.getLogger(__name__).warning(note)
     ref = ModelRef.from_json_dict(pointer["champion"])
     data = verified_model_bytes(ref, root)
     if data is None:
         data = _download_model(ref, root)
-    return ProductionModel(name, ref.as_of, str(pointer["live_from"]), data, ref, pointer)
+    return ProductionModel(name, ref.as_of, str(pointer["live_from"]), data, ref, pointer, note)
+
+
+def _rebuilt_pointer(store: ProductionStore, name: str) -> tuple[dict[str, Any], str]:
+    """The pointer replayed from the decisions when production.json is gone, and why.
+
+    Written under the symbol's lock, as the champion step writes it; a root this process may
+    not write to still gets the replayed pointer, only not saved.
+
+    Raises:
+        PermanentError: No decision ever promoted a model.
+    """
+    decisions = len(store.decisions(name))
+    derived = store.derived_pointer(name)
+    if derived is None:
+        raise PermanentError(f"{name} has no production model: no model has passed the gate yet")
+    where = store.relative(store.pointer_path(name))
+    try:
+        with FileLock(store.lock_path(name)):
+            if store.pointer(name) is None:  # the champion step may have written it meanwhile
+                store.rebuild_pointer(name)
+        pointer, saved = store.pointer(name) or derived, "rewritten"
+    except OSError as exc:
+        pointer, saved = derived, f"not saved: {type(exc).__name__}: {exc}"
+    return pointer, f"{where} was missing: rebuilt from {decisions} decisions ({saved})"
 
 
 def _download_model(ref: ModelRef, root: Path) -> bytes:

@@ -194,16 +194,21 @@ class ProductionStore:
             newest decision names no champion (the pointer is then absent).
         """
         path = self.decision_path(decision.symbol, decision.date)
-        data = json_bytes(decision.to_json_dict())
-        atomic_write_bytes(path, data)
-        chain = replay(self.decisions(decision.symbol))
+        atomic_write_bytes(path, json_bytes(decision.to_json_dict()))
+        return path, self.rebuild_pointer(decision.symbol)
+
+    def derived_pointer(self, symbol: str) -> dict[str, Any] | None:
+        """The pointer the decisions give, replayed in date order; None without a champion."""
+        chain = replay(self.decisions(symbol))
+        if not chain:
+            return None
         newest, champion = chain[-1]
         promoted = [d for d, c in chain if d.moved and c is champion]
         if champion is None or not promoted:
-            return path, None
-        promoting = self.decision_path(decision.symbol, promoted[-1].date)
-        pointer = {
-            "symbol": decision.symbol,
+            return None
+        promoting = self.decision_path(symbol, promoted[-1].date)
+        return {
+            "symbol": symbol,
             "champion": asdict(champion),
             "decided_on": newest.date,
             "live_from": promoted[-1].live_on,
@@ -212,9 +217,19 @@ class ProductionStore:
                 "sha256": sha256_bytes(promoting.read_bytes()),
             },
         }
-        pointer_path = self.pointer_path(decision.symbol)
-        atomic_write_bytes(pointer_path, json_bytes(pointer))
-        return path, pointer_path
+
+    def rebuild_pointer(self, symbol: str) -> Path | None:
+        """Write the pointer the decisions give, atomically; None (nothing written) without one.
+
+        The champion step calls it after each decision; a reader whose pointer is gone calls
+        it too (under the symbol's lock), so the pointer is always the replayed decisions.
+        """
+        pointer = self.derived_pointer(symbol)
+        if pointer is None:
+            return None
+        path = self.pointer_path(symbol)
+        atomic_write_bytes(path, json_bytes(pointer))
+        return path
 
     def pointer(self, symbol: str) -> dict[str, Any] | None:
         """The pointer's content, its decision verified by sha256; None without a champion."""

@@ -119,3 +119,24 @@ def test_a_pointer_naming_a_model_its_decision_did_not_promote_is_refused(tmp_pa
     path.write_text(json.dumps(pointer))
     with pytest.raises(IntegrityError, match="did not promote"):
         store.pointer("BTCUSDT")
+
+
+def test_a_deleted_pointer_is_rebuilt_byte_for_byte_from_the_decisions(tmp_path):
+    store = ProductionStore(tmp_path)
+    for date, gate in (("2025-04-01", PASSED), ("2025-04-02", FAILED), ("2025-04-03", FAILED)):
+        _decide(store, date, gate)
+    path = store.pointer_path("BTCUSDT")
+    written = path.read_bytes()
+    path.unlink()
+    assert store.pointer("BTCUSDT") is None
+    assert store.rebuild_pointer("BTCUSDT") == path
+    assert path.read_bytes() == written
+    assert store.pointer("BTCUSDT")["champion"]["as_of"] == "2025-04-01"
+
+
+def test_decisions_that_never_promoted_rebuild_no_pointer(tmp_path):
+    store = ProductionStore(tmp_path)
+    assert store.derived_pointer("BTCUSDT") is None  # no decision at all
+    _decide(store, "2025-04-01", FAILED)
+    assert store.rebuild_pointer("BTCUSDT") is None
+    assert not store.pointer_path("BTCUSDT").exists()

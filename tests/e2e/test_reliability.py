@@ -405,3 +405,48 @@ def test_a_killed_worker_fails_its_run_and_the_invocation_goes_on(artifacts):
         assert not instance.event_log_storage.get_concurrency_info("train").claimed_slots
     assert status_of(artifacts)["BTCUSDT"]["status"] == "success"
     verify_every_recorded_file()
+
+
+# Issue 23, scenario 8: with production.json deleted, load_production_model rebuilds the pointer
+# from the decisions and returns the same verified model, saying so.
+def test_a_deleted_pointer_is_rebuilt_from_the_decisions(artifacts, monkeypatch, tmp_path, caplog):
+    import pandas as pd
+
+    from retrain_assets.api import load_production_model
+    from retrain_assets.core.hashing import sha256_bytes
+    from retrain_assets.definitions import defs
+    from retrain_assets.defs.partitions import partition_key
+    from tests.fakes.markets import write_market, zigzag_bars
+
+    end = pd.Timestamp("2025-05-01", tz="UTC")
+    data = write_market(tmp_path / "data", {"TRENDUSDT": zigzag_bars(end, 130, block_bars=12)})
+    monkeypatch.setenv("RETRAIN_DATA_SOURCE", "files")
+    monkeypatch.setenv("RETRAIN_DATA_DIR", str(data))
+    monkeypatch.setenv("RETRAIN_TRAINER", "tests.fakes.trainers:MomentumTrainer")
+    config = {
+        "resources": {
+            "training": {"config": {"lookback_days": 120, "test_days": 10, "validation_days": 5}},
+            "promotion": {"config": {"min_trades": 5, "window_days": 30}},
+        }
+    }
+    job = defs.resolve_job_def("retrain_symbol_day")
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("symbols", ["TRENDUSDT"])
+        for date in ("2025-04-23", "2025-04-24", "2025-04-25", "2025-04-26"):
+            key = str(partition_key(date, "TRENDUSDT"))
+            assert job.execute_in_process(partition_key=key, instance=instance, run_config=config)
+    before = load_production_model("TRENDUSDT", artifacts)
+    pointer = artifacts / "production" / "TRENDUSDT" / "production.json"
+    original = pointer.read_bytes()
+    pointer.unlink()
+
+    with caplog.at_level("WARNING", logger="retrain_assets.api"):
+        after = load_production_model("TRENDUSDT", artifacts)
+    assert (after.as_of, after.live_from) == (before.as_of, before.live_from)
+    assert (after.as_of, after.live_from) == ("2025-04-26", "2025-04-27")
+    assert after.model_bytes == before.model_bytes
+    assert sha256_bytes(after.model_bytes) == after.reference.files["model.bin"]["sha256"]
+    assert "rebuilt from 4 decisions" in after.note and "rebuilt from 4 decisions" in caplog.text
+    assert pointer.read_bytes() == original  # rewritten, byte for byte what the champion wrote
+    assert load_production_model("TRENDUSDT", artifacts).note is None  # read as usual again
+    assert verify_every_recorded_file() > 0
