@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -18,15 +19,17 @@ from retrain_assets.core.artifacts import ArtifactLayout
 from retrain_assets.core.hardware import Hardware, detect_hardware
 from retrain_assets.core.locks import FileLock
 from retrain_assets.defs.liveness import release_dead_runs
-from retrain_assets.defs.tags import INVOCATION_TAG, RunTags, Source
+from retrain_assets.defs.records import ACTIVE_STATUSES
+from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG, RunTags, Source
 from retrain_assets.launcher.config import SchedulerConfig, concurrency_ceiling
 from retrain_assets.launcher.interrupts import ExitNow, Interrupts
-from retrain_assets.launcher.ledger import InvocationLedger, StatusFile
+from retrain_assets.launcher.ledger import DateRecords, InvocationLedger, StatusFile
 from retrain_assets.launcher.local import WORKER_PID_TAG, LocalPool
 from retrain_assets.launcher.plan import SymbolPlan
 from retrain_assets.launcher.progress import ProgressFn
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import SymbolStatus
+from retrain_assets.launcher.watchdog import start_watchdog, stop_watchdog
 
 CANCEL_GRACE_S = 60.0
 EXIT_INTERRUPTED = 130
@@ -52,6 +55,22 @@ class Invocation:
     def locks_dir(self) -> Path:
         """Where the invocation and partition locks live (next to the instance)."""
         return Path(self.instance.root_directory) / "retrain-locks"
+
+    @property
+    def status_path(self) -> Path:
+        """runs/YYYYMMDDZ/status.json, or status.dry_run.json beside it for a dry run."""
+        path = self.layout.status_file(self.date)
+        return path.with_name("status.dry_run.json") if self.config.dry_run else path
+
+    def status_file(self, workers: int) -> StatusFile:
+        """The date's status export, written in turns with other invocations of the date."""
+        kind = "dry_run" if self.config.dry_run else "real"
+        return StatusFile(
+            self.status_path,
+            self.header(workers),
+            records=DateRecords(self.instance, self.date, self.config.dry_run),
+            lock=self.locks_dir / f"status-{self.date}-{kind}.lock",
+        )
 
     def header(self, workers: int) -> dict[str, object]:
         """The invocation facts at the top of status.json."""
@@ -91,10 +110,11 @@ def execute_locally(
     """Run the planned symbol-days in `workers` local processes, holding the invocation's lock."""
     lock = FileLock(inv.locks_dir / f"invocation-{inv.invocation_id}.lock")
     lock.acquire()
+    watchdog = start_watchdog(lock.path)
     try:
         specs = specs_for(inv.run_tags(plans, workers, str(lock.path)))
         ledger = InvocationLedger(inv.instance, inv.invocation_id, plans)
-        status_file = StatusFile(inv.layout.status_file(inv.date), inv.header(workers))
+        status_file = inv.status_file(workers)
         pool = LocalPool(workers, str(inv.locks_dir))
 
         def tick() -> None:
@@ -106,7 +126,7 @@ def execute_locally(
         tick()
         with Interrupts() as interrupts:
             try:
-                pool.run(specs, tick, lambda: interrupts.requested, lambda: _fail_orphans(inv))
+                pool.run(specs, tick, lambda: interrupts.requested, partial(_dead_worker, inv))
                 if interrupts.requested:
                     _cancel(inv, pool, tick)
             except ExitNow:
@@ -116,11 +136,12 @@ def execute_locally(
         for symbol, why in pool.busy_elsewhere.items():
             ledger.mark(symbol, status="skipped", skip_reason=why)
         statuses = ledger.refresh()
-        status_file.write(statuses, final=True)
+        status_file.write(statuses, final=True, from_records=frozenset(pool.busy_elsewhere))
         if progress is not None:
             progress(statuses, time.monotonic() - inv.started)
         return statuses
     finally:
+        stop_watchdog(watchdog)
         lock.release()
 
 
@@ -142,8 +163,6 @@ def pool_limit(instance: dg.DagsterInstance) -> int:
 
 
 def _active_runs(inv: Invocation) -> list[dg.DagsterRun]:
-    from retrain_assets.defs.records import ACTIVE_STATUSES
-
     return list(
         inv.instance.get_runs(
             dg.RunsFilter(tags={INVOCATION_TAG: inv.invocation_id}, statuses=list(ACTIVE_STATUSES))
@@ -173,11 +192,28 @@ def _cancel(
         inv.instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
 
-def _fail_orphans(inv: Invocation) -> None:
-    """After a worker died: fail the invocation's runs left active, free their slots."""
-    for run in _active_runs(inv):
+def _dead_worker(inv: Invocation, pid: int, spec: RunSpec) -> bool:
+    """A worker died (killed or OOM): fail its run if still active and free its slots.
+
+    True when the symbol-day should run again: its run never finished (or never began).
+    """
+    runs = inv.instance.get_runs(
+        dg.RunsFilter(
+            tags={
+                INVOCATION_TAG: inv.invocation_id,
+                WORKER_PID_TAG: str(pid),
+                PARTITION_TAG: spec.partition_key,
+            }
+        )
+    )
+    if not runs:
+        return True
+    run = runs[0]
+    if run.status in ACTIVE_STATUSES:
         inv.instance.report_run_failed(run, message="its worker process died (killed or OOM)")
         inv.instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        return True
+    return False
 
 
 def register_partitions(instance: dg.DagsterInstance, symbols: list[str]) -> None:

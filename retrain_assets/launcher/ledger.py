@@ -9,6 +9,7 @@ failure) is read from the event log once.
 import json
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import dagster as dg
 
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.core.locks import FileLock
 from retrain_assets.defs.lifecycle_records import champion_metadata
 from retrain_assets.defs.records import (
     attempts_of,
@@ -24,9 +26,9 @@ from retrain_assets.defs.records import (
     latest_per_partition,
     metrics_materialization,
 )
-from retrain_assets.defs.tags import INVOCATION_TAG, SYMBOL_TAG
+from retrain_assets.defs.tags import DATE_TAG, INVOCATION_TAG, SYMBOL_TAG, is_dry_run
 from retrain_assets.launcher.plan import SymbolPlan
-from retrain_assets.launcher.status import SymbolStatus
+from retrain_assets.launcher.status import FINAL, SymbolStatus
 
 _RUN_STATE = {
     dg.DagsterRunStatus.SUCCESS: "success",
@@ -79,28 +81,37 @@ class InvocationLedger:
         self.statuses[symbol] = self.statuses[symbol].with_run(**changes)
 
     def _entry(self, base: SymbolStatus, record: dg.RunRecord) -> SymbolStatus:
-        run = record.dagster_run
-        if run.run_id in self._finished:
-            return self._finished[run.run_id]
-        facts: dict[str, Any] = {
-            "run_id": run.run_id,
-            "started_at": _iso(record.start_time),
-            "ended_at": _iso(record.end_time),
-        }
-        state = _RUN_STATE.get(run.status)
-        if state is None:
-            return base.with_run(status="running", **facts)
-        facts["attempts"] = attempts_of(self.instance, run.run_id)
-        if state == "success":
-            facts.update(metrics_of_run(self.instance, run.run_id))
-        else:
-            failure = failure_of(self.instance, run.run_id)
-            facts.update(
-                error_type=failure.error_type, error=failure.message, stack_summary=failure.stack
-            )
-        entry = base.with_run(status=state, **facts)
-        self._finished[run.run_id] = entry
+        run_id = record.dagster_run.run_id
+        if run_id in self._finished:
+            return self._finished[run_id]
+        entry = run_entry(self.instance, base, record)
+        if entry.final:
+            self._finished[run_id] = entry
         return entry
+
+
+def run_entry(
+    instance: dg.DagsterInstance, base: SymbolStatus, record: dg.RunRecord
+) -> SymbolStatus:
+    """`base` with the facts of one symbol-day run: state, times, attempts, metrics or failure."""
+    run = record.dagster_run
+    facts: dict[str, Any] = {
+        "run_id": run.run_id,
+        "started_at": _iso(record.start_time),
+        "ended_at": _iso(record.end_time),
+    }
+    state = _RUN_STATE.get(run.status)
+    if state is None:
+        return base.with_run(status="running", **facts)
+    facts["attempts"] = attempts_of(instance, run.run_id)
+    if state == "success":
+        facts.update(metrics_of_run(instance, run.run_id))
+    else:
+        failure = failure_of(instance, run.run_id)
+        facts.update(
+            error_type=failure.error_type, error=failure.message, stack_summary=failure.stack
+        )
+    return base.with_run(status=state, **facts)
 
 
 def metrics_of_run(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
@@ -135,14 +146,56 @@ def champion_of_run(instance: dg.DagsterInstance, run_id: str) -> str | None:
     return f"kept ({champion.get('gate_failing') or 'gate'})"
 
 
-class StatusFile:
-    """status.json of one date, merged with earlier invocations' symbols, throttled."""
+class DateRecords:
+    """The symbols of a date that other invocations ran, as the instance's newest runs have
+    them now (real or dry-run runs, like the file they go into)."""
 
-    def __init__(self, path: Path, header: dict[str, Any], min_interval_s: float = 1.0) -> None:
+    def __init__(self, instance: dg.DagsterInstance, date: str, dry_run: bool) -> None:
+        self.instance = instance
+        self.date = date
+        self.dry_run = dry_run
+
+    def refresh(self, previous: dict[str, Any], symbols: set[str]) -> dict[str, Any]:
+        """`previous` entries of `symbols`, rebuilt where a newer or unfinished run exists."""
+        records = self.instance.get_run_records(dg.RunsFilter(tags={DATE_TAG: self.date}))
+        newest = {
+            r.dagster_run.tags.get(SYMBOL_TAG, ""): r
+            for r in latest_per_partition(list(records)).values()
+            if is_dry_run(r.dagster_run.tags) == self.dry_run
+        }
+        result = {s: previous[s] for s in symbols if s in previous}
+        for symbol in symbols & set(newest):
+            record, entry = newest[symbol], previous.get(symbol, {})
+            if entry.get("run_id") == record.dagster_run.run_id and entry.get("status") in FINAL:
+                continue  # a finished run never changes: its entry stands
+            status = run_entry(self.instance, SymbolStatus(symbol), record)
+            result[symbol] = status.to_json()
+        return result
+
+
+class StatusFile:
+    """status.json of one date: this invocation's symbols as it knows them, every other symbol
+    of the date as the instance has it, so whoever writes last writes the records' truth.
+
+    Writers of one date take turns under `lock` (a file beside the instance), each re-reading
+    the file; without `records` (a `--submit` with no local instance) other symbols are kept
+    as the file had them. Throttled to one write a second, plus the final one.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        header: dict[str, Any],
+        min_interval_s: float = 1.0,
+        *,
+        records: DateRecords | None = None,
+        lock: Path | None = None,
+    ) -> None:
         self.path = path
         self.header = header
         self.min_interval_s = min_interval_s
-        self._previous = self._read_previous()
+        self.records = records
+        self.lock = lock
         self._last_written: dict[str, Any] | None = None
         self._last_time = 0.0
 
@@ -152,18 +205,32 @@ class StatusFile:
         except (OSError, ValueError):
             return {}
 
-    def write(self, statuses: dict[str, SymbolStatus], *, final: bool = False) -> bool:
-        """Export when something changed and the interval passed (always when `final`)."""
-        symbols = {s: v.to_json() for s, v in statuses.items()}
+    def write(
+        self,
+        statuses: dict[str, SymbolStatus],
+        *,
+        final: bool = False,
+        from_records: frozenset[str] = frozenset(),
+    ) -> bool:
+        """Export when something changed and the interval passed (always when `final`).
+
+        `from_records`: symbols of this invocation that another run had, shown as it has them.
+        """
+        symbols = {s: v.to_json() for s, v in statuses.items() if s not in from_records}
         if symbols == self._last_written and not final:
             return False
         if not final and time.monotonic() - self._last_time < self.min_interval_s:
             return False
-        document = {
-            **self.header,
-            "updated_at": datetime.now(UTC).isoformat(),
-            "symbols": {**self._previous, **symbols},
-        }
-        atomic_write_bytes(self.path, json_bytes(document))
+        with FileLock(self.lock) if self.lock else nullcontext():
+            previous = self._read_previous()
+            others = set(previous) - set(symbols) | set(from_records)
+            if self.records is not None:
+                previous = self.records.refresh(previous, others)
+            document = {
+                **self.header,
+                "updated_at": datetime.now(UTC).isoformat(),
+                "symbols": {**{s: previous[s] for s in others if s in previous}, **symbols},
+            }
+            atomic_write_bytes(self.path, json_bytes(document))
         self._last_written, self._last_time = symbols, time.monotonic()
         return True

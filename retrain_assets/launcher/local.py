@@ -1,14 +1,17 @@
-"""Running symbol-day runs on this machine: `dg.execute_job` in a plain pool of processes.
+"""Running symbol-day runs on this machine: `dg.execute_job` in one forked process per run.
 
-Each worker is forked from the launcher after it has imported Dagster, CatBoost and the
-definitions, so a worker starts warm and a symbol-day costs one in-process run (~0.4 s of
-orchestration) against the persistent instance. Three small things Dagster does not do for
-runs that no run launcher started, each kept here:
+Each symbol-day runs in its own process, forked from the launcher after it has imported
+Dagster, CatBoost and the definitions, so it starts warm (~0.06 s to fork and open the
+instance) and costs one in-process run against the persistent instance, as Dagster's own
+run launcher gives each run a process of its own. A process killed from outside (OOM, SIGKILL)
+takes only its own run down: that run is failed and its symbol-day run again; the others go on
+untouched and are never duplicated. Three small things Dagster does not do for runs that no run
+launcher started, each kept here:
 
 - workers sit in their own process group and die with the launcher (`PR_SET_PDEATHSIG`), so a
   terminal's Ctrl-C reaches only the launcher, which cancels the runs through the instance;
-- the invocation's lock file stays locked while the launcher lives; the `dead_runs_sensor`
-  (and the next launcher) fail the runs of a launcher whose lock is free;
+- the invocation's lock file stays locked while the launcher lives; a watchdog, the
+  `dead_runs_sensor` and the next launcher fail the runs of a launcher whose lock is free;
 - each symbol-day holds a per-partition file lock while it runs, so two launchers on one
   `DAGSTER_HOME` never train the same symbol-day at once.
 """
@@ -18,18 +21,19 @@ import multiprocessing
 import os
 import signal
 import time
+from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import dagster as dg
 
 from retrain_assets.core.locks import FileLock
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG
+from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG, is_dry_run
 from retrain_assets.launcher.jobs import job_for
 from retrain_assets.launcher.runs import RunSpec
 
@@ -37,30 +41,27 @@ WORKER_PID_TAG = "retrain/worker_pid"
 # The launcher prints its own progress; every event still goes to the instance's event log.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 _PR_SET_PDEATHSIG = 1
-MAX_POOL_RESTARTS = 3
+# A symbol-day whose process died is run again at most this often (Dagster's step retries).
+MAX_DEATHS_PER_SPEC = 2
 TICK_S = 0.5
 ONE_DAY = timedelta(days=1)
 
 
 def _init_worker(launcher_pid: int) -> None:
-    """Own process group (Ctrl-C goes to the launcher only); die with the launcher."""
+    """Own process group (Ctrl-C goes to the launcher only); die with the launcher.
+
+    The launcher's own signal handlers are not the worker's: SIGINT interrupts the run
+    (Dagster cancels it) and SIGTERM ends the process.
+    """
     os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: the dead-runs sensor still fails our runs
         pass
     if os.getppid() != launcher_pid:  # the launcher died before prctl took effect
-        raise SystemExit(1)
-
-
-_INSTANCE: list[dg.DagsterInstance] = []
-
-
-def _worker_instance() -> dg.DagsterInstance:
-    """The persistent instance, opened once per worker process (not once per run)."""
-    if not _INSTANCE:
-        _INSTANCE.append(dg.DagsterInstance.get())
-    return _INSTANCE[0]
+        os._exit(1)
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,15 @@ class Executed:
 
     run_id: str | None
     elsewhere: str | None = None
+    error: str | None = None
 
 
-def execute_symbol_day(spec: RunSpec, locks_dir: str, planned_at: float) -> Executed:
+def execute_symbol_day(
+    instance: dg.DagsterInstance, spec: RunSpec, locks_dir: str, planned_at: float
+) -> Executed:
     """Execute one symbol-day in this process, unless another run has it or just did it."""
-    instance = _worker_instance()
     with FileLock(Path(locks_dir) / (spec.partition_key.replace("|", "_") + ".lock")):
-        elsewhere = _taken_elsewhere(instance, spec, planned_at)
+        elsewhere = taken_elsewhere(instance, spec, planned_at)
         if elsewhere is not None:
             return Executed(None, elsewhere)
         result = dg.execute_job(
@@ -89,9 +92,27 @@ def execute_symbol_day(spec: RunSpec, locks_dir: str, planned_at: float) -> Exec
     return Executed(result.run_id)
 
 
-def _taken_elsewhere(instance: dg.DagsterInstance, spec: RunSpec, planned_at: float) -> str | None:
-    """Why another invocation (or a backfill) has this symbol-day: it runs it now, or did
-    since this one planned it; None when it is ours to run."""
+def _worker(spec: RunSpec, locks_dir: str, planned_at: float, conn: Connection, pid: int) -> None:
+    """A forked worker's body: run the symbol-day, send back what happened, exit."""
+    _init_worker(pid)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            executed = execute_symbol_day(instance, spec, locks_dir, planned_at)
+    except Exception as exc:  # outside the run (the run records its own failures)
+        executed = Executed(None, error=f"{type(exc).__name__}: {exc}")
+    conn.send(executed)
+    conn.close()
+
+
+def _is_dry(run: dg.DagsterRun) -> bool:
+    """A dry run, by its tag or, for a UI launch, by the assets it selected."""
+    selection = run.asset_selection or frozenset()
+    return is_dry_run(run.tags) or any(k.path[0] == "dry_run" for k in selection)
+
+
+def taken_elsewhere(instance: dg.DagsterInstance, spec: RunSpec, planned_at: float) -> str | None:
+    """Why another run has this symbol-day (any job: a CLI, a UI backfill, the schedule): it
+    runs it now, or finished it since this invocation planned it; None when it is ours."""
     records = instance.get_run_records(
         dg.RunsFilter(
             tags={PARTITION_TAG: spec.partition_key},
@@ -100,87 +121,96 @@ def _taken_elsewhere(instance: dg.DagsterInstance, spec: RunSpec, planned_at: fl
         )
     )
     mine = spec.tags.get(INVOCATION_TAG)
+    dry = is_dry_run(spec.tags)
     for record in records:
         run = record.dagster_run
-        if run.tags.get(INVOCATION_TAG) == mine or run.job_name != spec.job_name:
+        if run.tags.get(INVOCATION_TAG) == mine or _is_dry(run) != dry:
             continue
         if run.status != dg.DagsterRunStatus.SUCCESS:
-            return f"being trained now by run {run.run_id[:8]} of another invocation"
+            return f"being trained now by run {run.run_id[:8]} ({run.job_name})"
         if record.end_time and record.end_time >= planned_at:
-            return f"trained meanwhile by run {run.run_id[:8]} of another invocation"
+            return f"trained meanwhile by run {run.run_id[:8]} ({run.job_name})"
     return None
 
 
+@dataclass(frozen=True)
+class _Worker:
+    process: BaseProcess
+    spec: RunSpec
+    results: Connection
+
+
+# What to do when a worker died: given its pid and spec, True to run the spec again.
+OnDeath = Callable[[int, RunSpec], bool]
+
+
 class LocalPool:
-    """Runs specs in up to `workers` forked processes, surviving a worker that dies."""
+    """Runs specs in at most `workers` forked processes at once, one process per spec."""
 
     def __init__(self, workers: int, locks_dir: str) -> None:
         self.workers = max(1, workers)
         self.locks_dir = locks_dir
         self.busy_elsewhere: dict[str, str] = {}  # symbol -> why another run has it
         self.planned_at = time.time()
-        self._pool: ProcessPoolExecutor | None = None
+        self._deaths: Counter[str] = Counter()
 
     def run(
         self,
         specs: list[RunSpec],
         tick: Callable[[], None],
         stopping: Callable[[], bool],
-        on_broken: Callable[[], None],
+        on_death: OnDeath,
     ) -> None:
         """Execute every spec; `tick` after each completion and every half second.
 
-        A worker killed from outside (OOM, SIGKILL) breaks the pool: `on_broken` fails the
-        runs that were in flight, and the specs not started yet go to a fresh pool.
+        Returns when all are done or `stopping()` holds; the workers still running then are
+        the caller's to cancel. A worker killed from outside affects only its own spec.
         """
-        todo = list(specs)
-        if not todo:
-            return
-        for _ in range(MAX_POOL_RESTARTS + 1):
-            todo = self._run_once(todo, tick, stopping)
-            if not todo or stopping():
-                return
-            on_broken()
-
-    def _run_once(
-        self, specs: list[RunSpec], tick: Callable[[], None], stopping: Callable[[], bool]
-    ) -> list[RunSpec]:
-        """Run `specs` in one pool; return those not started when the pool broke."""
-        context = multiprocessing.get_context("fork")
-        self._pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(specs)),
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(os.getpid(),),
-        )
-        futures: dict[Future[Executed], RunSpec] = {
-            self._pool.submit(execute_symbol_day, s, self.locks_dir, self.planned_at): s
-            for s in specs
-        }
-        pending = set(futures)
-        not_started: list[RunSpec] = []
+        queue = deque(specs)
+        running: dict[int, _Worker] = {}
         last_tick = 0.0
-        try:
-            while pending and not stopping():
-                done, pending = wait(pending, timeout=TICK_S, return_when=FIRST_COMPLETED)
-                for future in done:
-                    not_started += self._collect(future, futures[future])
-                if time.monotonic() - last_tick >= TICK_S or not pending:
-                    tick()  # at most twice a second: each reads every run of the invocation
-                    last_tick = time.monotonic()
-        finally:
-            self.shutdown()
-        return not_started
+        while (queue or running) and not stopping():
+            while queue and len(running) < self.workers:
+                worker = self._start(queue.popleft())
+                running[worker.process.pid or 0] = worker
+            ended = wait([w.process.sentinel for w in running.values()], timeout=TICK_S)
+            for pid, worker in list(running.items()):
+                if worker.process.sentinel in ended:
+                    del running[pid]
+                    queue.extend(self._collect(pid, worker, on_death))
+            if ended or time.monotonic() - last_tick >= TICK_S:
+                tick()  # at most twice a second, or on a completion
+                last_tick = time.monotonic()
 
-    def _collect(self, future: Future[Executed], spec: RunSpec) -> list[RunSpec]:
+    def _start(self, spec: RunSpec) -> _Worker:
+        receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
+        process = multiprocessing.get_context("fork").Process(
+            target=_worker,
+            args=(spec, self.locks_dir, self.planned_at, send, os.getpid()),
+            name=f"retrain-{spec.symbol}",
+        )
+        process.start()
+        send.close()
+        return _Worker(process, spec, receive)
+
+    def _collect(self, pid: int, worker: _Worker, on_death: OnDeath) -> list[RunSpec]:
+        """What a finished worker did; the spec again when it died and should be rerun."""
+        worker.process.join()
         try:
-            elsewhere = future.result().elsewhere
-            if elsewhere is not None:
-                self.busy_elsewhere[spec.symbol] = elsewhere
-        except BrokenProcessPool:
-            return [spec]
-        except Exception as exc:  # a worker-side error outside the run: report, go on
-            print(f"worker error for {spec.symbol}: {type(exc).__name__}: {exc}", flush=True)
+            executed: Executed | None = worker.results.recv()
+        except EOFError:  # killed before it could answer (OOM, SIGKILL)
+            executed = None
+        worker.results.close()
+        spec = worker.spec
+        if executed is None:
+            self._deaths[spec.partition_key] += 1
+            again = on_death(pid, spec)  # always: it fails the dead worker's run
+            retry = self._deaths[spec.partition_key] <= MAX_DEATHS_PER_SPEC
+            return [spec] if again and retry else []
+        if executed.elsewhere is not None:
+            self.busy_elsewhere[spec.symbol] = executed.elsewhere
+        if executed.error is not None:
+            print(f"  {spec.symbol}: worker error: {executed.error}", flush=True)
         return []
 
     def interrupt_worker(self, pid: str | None, sig: int) -> None:
@@ -199,8 +229,3 @@ class LocalPool:
                 os.kill(child.pid or 0, sig)
             except ProcessLookupError:
                 pass
-
-    def shutdown(self) -> None:
-        """Drop the specs not started and stop the pool without waiting for running ones."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)

@@ -64,7 +64,7 @@ def execute_invocation(
         summary = _summarize(inv, statuses, inv.run_tags(plans, workers, None).to_tags())
         duration = time.monotonic() - inv.started
         notifier.completion(inv.date, list(statuses.values()), duration, str(config.mode))
-    status_path = inv.layout.status_file(inv.date)
+    status_path = inv.status_path
     return InvocationResult(
         inv.invocation_id, inv.date, statuses, status_path, summary, inv.interrupted
     )

@@ -16,7 +16,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tests.e2e.conftest import DATE, REPO, run_cli, start_cli, status_of, wait_for
+from tests.e2e.conftest import (
+    DATE,
+    REPO,
+    max_overlap,
+    run_cli,
+    start_cli,
+    status_of,
+    wait_for,
+)
 from tests.fakes.fake_telegram import FakeTelegram
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -130,6 +138,7 @@ def test_a_killed_cli_releases_its_runs_and_slots(artifacts):
     proc = start_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW)
     checkpoints = artifacts / "checkpoints" / "BTCUSDT"
     wait_for(checkpoints.exists, timeout=120, what="training started")
+    _kill_watchdog(proc.pid)  # a host where the watchdog died too: the sensor's sweep remains
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     from retrain_assets.definitions import defs
@@ -231,15 +240,35 @@ def test_a_dry_run_never_becomes_the_latest_real_materialization(artifacts):
             assert instance.get_latest_materialization_event(dg.AssetKey(name)) is None, name
             assert instance.get_latest_materialization_event(dg.AssetKey(["dry_run", name]))
     _ok(run_cli(*args, "--dry_run", env=NOOP))
-    assert {e["status"] for e in status_of(artifacts).values()} == {"skipped"}
+    assert {e["status"] for e in _dry_status_of(artifacts).values()} == {"skipped"}
     _ok(run_cli(*args, "--dry_run", "--force", env=NOOP))
-    assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
+    assert {e["status"] for e in _dry_status_of(artifacts).values()} == {"success"}
     _ok(run_cli(*args, env=NOOP))  # a real run after dry runs trains
     assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
     summary = json.loads((artifacts / "summary" / "20250501Z" / "engine_summary.json").read_text())
     assert summary["dry_run"] is False and summary["succeeded"] == 2
     verify_every_recorded_file()
     verify_every_recorded_file(("dry_run",))
+
+
+def _dry_status_of(artifacts: Path) -> dict:
+    path = artifacts / "runs" / "20250501Z" / "status.dry_run.json"
+    return json.loads(path.read_text())["symbols"]
+
+
+# Issue 23, scenario 6: a dry run after a real run of the same date leaves status.json (the
+# real runs) alone; its own entries go to status.dry_run.json, and status and summary agree.
+def test_a_dry_run_after_a_real_run_leaves_the_real_status_alone(artifacts):
+    args = ("--symbols", "BTCUSDT,ETHUSDT", "--date", DATE)
+    _ok(run_cli(*args, env=NOOP))
+    real = status_of(artifacts)
+    _ok(run_cli(*args, "--dry_run", env=NOOP))
+    assert status_of(artifacts) == real
+    assert {e["status"] for e in _dry_status_of(artifacts).values()} == {"success"}
+    summary = json.loads((artifacts / "summary" / "20250501Z" / "engine_summary.json").read_text())
+    for symbol, entry in real.items():
+        assert summary["by_symbol"][symbol]["run_id"] == entry["run_id"], symbol
+    verify_every_recorded_file()
 
 
 # 9. Every input is checked before any work: one line naming it, exit 2, nothing created.
@@ -305,7 +334,9 @@ def test_parallel_mode_is_bounded_by_the_pool_and_the_ceiling(artifacts):
     with dg.DagsterInstance.get() as instance:
         runs = instance.get_runs(dg.RunsFilter(job_name="retrain_symbol_day"))
         assert len(runs) == 12
-        assert len({r.tags["retrain/worker_pid"] for r in runs}) <= 2
+        records = instance.get_run_records(dg.RunsFilter(job_name="retrain_symbol_day"))
+        spans = [(r.start_time, r.end_time) for r in records]
+        assert max_overlap(spans) <= 2  # one process per run, at most two at once
     status_dir = artifacts / "runs" / "20250501Z"
     assert [p.name for p in status_dir.iterdir()] == ["status.json"]  # no temp files left
 
@@ -380,30 +411,155 @@ def test_a_backfill_waiting_on_a_killed_clis_slot_proceeds(artifacts, dagster_ho
     verify_every_recorded_file()
 
 
-# A worker killed from outside (OOM killer, SIGKILL): its run fails at once with the reason,
-# its slot is freed, the symbol is run again in a fresh pool and the invocation goes on.
-def test_a_killed_worker_fails_its_run_and_the_invocation_goes_on(artifacts):
-    proc = start_cli("--symbols", "BTCUSDT,ETHUSDT", "--date", DATE, env=SLOW)
+NAP = {"RETRAIN_TRAINER": "tests.fakes.nap_trainer:NapTrainer", "NAP_SECONDS": "3"}
+
+
+def _kill_watchdog(cli_pid: int) -> None:
+    """SIGKILL the launcher's watchdog (a child of the CLI in a session of its own)."""
+    import psutil
+
+    for child in psutil.Process(cli_pid).children():
+        if "retrain_assets.launcher.watchdog" in " ".join(child.cmdline()):
+            child.kill()
+            child.wait(timeout=10)
+
+
+def _training(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
+    """The runs whose `model` step has started and not finished."""
+    found = []
+    for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+        steps = instance.get_records_for_run(
+            run.run_id, of_type={dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS}
+        ).records
+        kinds = [
+            r.event_log_entry.dagster_event_type
+            for r in steps
+            if r.event_log_entry.step_key == "model"
+        ]
+        if kinds == [dg.DagsterEventType.STEP_START]:
+            found.append(run)
+    return found
+
+
+def _progress(out: str) -> tuple[list[int], list[int]]:
+    """The done and running counts of every progress line, in order."""
+    import re
+
+    counts = re.findall(r"done (\d+)/\d+  running (\d+)", out)
+    return [int(d) for d, _ in counts], [int(r) for _, r in counts]
+
+
+# Issue 23, scenario 1: one worker killed takes down only its own symbol-day: its run fails
+# and is run again, the other run in flight finishes once, the progress never passes the cap
+# or goes backwards.
+def test_a_killed_worker_takes_down_only_its_own_symbol_day(artifacts):
+    symbols = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    env = {**NAP, "SLOW_SYMBOLS": ",".join(symbols)}
+    proc = start_cli("--symbols", ",".join(symbols), "--date", DATE, env=env)
     with dg.DagsterInstance.get() as instance:
+        in_flight: list[dg.DagsterRun] = []
 
-        def btc_started() -> list[dg.DagsterRun]:
-            runs = instance.get_runs(
-                dg.RunsFilter(
-                    tags={"dagster/partition/symbol": "BTCUSDT"},
-                    statuses=[dg.DagsterRunStatus.STARTED],
-                )
-            )
-            return runs if (artifacts / "checkpoints" / "BTCUSDT").exists() else []
+        def two_training() -> bool:
+            in_flight[:] = _training(instance)
+            return len(in_flight) == 2
 
-        wait_for(btc_started, 120, "BTCUSDT training")
-        run = btc_started()[0]
-        os.kill(int(run.tags["retrain/worker_pid"]), signal.SIGKILL)
+        wait_for(two_training, 120, "two trainings in flight")
+        victim, survivor = in_flight
+        os.kill(int(victim.tags["retrain/worker_pid"]), signal.SIGKILL)
         out, _ = proc.communicate(timeout=300)
         assert proc.returncode == 0, out
-        failed = instance.get_run_by_id(run.run_id)
-        assert failed.status == dg.DagsterRunStatus.FAILURE
+        for symbol in symbols:
+            assert len(_successful_runs(f"{DATE}|{symbol}")) == 1, (symbol, out)
+        assert instance.get_run_by_id(victim.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(survivor.run_id).status == dg.DagsterRunStatus.SUCCESS
         assert not instance.event_log_storage.get_concurrency_info("train").claimed_slots
-    assert status_of(artifacts)["BTCUSDT"]["status"] == "success"
+    done, running = _progress(out)
+    assert max(running) <= 2 and done == sorted(done), out
+    assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
+    verify_every_recorded_file()
+
+
+# Issue 23, scenario 2: a UI backfill and a CLI asked for the same date at once: each
+# symbol-day is trained once (the later request adopts the model, verified), both succeed.
+def test_a_ui_backfill_and_a_cli_of_the_same_date_train_each_symbol_day_once(
+    artifacts, tmp_path, monkeypatch
+):
+    from tests.e2e.dagster_dev import dagster_dev, launch_asset_backfill
+
+    symbols = ["BTCUSDT", "ETHUSDT"]
+    monkeypatch.setenv("RETRAIN_TRAINER", NOOP["RETRAIN_TRAINER"])
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("symbols", symbols)
+    with dagster_dev(tmp_path / "dagster_dev.log") as base, dg.DagsterInstance.get() as instance:
+        keys = [f"{DATE}|{s}" for s in symbols]
+        backfill = launch_asset_backfill(base, keys, [*ASSETS, "champion"])
+        _ok(run_cli("--symbols", ",".join(symbols), "--date", DATE, env=NOOP))
+
+        def backfill_done() -> bool:
+            runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill}))
+            return len(runs) == len(symbols) and all(r.is_finished for r in runs)
+
+        wait_for(backfill_done, 240, "the backfill's runs to finish")
+        runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill}))
+        assert {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
+        for key in keys:
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey("model"), asset_partitions=[key]),
+                limit=10,
+            ).records
+            trained = [
+                r for r in records if "adopted_from_run" not in r.asset_materialization.metadata
+            ]
+            assert len(trained) == 1, key
+    verify_every_recorded_file()
+
+
+# Issue 23, scenario 3: two CLIs on one date: status.json ends as the instance's records say,
+# whoever wrote last.
+def test_two_clis_on_one_date_leave_status_json_as_the_records_say(artifacts):
+    env = {**NAP, "SLOW_SYMBOLS": "BTCUSDT,SOLUSDT"}
+    first = start_cli("--symbols", "BTCUSDT", "--date", DATE, env=env)
+
+    def first_is_training() -> bool:
+        try:
+            return status_of(artifacts)["BTCUSDT"]["status"] == "running"
+        except (OSError, KeyError, ValueError):
+            return False
+
+    wait_for(first_is_training, 120, "the first CLI training")
+    second = start_cli("--symbols", "SOLUSDT,ETHUSDT", "--date", DATE, env=env)
+    outputs = [p.communicate(timeout=300)[0] for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    entries = status_of(artifacts)
+    with dg.DagsterInstance.get() as instance:
+        for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
+            (run,) = instance.get_runs(dg.RunsFilter(tags={"dagster/partition/symbol": symbol}))
+            assert entries[symbol]["status"] == "success", (symbol, entries[symbol])
+            assert entries[symbol]["run_id"] == run.run_id
+    verify_every_recorded_file()
+
+
+# Issue 23, scenario 5: a CLI killed with no daemon running: its watchdog fails its run and
+# frees its `train` slot within seconds, and the next CLI trains the symbol-day.
+def test_a_killed_cli_with_no_daemon_releases_its_runs_and_slots_within_seconds(artifacts):
+    env = {**NAP, "SLOW_SYMBOLS": "BTCUSDT", "NAP_SECONDS": "120"}
+    proc = start_cli("--symbols", "BTCUSDT", "--date", DATE, env=env)
+    with dg.DagsterInstance.get() as instance:
+        wait_for(lambda: bool(_training(instance)), 120, "the training")
+        (run,) = _training(instance)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        killed_at = time.monotonic()
+
+        def released() -> bool:
+            failed = instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+            claimed = instance.event_log_storage.get_concurrency_info("train").claimed_slots
+            return failed and not claimed
+
+        wait_for(released, 60, "the run failed and its slot freed")
+        assert time.monotonic() - killed_at < 15
+    rerun = _ok(run_cli("--symbols", "BTCUSDT", "--date", DATE, env=NOOP))
+    assert status_of(artifacts)["BTCUSDT"]["status"] == "success", rerun.stdout
     verify_every_recorded_file()
 
 

@@ -14,6 +14,7 @@ from retrain_assets.core.locks import FileLock
 from retrain_assets.core.pipeline import train_symbol_day, training_input, with_fingerprint
 from retrain_assets.core.splits import Splits
 from retrain_assets.core.training import TrainingInput, drop_checkpoint, load_trainer
+from retrain_assets.defs.adoption import adopted_model
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -84,6 +85,9 @@ def model(
         permanent_errors_fail_fast(),
         symbol_deadline(symbol, timeout_s) as d,
     ):
+        adopted = adopted_model(context)  # asked for while another run trained it
+        if adopted is not None:
+            return adopted
         trainer = load_trainer(training.trainer_path())
         job = training_input(
             symbol,
