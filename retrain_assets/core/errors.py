@@ -54,5 +54,6 @@ class IntegrityError(PermanentError):
     """An artifact whose bytes do not match the sha256 recorded for it."""
 
 
-class TrainingTimeout(TransientError):
-    """A symbol's training ran past its per-symbol timeout."""
+class TrainingTimeout(PermanentError):
+    """A symbol's training ran past its per-symbol timeout (the same data and budget would
+    again, so it is not retried)."""

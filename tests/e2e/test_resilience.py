@@ -68,15 +68,16 @@ def test_a_killed_invocation_resumes_from_ledger_and_snapshot(artifacts):
             assert check.returncode == 0
 
 
-def test_a_timeout_is_retried_then_fails_while_other_symbols_succeed(artifacts, monkeypatch):
-    # The CLI accepts 1 minute at least; a run tagged with a 1-second timeout shows the same
-    # mechanism (soft deadline, hard alarm, retries, the Timeout type) in seconds.
+def test_a_timeout_fails_once_while_other_symbols_succeed(artifacts, monkeypatch):
+    # The CLI accepts 1 minute at least; a run tagged with a 5-second timeout shows the same
+    # mechanism (soft deadline, hard alarm, no retry, the Timeout type) in seconds. BTCUSDT's
+    # real fit must finish inside it on a busy machine: it has no retry to fall back on.
     monkeypatch.setenv("RETRAIN_TRAINER", "tests.fakes.trainers:SleepyTrainer")
     monkeypatch.setenv("SLOW_SYMBOLS", "ETHUSDT")
     from retrain_assets.defs.tags import RunTags, partition_tags
     from retrain_assets.launcher.jobs import retrain_job_def
 
-    tags = RunTags(invocation="timeouts", source="api", timeout_minutes=1 / 60).to_tags()
+    tags = RunTags(invocation="timeouts", source="api", timeout_minutes=5 / 60).to_tags()
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("symbols", ["BTCUSDT", "ETHUSDT"])
         results = {
@@ -93,8 +94,8 @@ def test_a_timeout_is_retried_then_fails_while_other_symbols_succeed(artifacts, 
 
         run_id = results["ETHUSDT"].run_id
         assert failure_of(instance, run_id).error_type == "Timeout"
-        assert attempts_of(instance, run_id) == 3
+        assert attempts_of(instance, run_id) == 1  # issue 23: a timeout is not retried
         retries = instance.get_records_for_run(
             run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY
         ).records
-        assert len(retries) == 2
+        assert not retries
