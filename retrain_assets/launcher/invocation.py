@@ -50,6 +50,7 @@ class Invocation:
     started: float = field(default_factory=time.monotonic)
     interrupted: bool = False
     exit_now: bool = False  # a second signal: no summary, no completion message
+    pending_uploads: dict[str, object] | None = None  # uploads earlier runs left, done at start
 
     @property
     def locks_dir(self) -> Path:
@@ -82,6 +83,7 @@ class Invocation:
             "max_concurrent": workers,
             "dry_run": self.config.dry_run,
             "force": self.config.force,
+            **({"pending_uploads": self.pending_uploads} if self.pending_uploads else {}),
         }
 
     def run_tags(self, plans: list[SymbolPlan], workers: int, lock: str | None) -> RunTags:

@@ -21,6 +21,7 @@ from retrain_assets.launcher.invocation import (
 from retrain_assets.launcher.job_events import job_completed, job_log, job_started
 from retrain_assets.launcher.notify import InvocationNotifier
 from retrain_assets.launcher.outcome import Checked, InvocationResult
+from retrain_assets.launcher.pending_uploads import complete_pending_uploads
 from retrain_assets.launcher.plan import AssetGraph, SymbolPlan, plan_date
 from retrain_assets.launcher.progress import ProgressFn
 from retrain_assets.launcher.runs import RunSpec
@@ -83,6 +84,7 @@ def _open(checked: Checked, config: SchedulerConfig, source: str) -> Invocation:
     layout = ArtifactLayout(checked.artifact_root)
     inv = Invocation(checked.date, chosen, config, instance, layout, source=source)  # type: ignore[arg-type]
     prepare(inv)
+    inv.pending_uploads = complete_pending_uploads(inv)
     return inv
 
 

@@ -606,3 +606,74 @@ def test_a_deleted_pointer_is_rebuilt_from_the_decisions(artifacts, monkeypatch,
     assert pointer.read_bytes() == original  # rewritten, byte for byte what the champion wrote
     assert load_production_model("TRENDUSDT", artifacts).note is None  # read as usual again
     assert verify_every_recorded_file() > 0
+
+
+# Issue 23, scenario 7: S3 stopped mid-run leaves the run's files pending; a CLI rerun uploads
+# them itself, says how many, and leaves the pending-uploads sensor nothing to do.
+def test_a_rerun_uploads_the_files_a_stopped_s3_left_pending(artifacts, monkeypatch):
+    from resources.artifact_io import ArtifactRootResource
+    from resources.storage import StorageResource
+    from sensors.pending_uploads import pending_uploads_sensor
+    from tests.e2e.test_storage_e2e import assert_remote_matches_manifests, manifests
+    from tests.fakes.moto_s3 import s3_client, start_moto
+    from tests.fakes.s3_outage import S3Outage
+    from tests.storage.drivers import s3_env
+
+    def _pending_upload_files() -> int:
+        """Files recorded `pending_upload` on any materialization, less those verified later."""
+        from resources.uploads import recorded_entries, verified_later
+
+        count = 0
+        with dg.DagsterInstance.get() as instance:
+            for name in (*ASSETS, "champion"):
+                key = dg.AssetKey(name)
+                for record in instance.fetch_materializations(key, limit=1000).records:
+                    mat = record.asset_materialization
+                    done = verified_later(instance, key, str(mat.partition), record.storage_id)
+                    entries = recorded_entries(mat.metadata).items()
+                    count += sum(1 for n, e in entries if e.get("pending_upload") and n not in done)
+        return count
+
+    server, moto_url = start_moto()
+    args = ("--symbols", "BTCUSDT,ETHUSDT", "--date", DATE, "--driver", "s3")
+    try:
+        with S3Outage(moto_url, down_on_first_put=True) as s3:
+            for name, value in s3_env(s3.url, "i23-s7").items():
+                monkeypatch.setenv(name, value)
+            client = s3_client(moto_url)
+            client.create_bucket(Bucket="i23-s7")
+            _ok(run_cli(*args, env=NOOP))  # the bucket check passes, then S3 stops
+            assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
+            pending = _pending_upload_files()
+            assert pending >= 20 and s3.puts_forwarded == 0
+            assert "Contents" not in client.list_objects_v2(Bucket="i23-s7")
+
+            s3.up()
+            rerun = _ok(run_cli(*args, env=NOOP))
+            assert f"uploaded {pending} pending files (s3)" in rerun.stdout, rerun.stdout
+            assert s3.puts_forwarded == pending
+            status = json.loads((artifacts / "runs" / "20250501Z" / "status.json").read_text())
+            assert status["pending_uploads"] == {"uploaded": {"s3": pending}, "still_pending": 0}
+            assert {e["status"] for e in status["symbols"].values()} == {"skipped"}
+            assert _pending_upload_files() == 0
+
+            def read(key: str) -> bytes:
+                return client.get_object(Bucket="i23-s7", Key=key)["Body"].read()
+
+            assert_remote_matches_manifests(artifacts, manifests(artifacts), read)
+            for symbol in ("BTCUSDT", "ETHUSDT"):
+                key = f"production/{symbol}/decisions/{DATE}.json"
+                assert read(key) == (artifacts / key).read_bytes()
+            with dg.DagsterInstance.get() as instance:  # the daemon's sensor: nothing left
+                context = dg.build_sensor_context(
+                    instance=instance,
+                    resources={
+                        "storage": StorageResource(),
+                        "artifacts": ArtifactRootResource(root=str(artifacts)),
+                    },
+                )
+                message = pending_uploads_sensor(context).skip_message
+            assert message.endswith(" 0 still pending") and s3.puts_forwarded == pending
+    finally:
+        server.stop()
+    verify_every_recorded_file()
