@@ -38,6 +38,10 @@ SPEC_FILES = (
 LEDGER_FILES = ("held_out_model.bin", "walk_forward_costs.json", "walk_forward.json")
 RUN_FOLDER_FILES = (*SPEC_FILES, *LEDGER_FILES)
 CHECKSUM_FILE = "sha256.txt"
+MODELS_DIR = "models"
+# Files moved out of models/ (a damaged folder's, a failed run's leftovers) keep their path
+# under this folder: quarantine/models/{SYMBOL}/{run folder}/.
+QUARANTINE_DIR = "quarantine"
 
 
 @dataclass(frozen=True)
@@ -86,12 +90,16 @@ class ArtifactLayout:
 
     def run_folder(self, symbol: str, run_created: datetime, run_id: str) -> Path:
         """`models/{SYMBOL}/{YYYYMMDD_HHMMSSZ}_{run8}/`, one per run."""
-        return self.root / "models" / symbol / run_folder_name(run_created, run_id)
+        return self.root / MODELS_DIR / symbol / run_folder_name(run_created, run_id)
 
     def checkpoint_dir(self, symbol: str, date: str, dry_run: bool) -> Path:
         """Training snapshots, kept per partition (not per run) so a rerun resumes from them."""
         kind = "dry_run" if dry_run else "real"
         return self.root / "checkpoints" / symbol / day_folder(date) / kind
+
+    def quarantine_of(self, folder: Path) -> Path:
+        """Where the files moved aside from `folder` (a run folder under the root) go."""
+        return self.root / QUARANTINE_DIR / folder.relative_to(self.root)
 
     def status_file(self, date: str) -> Path:
         """`runs/YYYYMMDDZ/status.json`, the resume ledger exported from the instance."""

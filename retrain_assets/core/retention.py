@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
-from retrain_assets.core.artifacts import day_folder
+from retrain_assets.core.artifacts import MODELS_DIR, day_folder
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.storage import StorageBackend
 
-MODELS_DIR = "models"
 CHECKPOINTS_DIR = "checkpoints"
 PRODUCTION_DIR = "production"
 MANIFEST_FILE = "production.json"

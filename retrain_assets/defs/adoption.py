@@ -67,7 +67,7 @@ def trained_since_requested(context: dg.AssetExecutionContext) -> Trained | None
         limit=1,
         ascending=False,
     ).records
-    if not latest or latest[0].run_id == context.run_id:
+    if not latest or latest[0].run_id == context.run.run_id:
         return None
     record = latest[0]
     if record.timestamp < requested_at(context.instance, context.run):

@@ -677,3 +677,78 @@ def test_a_rerun_uploads_the_files_a_stopped_s3_left_pending(artifacts, monkeypa
     finally:
         server.stop()
     verify_every_recorded_file()
+
+
+# Issue 23, scenario 12: after a damaged-model repair and a killed run retrained with --force,
+# the damaged and partial folders are moved to quarantine/ with a note, the champion's metadata
+# names each move, and a sha256 sweep of models/ (sha256sum -c and the records) is clean.
+def test_repaired_and_killed_run_folders_are_moved_aside_and_the_sweep_is_clean(artifacts):
+    def sweep() -> None:
+        """`sha256sum -c` in every folder with a sha256.txt, every latest recorded sha256, and no
+        file under models/ that neither its folder's sha256.txt nor a latest record vouches for.
+        """
+        vouched = set()
+        for manifest in (artifacts / "models").glob("*/*/sha256.txt"):
+            check = subprocess.run(
+                ["sha256sum", "-c", "--quiet", "sha256.txt"],
+                cwd=manifest.parent,
+                capture_output=True,
+                text=True,
+            )
+            assert check.returncode == 0, f"{manifest}: {check.stdout}{check.stderr}"
+            lines = manifest.read_text().splitlines()
+            vouched |= {manifest, *(manifest.parent / line.split("  ", 1)[1] for line in lines)}
+        assert verify_every_recorded_file() > 0
+        with dg.DagsterInstance.get() as instance:
+            for name in ASSETS:
+                for record in instance.fetch_materializations(dg.AssetKey(name), 1000).records:
+                    if _is_latest(instance, record):
+                        files = record.asset_materialization.metadata["files"].value
+                        vouched |= {Path(e["path"]) for e in files.values()}
+        loose = [p for p in (artifacts / "models").rglob("*") if p.is_file() and p not in vouched]
+        assert not loose, loose
+
+    def _is_latest(instance: dg.DagsterInstance, record) -> bool:
+        mat = record.asset_materialization
+        newest = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=mat.asset_key, asset_partitions=[str(mat.partition)]),
+            limit=1,
+        ).records
+        return newest[0].storage_id == record.storage_id
+
+    _ok(run_cli("--symbols", "BTCUSDT", "--date", DATE, env=NOOP))
+    damaged = _metrics_file(artifacts, "BTCUSDT").parent
+    model = damaged / "model.bin"
+    model.write_bytes(bytes([model.read_bytes()[0] ^ 0xFF]) + model.read_bytes()[1:])
+    _ok(run_cli("--symbols", "BTCUSDT", "--date", DATE, env=NOOP))  # repaired from `model`
+
+    killed_env = {**SLOW, "SLOW_SYMBOLS": "ETHUSDT"}
+    proc = start_cli("--symbols", "ETHUSDT", "--date", DATE, env=killed_env)
+    wait_for((artifacts / "checkpoints" / "ETHUSDT").exists, timeout=120, what="training")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    (partial,) = (artifacts / "models" / "ETHUSDT").iterdir()
+    _ok(run_cli("--symbols", "ETHUSDT", "--date", DATE, "--force", env=NOOP))
+    sweep()
+
+    quarantine = artifacts / "quarantine" / "models"
+    moved = quarantine / "BTCUSDT" / damaged.name
+    assert (moved / "model.bin").read_bytes() != b"" and not model.exists()
+    assert (moved / "sha256.txt").exists() and not (damaged / "sha256.txt").exists()
+    (note,) = moved.glob("quarantined_by_*.json")
+    why = json.loads(note.read_text())
+    assert why["why"] == "model.bin does not match its recorded sha256"
+    assert "model.bin" in why["files"] and "costs.json" in why["kept"]  # still the ledger's
+    assert not partial.exists()  # nothing of it was the ledger's any more
+    (note,) = (quarantine / "ETHUSDT" / partial.name).glob("quarantined_by_*.json")
+    assert json.loads(note.read_text())["why"].endswith("ended FAILURE")
+    with dg.DagsterInstance.get() as instance:
+        recorded = [
+            entry["folder"]
+            for record in instance.fetch_materializations(dg.AssetKey("champion"), 100).records
+            if "quarantined" in record.asset_materialization.metadata
+            for entry in record.asset_materialization.metadata["quarantined"].value
+        ]
+    assert sorted(recorded) == sorted(
+        [f"models/BTCUSDT/{damaged.name}", f"models/ETHUSDT/{partial.name}"]
+    )

@@ -14,6 +14,7 @@ WARN when it only lacks evidence; both keep the champion where it is.
 import base64
 import warnings
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,19 @@ from resources.artifact_io import ArtifactRootResource
 from resources.promotion import PromotionResource
 from resources.storage import StorageResource
 from resources.uploads import PENDING_KEY, UnavailableBackend, metadata_value, upload_entry
+from retrain_assets.core.artifacts import ArtifactLayout
 from retrain_assets.core.gate import GATE_CHECK, GatePolicy, GateVerdict, promotion_gate
 from retrain_assets.core.hashing import sha256_bytes
 from retrain_assets.core.ledger_chain import chain_ledgers, equity_curves
 from retrain_assets.core.ledger_plot import render_symbol_png
 from retrain_assets.core.locks import FileLock
 from retrain_assets.core.production import Decision, ModelRef, ProductionStore, decide, model_ref
+from retrain_assets.core.quarantine import Quarantined
 from retrain_assets.core.storage import StorageBackend
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.ledger_records import ledger_days, window_dates
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.quarantine import tidy_symbol_day
 
 CHAMPION_ASSET = "champion"
 _RECORDS_SCANNED = 20
@@ -71,6 +75,8 @@ def champion(
     decision; both are uploaded to the run's store under the symbol's lock, so the store's
     pointer is never older than the disk's. A decision left pending is retried by the
     pending-uploads sensor; the pointer, which changes, is uploaded again by the next decision.
+    Then the folders earlier runs of the symbol-day left damaged or unfinished are moved to
+    quarantine/ (`defs/quarantine.py`), and the metadata's `quarantined` names each move.
     """
     date, symbol = split_partition_key(context.partition_key)
     policy = promotion.policy()
@@ -86,10 +92,27 @@ def champion(
         files = {"decision.json": _upload(context, backend, store, decision_path)}
         pointer = None if pointer_path is None else _upload(context, backend, store, pointer_path)
     context.log.info(f"{symbol} {date}: {decision.reason}")
-    return dg.MaterializeResult(
-        metadata={**_metadata(decision, files, pointer), "gate_window": chart},
-        check_results=[_check_result(verdict)],
-    )
+    metadata = {**_metadata(decision, files, pointer), "gate_window": chart}
+    moved = _tidy(context, (date, symbol), artifacts.layout())
+    if moved:
+        metadata["quarantined"] = dg.MetadataValue.json([m.to_json() for m in moved])
+    return dg.MaterializeResult(metadata=metadata, check_results=[_check_result(verdict)])
+
+
+def _tidy(
+    context: dg.AssetExecutionContext, partition: tuple[str, str], layout: ArtifactLayout
+) -> list[Quarantined]:
+    """Move aside what earlier runs of the symbol-day left; housekeeping never fails the run."""
+    try:
+        moved = tidy_symbol_day(
+            context.instance, layout, partition, context.run.run_id, datetime.now(UTC)
+        )
+    except Exception as exc:  # a folder that cannot be moved stays; the next run tries again
+        context.log.warning(f"leftover run folders not moved aside: {type(exc).__name__}: {exc}")
+        return []
+    for m in moved:
+        context.log.info(f"moved {len(m.files)} file(s) of {m.folder} to {m.moved_to}: {m.why}")
+    return moved
 
 
 def _gate(
