@@ -8,8 +8,13 @@ from datetime import UTC, datetime
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
 from retrain_assets.launcher.config import DRIVERS, SchedulerConfig, TrainingMode
+from retrain_assets.launcher.outcome import EXIT_BAD_INPUT, EXIT_DEPLOYMENT_LOST, DeploymentLost
 
-EXIT_BAD_INPUT = 2
+EXIT_CODES = (
+    "exit codes: 0 every symbol succeeded or was already done; 1 any failed or unfinished; "
+    "2 bad input (nothing done); 3 the --submit deployment stopped answering (its runs may go "
+    "on there: rerun the same command to follow them); 130 interrupted."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="retrain",
         description="Retrain one CatBoost model per symbol for a UTC day, through Dagster.",
+        epilog=EXIT_CODES,
     )
     p.add_argument("--mode", choices=[m.value for m in TrainingMode], default="hybrid")
     p.add_argument(
@@ -68,7 +74,8 @@ def config_from_args(args: argparse.Namespace) -> SchedulerConfig:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one invocation: 0 all done or skipped, 1 any failed, 2 bad input, 130 interrupted."""
+    """Run one invocation: 0 all done or skipped, 1 any failed, 2 bad input, 3 deployment lost,
+    130 interrupted."""
     args = build_parser().parse_args(argv)
     try:
         from retrain_assets.api import run_with_progress
@@ -76,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = run_with_progress(
             args.symbols, config_from_args(args), datetime.now(UTC), submit_url=args.submit
         )
+    except DeploymentLost as exc:
+        print(f"retrain: lost: {exc}", file=sys.stderr)
+        return EXIT_DEPLOYMENT_LOST
     except RetrainError as exc:
         print(f"retrain: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-State = Literal["pending", "running", "success", "failed", "canceled", "skipped"]
+# `unknown`: a `--submit` run whose deployment stopped answering (see `unreachable_since`).
+State = Literal["pending", "running", "success", "failed", "canceled", "skipped", "unknown"]
 FINAL: frozenset[str] = frozenset({"success", "failed", "canceled", "skipped"})
 
 
@@ -19,7 +20,8 @@ class SymbolStatus:
 
     Attributes:
         symbol: The trading symbol.
-        status: pending, running, success, failed, canceled or skipped.
+        status: pending, running, success, failed, canceled, skipped, or unknown (its
+            deployment stopped answering while it was queued or running there).
         run_id: The symbol-day's run (None while pending or when skipped).
         attempts: Attempts of its longest-retried step, once finished.
         started_at: ISO start time of the run.
@@ -39,6 +41,8 @@ class SymbolStatus:
         evidence: `ok`, or `insufficient_evidence` below the minimum trades.
         champion: What the promotion gate did: `promoted`, or `kept` with the failing
             conditions.
+        unreachable_since: When the `--submit` deployment stopped answering (ISO time), on
+            the symbols it left unknown or unsubmitted.
     """
 
     symbol: str
@@ -61,6 +65,7 @@ class SymbolStatus:
     trades: int | None = None
     evidence: str | None = None
     champion: str | None = None
+    unreachable_since: str | None = None
 
     @property
     def run_folder(self) -> str | None:

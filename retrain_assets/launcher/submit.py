@@ -7,11 +7,15 @@ partition's tags (`dagster/partition` = `date|symbol`, as the UI and backfills s
 deployment queues it, its daemon dequeues it and its run launcher executes it; this process
 only waits and reports.
 
-Every request has a timeout; connection errors, timeouts and 5xx answers are retried a few
-times with backoff, and anything left over becomes a one-line `DeploymentError` that names
-`--submit` and the URL (never credentials, never a traceback).
+Every request has a timeout; connection errors, timeouts and 5xx answers are retried with
+backoff. Until the deployment has answered once, a few times: a wrong URL is a one-line
+`DeploymentError` (bad input) that names `--submit` and the URL (never credentials, never a
+traceback). Once it has answered, for `patience_s` (`RETRAIN_SUBMIT_PATIENCE_SECONDS`, 120 s by
+default), so a restarting webserver is waited for; past that the deployment is lost
+(`DeploymentLost`), while its runs may go on there.
 """
 
+import os
 import re
 import time
 import uuid
@@ -27,7 +31,7 @@ import dagster as dg
 import requests
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
-from retrain_assets.core.errors import PermanentError
+from retrain_assets.core.errors import PermanentError, RetrainError
 from retrain_assets.defs.records import ERROR_TYPE_ALIASES, WILL_RETRY_TAG
 from retrain_assets.defs.tags import (
     DATE_TAG,
@@ -35,6 +39,7 @@ from retrain_assets.defs.tags import (
     PARTITION_TAG,
     SYMBOL_TAG,
 )
+from retrain_assets.launcher.outcome import DeploymentLost
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import State, SymbolStatus
 
@@ -46,6 +51,12 @@ SUBMISSION_TAG = "retrain/submission"
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_S = 0.5
+PATIENCE_ENV = "RETRAIN_SUBMIT_PATIENCE_SECONDS"
+# A webserver pod's restart with room to spare (`dagster-webserver` restarts in ~4-6 s here).
+DEFAULT_PATIENCE_S = 120.0
+MAX_PATIENCE_S = 86_400.0
+# The longest wait between two attempts during an outage: a webserver back is seen within it.
+MAX_OUTAGE_PAUSE_S = 2.0
 MAX_REASON = 300
 SYMBOLS_DEF = "symbols"  # the dynamic partitions definition of the symbol dimension
 
@@ -65,6 +76,10 @@ _STATES: Mapping[str, State] = {
 }
 
 _FINAL_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
+# A run that will still do its symbol-day's work (CANCELING ends CANCELED, doing none).
+_ACTIVE_STATUSES = ("QUEUED", "NOT_STARTED", "MANAGED", "STARTING", "STARTED", "SUSPENDED")
+# The job of asset runs launched from the UI (materialize, backfills).
+ASSET_JOB = "__ASSET_JOB"
 _STEP_STATS_FIELDS = "__typename ... on Run { stepStats { stepKey attempts { startTime } } }"
 # Statuses in which Dagster refuses or defers a termination: ask again once started.
 _NOT_YET_TERMINABLE = frozenset({"NOT_STARTED", "MANAGED", "QUEUED", "STARTING"})
@@ -86,7 +101,8 @@ query RetrainRuns($filter: RunsFilter!) {
     __typename
     ... on Runs {
       results {
-        runId status creationTime startTime endTime
+        runId status creationTime startTime endTime jobName
+        assetSelection { path }
         tags { key value }
       }
     }
@@ -185,6 +201,8 @@ class RemoteRun:
         error_type: Failure type, for failed and canceled runs.
         error: One-line reason, for failed and canceled runs.
         tags: Every tag of the run.
+        job: Its job (`retrain_symbol_day`, `__ASSET_JOB` for the UI's, ...).
+        assets: The asset keys it selected, as paths (empty: its job's every asset).
     """
 
     run_id: str
@@ -199,6 +217,17 @@ class RemoteRun:
     error_type: str | None = None
     error: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    job: str = ""
+    assets: tuple[tuple[str, ...], ...] = ()
+
+    def does(self, spec: RunSpec) -> bool:
+        """Whether this run does `spec`'s work: its partition, by the same job, or by the UI's
+        asset job with some of the same assets (a backfill); a dry run never does a real one's."""
+        if self.symbol != spec.symbol or self.date != spec.date:
+            return False
+        if self.job == spec.job_name:
+            return True
+        return self.job == ASSET_JOB and bool(set(self.assets) & set(spec.asset_keys))
 
     def symbol_status(self, base: SymbolStatus | None = None) -> SymbolStatus:
         """`base` (or a fresh record) with this run's facts filled in."""
@@ -224,9 +253,13 @@ class Deployment:
         retries: Further attempts after a connection error, a timeout or a 5xx answer.
         backoff_s: The first wait between attempts; doubled after each.
         headers: Extra HTTP headers (e.g. an API token), sent with every request.
+        patience_s: Once the deployment has answered, how long a request is retried before
+            the deployment counts as lost (default: `$RETRAIN_SUBMIT_PATIENCE_SECONDS`, else
+            120 s); the bound is this plus the last attempt's `timeout_s`. 0: `retries` only.
 
     Raises:
-        PermanentError: `url` is not an http(s) URL of a host.
+        PermanentError: `url` is not an http(s) URL of a host, or the patience is not a
+            number of seconds.
     """
 
     def __init__(
@@ -237,8 +270,11 @@ class Deployment:
         retries: int = DEFAULT_RETRIES,
         backoff_s: float = DEFAULT_BACKOFF_S,
         headers: Mapping[str, str] | None = None,
+        patience_s: float | None = None,
     ) -> None:
         self.endpoint = parse_url(url)
+        self.patience_s = patience_from_env() if patience_s is None else max(0.0, patience_s)
+        self._answered = False  # whether any request got through: then an outage is awaited
         self.timeout_s = timeout_s
         self.retries = max(0, retries)
         self.backoff_s = backoff_s
@@ -305,23 +341,26 @@ class Deployment:
                     asset_selection=selection or None,
                 )
 
-        what, last = f"{spec.job_name} {spec.partition_key}", ""
-        for attempt in range(self.retries + 1):
+        what, outage = f"{spec.job_name} {spec.partition_key}", _Outage()
+        while True:
             try:
-                return launch()
+                run_id = launch()
+                self._answered = True
+                return run_id
             except DagsterGraphQLClientError as exc:
                 if not _transient(exc):
                     raise DeploymentError(
                         f"--submit {self.url}: {what} refused: {_client_reason(exc)}"
                     ) from None
-                last = _cause_name(exc)
+                outage.failed(_cause_name(exc))
             # The request may have reached the server before the connection dropped.
             existing = self._run_with_tag(SUBMISSION_TAG, token)
             if existing:
                 return existing
-            if attempt < self.retries:
-                time.sleep(self.backoff_s * 2**attempt)
-        raise DeploymentError(f"--submit {self.url}: {what} not submitted ({last})")
+            pause = self._pause(outage)
+            if pause is None:
+                raise self._unreachable(outage, f"{what} not submitted")
+            time.sleep(pause)
 
     def add_symbols(self, symbols: Iterable[str], partitions_def: str = SYMBOLS_DEF) -> list[str]:
         """Register symbols as dynamic partitions on the deployment; return the new ones.
@@ -394,6 +433,38 @@ class Deployment:
             result[symbol] = run.symbol_status(base.get(symbol))
         return result
 
+    def runs_tagged(
+        self,
+        key: str,
+        value: str,
+        *,
+        statuses: Sequence[str] = (),
+        created_after: float | None = None,
+        updated_after: float | None = None,
+    ) -> list[RemoteRun]:
+        """Every run with tag `key=value` matching the filters, of any invocation, job or
+        backfill, oldest first (e.g. a date's runs: `dagster/partition/date=2026-11-30`)."""
+        runs_filter: dict[str, Any] = {"tags": [{"key": key, "value": value}]}
+        if statuses:
+            runs_filter["statuses"] = list(statuses)
+        if created_after is not None:
+            runs_filter["createdAfter"] = created_after
+        if updated_after is not None:
+            runs_filter["updatedAfter"] = updated_after
+        runs = sorted(self._runs(runs_filter), key=lambda r: r["creationTime"])
+        self._fetch_outcomes(runs)
+        return [self._remote_run(run) for run in runs]
+
+    def taken(self, date: str, since: float) -> list[RemoteRun]:
+        """The runs of `date` that have its symbol-days' work already: those still queued or
+        running, and those that succeeded after `since` (epoch seconds, e.g. its planning).
+
+        A rerun after a lost deployment follows these instead of submitting the work again.
+        """
+        active = self.runs_tagged(DATE_TAG, date, statuses=_ACTIVE_STATUSES)
+        done = self.runs_tagged(DATE_TAG, date, statuses=["SUCCESS"], updated_after=since)
+        return [*active, *(r for r in done if (r.ended or 0) >= since)]
+
     # ------------------------------------------------------------------ canceling
 
     def cancel(
@@ -447,6 +518,8 @@ class Deployment:
         return {r["runId"]: str(r["status"]) for r in runs}
 
     def _run_with_tag(self, key: str, value: str) -> str | None:
+        """The run carrying a tag, or None (also when the answer is an error: a lost
+        deployment, though, is raised)."""
         try:
             runs = self._runs({"tags": [{"key": key, "value": value}]})
         except DeploymentError:
@@ -502,6 +575,8 @@ class Deployment:
             error_type=error_type,
             error=error,
             tags=tags,
+            job=str(run.get("jobName") or ""),
+            assets=tuple(tuple(a["path"]) for a in run.get("assetSelection") or ()),
         )
 
     def _query(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -545,21 +620,65 @@ class Deployment:
 
     def _with_retries(self, what: str, call: Callable[[], T]) -> T:
         """`call()`, retried with exponential backoff while it fails transiently."""
-        last = ""
-        for attempt in range(self.retries + 1):
+        outage = _Outage()
+        while True:
             try:
-                return call()
+                result = call()
+                self._answered = True
+                return result
             except (requests.ConnectionError, requests.Timeout, _ServerBusy) as exc:
-                last = type(exc).__name__ if not isinstance(exc, _ServerBusy) else str(exc)
+                outage.failed(type(exc).__name__ if not isinstance(exc, _ServerBusy) else str(exc))
             except DagsterGraphQLClientError as exc:
                 if not _transient(exc):
                     raise
-                last = _cause_name(exc)
-            if attempt < self.retries:
-                time.sleep(self.backoff_s * 2**attempt)
-        if what == "reach the webserver":
-            raise DeploymentError(f"--submit {self.url}: no Dagster webserver answered ({last})")
-        raise DeploymentError(f"--submit {self.url}: could not {what} ({last})")
+                outage.failed(_cause_name(exc))
+            pause = self._pause(outage)
+            if pause is None:
+                raise self._unreachable(outage, f"could not {what}")
+            time.sleep(pause)
+
+    def _pause(self, outage: "_Outage") -> float | None:
+        """The wait before the next attempt of a failing request; None: give up.
+
+        Until the deployment has answered once, `retries` more attempts (a wrong URL fails in
+        seconds); after, attempts go on until the outage is `patience_s` old, at most
+        `MAX_OUTAGE_PAUSE_S` apart, so a webserver back is noticed within that.
+        """
+        backoff = self.backoff_s * 2 ** (outage.attempts - 1)
+        if not self._answered or self.patience_s <= 0:
+            return backoff if outage.attempts <= self.retries else None
+        left = self.patience_s - outage.age_s
+        return min(backoff, MAX_OUTAGE_PAUSE_S, left) if left > 0 else None
+
+    def _unreachable(self, outage: "_Outage", what: str) -> RetrainError:
+        """A lost deployment once it had answered; else a one-line `DeploymentError`."""
+        if self._answered:
+            return DeploymentLost(self.url, outage.since, outage.age_s, outage.last)
+        if what == "could not reach the webserver":
+            what = "no Dagster webserver answered"
+        return DeploymentError(f"--submit {self.url}: {what} ({outage.last})")
+
+
+class _Outage:
+    """A spell of failed attempts at one request: since when, how many, the last failure."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.last = ""
+        self.since = 0.0  # epoch seconds of the first failure
+        self._began = 0.0  # monotonic seconds of the first failure
+
+    def failed(self, why: str) -> None:
+        """Count one failed attempt."""
+        if not self.attempts:
+            self.since, self._began = time.time(), time.monotonic()
+        self.attempts += 1
+        self.last = why
+
+    @property
+    def age_s(self) -> float:
+        """Seconds since the first failure."""
+        return time.monotonic() - self._began
 
 
 class _ServerBusy(Exception):
@@ -581,6 +700,27 @@ def _quiet_client() -> Iterator[None]:
         warnings.filterwarnings("ignore", "Non-compliant tag keys", DeprecationWarning)
         warnings.filterwarnings("ignore", "Using variable_values", DeprecationWarning)
         yield
+
+
+def patience_from_env(environ: Mapping[str, str] = os.environ) -> float:
+    """`$RETRAIN_SUBMIT_PATIENCE_SECONDS`, else `DEFAULT_PATIENCE_S`: how long a deployment that
+    answered may stay unreachable before `--submit` gives it up.
+
+    Raises:
+        PermanentError: not a number of seconds from 0 to a day (the message names it).
+    """
+    text = environ.get(PATIENCE_ENV, "").strip()
+    if not text:
+        return DEFAULT_PATIENCE_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= MAX_PATIENCE_S:  # also refuses nan
+        raise PermanentError(
+            f"{PATIENCE_ENV}={text!r}: expected seconds from 0 to {MAX_PATIENCE_S:.0f}"
+        )
+    return value
 
 
 _HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")

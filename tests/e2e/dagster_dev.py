@@ -109,3 +109,59 @@ def launch_asset_backfill(
     if result["__typename"] != "LaunchBackfillSuccess":
         raise RuntimeError(result)
     return result["backfillId"]
+
+
+def start_webserver(
+    log_path: Path, port: int, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """`dagster-webserver` alone (a deployment's webserver pod) on `port`, in its own process
+    group with its code server; ready when this returns. Stop it with `stop_group`."""
+    with log_path.open("a") as log:
+        proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "dagster-webserver"),
+                *("-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)),
+            ],
+            cwd=REPO,
+            env={**os.environ, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_ready(f"http://127.0.0.1:{port}", proc, 120, log_path)
+    except BaseException:
+        stop_group(proc)
+        raise
+    return proc
+
+
+@contextmanager
+def dagster_daemon(log_path: Path, env: dict[str, str] | None = None) -> Iterator[None]:
+    """`dagster-daemon run` alone (a deployment's daemon pod, whose run launcher starts the
+    runs) on the test's DAGSTER_HOME, in its own process group; stopped on exit."""
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+            cwd=REPO,
+            env={**os.environ, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield
+    finally:
+        stop_group(proc)
+
+
+def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Send `sig` to the process group `proc` leads, wait; SIGKILL it if still there in 30 s."""
+    try:
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=30)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -752,3 +752,100 @@ def test_repaired_and_killed_run_folders_are_moved_aside_and_the_sweep_is_clean(
     assert sorted(recorded) == sorted(
         [f"models/BTCUSDT/{damaged.name}", f"models/ETHUSDT/{partial.name}"]
     )
+
+
+# Issue 23, scenario 9: a webserver lost during `retrain --submit` is exit 3 and one line.
+# It is retried for RETRAIN_SUBMIT_PATIENCE_SECONDS first; status.json marks the unfinished runs
+# unknown since then; a rerun once it is back skips what finished and follows what still runs.
+def test_a_lost_webserver_is_its_own_exit_code_and_a_rerun_picks_up(artifacts, tmp_path):
+    from tests.e2e.dagster_dev import dagster_daemon, free_port, start_webserver, stop_group
+
+    gates = tmp_path / "gates"
+    gates.mkdir()
+    trainer = {
+        "RETRAIN_TRAINER": "tests.fakes.gated_trainer:GatedTrainer",
+        "TRAINER_GATE_DIR": str(gates),
+    }
+    base = f"http://127.0.0.1:{free_port()}"
+    port = int(base.rsplit(":", 1)[1])
+    argv = [sys.executable, "-m", "retrain_assets", "--submit", base, "--date", DATE]
+    argv += ["--symbols", "BTCUSDT,ETHUSDT"]
+    patience = 8
+    with dg.DagsterInstance.get():
+        pass  # the storage exists before the daemon and the webserver open it at once
+    clis: list[subprocess.Popen] = []
+    with dagster_daemon(tmp_path / "daemon.log", trainer):
+        webserver = start_webserver(tmp_path / "webserver.log", port)
+        try:
+            cli = subprocess.Popen(
+                argv,
+                cwd=REPO,
+                env={**os.environ, "RETRAIN_SUBMIT_PATIENCE_SECONDS": str(patience)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            clis.append(cli)
+            for symbol in ("BTCUSDT", "ETHUSDT"):
+                training = gates / f"{symbol}.training"
+                wait_for(lambda t=training: t.exists() or cli.poll() is not None, 180, symbol)
+                assert cli.poll() is None, cli.communicate()
+            stop_group(webserver, signal.SIGKILL)  # the webserver pod dies; the daemon stays
+            killed = time.monotonic()
+            out, err = cli.communicate(timeout=120)
+            waited = time.monotonic() - killed
+
+            assert cli.returncode == 3, out[-3000:] + err[-3000:]
+            assert patience <= waited < patience + 15, waited
+            lines = err.strip().splitlines()
+            assert len(lines) == 1, err
+            assert base in lines[0] and "may still be running" in lines[0], lines[0]
+            assert "retrain/invocation=" in lines[0] and "Traceback" not in out + err
+            lost = status_of(artifacts)
+            runs = {}
+            for symbol in ("BTCUSDT", "ETHUSDT"):
+                entry = lost[symbol]
+                assert entry["status"] == "unknown", entry
+                assert entry["unreachable_since"] and entry["run_id"], entry
+                assert base in entry["error"], entry
+                runs[symbol] = entry["run_id"]
+
+            (gates / "BTCUSDT.open").touch()  # BTCUSDT finishes while nobody watches
+            with dg.DagsterInstance.get() as instance:
+
+                def btc_done() -> bool:
+                    run = instance.get_run_by_id(runs["BTCUSDT"])
+                    return run.status == dg.DagsterRunStatus.SUCCESS
+
+                wait_for(btc_done, 120, "BTCUSDT's run to succeed on the deployment")
+            webserver = start_webserver(tmp_path / "webserver.log", port)  # back, same URL
+            rerun_out = tmp_path / "rerun.out"
+            with rerun_out.open("w") as sink:
+                rerun = subprocess.Popen(
+                    argv, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, text=True
+                )
+                clis.append(rerun)
+
+                def following_eth() -> bool:
+                    entry = status_of(artifacts).get("ETHUSDT", {})
+                    return entry.get("status") == "running" and entry["run_id"] == runs["ETHUSDT"]
+
+                wait_for(following_eth, 120, "the rerun following ETHUSDT's run")
+                (gates / "ETHUSDT.open").touch()
+                rerun.wait(timeout=120)
+            assert rerun.returncode == 0, rerun_out.read_text()[-3000:]
+        finally:
+            for proc in clis:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            stop_group(webserver)
+    final = status_of(artifacts)
+    assert final["BTCUSDT"]["status"] == "skipped", final
+    assert final["ETHUSDT"]["status"] == "success", final
+    assert final["ETHUSDT"]["run_id"] == runs["ETHUSDT"]
+    with dg.DagsterInstance.get() as instance:
+        assert len(instance.get_runs(dg.RunsFilter(job_name="retrain_symbol_day"))) == 2
+    for symbol in ("BTCUSDT", "ETHUSDT"):
+        assert len(_successful_runs(f"{DATE}|{symbol}")) == 1, symbol
+    assert verify_every_recorded_file() > 0

@@ -11,6 +11,7 @@ no server and are not marked slow.
 import http.server
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -28,9 +29,17 @@ from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.training import TrainedModel, TrainingInput
 from retrain_assets.defs.tags import RunTags
 from retrain_assets.launcher.home import write_instance_config
+from retrain_assets.launcher.outcome import DeploymentLost
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import FINAL
-from retrain_assets.launcher.submit import Deployment, RemoteRun, parse_url
+from retrain_assets.launcher.submit import (
+    ASSET_JOB,
+    PATIENCE_ENV,
+    Deployment,
+    RemoteRun,
+    parse_url,
+    patience_from_env,
+)
 from tests.e2e.dagster_dev import dagster_dev, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -202,18 +211,121 @@ def test_transient_answers_are_retried_then_reported(flaky: tuple[str, type[_Fla
     url, handler = flaky
     ok = json.dumps({"data": {"runsOrError": {"__typename": "Runs", "results": []}}}).encode()
     handler.answers = [(503, b"", 0.0), (200, b"", 1.0), (200, ok, 0.0)]
-    deployment = Deployment(url, retries=2, backoff_s=0.01, timeout_s=0.3)
+    deployment = Deployment(url, retries=2, backoff_s=0.01, timeout_s=0.3, patience_s=0.5)
     assert deployment.runs("x") == {}  # a 503, then a timeout, then the answer
     assert handler.seen == ["/graphql"] * 3
 
-    handler.answers = []  # 503 for ever
-    with pytest.raises(PermanentError) as caught:
+    handler.answers = []  # 503 for ever, from a deployment that answered: lost, not bad input
+    with pytest.raises(DeploymentLost) as caught:
         deployment.runs("x")
-    assert str(caught.value) == f"--submit {url}: no Dagster webserver answered (HTTP 503)"
+    assert str(caught.value).startswith(f"--submit {url} stopped answering at ")
+    assert re.search(r"\(HTTP 503, retried for \d+ s\)", str(caught.value)), caught.value
+    assert not isinstance(caught.value, PermanentError)
+    assert len(handler.seen) > 3 + 2  # past `retries`: for the patience
 
     handler.answers = [(200, b"<html>not dagster</html>", 0.0)]
     with pytest.raises(PermanentError, match="not JSON"):
         deployment.runs("x")
+
+
+_NO_RUNS = json.dumps({"data": {"runsOrError": {"__typename": "Runs", "results": []}}}).encode()
+
+
+class _Answering(http.server.BaseHTTPRequestHandler):
+    """Answers every POST /graphql with an empty list of runs."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(_NO_RUNS)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def _serve(port: int = 0) -> http.server.ThreadingHTTPServer:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Answering)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _stop(server: http.server.ThreadingHTTPServer) -> None:
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_webserver_back_within_the_patience_is_waited_for() -> None:
+    server = _serve()
+    port = server.server_address[1]
+    deployment = Deployment(f"http://127.0.0.1:{port}", retries=1, backoff_s=0.05, patience_s=20)
+    assert deployment.runs("x") == {}
+    _stop(server)  # a webserver restart: refused connections for a while, then answers
+    restarted: list[http.server.ThreadingHTTPServer] = []
+    timer = threading.Timer(1.5, lambda: restarted.append(_serve(port)))
+    timer.start()
+    began = time.monotonic()
+    try:
+        assert deployment.runs("x") == {}
+        assert 1.5 <= time.monotonic() - began < 1.5 + 2 + 1  # noticed within MAX_OUTAGE_PAUSE_S
+    finally:
+        timer.join()
+        for s in restarted:
+            _stop(s)
+
+
+def test_a_webserver_gone_past_the_patience_is_a_lost_deployment_not_bad_input() -> None:
+    server = _serve()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    deployment = Deployment(url, retries=1, backoff_s=0.05, patience_s=1.0)
+    deployment.runs("x")
+    _stop(server)
+    began = time.monotonic()
+    with pytest.raises(DeploymentLost) as caught:
+        deployment.runs("x")
+    assert 1.0 <= time.monotonic() - began < 2.0
+    lost = caught.value
+    assert (lost.url, lost.cause) == (url, "ConnectionError") and 1.0 <= lost.waited_s < 2.0
+    assert str(lost).startswith(f"--submit {url} stopped answering at ")
+    assert "\n" not in str(lost) and not isinstance(lost, PermanentError)
+    # Never answered (a wrong URL): bad input after `retries`, whatever the patience.
+    with pytest.raises(PermanentError, match="no Dagster webserver answered"):
+        Deployment(url, retries=1, backoff_s=0.05, patience_s=60).check([JOB])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, 120.0), ("", 120.0), ("0", 0.0), ("7.5", 7.5)]
+)
+def test_the_patience_comes_from_the_environment(value: str | None, expected: float) -> None:
+    assert patience_from_env({} if value is None else {PATIENCE_ENV: value}) == expected
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "nan", "inf", "1e9"])
+def test_a_bad_patience_is_a_one_line_error_naming_the_variable(value: str) -> None:
+    with pytest.raises(PermanentError, match=f"^{PATIENCE_ENV}="):
+        patience_from_env({PATIENCE_ENV: value})
+
+
+def _run(job: str, assets: tuple[tuple[str, ...], ...] = (), symbol: str = "BTCUSDT") -> RemoteRun:
+    return RemoteRun("r", symbol, DATE, "STARTED", "running", 0.0, job=job, assets=assets)
+
+
+@pytest.mark.parametrize(
+    ("run", "does"),
+    [
+        (_run(JOB), True),  # another invocation's run of the same job
+        (_run(JOB, symbol="ETHUSDT"), False),  # another partition
+        (_run("retrain_symbol_day_dry_run"), False),  # a dry run never does a real one's work
+        (_run(ASSET_JOB, (("model",),)), True),  # a UI backfill with some of the assets
+        (_run(ASSET_JOB, (("dry_run", "model"),)), False),  # a UI backfill of the dry run
+        (_run("retention_job"), False),
+    ],
+)
+def test_a_run_does_a_specs_work_only_for_its_partition_and_assets(
+    run: RemoteRun, does: bool
+) -> None:
+    assert run.does(spec("BTCUSDT", "t0")) is does
 
 
 @pytest.mark.e2e

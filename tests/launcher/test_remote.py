@@ -1,0 +1,160 @@
+"""`--submit`'s loop against a scripted deployment: following runs already there, and what a
+lost deployment leaves in status.json (the real deployment: tests/launcher/test_submit.py and
+tests/e2e/test_reliability.py)."""
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from retrain_assets.core.artifacts import ArtifactLayout
+from retrain_assets.defs.tags import PARTITION_TAG, RunTags
+from retrain_assets.launcher import remote
+from retrain_assets.launcher.ledger import StatusFile
+from retrain_assets.launcher.outcome import DeploymentLost
+from retrain_assets.launcher.plan import SymbolPlan
+from retrain_assets.launcher.runs import RunSpec
+from retrain_assets.launcher.status import SymbolStatus
+from retrain_assets.launcher.submit import RemoteRun
+
+DATE = "2025-05-01"
+JOB = "retrain_symbol_day"
+ASSETS = (("model",), ("metrics",))
+URL = "http://127.0.0.1:3000"
+
+
+@dataclass
+class FakeInvocation:
+    """The parts of an `Invocation` that `execute_remotely` reads."""
+
+    layout: ArtifactLayout
+    date: str = DATE
+    invocation_id: str = "inv1"
+    started: float = field(default_factory=time.monotonic)
+    exit_now: bool = False
+    interrupted: bool = False
+
+    def header(self, workers: int) -> dict[str, object]:
+        return {"date": self.date, "invocation": self.invocation_id, "max_concurrent": workers}
+
+    def status_file(self, workers: int) -> StatusFile:
+        return StatusFile(self.layout.status_file(self.date), self.header(workers))
+
+    def run_tags(self, plans: list[SymbolPlan], workers: int, lock: str | None) -> RunTags:
+        return RunTags(invocation=self.invocation_id, source="submit")
+
+
+class FakeDeployment:
+    """Runs finish on the second poll after their submission; every request fails once
+    `lost_at_poll` polls were answered; `elsewhere` are runs of other invocations."""
+
+    url = URL
+
+    def __init__(self, elsewhere: Mapping[str, RemoteRun] = (), lost_at_poll: int = 0) -> None:
+        self.patience_s = 1.0
+        self.elsewhere = dict(elsewhere)
+        self.lost_at_poll = lost_at_poll
+        self.submitted: dict[str, int] = {}  # symbol -> poll of its submission
+        self.polls = 0
+
+    def _answer(self) -> None:
+        if self.lost_at_poll and self.polls >= self.lost_at_poll:
+            raise DeploymentLost(URL, time.time(), 1.0, "ConnectionError")
+
+    def check(self, job_names: Any = ()) -> None:
+        self._answer()
+
+    def add_symbols(self, symbols: Any) -> list[str]:
+        self._answer()
+        return []
+
+    def statuses(self, invocation: str, base: dict[str, SymbolStatus]) -> dict[str, SymbolStatus]:
+        self._answer()
+        self.polls += 1
+        result = dict(base)
+        for symbol, at in self.submitted.items():
+            state = "success" if self.polls - at >= 2 else "running"
+            result[symbol] = base[symbol].with_run(status=state, run_id=f"{invocation}-{symbol}")
+        return result
+
+    def taken(self, date: str, since: float) -> list[RemoteRun]:
+        self._answer()
+        return [r for r in self.elsewhere.values() if r.state != "success" or r.created > since]
+
+    def runs_tagged(self, key: str, value: str, **filters: Any) -> list[RemoteRun]:
+        self._answer()
+        assert key == PARTITION_TAG
+        run = self.elsewhere[value.partition("|")[2]]
+        done = self.polls >= 3
+        return [RemoteRun(**{**run.__dict__, "state": "success" if done else run.state})]
+
+    def submit(self, spec: RunSpec) -> str:
+        self._answer()
+        self.submitted[spec.symbol] = self.polls
+        return f"inv1-{spec.symbol}"
+
+    def cancel(self, run_ids: Any) -> list[str]:
+        return []
+
+
+def _other_run(symbol: str) -> RemoteRun:
+    """A run of the symbol-day from an earlier invocation, still running."""
+    return RemoteRun(f"old-{symbol}", symbol, DATE, "STARTED", "running", 100.0, job=JOB)
+
+
+def _execute(tmp_path: Path, deployment: FakeDeployment, symbols: list[str], workers: int):
+    inv = FakeInvocation(ArtifactLayout(tmp_path))
+    plans = [SymbolPlan(s, ("model", "metrics")) for s in symbols]
+
+    def specs_for(tags: RunTags) -> list[RunSpec]:
+        return [RunSpec(DATE, s, JOB, ASSETS, tags.to_tags()) for s in symbols]
+
+    return remote.execute_remotely(inv, plans, deployment, specs_for, None, workers)  # type: ignore[arg-type]
+
+
+def _status_json(tmp_path: Path) -> dict[str, Any]:
+    return json.loads(ArtifactLayout(tmp_path).status_file(DATE).read_text())["symbols"]
+
+
+@pytest.fixture(autouse=True)
+def no_polling_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(remote, "POLL_S", 0.0)
+
+
+def test_a_symbol_day_a_run_already_has_is_followed_not_submitted(tmp_path: Path) -> None:
+    deployment = FakeDeployment({"BTCUSDT": _other_run("BTCUSDT")})
+
+    statuses = _execute(tmp_path, deployment, ["BTCUSDT", "ETHUSDT"], workers=2)
+
+    assert list(deployment.submitted) == ["ETHUSDT"]
+    assert (statuses["BTCUSDT"].status, statuses["BTCUSDT"].run_id) == ("success", "old-BTCUSDT")
+    assert statuses["ETHUSDT"].status == "success"
+    assert {e["status"] for e in _status_json(tmp_path).values()} == {"success"}
+
+
+def test_a_lost_deployment_leaves_unknown_and_unsubmitted_entries_since_then(
+    tmp_path: Path,
+) -> None:
+    deployment = FakeDeployment(lost_at_poll=2)
+
+    with pytest.raises(DeploymentLost) as caught:
+        _execute(tmp_path, deployment, ["BTCUSDT", "ETHUSDT"], workers=1)
+
+    message = str(caught.value)
+    assert message.startswith(f"--submit {URL} stopped answering at ")
+    assert "1 run(s) may still be running there: rerun the same command" in message
+    assert "retrain/invocation=inv1" in message and "\n" not in message
+    entries = _status_json(tmp_path)
+    btc, eth = entries["BTCUSDT"], entries["ETHUSDT"]
+    assert (btc["status"], btc["run_id"], btc["error_type"]) == (
+        "unknown",
+        "inv1-BTCUSDT",
+        "DeploymentLost",
+    )
+    assert btc["error"].startswith(f"running on {URL} when it stopped answering")
+    assert (eth["status"], eth["error"]) == ("pending", f"not submitted: {URL} stopped answering")
+    assert btc["unreachable_since"] == eth["unreachable_since"]
