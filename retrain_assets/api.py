@@ -9,6 +9,7 @@ A desk's own model plugs in through `TrainingResource.trainer` (an import path).
 """
 
 import logging
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from retrain_assets.core.symbols import normalize_symbol
 from retrain_assets.launcher.config import SchedulerConfig, TrainingMode
 from retrain_assets.launcher.main import run_invocation
 from retrain_assets.launcher.outcome import InvocationResult
-from retrain_assets.launcher.progress import ConsoleProgress, ProgressFn
+from retrain_assets.launcher.progress import ConsoleProgress, ProgressFn, printable
 from retrain_assets.launcher.status import SymbolStatus
 
 __all__ = [
@@ -66,11 +67,13 @@ def run_with_progress(
     symbols: str, config: SchedulerConfig, now: datetime, submit_url: str | None = None
 ) -> InvocationResult:
     """An invocation with console progress and a closing report (the CLI's behaviour)."""
-    print(
+    header = (
         f"retrain {config.date or 'last complete day'}: symbols={symbols} mode={config.mode} "
-        f"dry_run={config.dry_run}" + (f" submit={submit_url}" if submit_url else ""),
-        flush=True,
+        f"dry_run={config.dry_run}" + (f" submit={submit_url}" if submit_url else "")
     )
+    # Echoed before the inputs are checked: a byte that is not UTF-8 is shown escaped, and the
+    # check then names it, instead of a strict UTF-8 console failing on it.
+    print(printable(header, sys.stdout), flush=True)
     result = run_invocation(
         symbols,
         config,

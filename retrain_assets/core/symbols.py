@@ -1,6 +1,8 @@
 """Symbol names and symbol selections (`top20`, a CSV file, or a comma-separated list)."""
 
+import codecs
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,12 +77,48 @@ def _csv_column(header: list[str]) -> int | None:
     return None
 
 
+def _decoded(path: Path, data: bytes) -> str:
+    """The file's text: UTF-8, with or without a byte-order mark.
+
+    Raises:
+        InvalidSymbolError: A byte is not UTF-8, named with its offset and line.
+    """
+    body = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = exc.start + len(data) - len(body)
+        line = data[:offset].count(b"\n") + 1
+        utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        hint = "it looks like UTF-16; " if utf16 else ""
+        raise InvalidSymbolError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{data[offset]:02x} at offset "
+            f"{offset}); {hint}save the file as UTF-8"
+        ) from None
+
+
+def _csv_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
+    """The non-blank rows, each with the line it starts on; strict quoting, so a stray quote
+    cannot silently join the lines after it into one symbol."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows = []
+    read = 0  # lines consumed so far: the next row starts on the line after
+    try:
+        for row in reader:
+            if any(row):
+                rows.append((read + 1, row))
+            read = reader.line_num
+    except csv.Error as exc:
+        raise InvalidSymbolError(f"{path}, line {read + 1}: not valid CSV: {exc}") from None
+    return rows
+
+
 def _read_csv_symbols(path: Path) -> list[str]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
         raise InvalidSymbolError(f"cannot read symbol file {str(path)!r}: {exc.strerror}") from None
-    rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), 1) if any(row)]
+    rows = _csv_rows(path, _decoded(path, data))
     column = _csv_column(rows[0][1]) if rows else None
     if column is not None:
         rows = rows[1:]

@@ -44,11 +44,19 @@ __all__ = [
 
 
 class TelegramError(RetrainError):
-    """A message that Telegram did not accept; the text never contains the bot token."""
+    """A message that Telegram did not accept; the text never contains the bot token.
 
-    def __init__(self, message: str, status_code: int | None = None) -> None:
+    Attributes:
+        status_code: The last HTTP status, None when the server was not reached.
+        brief: A few words for a console (`ConnectionError after 3 attempts`, `HTTP 401`),
+            never a URL; the message holds the whole (masked) detail for the logs.
+        sent_message_ids: The parts of a split message that did go out.
+    """
+
+    def __init__(self, message: str, status_code: int | None = None, brief: str = "") -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.brief = brief or message[:80]
         self.sent_message_ids: list[int] = []
 
 
@@ -151,7 +159,8 @@ class TelegramClient:
                 retry_after = _retry_after(response)
                 waited += max(retry_after, 1.0)
                 if waited > self.max_retry_after_s:
-                    raise self._error(method, "rate limited past the retry budget", 429)
+                    reason = "rate limited past the retry budget"
+                    raise self._error(method, reason, 429, "rate limited")
                 self._sleep(retry_after)
                 continue
             if response is not None and response.status_code < 500:
@@ -161,7 +170,12 @@ class TelegramClient:
                 failure = f"HTTP {response.status_code}: {_description(response)}"
             if failures >= self.max_attempts:
                 status = None if response is None else response.status_code
-                raise self._error(method, f"gave up after {failures} attempts: {failure}", status)
+                raise self._error(
+                    method,
+                    f"gave up after {failures} attempts: {failure}",
+                    status,
+                    f"{failure.partition(':')[0]} after {failures} attempts",
+                )
             self._sleep(min(0.5 * 2 ** (failures - 1), 5.0))
 
     def _post(self, method: str, payload: dict[str, Any]) -> tuple[requests.Response | None, str]:
@@ -177,10 +191,11 @@ class TelegramClient:
         if response.ok and body.get("ok") is True and isinstance(body.get("result"), dict):
             return body["result"]
         reason = f"HTTP {response.status_code}: {_description(response)}"
-        raise self._error(method, reason, response.status_code)
+        raise self._error(method, reason, response.status_code, f"HTTP {response.status_code}")
 
-    def _error(self, method: str, reason: str, status: int | None) -> TelegramError:
-        return TelegramError(redact(f"Telegram {method}: {reason}", [self._token]), status)
+    def _error(self, method: str, reason: str, status: int | None, brief: str) -> TelegramError:
+        masked = redact(f"Telegram {method}: {reason}", [self._token])
+        return TelegramError(masked, status, redact(brief, [self._token]))
 
 
 def _json(response: requests.Response) -> dict[str, Any]:

@@ -4,12 +4,20 @@ The launcher's status, the summary and the Telegram sensors all read runs throug
 failure reads the same everywhere.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 
 ERROR_TYPE_ALIASES = {"TrainingTimeout": "Timeout"}
+CANCELED = "Canceled"
+# Dagster's own words for a cancellation, which name no reason ("Run was canceled. Failed
+# steps: [...]", 'Execution of run for "job" canceled.', "This run has been marked as canceled
+# from outside ...", a terminate's "Sending run termination request.").
+_GENERIC_CANCEL = re.compile(
+    r"^(Run was canceled|Execution of run for .* canceled|This run has been marked|Sending run)"
+)
 ACTIVE_STATUSES = (
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -46,11 +54,26 @@ def attempts_of(instance: dg.DagsterInstance, run_id: str) -> int:
 
 
 def failure_of(instance: dg.DagsterInstance, run_id: str) -> Failure:
-    """The last step failure of a run (its declared `error_type`, else its root cause)."""
+    """Why a run failed or was canceled, in one line.
+
+    A failed run: its last step failure (the declared `error_type`, else the root cause).
+    A canceled run: `Canceled`, with the reason a step declared for it, else the reason the
+    run was canceled (the step it interrupted fails with Dagster's interruption error, whose
+    text says nothing).
+    """
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
+    canceled = _cancel_reason(instance, run_id)
     if not records:
-        return _run_failure(instance, run_id)
-    event = records[-1].event_log_entry.dagster_event
+        return canceled or _run_failure(instance, run_id)
+    failure = _step_failure(records[-1])
+    if canceled is None or failure.error_type == CANCELED:
+        return failure
+    return Failure(CANCELED, canceled.message, failure.stack)
+
+
+def _step_failure(record: dg.EventLogRecord) -> Failure:
+    """A STEP_FAILURE record as a Failure: declared type or root cause, first line, frames."""
+    event = record.event_log_entry.dagster_event
     data = event.step_failure_data if event else None
     error = data.error if data else None
     if error is None:
@@ -74,17 +97,35 @@ def _without_class(message: str, error: Any) -> str:
     return message[:300]
 
 
+def _cancel_reason(instance: dg.DagsterInstance, run_id: str) -> Failure | None:
+    """`Canceled` and why, for a canceled run; None for any other.
+
+    The reason is the cancel request's message (who asked: Ctrl-C, the UI) when it has one,
+    else the message of the cancellation itself (a worker stopped by the launcher).
+    """
+    done = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_CANCELED).records
+    if not done:
+        return None
+    asked = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_CANCELING).records
+    for record in (*asked, *done):
+        message = _first_line(record.event_log_entry.message)
+        if message and not _GENERIC_CANCEL.match(message):
+            return Failure(CANCELED, message)
+    return Failure(CANCELED, "the run was canceled")
+
+
 def _run_failure(instance: dg.DagsterInstance, run_id: str) -> Failure:
-    """A run that failed or was canceled outside any step (killed worker, cancel, launch)."""
-    kinds = {dg.DagsterEventType.RUN_FAILURE, dg.DagsterEventType.RUN_CANCELED}
-    records = instance.get_records_for_run(run_id, of_type=kinds).records
+    """A run that failed outside any step (killed worker, launch)."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
     if not records:
         return Failure("RunFailure", "the run failed before any step failed")
-    entry = records[-1].event_log_entry
-    event = entry.dagster_event
-    canceled = event is not None and event.event_type == dg.DagsterEventType.RUN_CANCELED
-    message = (entry.message or "").strip().splitlines()[0][:300] if entry.message else ""
-    return Failure("Canceled" if canceled else "RunFailure", message or "the run failed")
+    message = _first_line(records[-1].event_log_entry.message)
+    return Failure("RunFailure", message or "the run failed")
+
+
+def _first_line(message: str | None) -> str:
+    lines = (message or "").strip().splitlines()
+    return lines[0][:300] if lines else ""
 
 
 def will_retry(run: dg.DagsterRun) -> bool:

@@ -16,6 +16,31 @@ DEFAULT_HOME = ".dagster_home"
 # Where the repo-root dagster.yaml keeps its storage (`make` sets it to ./.dagster_home), so that
 # file can be the instance config itself (DAGSTER_HOME = the repo root) without filling the repo.
 INSTANCE_DIR_VAR = "RETRAIN_INSTANCE_DIR"
+# The variables this project reads, or configures its libraries (boto3, Dropbox) through.
+SETTING_PREFIXES = ("RETRAIN_", "DAGSTER_", "TELEGRAM_", "STRUCTLOG_", "DROPBOX_", "AWS_")
+
+
+def check_text(name: str, value: str | None) -> None:
+    """`value` (of a flag or a variable) is UTF-8 text.
+
+    Python hands over a byte of an argument or variable that is not UTF-8 as a lone
+    surrogate; left in, it fails far from here (a path, a URL, the console). The error names
+    the byte and its offset, never the value, which may be a secret.
+    """
+    try:
+        (value or "").encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = ord(exc.object[exc.start])
+        byte = f"byte 0x{char - 0xDC00:02x}" if 0xDC80 <= char <= 0xDCFF else f"U+{char:04X}"
+        offset = len(exc.object[: exc.start].encode("utf-8", "surrogateescape"))
+        raise PermanentError(f"{name}: not UTF-8 text ({byte} at offset {offset})") from None
+
+
+def check_settings_text(environ: Mapping[str, str] = os.environ) -> None:
+    """Every variable named like one of this project's settings is UTF-8 text."""
+    for name in sorted(environ):
+        if name.startswith(SETTING_PREFIXES):
+            check_text(name, environ[name])
 
 
 def check_start_date(environ: Mapping[str, str] = os.environ) -> None:

@@ -38,8 +38,10 @@ from retrain_assets.launcher.jobs import job_for
 from retrain_assets.launcher.runs import RunSpec
 
 WORKER_PID_TAG = "retrain/worker_pid"
-# The launcher prints its own progress; every event still goes to the instance's event log.
-QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The launcher prints its own progress, one line per finished symbol; every event (failures'
+# stack traces included) still goes to the instance's event log and the JSON logs. Dagster logs
+# nothing above ERROR, so CRITICAL keeps its console silent.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 _PR_SET_PDEATHSIG = 1
 # A symbol-day whose process died is run again at most this often (Dagster's step retries).
 MAX_DEATHS_PER_SPEC = 2

@@ -22,6 +22,9 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     """Every input, before any work; raises PermanentError naming the flag or variable."""
     from resources.settings import artifact_root
 
+    environment.check_settings_text()
+    environment.check_text("--symbols", spec)
+    environment.check_text("--date", config.date)
     environment.check_start_date()
     environment.check_log_level()
     home = environment.dagster_home()
@@ -69,6 +72,7 @@ def run_invocation(
     if submit_url:
         from retrain_assets.launcher.submit import Deployment
 
+        environment.check_text("--submit", submit_url)
         deployment = Deployment(submit_url)
         deployment.check()
     check_storage(config, checked.artifact_root)

@@ -8,6 +8,9 @@ from typing import TextIO
 from retrain_assets.launcher.status import SymbolStatus
 
 ProgressFn = Callable[[Mapping[str, SymbolStatus], float], None]
+CANCELED = "Canceled"  # the error type of a canceled run (`defs.records.failure_of`)
+# A failure's reason is one line already; this bounds what a trainer's message can add.
+MAX_DETAIL_CHARS = 400
 
 
 class ConsoleProgress:
@@ -24,7 +27,7 @@ class ConsoleProgress:
         for symbol, entry in statuses.items():
             if entry.final and self._reported.get(symbol) != entry.status:
                 self._reported[symbol] = entry.status
-                self._print(f"  {symbol:<14} {entry.status:<8} {_detail(entry)}")
+                self._print(f"  {symbol:<14} {entry.status:<8} {_one_line(_detail(entry))}")
         counts = Counter(e.status for e in statuses.values())
         line = (
             f"done {counts['success']}/{len(statuses)}  running {counts['running']}  "
@@ -37,7 +40,20 @@ class ConsoleProgress:
             self._last_print = elapsed_s
 
     def _print(self, text: str) -> None:
-        print(text, file=self.stream, flush=True)
+        print(printable(text, self.stream), file=self.stream, flush=True)
+
+
+def printable(text: str, stream: TextIO) -> str:
+    """`text` as the stream can encode it: an undecodable byte a trainer's message or a path
+    carried (a lone surrogate) is shown escaped instead of failing a strict UTF-8 console."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    return text.encode(encoding, "backslashreplace").decode(encoding)
+
+
+def _one_line(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
+    """`text` on one line, at most `limit` characters (a symbol prints exactly one line)."""
+    flat = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _clock(seconds: float) -> str:
@@ -46,6 +62,8 @@ def _clock(seconds: float) -> str:
 
 
 def _detail(entry: SymbolStatus) -> str:
+    if entry.status == "canceled" and entry.error_type in (None, CANCELED):
+        return entry.error or "canceled"  # the state says it: `canceled  <why>`
     if entry.status in ("failed", "canceled"):
         return f"{entry.error_type}: {entry.error}"
     if entry.status == "skipped":

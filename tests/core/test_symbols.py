@@ -141,6 +141,33 @@ def test_a_csv_file_with_only_a_header_is_an_empty_selection(tmp_path: Path) -> 
         parse_selection(str(path))
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        # Latin-1 or random bytes: the byte, its offset and its line are named.
+        (b"symbol\nBTCUSDT\n\xff\xfe\n", r"line 3: not UTF-8 text \(byte 0xff at offset 15\)"),
+        (b"symbol\nBTCUSDT\nETH\xe9USDT\n", r"line 3: .*byte 0xe9 at offset 18"),
+        # Excel's "Unicode text" export is UTF-16: said so, with the fix.
+        ("symbol\nBTCUSDT\n".encode("utf-16"), r"line 1: .*it looks like UTF-16; save the file"),
+        # A BOM is skipped, yet offsets count the file's own bytes.
+        (b"\xef\xbb\xbfsymbol\n\xc3\n", r"line 2: .*byte 0xc3 at offset 10"),
+        # A stray quote would join the lines after it into one symbol: refused.
+        (b'symbol\nBTCUSDT\n"ETHUSDT\nSOLUSDT\n', r"line 3: not valid CSV: unexpected end of data"),
+        (b"symbol\n" + b"A" * 200_000 + b"\n", r"line 2: not valid CSV: field larger than"),
+    ],
+)
+def test_bad_bytes_in_a_csv_file_name_the_file_and_where(
+    tmp_path: Path, data: bytes, message: str
+) -> None:
+    path = tmp_path / "universe.csv"
+    path.write_bytes(data)
+
+    with pytest.raises(InvalidSymbolError, match=r"universe\.csv, " + message) as info:
+        parse_selection(str(path))
+
+    assert "\n" not in str(info.value)
+
+
 def test_resolving_a_list_returns_it_as_given() -> None:
     selection = parse_selection("SOLUSDT,BTCUSDT")
 

@@ -388,3 +388,17 @@ def test_plain_text_is_sent_without_a_parse_mode(
     assert client.send("1 < 2 & fish", parse_mode=None) == [1]
     [message] = telegram.messages
     assert "parse_mode" not in message and message["text"] == "1 < 2 & fish"
+
+
+def test_each_error_has_a_brief_for_a_console_without_a_url(
+    telegram: FakeTelegram, sleeps: list[float]
+) -> None:
+    down_url = f"http://127.0.0.1:{_closed_port()}"
+    down = TelegramClient("987654:DOWN-token", "1", base_url=down_url, sleep=sleeps.append)
+    refused = TelegramClient("111111:WRONG-token", telegram.chat_id, base_url=telegram.base_url)
+    briefs = []
+    for client in (down, refused):
+        with pytest.raises(TelegramError) as info:
+            client.send("hi")
+        briefs.append(info.value.brief)
+    assert briefs == ["ConnectionError after 3 attempts", "HTTP 401"]

@@ -933,3 +933,170 @@ def test_a_lost_webserver_is_its_own_exit_code_and_a_rerun_picks_up(artifacts, t
     for symbol in ("BTCUSDT", "ETHUSDT"):
         assert len(_successful_runs(f"{DATE}|{symbol}")) == 1, symbol
     assert verify_every_recorded_file() > 0
+
+
+def _closed_port() -> int:
+    """A local port nothing listens on: a Telegram that is down."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _made_under(folder: Path, keep: set[str]) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name not in keep)
+
+
+_ONE = ("--symbols", "BTCUSDT")
+
+
+# Issue 23, scenario 4: bad bytes in any input (the symbols CSV, a variable, a flag) are one
+# line on stderr naming it, exit 2, and nothing is created.
+@pytest.mark.parametrize(
+    ("csv_bytes", "args", "env", "names"),
+    [
+        (b"symbol\nBTCUSDT\n\xff\xfe\n", ("--symbols", "CSV"), {}, ["s.csv", "line 3", "0xff"]),
+        (b"\xff\xfes\x00y\x00m\x00\n\x00", ("--symbols", "CSV"), {}, ["s.csv", "UTF-16"]),
+        (b'symbol\nBTCUSDT\n"ETHUSDT\nSOLUSDT\n', ("--symbols", "CSV"), {}, ["s.csv", "line"]),
+        (None, ("--symbols", "BTC\udcffUSDT"), {}, ["--symbols", "0xff"]),
+        (None, ("--symbols", "BTCUSDT", "--date", "2025-05-0\udcff"), {}, ["--date"]),
+        (None, ("--symbols", "BTCUSDT", "--submit", "http://127.0.0.1:1/\udcff"), {}, ["--submit"]),
+        (None, _ONE, {"DAGSTER_HOME": "TMP/home\udcff"}, ["DAGSTER_HOME", "0xff"]),
+        (None, _ONE, {"RETRAIN_ARTIFACT_ROOT": "TMP/art\udcff"}, ["RETRAIN_ARTIFACT_ROOT", "0xff"]),
+        (None, _ONE, {"RETRAIN_DATA_SOURCE": "fil\udcffes"}, ["RETRAIN_DATA_SOURCE", "0xff"]),
+        (None, _ONE, {"TELEGRAM_TOKEN": "12345:se\udcffcret"}, ["TELEGRAM_TOKEN", "0xff"]),
+        (None, _ONE, {"RETRAIN_START_DATE": "2025-01-0\udcff"}, ["RETRAIN_START_DATE"]),
+        (None, _ONE, {"STRUCTLOG_LEVEL": "INF\udcff"}, ["STRUCTLOG_LEVEL"]),
+    ],
+)
+def test_bad_bytes_in_any_input_are_one_line_exit_2_and_create_nothing(
+    artifacts, dagster_home, tmp_path, csv_bytes, args, env, names
+):
+    for child in dagster_home.iterdir():
+        child.unlink()
+    dagster_home.rmdir()
+    csv_file = tmp_path / "s.csv"
+    if csv_bytes is not None:
+        csv_file.write_bytes(csv_bytes)
+    args = tuple(str(csv_file) if a == "CSV" else a for a in args)
+    env = {k: v.replace("TMP", str(tmp_path)) for k, v in env.items()}
+    # A UTF-8 terminal's locale makes Python's stdout strict: an undecodable byte echoed there
+    # would be a traceback.
+    env = {**NOOP, "PYTHONIOENCODING": "utf-8:strict", "TELEGRAM_CHAT_ID": "42", **env}
+    result = run_cli("--date", DATE, *args, env=env, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and all(n in lines[0] for n in names), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "cret" not in result.stderr  # a variable's value (a token) is never shown
+    assert _made_under(tmp_path, {"s.csv"}) == []
+
+
+_FRAME = ("retrain 2025-05-01: ", "status:    ", "summary:   ")
+
+
+def _symbol_lines(output: str) -> tuple[dict[str, list[str]], list[str]]:
+    """The per-symbol lines of a CLI's output by symbol, and every other line that is not one
+    of the run's frame (its header, the progress counters, the closing paths and counts)."""
+    import re
+
+    counts = re.compile(r"^\[\d\d:\d\d\] done \d+/\d+ |^\d+ ok, \d+ not ok")
+    per_symbol: dict[str, list[str]] = {}
+    others = []
+    for line in output.splitlines():
+        if counts.match(line) or line.startswith(_FRAME):
+            continue
+        if line.startswith("  ") and len(line.split()) > 1:
+            per_symbol.setdefault(line.split()[0], []).append(line)
+        else:
+            others.append(line)
+    return per_symbol, others
+
+
+# Issue 23, scenario 13 (and 10's 48 h gap): a failed, data-failed or timed-out symbol-day
+# prints one line, its details stay in the logs; a dead Telegram prints one short line at most.
+def test_each_failed_symbol_day_prints_one_line_and_keeps_its_details_in_the_logs(
+    artifacts, tmp_path
+):
+    import pandas as pd
+
+    from tests.fakes.markets import write_market, zigzag_bars
+
+    close = pd.Timestamp(DATE, tz="UTC") + pd.Timedelta(days=1)
+    gapped = zigzag_bars(close, 200, block_bars=12, seed=1)
+    hours = (close - gapped["timestamp"]) / pd.Timedelta(hours=1)
+    gapped = gapped[(hours > 60) | (hours <= 12)]  # 48 h missing two days before the close
+    symbols = ["GAPUSDT", "CRASHUSDT", "SLOWUSDT", "OKUSDT"]
+    markets = {s: zigzag_bars(close, 200, block_bars=12, seed=i) for i, s in enumerate(symbols)}
+    data = write_market(tmp_path / "data", {**markets, "GAPUSDT": gapped})
+    token = "123456:planted-telegram-token"
+    env = {
+        "RETRAIN_DATA_SOURCE": "files",
+        "RETRAIN_DATA_DIR": str(data),
+        "RETRAIN_TRAINER": "tests.fakes.raising_trainer:RaisingTrainer",
+        "FAIL_SYMBOLS": "CRASHUSDT",
+        "TIMEOUT_SYMBOLS": "SLOWUSDT",
+        "TELEGRAM_TOKEN": token,
+        "TELEGRAM_CHAT_ID": "42",
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{_closed_port()}",
+    }
+    result = run_cli("--symbols", ",".join(symbols), "--date", DATE, env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    for noise in ("Traceback", "Stack Trace", "DagsterExecution", " - dagster - ", "ERROR -"):
+        assert noise not in output, output
+    for noise in ("urllib3", "HTTPConnection", "127.0.0.1", "/bot", token, "planted"):
+        assert noise not in output, output
+    per_symbol, others = _symbol_lines(output)
+    assert {s: len(lines) for s, lines in per_symbol.items()} == dict.fromkeys(symbols, 1), output
+    line = {s: lines[0].split(maxsplit=2)[1:] for s, lines in per_symbol.items()}
+    assert line["GAPUSDT"][0] == "failed" and "gap of 48 h" in line["GAPUSDT"][1]
+    assert line["CRASHUSDT"] == ["failed", "RuntimeError: CRASHUSDT: the desk trainer crashed"]
+    assert line["SLOWUSDT"][0] == "failed" and line["SLOWUSDT"][1].startswith("Timeout: SLOWUSDT")
+    assert line["OKUSDT"][0] == "success"
+    assert len(others) <= 1 and all("Telegram" in o and len(o) <= 120 for o in others), others
+    # The details are kept: the stacks in the event log and the JSON logs, the send failures
+    # in the engine log (with the token masked).
+    engine_log = (artifacts / "logs" / "20250501Z" / "engine.log").read_text()
+    events = [json.loads(line) for line in engine_log.splitlines()]
+    failed = {e["symbol"] for e in events if e["event"] == "coin_failed"}
+    assert failed == {"GAPUSDT", "CRASHUSDT", "SLOWUSDT"}
+    crash = next(e for e in events if e["event"] == "coin_failed" and e["symbol"] == "CRASHUSDT")
+    assert "_crash" in crash["stack_summary"]
+    sends = [e for e in events if e["event"] == "notification_failed"]
+    assert sends and all("ConnectionError" in e["error"] for e in sends), sends
+    assert token not in engine_log
+    with dg.DagsterInstance.get() as instance:
+        run_id = status_of(artifacts)["CRASHUSDT"]["run_id"]
+        records = instance.get_records_for_run(
+            run_id, of_type=dg.DagsterEventType.STEP_FAILURE
+        ).records
+        error = records[-1].event_log_entry.dagster_event.step_failure_data.error
+        while error.cause is not None:
+            error = error.cause
+        assert "third line" in error.message and any("_crash" in f for f in error.stack)
+    verify_every_recorded_file()
+
+
+# Issue 23, scenario 13: a canceled symbol-day prints one line, `canceled` and a short reason.
+def test_a_canceled_symbol_day_prints_one_line_with_a_short_reason(artifacts):
+    proc = start_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW)
+    wait_for((artifacts / "checkpoints" / "BTCUSDT").exists, 120, "BTCUSDT training")
+    os.killpg(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 130, out
+    for noise in ("Traceback", "Stack Trace", "Dagster", " - dagster - ", "ERROR -", "Error"):
+        assert noise not in out, out
+    per_symbol, others = _symbol_lines(out)
+    assert len(per_symbol["BTCUSDT"]) == 1, out
+    symbol, state, reason = per_symbol["BTCUSDT"][0].split(maxsplit=2)
+    assert (symbol, state) == ("BTCUSDT", "canceled"), out
+    assert not reason.startswith("Canceled") and 10 < len(reason) <= 100, reason
+    assert others == [
+        "SIGINT: stopping: no new symbols, canceling running trainings (partials and snapshots "
+        "kept); again to exit now",
+        "interrupted: canceled runs keep their partials and snapshots; rerun to resume",
+    ], out
+    assert status_of(artifacts)["BTCUSDT"]["status"] == "canceled"
+    verify_every_recorded_file()

@@ -40,3 +40,22 @@ def test_a_corrupt_database_is_named(tmp_path):
     (tmp_path / "history" / "runs.db").write_bytes(b"garbage" * 200)
     with pytest.raises(PermanentError, match=r"runs\.db cannot be read"):
         environment.check_instance_database(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        ("2025-01-0\udcff", "byte 0xff at offset 9"),  # how Python hands over a raw 0xff
+        ("é\udce9", "byte 0xe9 at offset 2"),  # offsets count bytes, not characters
+    ],
+)
+def test_a_setting_that_is_not_utf8_names_the_variable_and_the_byte_not_the_value(value, where):
+    environ = {"PATH": "/bin", "TELEGRAM_TOKEN": "123:ok", "TELEGRAM_CHAT_ID": value}
+    with pytest.raises(PermanentError) as info:
+        environment.check_settings_text(environ)
+    assert str(info.value) == f"TELEGRAM_CHAT_ID: not UTF-8 text ({where})"
+
+
+def test_other_variables_and_utf8_settings_pass():
+    environment.check_settings_text({"LS_COLORS": "\udcff", "RETRAIN_SYMBOLS": "BTC,ÉTH"})
+    environment.check_text("--date", None)

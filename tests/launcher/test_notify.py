@@ -1,5 +1,6 @@
 """The launcher's own Telegram messages: one start and one completion per invocation."""
 
+import json
 import logging
 from collections.abc import Iterator
 
@@ -14,6 +15,12 @@ from retrain_assets.launcher.status import SymbolStatus
 from sensors.telegram import telegram_notifications_sensor
 from tests.fakes.fake_telegram import FAKE_TOKEN, FakeTelegram
 from tests.fakes.symbol_days import run_symbol_day
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch) -> None:
+    """The default artifact root (./artifacts) is the test's, never the checkout's."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture
@@ -144,3 +151,44 @@ def test_telegram_down_never_raises_and_logs_one_redacted_line(fake_telegram, ca
     assert "Telegram start message not sent" in line and "HTTP 500" in line
     assert FAKE_TOKEN not in caplog.text
     assert notifier.start("2025-05-01", 1, "hybrid", dry_run=False)  # Telegram is back
+
+
+def test_telegram_down_prints_one_short_line_and_logs_every_failure_in_full(tmp_path, caplog):
+    port = _closed_port()
+    environ = {
+        "TELEGRAM_TOKEN": FAKE_TOKEN,
+        "TELEGRAM_CHAT_ID": "42",
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}",
+        "RETRAIN_ARTIFACT_ROOT": str(tmp_path / "root"),
+    }
+    notifier = InvocationNotifier(environ)
+
+    with caplog.at_level(logging.WARNING, logger=notify.__name__):
+        assert not notifier.start("2025-05-01", 2, "hybrid", dry_run=False)
+        assert not notifier.failure("BTCUSDT", "2025-05-01", "Timeout", "slow", "run-7")
+        assert not notifier.completion("2025-05-01", [], 1.0, "hybrid")
+
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line == (
+        "Telegram start message not sent (ConnectionError after 2 attempts); "
+        "details in logs/20250501Z/engine.log"
+    )
+    engine = tmp_path / "root" / "logs" / "20250501Z" / "engine.log"
+    events = [json.loads(row) for row in engine.read_text().splitlines()]
+    assert [(e["event"], e["kind"], e["symbol"]) for e in events] == [
+        ("notification_failed", "start", None),
+        ("notification_failed", "failure", "BTCUSDT"),
+        ("notification_failed", "completion", None),
+    ]
+    assert events[1]["run_id"] == "run-7" and events[0]["mode"] == "hybrid"
+    assert all(f"port={port}" in e["error"] for e in events)  # the whole error is kept
+    assert FAKE_TOKEN not in engine.read_text() + caplog.text
+    assert (tmp_path / "root" / "logs" / "20250501Z" / "BTCUSDT" / "training.log").exists()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

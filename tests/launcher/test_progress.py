@@ -41,3 +41,28 @@ def test_one_trade_has_no_interval_and_no_trade_says_so():
 def test_a_failure_shows_its_type_and_reason():
     entry = SymbolStatus("NOPEUSDT", "failed", error_type="DataCheckFailed", error="stale")
     assert _line(entry).endswith("failed   DataCheckFailed: stale")
+
+
+def test_a_canceled_symbol_shows_its_reason_after_the_state_without_the_type():
+    entry = SymbolStatus(
+        "BTCUSDT", "canceled", error_type="Canceled", error="interrupted (Ctrl-C / SIGTERM)"
+    )
+    assert _line(entry) == "  BTCUSDT        canceled interrupted (Ctrl-C / SIGTERM)"
+
+
+def test_a_multi_line_reason_is_printed_on_one_bounded_line():
+    entry = SymbolStatus("BTCUSDT", "failed", error_type="RuntimeError", error="a\nb\n" + "c" * 900)
+    out = io.StringIO()
+    ConsoleProgress(out)({entry.symbol: entry}, 1.0)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("  BTCUSDT        failed   RuntimeError: a b c")
+    assert len(lines[0]) <= 30 + 400 and lines[0].endswith("…")
+
+
+def test_an_undecodable_byte_in_a_reason_is_escaped_on_a_strict_utf8_console():
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", errors="strict")
+    entry = SymbolStatus("BTCUSDT", "failed", error_type="PermanentError", error="no 'x\udcff'")
+    ConsoleProgress(stream)({entry.symbol: entry}, 1.0)
+    stream.flush()
+    assert "PermanentError: no 'x\\udcff'" in raw.getvalue().decode("utf-8")
