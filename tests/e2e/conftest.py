@@ -50,9 +50,10 @@ def wait_for(predicate, timeout: float, what: str = "condition") -> None:
     raise AssertionError(f"{what} not met within {timeout} s")
 
 
-def status_of(artifacts: Path, date: str = DATE) -> dict:
-    """The symbols of runs/YYYYMMDDZ/status.json."""
-    path = artifacts / "runs" / (date.replace("-", "") + "Z") / "status.json"
+def status_of(artifacts: Path, date: str = DATE, *, dry_run: bool = False) -> dict:
+    """The symbols of runs/YYYYMMDDZ/status.json (a dry run's: status.dry_run.json)."""
+    name = "status.dry_run.json" if dry_run else "status.json"
+    path = artifacts / "runs" / (date.replace("-", "") + "Z") / name
     return json.loads(path.read_text())["symbols"]
 
 

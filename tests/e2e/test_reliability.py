@@ -240,20 +240,15 @@ def test_a_dry_run_never_becomes_the_latest_real_materialization(artifacts):
             assert instance.get_latest_materialization_event(dg.AssetKey(name)) is None, name
             assert instance.get_latest_materialization_event(dg.AssetKey(["dry_run", name]))
     _ok(run_cli(*args, "--dry_run", env=NOOP))
-    assert {e["status"] for e in _dry_status_of(artifacts).values()} == {"skipped"}
+    assert {e["status"] for e in status_of(artifacts, dry_run=True).values()} == {"skipped"}
     _ok(run_cli(*args, "--dry_run", "--force", env=NOOP))
-    assert {e["status"] for e in _dry_status_of(artifacts).values()} == {"success"}
+    assert {e["status"] for e in status_of(artifacts, dry_run=True).values()} == {"success"}
     _ok(run_cli(*args, env=NOOP))  # a real run after dry runs trains
     assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
     summary = json.loads((artifacts / "summary" / "20250501Z" / "engine_summary.json").read_text())
     assert summary["dry_run"] is False and summary["succeeded"] == 2
     verify_every_recorded_file()
     verify_every_recorded_file(("dry_run",))
-
-
-def _dry_status_of(artifacts: Path) -> dict:
-    path = artifacts / "runs" / "20250501Z" / "status.dry_run.json"
-    return json.loads(path.read_text())["symbols"]
 
 
 # Issue 23, scenario 6: a dry run after a real run of the same date leaves status.json (the
@@ -264,7 +259,7 @@ def test_a_dry_run_after_a_real_run_leaves_the_real_status_alone(artifacts):
     real = status_of(artifacts)
     _ok(run_cli(*args, "--dry_run", env=NOOP))
     assert status_of(artifacts) == real
-    assert {e["status"] for e in _dry_status_of(artifacts).values()} == {"success"}
+    assert {e["status"] for e in status_of(artifacts, dry_run=True).values()} == {"success"}
     summary = json.loads((artifacts / "summary" / "20250501Z" / "engine_summary.json").read_text())
     for symbol, entry in real.items():
         assert summary["by_symbol"][symbol]["run_id"] == entry["run_id"], symbol
