@@ -163,7 +163,7 @@ class LocalPool:
         stopping: Callable[[], bool],
         on_death: OnDeath,
     ) -> None:
-        """Execute every spec; `tick` after each completion and every half second.
+        """Execute every spec; `tick` every half second and once all are done.
 
         Returns when all are done or `stopping()` holds; the workers still running then are
         the caller's to cancel. A worker killed from outside affects only its own spec.
@@ -180,8 +180,8 @@ class LocalPool:
                 if worker.process.sentinel in ended:
                     del running[pid]
                     queue.extend(self._collect(pid, worker, on_death))
-            if ended or time.monotonic() - last_tick >= TICK_S:
-                tick()  # at most twice a second, or on a completion
+            if time.monotonic() - last_tick >= TICK_S or not (queue or running):
+                tick()  # at most twice a second: each reads every run of the invocation
                 last_tick = time.monotonic()
 
     def _start(self, spec: RunSpec) -> _Worker:
