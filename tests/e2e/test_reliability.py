@@ -415,8 +415,17 @@ def _kill_watchdog(cli_pid: int) -> None:
 
     for child in psutil.Process(cli_pid).children():
         if "retrain_assets.launcher.watchdog" in " ".join(child.cmdline()):
-            child.kill()
-            child.wait(timeout=10)
+            child.kill()  # the CLI reaps it later: dead means gone or a zombie
+            wait_for(lambda c=child: _dead(c), 10, "the watchdog killed")
+
+
+def _dead(process) -> bool:
+    import psutil
+
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def _training(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
