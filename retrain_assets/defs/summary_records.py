@@ -114,8 +114,8 @@ def date_summary(
     Returns:
         The summary document (`engine_summary.json`).
     """
-    runs = _date_runs(instance, date, dry_run)
-    latest = _latest_per_symbol(runs)
+    runs = date_runs(instance, date, dry_run)
+    latest = latest_per_symbol(runs)
     invocation, mode = _invocation_of(runs, requested_by)
     skipped_at = _skips_decided_at(runs, invocation)
     status: dict[str, dict[str, Any]] = {}
@@ -176,7 +176,7 @@ def _document(
     }
 
 
-def _date_runs(instance: dg.DagsterInstance, date: str, dry_run: bool) -> list[dg.RunRecord]:
+def date_runs(instance: dg.DagsterInstance, date: str, dry_run: bool) -> list[dg.RunRecord]:
     """The date's symbol-day runs of one kind (real or dry), oldest first."""
     records = instance.get_run_records(dg.RunsFilter(tags={DATE_TAG: date}))
     kept = [
@@ -187,7 +187,8 @@ def _date_runs(instance: dg.DagsterInstance, date: str, dry_run: bool) -> list[d
     return sorted(kept, key=_created)
 
 
-def _latest_per_symbol(runs: Sequence[dg.RunRecord]) -> dict[str, dg.RunRecord]:
+def latest_per_symbol(runs: Sequence[dg.RunRecord]) -> dict[str, dg.RunRecord]:
+    """The newest run of each symbol, from runs oldest first (as `date_runs` gives them)."""
     return {r.dagster_run.tags[SYMBOL_TAG]: r for r in runs}
 
 

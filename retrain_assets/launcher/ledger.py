@@ -26,7 +26,8 @@ from retrain_assets.defs.records import (
     latest_per_partition,
     metrics_materialization,
 )
-from retrain_assets.defs.tags import DATE_TAG, INVOCATION_TAG, SYMBOL_TAG, is_dry_run
+from retrain_assets.defs.summary_records import date_runs, latest_per_symbol
+from retrain_assets.defs.tags import INVOCATION_TAG, SYMBOL_TAG
 from retrain_assets.launcher.plan import SymbolPlan
 from retrain_assets.launcher.status import FINAL, SymbolStatus
 
@@ -157,12 +158,7 @@ class DateRecords:
 
     def refresh(self, previous: dict[str, Any], symbols: set[str]) -> dict[str, Any]:
         """`previous` entries of `symbols`, rebuilt where a newer or unfinished run exists."""
-        records = self.instance.get_run_records(dg.RunsFilter(tags={DATE_TAG: self.date}))
-        newest = {
-            r.dagster_run.tags.get(SYMBOL_TAG, ""): r
-            for r in latest_per_partition(list(records)).values()
-            if is_dry_run(r.dagster_run.tags) == self.dry_run
-        }
+        newest = latest_per_symbol(date_runs(self.instance, self.date, self.dry_run))
         result = {s: previous[s] for s in symbols if s in previous}
         for symbol in symbols & set(newest):
             record, entry = newest[symbol], previous.get(symbol, {})

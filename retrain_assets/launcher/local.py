@@ -31,6 +31,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from retrain_assets.core.artifacts import is_dry_run_key
 from retrain_assets.core.locks import FileLock
 from retrain_assets.defs.records import ACTIVE_STATUSES
 from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG, is_dry_run
@@ -109,7 +110,7 @@ def _worker(spec: RunSpec, locks_dir: str, planned_at: float, conn: Connection, 
 def _is_dry(run: dg.DagsterRun) -> bool:
     """A dry run, by its tag or, for a UI launch, by the assets it selected."""
     selection = run.asset_selection or frozenset()
-    return is_dry_run(run.tags) or any(k.path[0] == "dry_run" for k in selection)
+    return is_dry_run(run.tags) or any(is_dry_run_key(k.path) for k in selection)
 
 
 def taken_elsewhere(instance: dg.DagsterInstance, spec: RunSpec, planned_at: float) -> str | None:

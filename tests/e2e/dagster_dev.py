@@ -116,18 +116,8 @@ def start_webserver(
 ) -> subprocess.Popen:
     """`dagster-webserver` alone (a deployment's webserver pod) on `port`, in its own process
     group with its code server; ready when this returns. Stop it with `stop_group`."""
-    with log_path.open("a") as log:
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "dagster-webserver"),
-                *("-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)),
-            ],
-            cwd=REPO,
-            env={**os.environ, **(env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    args = ("-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port))
+    proc = _start_group(("dagster-webserver", *args), log_path, "a", env)
     try:
         _wait_ready(f"http://127.0.0.1:{port}", proc, 120, log_path)
     except BaseException:
@@ -140,19 +130,27 @@ def start_webserver(
 def dagster_daemon(log_path: Path, env: dict[str, str] | None = None) -> Iterator[None]:
     """`dagster-daemon run` alone (a deployment's daemon pod, whose run launcher starts the
     runs) on the test's DAGSTER_HOME, in its own process group; stopped on exit."""
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+    proc = _start_group(("dagster-daemon", "run", "-w", "workspace.yaml"), log_path, "w", env)
+    try:
+        yield
+    finally:
+        stop_group(proc)
+
+
+def _start_group(
+    command: Sequence[str], log_path: Path, mode: str, env: dict[str, str] | None
+) -> subprocess.Popen:
+    """One of the venv's programs from the repo root, in its own process group, logging to
+    `log_path` (opened with `mode`)."""
+    with log_path.open(mode) as log:
+        return subprocess.Popen(
+            [str(Path(sys.executable).parent / command[0]), *command[1:]],
             cwd=REPO,
             env={**os.environ, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    try:
-        yield
-    finally:
-        stop_group(proc)
 
 
 def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
