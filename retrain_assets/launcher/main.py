@@ -1,8 +1,9 @@
 """The launcher's entry: every input checked, then plan, execute, summarize, notify.
 
 Checks come first and create nothing: numbers, the symbol list, the date, the start date, the
-log level, the Dagster home and artifact root (writable), the instance database (readable),
-and the storage driver. Only then is the instance opened (once, under a lock) and work begun.
+log level, the settings file, the Dagster home and artifact root (writable), the instance
+database (readable), and the storage driver. Only then is the instance opened (once, under a
+lock) and work begun.
 """
 
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     environment.check_text("--date", config.date)
     environment.check_start_date()
     environment.check_log_level()
+    check_settings_file()
     home = environment.dagster_home()
     root = environment.writable_folder(artifact_root(None), "RETRAIN_ARTIFACT_ROOT")
     if home.exists():
@@ -38,6 +40,14 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     hardware = detect_hardware()
     config.check_ceiling(concurrency_ceiling(hardware), hardware)
     return Checked(home, root, date, selection)
+
+
+def check_settings_file() -> None:
+    """`RETRAIN_SETTINGS`, when set, is a readable file whose every setting the resources know.
+
+    The definitions build their resources from it: importing them is the check.
+    """
+    import retrain_assets.definitions  # noqa: F401 - a bad file raises PermanentError here
 
 
 def check_storage(config: SchedulerConfig, root: Path) -> None:

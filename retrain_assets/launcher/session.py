@@ -101,6 +101,7 @@ def _prefix(dry_run: bool) -> tuple[str, ...]:
 
 def _plan(inv: Invocation, root: Any) -> list[SymbolPlan]:
     from resources.storage import StorageResource
+    from retrain_assets.definitions import current_configuration
 
     storage = StorageResource()
 
@@ -115,6 +116,7 @@ def _plan(inv: Invocation, root: Any) -> list[SymbolPlan]:
         prefix=_prefix(inv.config.dry_run),
         force=inv.config.force,
         restore=restore,
+        current=current_configuration(),
     )
 
 
