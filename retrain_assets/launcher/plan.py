@@ -153,24 +153,40 @@ LEDGER = "walk_forward"
 def _ledger_days_gone_stale(
     instance: dg.DagsterInstance, prefix: tuple[str, ...], date: str, symbols: list[str]
 ) -> dict[str, dict[str, str]]:
-    """Symbols whose ledger day says `no_live_model` though yesterday's model exists now.
+    """Symbols whose ledger day no longer matches the model of the day before.
 
     Run out of order (a later date first, then the one before), a day is first recorded as
-    untraded; once the model of the day before is there, the day is traded again.
+    untraded; once the model of the day before is there, the day is traded again. Likewise a
+    day traded by a model that has since been rebuilt another way (a backfill of the day before
+    under a new method or source) is traded again by the rebuilt model.
     """
     ledger = latest_metadata_by_partition(
         instance, dg.AssetKey([*prefix, LEDGER]), [f"{date}|{s}" for s in symbols]
     )
-    untraded = [
-        k.partition("|")[2] for k, md in ledger.items() if md.get("ledger_status") == NO_LIVE_MODEL
-    ]
-    if not untraded:
+    if not ledger:
         return {}
     before = pd.Timestamp(date) - pd.Timedelta(days=1)
-    keys = [f"{before:%Y-%m-%d}|{s}" for s in untraded]
+    keys = [f"{before:%Y-%m-%d}|{s}" for s in ledger_symbols(ledger)]
     models = latest_metadata_by_partition(instance, dg.AssetKey([*prefix, "model"]), keys)
-    why = f"recorded without a live model, and the model of {before:%Y-%m-%d} exists now"
-    return {k.partition("|")[2]: {LEDGER: why} for k in models}
+    stale: dict[str, dict[str, str]] = {}
+    for key, model in models.items():
+        symbol = key.partition("|")[2]
+        day = ledger[f"{date}|{symbol}"]
+        if day.get("ledger_status") == NO_LIVE_MODEL:
+            why = f"recorded without a live model, and the model of {before:%Y-%m-%d} exists now"
+            stale[symbol] = {LEDGER: why}
+            continue
+        made = recorded_provenance(model)
+        traded_by = day.get("live_model_family")
+        if made is not None and traded_by is not None and traded_by != made.family:
+            why = f"traded by a model of {before:%Y-%m-%d} since rebuilt another way"
+            stale[symbol] = {LEDGER: why}
+    return stale
+
+
+def ledger_symbols(ledger: dict[str, dict[str, Any]]) -> list[str]:
+    """The symbols of a date's ledger records."""
+    return [key.partition("|")[2] for key in ledger]
 
 
 def _plan_symbol(
