@@ -52,7 +52,7 @@ def test_a_cost_setting_changes_the_costs_method_but_not_the_features_or_the_mod
 
 
 def test_a_method_without_a_setting_its_asset_needs_is_a_wiring_error():
-    with pytest.raises(KeyError, match="cost.venue"):
+    with pytest.raises(KeyError, match=r"cost\.venue"):
         Method({"lookback_days": 180}).of("costs")
 
 
