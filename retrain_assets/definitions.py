@@ -1,10 +1,12 @@
 """The composition root: the one place that builds this code location's `Definitions`."""
 
+from typing import cast
+
 import dagster as dg
 
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.market_data import MarketDataResource
-from resources.method import current_of, method_of
+from resources.method import current_of
 from resources.notifier import telegram_resource
 from resources.promotion import PromotionResource
 from resources.settings_file import configured, settings_sections
@@ -45,23 +47,24 @@ def build_resources() -> dict[str, object]:
 
 
 resources = build_resources()
-# Each asset's code version is the digest of the settings its numbers depend on, as configured
-# here: the UI marks partitions made another way stale ("has a new code version").
-method = method_of(resources["training"], resources["cost_model"], resources["promotion"])  # type: ignore[arg-type]
 
 
 def current_configuration() -> Current:
     """The data source and method these definitions run with: what "done" is compared with."""
     return current_of(
-        resources["market_data"],  # type: ignore[arg-type]
-        resources["training"],  # type: ignore[arg-type]
-        resources["cost_model"],  # type: ignore[arg-type]
-        resources["promotion"],  # type: ignore[arg-type]
+        cast(MarketDataResource, resources["market_data"]),
+        cast(TrainingResource, resources["training"]),
+        cast(CostModelResource, resources["cost_model"]),
+        cast(PromotionResource, resources["promotion"]),
     )
 
 
 defs = dg.Definitions(
-    assets=with_code_versions([*symbol_day_assets, *dry_run_assets, *date_assets], method),
+    # Each asset's code version is the digest of the settings its numbers depend on and the
+    # data source, as configured here: the UI marks what was made another way stale.
+    assets=with_code_versions(
+        [*symbol_day_assets, *dry_run_assets, *date_assets], current_configuration()
+    ),
     jobs=[retrain_job, dry_run_job, summary_job, retention_job],
     schedules=[daily_retrain_schedule, retention_schedule],
     sensors=[

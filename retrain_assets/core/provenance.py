@@ -8,8 +8,9 @@ differs, saying why (`stale: data source synthetic seed 7 -> files /data`,
 The **method** is every setting that changes an asset's numbers, flat (`lookback_days`,
 `cost.taker_fee_bps`, `trainer`, ...). Each asset depends on a subset of them, its own and its
 upstream assets' (`ASSET_SETTINGS`): the asset's method digest is the sha256 of exactly that
-subset, so a cost setting changes `costs` and what reads it, never `features` or `model`. The
-same digest is the asset's Dagster `code_version`, so the UI marks the partitions stale too.
+subset, so a cost setting changes `costs` and what reads it, never `features` or `model`. That
+digest with the source's identity is the asset's Dagster `code_version`, so the UI marks the
+partitions made another way stale too.
 
 A walk-forward day belongs to the **family** of the live model that traded it: its method and
 data source. Records and gates pool only the days of one family (`family_of`).
@@ -205,6 +206,11 @@ class Current:
     source_kind: str
     source: str
     method: Method
+
+    def code_version(self, asset: str) -> str:
+        """`asset`'s Dagster code version: its method digest and the data source, so the UI
+        marks a partition made by another method or from another source stale."""
+        return digest([self.method.digest_of(asset), self.source])
 
     def provenance(self, asset: str, bars: str, trainer: str | None = None) -> Provenance:
         """This configuration's record for `asset` made from bars fingerprinted `bars`."""

@@ -4,7 +4,7 @@ Every symbol-day asset writes `provenance` (JSON: source, bars fingerprint, meth
 settings, trainer, product version) and, for the UI's tables, `source` and `method` as text.
 The assets that read bars (`costs`, `features`) return a data version made of the bars'
 fingerprint and their method, so Dagster marks what depends on them stale when either changes;
-every asset's `code_version` is its method digest (`with_code_versions`).
+every asset's `code_version` is its method digest with the source (`with_code_versions`).
 """
 
 import warnings
@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from retrain_assets.core.provenance import Method, Provenance, digest
+from retrain_assets.core.provenance import Current, Method, Provenance, digest
 from retrain_assets.defs.records import latest_metadata_by_partition
 
 PROVENANCE_KEY = "provenance"
@@ -73,12 +73,14 @@ def derived_provenance(
 
 
 def with_code_versions(
-    assets: Sequence[dg.AssetsDefinition], method: Method
+    assets: Sequence[dg.AssetsDefinition], current: Current
 ) -> list[dg.AssetsDefinition]:
-    """The assets with each one's method digest as its `code_version`."""
+    """The assets with each one's code version: its method digest and the data source."""
     return list(
         dg.map_asset_specs(
-            lambda spec: spec.replace_attributes(code_version=method.digest_of(spec.key.path[-1])),
+            lambda spec: spec.replace_attributes(
+                code_version=current.code_version(spec.key.path[-1])
+            ),
             assets,
         )
     )
