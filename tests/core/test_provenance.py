@@ -95,3 +95,11 @@ def test_the_first_stale_asset_in_order_is_named():
         "costs",
         "method cost.taker_fee_bps 1 -> 7.5",
     )
+
+
+def test_the_code_version_changes_with_the_source_as_well_as_the_method():
+    assert _current("files /data").code_version("model") != _current(
+        "synthetic seed 7"
+    ).code_version("model")
+    assert _current().code_version("model") != _current(depth=4).code_version("model")
+    assert _current().code_version("costs") == _current(depth=4).code_version("costs")
