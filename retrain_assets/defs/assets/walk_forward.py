@@ -19,6 +19,7 @@ from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.costs import Costs
 from retrain_assets.core.data_checks import CheckOutcome
+from retrain_assets.core.families import family_key, split_by_family
 from retrain_assets.core.features import FEATURE_NAMES
 from retrain_assets.core.provenance import Provenance
 from retrain_assets.core.rolling_ic import ICPolicy, live_ic
@@ -111,13 +112,15 @@ def walk_forward(
 
 
 def _live_ic(context: dg.AssetExecutionContext, today: DayLedger, horizon: int) -> CheckOutcome:
-    """The live IC over the trailing window of real ledger days, today's included."""
+    """The live IC over the trailing window of real ledger days of today's model family
+    (the same method and source), today's included."""
     policy = ICPolicy()
     if is_dry_run_key(context.asset_key.path):
         return live_ic([today], horizon, policy)
     before = window_dates(today.day, policy.window_days)[:-1]
     found = ledger_days(context.instance, before, [today.symbol])
-    return live_ic([*found.days, today], horizon, policy)
+    same_family, _ = split_by_family(found.days, family_key(today))
+    return live_ic([*same_family, today], horizon, policy)
 
 
 def _yesterdays_model(
