@@ -111,3 +111,23 @@ def test_the_summary_asset_ignores_a_dry_run_requester(instance, tmp_path: Path)
     summary = json.loads(Path(str(metadata["path"].value)).read_text())
     assert not summary["dry_run"] and summary["invocation"] == "inv-1"
     assert summary["by_symbol"]["BTCUSDT"]["net_bps_after_costs"] == 5.0
+
+
+def test_the_summary_says_which_sources_and_methods_made_the_date():
+    from retrain_assets.core.provenance import Provenance
+    from retrain_assets.defs.summary_records import made_by
+
+    def made(source: str, method: str) -> dict:
+        return {"provenance": Provenance("files", source, "ab", method).to_json_dict()}
+
+    by_symbol = {
+        "BTCUSDT": made("files /data", "aaa"),
+        "ETHUSDT": made("files /data", "aaa"),
+        "SOLUSDT": made("synthetic seed 7", "bbb"),
+        "XRPUSDT": {"provenance": None},
+    }
+    assert made_by(by_symbol) == [
+        {"source": "files /data", "method": "aaa", "symbols": 2},
+        {"source": "synthetic seed 7", "method": "bbb", "symbols": 1},
+        {"source": "unrecorded", "method": "unrecorded", "symbols": 1},
+    ]
