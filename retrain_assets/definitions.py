@@ -9,9 +9,9 @@ from resources.promotion import PromotionResource
 from resources.storage import StorageResource
 from resources.training import CostModelResource, TrainingResource
 from resources.universe import SymbolUniverseResource
-from retrain_assets.defs.assets import date_assets, dry_run_assets, symbol_day_assets
+from retrain_assets.defs.assets import date_assets, symbol_day_assets
 from retrain_assets.defs.executor import build_executor
-from retrain_assets.defs.jobs import dry_run_job, retrain_job, summary_job
+from retrain_assets.defs.jobs import retrain_job, summary_job
 from retrain_assets.defs.retention import retention_job, retention_schedule
 from retrain_assets.defs.schedules import daily_retrain_schedule
 from sensors import storage_sensors
@@ -39,8 +39,8 @@ def build_resources() -> dict[str, object]:
 
 
 defs = dg.Definitions(
-    assets=[*symbol_day_assets, *dry_run_assets, *date_assets],
-    jobs=[retrain_job, dry_run_job, summary_job, retention_job],
+    assets=[*symbol_day_assets, *date_assets],
+    jobs=[retrain_job, summary_job, retention_job],
     schedules=[daily_retrain_schedule, retention_schedule],
     sensors=[
         symbol_universe_sensor,

@@ -17,17 +17,12 @@ SCHEDULE_CRON = os.environ.get("RETRAIN_SCHEDULE_CRON") or "0 2 * * *"
 
 
 def missing_symbols(instance: dg.DagsterInstance, date: str) -> list[str]:
-    """Active symbols without a real `metrics` materialization for `date`."""
+    """Active symbols without a `metrics` materialization (with its files) for `date`."""
     symbols = active_symbols(instance)
     done = latest_metadata_by_partition(
         instance, dg.AssetKey("metrics"), [str(partition_key(date, s)) for s in symbols]
     )
-    return [s for s in symbols if not _real_result(done.get(str(partition_key(date, s))))]
-
-
-def _real_result(metadata: dict | None) -> bool:
-    """A `metrics` materialization with files that no dry run (of before `dry_run/`) made."""
-    return bool(metadata) and "files" in metadata and not metadata.get("dry_run")
+    return [s for s in symbols if "files" not in done.get(str(partition_key(date, s)), {})]
 
 
 def _run_request(date: str, symbol: str, tick: str, tags: RunTags) -> dg.RunRequest:

@@ -110,7 +110,6 @@ def plan_date(
     date: str,
     symbols: list[str],
     *,
-    prefix: tuple[str, ...] = (),
     force: bool = False,
     restore: Restore | None = None,
 ) -> list[SymbolPlan]:
@@ -118,20 +117,16 @@ def plan_date(
     if force:
         return [SymbolPlan(s, graph.order) for s in symbols]
     keys = [f"{date}|{s}" for s in symbols]
-    recorded = {
-        name: latest_files(instance, dg.AssetKey([*prefix, name]), keys) for name in graph.order
-    }
-    kind = "dry run" if prefix else "real"
+    recorded = {name: latest_files(instance, dg.AssetKey(name), keys) for name in graph.order}
     stale = {}
     if LEDGER in graph.order:
-        stale = _ledger_days_gone_stale(instance, prefix, date, symbols)
+        stale = _ledger_days_gone_stale(instance, date, symbols)
     return [
         _plan_symbol(
             graph,
             s,
             {n: recorded[n].get(f"{date}|{s}") for n in graph.order},
             restore,
-            kind,
             stale.get(s),
         )
         for s in symbols
@@ -142,7 +137,7 @@ LEDGER = "walk_forward"
 
 
 def _ledger_days_gone_stale(
-    instance: dg.DagsterInstance, prefix: tuple[str, ...], date: str, symbols: list[str]
+    instance: dg.DagsterInstance, date: str, symbols: list[str]
 ) -> dict[str, dict[str, str]]:
     """Symbols whose ledger day says `no_live_model` though yesterday's model exists now.
 
@@ -150,7 +145,7 @@ def _ledger_days_gone_stale(
     untraded; once the model of the day before is there, the day is traded again.
     """
     ledger = latest_metadata_by_partition(
-        instance, dg.AssetKey([*prefix, LEDGER]), [f"{date}|{s}" for s in symbols]
+        instance, dg.AssetKey(LEDGER), [f"{date}|{s}" for s in symbols]
     )
     untraded = [
         k.partition("|")[2] for k, md in ledger.items() if md.get("ledger_status") == NO_LIVE_MODEL
@@ -159,7 +154,7 @@ def _ledger_days_gone_stale(
         return {}
     before = pd.Timestamp(date) - pd.Timedelta(days=1)
     keys = [f"{before:%Y-%m-%d}|{s}" for s in untraded]
-    models = latest_metadata_by_partition(instance, dg.AssetKey([*prefix, "model"]), keys)
+    models = latest_metadata_by_partition(instance, dg.AssetKey("model"), keys)
     why = f"recorded without a live model, and the model of {before:%Y-%m-%d} exists now"
     return {k.partition("|")[2]: {LEDGER: why} for k in models}
 
@@ -169,16 +164,13 @@ def _plan_symbol(
     symbol: str,
     files: dict[str, Files | None],
     restore: Restore | None,
-    kind: str = "real",
     stale: dict[str, str] | None = None,
 ) -> SymbolPlan:
     if all(f is None for f in files.values()):
         return SymbolPlan(symbol, graph.order)
     problems = {n: damage(f, restore) or (stale or {}).get(n) for n, f in files.items()}
     if not any(problems.values()):
-        return SymbolPlan(
-            symbol, (), skip_reason=f"already done ({kind}): every recorded file verified"
-        )
+        return SymbolPlan(symbol, (), skip_reason="already done: every recorded file verified")
     needed = {n for n, p in problems.items() if p}
     for name in list(needed):
         needed |= graph.downstream[name]

@@ -8,7 +8,7 @@ import pandas as pd
 
 from resources.artifact_io import ArtifactRootResource
 from resources.training import TrainingResource
-from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
+from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.hardware import detect_hardware
 from retrain_assets.core.locks import FileLock
 from retrain_assets.core.pipeline import train_symbol_day, training_input, with_fingerprint
@@ -27,6 +27,7 @@ from retrain_assets.defs.partitions import (
     split_partition_key,
     symbol_day_partitions,
 )
+from retrain_assets.defs.tags import is_dry_run
 from retrain_assets.defs.telemetry import stage
 from retrain_assets.defs.timeout import symbol_deadline
 
@@ -73,7 +74,7 @@ def model(
     the same for every CatBoost CPU refit of the same inputs; `model.bin`'s bytes are not.
     """
     date, symbol = split_partition_key(context.partition_key)
-    dry_run = is_dry_run_key(context.asset_key.path)
+    dry_run = is_dry_run(context.run.tags)  # a smoke test: the tiny training budget
     frame = features.parquet("features.parquet")
     splits = Splits.from_json_dict(features.json("split_indices.json"))
     params = training.params(detect_hardware(), _concurrency(context), dry_run)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.training import TrainingResource
-from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
+from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.costs import Costs
 from retrain_assets.core.data_checks import CheckOutcome
 from retrain_assets.core.features import FEATURE_NAMES
@@ -99,10 +99,8 @@ def walk_forward(
 
 
 def _live_ic(context: dg.AssetExecutionContext, today: DayLedger, horizon: int) -> CheckOutcome:
-    """The live IC over the trailing window of real ledger days, today's included."""
+    """The live IC over the trailing window of the instance's ledger days, today's included."""
     policy = ICPolicy()
-    if is_dry_run_key(context.asset_key.path):
-        return live_ic([today], horizon, policy)
     before = window_dates(today.day, policy.window_days)[:-1]
     found = ledger_days(context.instance, before, [today.symbol])
     return live_ic([*found.days, today], horizon, policy)
@@ -121,7 +119,7 @@ def _yesterdays_model(
     before = (pd.Timestamp(date) - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
     if before < START_DATE:
         return None
-    key = dg.AssetKey([*context.asset_key.path[:-1], "model"])
+    key = dg.AssetKey("model")
     return io.load_partition(context, key, str(partition_key(before, symbol)))
 
 
