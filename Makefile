@@ -13,7 +13,7 @@ export PYTHONUNBUFFERED := 1
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 ARGS ?=
 
-.PHONY: install run dev check test lint bench clean
+.PHONY: install run dev dev-dry check test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ run: install
 ## Dagster UI (webserver + daemon) on the same instance as `make run`.
 dev: install
 	$(BIN)/dg dev -h 127.0.0.1 -p 3000
+
+## The UI on the dry runs' own instance (`retrain --dry_run` keeps them in dry_run/ folders of
+## the real instance's storage and the artifact root). The webserver only, no daemon: no
+## schedule or sensor ever acts on that instance.
+dev-dry: install
+	DAGSTER_HOME=$(RETRAIN_INSTANCE_DIR)/dry_run $(BIN)/python -m retrain_assets.launcher.home
+	DAGSTER_HOME=$(RETRAIN_INSTANCE_DIR)/dry_run RETRAIN_ARTIFACT_ROOT=$(RETRAIN_ARTIFACT_ROOT)/dry_run \
+		$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3001
 
 ## The definitions load and their YAML validates (`dg check defs`), as CI checks them.
 check: install

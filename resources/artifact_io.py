@@ -6,10 +6,11 @@ the latest materialization of the upstream partition and checked against their s
 partial outputs of an interrupted run are reused but never silently trusted; reused files are
 copied into the current run folder so every folder is complete.
 
-Real runs upload every file as soon as it is written, through the run's storage driver (the
-`retrain/driver` tag, else `StorageResource`), and record backend, uri and `verified` per file;
-a failed upload leaves the file `pending_upload` for the pending-uploads sensor and never fails
-the run. An input whose local file is gone is downloaded from its verified remote copy.
+Every file is uploaded as soon as it is written, through the run's storage driver (the
+`retrain/driver` tag, else `StorageResource`), with backend, uri and `verified` recorded per
+file; a failed upload leaves the file `pending_upload` for the pending-uploads sensor and never
+fails the run. A dry run (its `retrain/dry_run` tag) stores its files locally only, whatever
+its driver. An input whose local file is gone is downloaded from its verified remote copy.
 """
 
 import tempfile
@@ -33,20 +34,15 @@ from resources.uploads import (
     upload_entry,
     upload_summary,
 )
-from retrain_assets.core.artifacts import (
-    CHECKSUM_FILE,
-    ArtifactFiles,
-    ArtifactLayout,
-    is_dry_run_key,
-)
+from retrain_assets.core.artifacts import CHECKSUM_FILE, ArtifactFiles, ArtifactLayout
 from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.errors import IntegrityError, PermanentError
 from retrain_assets.core.hashing import sha256_bytes, write_sha256sums
 from retrain_assets.core.storage import StorageBackend
 from retrain_assets.defs.partitions import split_partition_key
+from retrain_assets.defs.tags import is_dry_run
 
 SEAL_METADATA_KEY = "seals_run_folder"
-_RECORDS_SCANNED = 50
 
 
 class ArtifactRootResource(dg.ConfigurableResource):
@@ -76,7 +72,6 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         """Write `obj`'s files into the run folder, upload them and record their checksums."""
         step = context.step_context
         tags = step.dagster_run.tags
-        dry = is_dry_run_key(context.asset_key.path)
         _, symbol = split_partition_key(context.asset_partition_key)
         folder = self._run_folder(step, symbol)
         entries = {name: self._write(folder / name, data) for name, data in obj.files.items()}
@@ -87,7 +82,7 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
             write_sha256sums(folder, names)
             extra = unrecorded_files(step.instance, step.run_id, folder, names, entries)
         sealed = bool(context.definition_metadata.get(SEAL_METADATA_KEY))
-        if dry:
+        if is_dry_run(tags):  # a smoke test stores locally only, whatever its driver
             metadata = _metadata(entries, folder, dry_run=True)
             metadata["backend"] = dg.MetadataValue.text("none (dry run)")
             context.add_output_metadata(metadata)
@@ -117,11 +112,9 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         produced = _SAME_RUN.get((step.run_id, key, str(pkey)))
         if produced is not None:  # written by an earlier step of this run, in this process
             return produced
-        dry = is_dry_run_key(key.path)
-        found = latest_record(context.instance, key, pkey, dry)
+        found = latest_record(context.instance, key, pkey)
         if found is None:
-            kind = "dry-run" if dry else "real"
-            raise PermanentError(f"{key.to_user_string()} [{pkey}]: no {kind} materialization")
+            raise PermanentError(f"{key.to_user_string()} [{pkey}]: no materialization")
         folder = self._run_folder(step, split_partition_key(pkey)[1])
         return self._read_all(context, key, str(pkey), found, folder, copy=True)
 
@@ -133,7 +126,7 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         For a step that reads a partition it does not declare as an input: the walk-forward
         ledger reads yesterday's live model this way (see that asset for why).
         """
-        found = latest_record(context.instance, key, pkey, is_dry_run_key(key.path))
+        found = latest_record(context.instance, key, pkey)
         if found is None:
             return None
         with tempfile.TemporaryDirectory() as scratch:
@@ -236,41 +229,38 @@ def _remember(run_id: str, key: dg.AssetKey, pkey: str, files: ArtifactFiles) ->
 
 
 def latest_files(
-    instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str, dry_run: bool
+    instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str
 ) -> dict[str, dict[str, Any]] | None:
-    """The `files` metadata of the latest materialization of one partition of the same kind.
+    """The `files` metadata of the latest materialization of one partition.
 
-    A dry run only reuses dry-run outputs and a real run only real ones, so a dry run never
-    counts as done for a real run.
+    A dry run has an instance of its own, so a real run never reuses its outputs (nor counts
+    it as done), and a dry run never a real one's.
     """
-    found = latest_record(instance, key, pkey, dry_run)
+    found = latest_record(instance, key, pkey)
     return None if found is None else found[1]
 
 
 def latest_metadata(
-    instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str, dry_run: bool
+    instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str
 ) -> tuple[int, dict[str, Any]] | None:
-    """(storage id, metadata values) of the latest materialization of the same kind."""
+    """(storage id, metadata values) of the latest materialization of one partition."""
     result = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=key, asset_partitions=[str(pkey)]),
-        limit=_RECORDS_SCANNED,
+        limit=1,
         ascending=False,
     )
     for record in result.records:
         mat = record.asset_materialization
-        if mat is None:
-            continue
-        values = {name: _value(entry) for name, entry in mat.metadata.items()}
-        if bool(values.get("dry_run")) == dry_run:
-            return record.storage_id, values
+        if mat is not None:
+            return record.storage_id, {name: _value(entry) for name, entry in mat.metadata.items()}
     return None
 
 
 def latest_record(
-    instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str, dry_run: bool
+    instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str
 ) -> tuple[int, dict[str, dict[str, Any]]] | None:
-    """(storage id, `files` metadata) of the latest materialization of the same kind."""
-    found = latest_metadata(instance, key, pkey, dry_run)
+    """(storage id, `files` metadata) of the latest materialization of one partition."""
+    found = latest_metadata(instance, key, pkey)
     if found is None or "files" not in found[1]:
         return None
     return found[0], found[1]["files"]

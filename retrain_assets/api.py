@@ -85,6 +85,8 @@ def run_with_progress(
     print(f"status:    {result.status_path}")
     if result.summary_path:
         print(f"summary:   {result.summary_path}")
+    if result.dry_run_home:
+        print(f"instance:  {result.dry_run_home} (dry runs only; `make dev-dry` shows it)")
     bad = [s.symbol for s in result.statuses.values() if not s.ok]
     print(f"{len(result.statuses) - len(bad)} ok, {len(bad)} not ok" + (f": {bad}" if bad else ""))
     if result.interrupted:

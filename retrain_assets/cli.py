@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry_run",
         "--dry-run",
         action="store_true",
-        help="tiny training budget, dry_run/ assets, nothing uploaded",
+        help="a smoke test: tiny training budget, nothing uploaded, on its own instance and "
+        "artifact root (dry_run/ in each); not with --submit",
     )
     p.add_argument("--date", default=None, help="YYYY-MM-DD (default: last complete UTC day)")
     p.add_argument(

@@ -14,9 +14,9 @@ from resources.storage import StorageResource
 from resources.training import CostModelResource, TrainingResource
 from resources.universe import SymbolUniverseResource
 from retrain_assets.core.provenance import Current
-from retrain_assets.defs.assets import date_assets, dry_run_assets, symbol_day_assets
+from retrain_assets.defs.assets import date_assets, symbol_day_assets
 from retrain_assets.defs.executor import build_executor
-from retrain_assets.defs.jobs import dry_run_job, retrain_job, summary_job
+from retrain_assets.defs.jobs import retrain_job, summary_job
 from retrain_assets.defs.provenance import with_code_versions
 from retrain_assets.defs.retention import retention_job, retention_schedule
 from retrain_assets.defs.schedules import daily_retrain_schedule
@@ -62,10 +62,8 @@ def current_configuration() -> Current:
 defs = dg.Definitions(
     # Each asset's code version is the digest of the settings its numbers depend on and the
     # data source, as configured here: the UI marks what was made another way stale.
-    assets=with_code_versions(
-        [*symbol_day_assets, *dry_run_assets, *date_assets], current_configuration()
-    ),
-    jobs=[retrain_job, dry_run_job, summary_job, retention_job],
+    assets=with_code_versions([*symbol_day_assets, *date_assets], current_configuration()),
+    jobs=[retrain_job, summary_job, retention_job],
     schedules=[daily_retrain_schedule, retention_schedule],
     sensors=[
         symbol_universe_sensor,

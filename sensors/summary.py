@@ -22,11 +22,10 @@ MAX_AGE_S = 2 * 24 * 3600
     description="Refresh engine_summary for each date whose backfill or schedule tick finished.",
 )
 def engine_summary_sensor(context: dg.SensorEvaluationContext) -> list[dg.RunRequest]:
-    """One summary run per finished real schedule tick or backfill, and date."""
+    """One summary run per finished schedule tick or backfill, and date."""
     requests = []
     for view in recent_views(context.instance, time.time(), MAX_AGE_S):
-        # engine_summary covers real runs only: a dry run changes none of its numbers.
-        if view.finished_at is None or view.self_reporting or view.dry_run:
+        if view.finished_at is None or view.self_reporting:
             continue
         for date in dates_of(view.date):
             requests.append(dg.RunRequest(run_key=f"summary|{view.key}|{date}", partition_key=date))

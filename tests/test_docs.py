@@ -3,7 +3,8 @@
 Each command of a ```bash block is checked against the real thing it names: `make` targets in
 the Makefile; `retrain` flags through the CLI's own parser; `dg launch` / `dagster` asset,
 job and schedule names in the real definitions (with the run config the page writes validated
-against the job); `dagster` subcommands through the real CLI; `kubectl create` through kubectl
+against the job); `dagster` subcommands through the real CLI; `dagster-webserver`'s options
+through its own `--help` and its workspace file in the repo; `kubectl create` through kubectl
 itself, offline; files named by `kubectl apply`, `docker build` and `helm` in the repo, the
 Dockerfile's targets, the chart version equal to the project's Dagster. A command of any other
 program fails the test until a check for it is written. Commands that need a cluster
@@ -186,6 +187,14 @@ def check_dagster(command: Command, args: list[str]) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def check_dagster_webserver(command: Command, args: list[str]) -> None:
+    assert (REPO / _option(args, "-w", "--workspace")).exists()
+    result = _run([str(BIN / "dagster-webserver"), "--help"])
+    assert result.returncode == 0, result.stderr
+    for flag in (a for a in args if a.startswith("-")):
+        assert re.search(rf"(^|[\s,]){re.escape(flag)}[\s,]", result.stdout, re.M), flag
+
+
 def check_kubectl(command: Command, args: list[str]) -> None:
     args = args[2:] if args[:1] == ["-n"] else args
     verb = args[0]
@@ -258,6 +267,7 @@ CHECKS = {
     "python": check_python,
     "dg": check_dg,
     "dagster": check_dagster,
+    "dagster-webserver": check_dagster_webserver,
     "kubectl": check_kubectl,
     "helm": check_helm,
     "docker": check_docker,

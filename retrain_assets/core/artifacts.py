@@ -6,23 +6,13 @@ so serialisation lives here, next to the layout, and the IO manager only moves v
 
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-# Dry runs materialize copies of the assets under this key prefix (and group): a smoke test
-# never becomes the latest materialization of a real asset.
-DRY_RUN_PREFIX = "dry_run"
-
-
-def is_dry_run_key(path: Sequence[str]) -> bool:
-    """Whether an asset key path (e.g. `["dry_run", "model"]`) names a dry-run asset."""
-    return bool(path) and path[0] == DRY_RUN_PREFIX
-
 
 SPEC_FILES = (
     "costs.json",

@@ -12,7 +12,6 @@ from typing import Any
 
 import dagster as dg
 
-from retrain_assets.core.artifacts import DRY_RUN_PREFIX
 from retrain_assets.defs.records import TERMINAL_STATUSES, latest_per_partition, will_retry
 from retrain_assets.defs.tags import (
     BACKFILL_TAG,
@@ -21,7 +20,6 @@ from retrain_assets.defs.tags import (
     SELF_REPORTING,
     SYMBOL_TAG,
     RunTags,
-    is_dry_run,
 )
 
 BACKFILL_LIMIT = 50
@@ -41,7 +39,7 @@ class InvocationView:
         source: Who launched it (see `RunTags.source`).
         date: The trained day, or `first..last` for several.
         mode: The scheduling mode (`backfill` for a UI backfill).
-        dry_run: Whether it materializes the dry-run assets.
+        dry_run: Whether it is a dry run (by its tags; for its messages' "(dry run)" mark).
         total_symbols: Symbol-days it covers, skipped ones included.
         skipped: Symbol-days it skipped as already done.
         started_at: Epoch seconds of its first run (a backfill: when it was requested).
@@ -145,7 +143,7 @@ def backfill_view(instance: dg.DagsterInstance, backfill: Any) -> InvocationView
         source=tags.source if tags else "backfill",
         date=_date_span(k.partition("|")[0] for k in symbol_days),
         mode=tags.mode if tags else "backfill",
-        dry_run=_backfill_is_dry_run(backfill, runs, tags),
+        dry_run=bool(tags and tags.dry_run),
         total_symbols=len(symbol_days),
         skipped=tags.skipped if tags else 0,
         started_at=float(backfill.backfill_timestamp),
@@ -192,15 +190,6 @@ def _backfill_partitions(backfill: Any) -> list[str] | None:
     for subset in data.target_subset.partitions_subsets_by_asset_key.values():
         keys.update(str(k) for k in subset.get_partition_keys())
     return sorted(keys)
-
-
-def _backfill_is_dry_run(backfill: Any, runs: Sequence[dg.RunRecord], tags: RunTags | None) -> bool:
-    if tags is not None and tags.dry_run:
-        return True
-    selection = backfill.asset_selection or ()
-    if any(key.path[0] == DRY_RUN_PREFIX for key in selection):
-        return True
-    return any(is_dry_run(r.dagster_run.tags) for r in runs)
 
 
 def _settled(record: dg.RunRecord) -> bool:

@@ -34,7 +34,6 @@ with warnings.catch_warnings():
 
 TRAIN_POOL = "train"
 RETRAIN_JOB = "retrain_symbol_day"
-DRY_RUN_JOB = "retrain_symbol_day_dry_run"
 SUMMARY_JOB = "engine_summary_job"
 
 
@@ -55,7 +54,6 @@ def split_partition_key(key: str) -> tuple[str, str]:
 # The run tags are defined in `defs/tags.py`; these names stay importable from here.
 __all__ = [
     "CONCURRENCY_TAG",
-    "DRY_RUN_JOB",
     "DRY_RUN_TAG",
     "EVERY_SYMBOL_OF_THE_DATE",
     "INVOCATION_TAG",

@@ -143,7 +143,7 @@ def latest_per_partition(records: list[dg.RunRecord]) -> dict[str, dg.RunRecord]
 
 
 def metrics_materialization(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any] | None:
-    """The metadata values of the `metrics` (or `dry_run/metrics`) a run materialized."""
+    """The metadata values of the `metrics` a run materialized."""
     records = instance.get_records_for_run(
         run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
     ).records

@@ -54,8 +54,8 @@ def _made_another_way(metrics: dict | None, champion: dict | None, current: Curr
 
 
 def _real_result(metadata: dict | None) -> bool:
-    """A `metrics` materialization with files that no dry run (of before `dry_run/`) made."""
-    return bool(metadata) and "files" in metadata and not metadata.get("dry_run")
+    """A `metrics` materialization with its files."""
+    return bool(metadata) and "files" in metadata
 
 
 def _run_request(date: str, symbol: str, tick: str, tags: RunTags) -> dg.RunRequest:

@@ -2,8 +2,8 @@
 
 The summary is computed from records, never from a process's memory, so failed and skipped
 symbols are in it and any process (the launcher, the summary sensor's run) gets the same
-answer. Real numbers come from the `costs`/`features`/`model`/`metrics` assets only; a
-dry-run summary reads their `dry_run/` copies.
+answer. A dry run has an instance of its own, so its summary is made of dry runs only, and the
+real one never sees them.
 """
 
 import statistics
@@ -13,7 +13,6 @@ from typing import Any
 
 import dagster as dg
 
-from retrain_assets.core.artifacts import DRY_RUN_PREFIX
 from retrain_assets.core.evaluation import INSUFFICIENT_EVIDENCE
 from retrain_assets.core.provenance import Provenance
 from retrain_assets.defs.records import (
@@ -50,13 +49,8 @@ _STATUS = {
 }
 
 
-def asset_key(name: str, dry_run: bool) -> dg.AssetKey:
-    """The key of a symbol-day asset: `name`, or `dry_run/name` for the dry-run copy."""
-    return dg.AssetKey([DRY_RUN_PREFIX, name]) if dry_run else dg.AssetKey(name)
-
-
 def run_net_bps(instance: dg.DagsterInstance, run_id: str) -> float | None:
-    """The rankable `net_bps_after_costs` of the `metrics` (or `dry_run/metrics`) a run made.
+    """The rankable `net_bps_after_costs` of the `metrics` a run made.
 
     None without one, and None for a model with insufficient evidence (too few trades), so
     the Telegram completion never ranks it best or worst: such a materialization carries no
@@ -93,31 +87,30 @@ def date_summary(
     date: str,
     *,
     skipped: Mapping[str, str] | None = None,
-    dry_run: bool = False,
     requested_by: RunTags | None = None,
     cpu_hour_usd: float = DEFAULT_CPU_HOUR_USD,
     gpu_hour_usd: float = DEFAULT_GPU_HOUR_USD,
 ) -> dict[str, Any]:
-    """The spec's engine summary for one date: every symbol's latest run of the given kind.
+    """The spec's engine summary for one date: every symbol's latest run.
 
     Args:
         instance: The Dagster instance with the runs and materializations.
         date: The trained day, `YYYY-MM-DD`.
         skipped: Symbols the launcher skipped (symbol -> reason); each is shown as `skipped`
             unless it has a run newer than the invocation that skipped it.
-        dry_run: Summarize dry runs (the `dry_run/` assets) instead of real ones.
         requested_by: The invocation asking for the summary (the summary run's tags); its id
-            and mode are reported and its first run dates the skips. Default: the invocation
-            of the date's latest run.
+            and mode are reported (and whether it is a dry run), and its first run dates the
+            skips. Default: the invocation of the date's latest run.
         cpu_hour_usd: Price of one CPU hour, for `estimated_cost_usd`.
         gpu_hour_usd: Price of one GPU hour.
 
     Returns:
         The summary document (`engine_summary.json`).
     """
-    runs = date_runs(instance, date, dry_run)
+    runs = date_runs(instance, date)
     latest = latest_per_symbol(runs)
     invocation, mode = _invocation_of(runs, requested_by)
+    dry_run = _is_dry_run(runs, requested_by)
     skipped_at = _skips_decided_at(runs, invocation)
     status: dict[str, dict[str, Any]] = {}
     for symbol in sorted(set(latest) | set(skipped or {})):
@@ -128,8 +121,7 @@ def date_summary(
             status[symbol] = _run_entry(instance, record)
     keys = [f"{date}|{s}" for s in status]
     latest_md = {
-        name: latest_metadata_by_partition(instance, asset_key(name, dry_run), keys)
-        for name in ASSETS
+        name: latest_metadata_by_partition(instance, dg.AssetKey(name), keys) for name in ASSETS
     }
     by_symbol = {
         s: _by_symbol(e, {n: latest_md[n].get(f"{date}|{s}", {}) for n in ASSETS})
@@ -192,14 +184,10 @@ def made_by(by_symbol: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def date_runs(instance: dg.DagsterInstance, date: str, dry_run: bool) -> list[dg.RunRecord]:
-    """The date's symbol-day runs of one kind (real or dry), oldest first."""
+def date_runs(instance: dg.DagsterInstance, date: str) -> list[dg.RunRecord]:
+    """The date's symbol-day runs, oldest first."""
     records = instance.get_run_records(dg.RunsFilter(tags={DATE_TAG: date}))
-    kept = [
-        r
-        for r in records
-        if r.dagster_run.tags.get(SYMBOL_TAG) and is_dry_run(r.dagster_run.tags) == dry_run
-    ]
+    kept = [r for r in records if r.dagster_run.tags.get(SYMBOL_TAG)]
     return sorted(kept, key=_created)
 
 
@@ -219,6 +207,14 @@ def _invocation_of(
     run = runs[-1].dagster_run
     tags = RunTags.from_tags(run.tags)
     return _invocation_id(run), tags.mode if tags else _untagged_mode(run)
+
+
+def _is_dry_run(runs: Sequence[dg.RunRecord], requested_by: RunTags | None) -> bool:
+    """Whether the summary is a dry run's (for its "(dry run)" marks): the requester's tag,
+    else the latest run's."""
+    if requested_by is not None:
+        return requested_by.dry_run
+    return bool(runs) and is_dry_run(runs[-1].dagster_run.tags)
 
 
 def _invocation_id(run: dg.DagsterRun) -> str:

@@ -41,7 +41,8 @@ class RunTags:
         invocation: The invocation id shared by all its runs.
         source: Who launched it (`cli`, `api`, `submit`, `schedule`, `backfill`).
         mode: `sequential`, `parallel` or `hybrid`.
-        dry_run: Tiny training budget, dry-run assets, nothing uploaded.
+        dry_run: A smoke test: tiny training budget, nothing uploaded (it runs on an instance
+            and artifact root of its own).
         driver: The artifact storage driver (`local`, `dropbox`, `s3`).
         timeout_minutes: The per-symbol training timeout.
         max_concurrent: The invocation's own bound on symbols at once (None: not bounded).
@@ -108,7 +109,7 @@ def partition_tags(date: str, symbol: str) -> dict[str, str]:
 
 
 def is_dry_run(tags: Mapping[str, str]) -> bool:
-    """Whether a run was launched as a dry run."""
+    """Whether a run was launched as a dry run (its assets then train briefly, upload nothing)."""
     return tags.get(DRY_RUN_TAG, "false").lower() == "true"
 
 

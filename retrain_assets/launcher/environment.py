@@ -16,6 +16,9 @@ DEFAULT_HOME = ".dagster_home"
 # Where the repo-root dagster.yaml keeps its storage (`make` sets it to ./.dagster_home), so that
 # file can be the instance config itself (DAGSTER_HOME = the repo root) without filling the repo.
 INSTANCE_DIR_VAR = "RETRAIN_INSTANCE_DIR"
+# Dry runs keep their own Dagster instance and artifacts in a folder of this name (see
+# `dry_run_places`).
+DRY_RUN_DIR = "dry_run"
 # The variables this project reads, or configures its libraries (boto3, Dropbox) through.
 SETTING_PREFIXES = ("RETRAIN_", "DAGSTER_", "TELEGRAM_", "STRUCTLOG_", "DROPBOX_", "AWS_")
 
@@ -92,9 +95,26 @@ def storage_dir(home: Path, environ: Mapping[str, str] = os.environ) -> Path:
     return Path(folder).resolve()
 
 
+def dry_run_places(
+    home: Path, root: Path, environ: Mapping[str, str] = os.environ
+) -> tuple[Path, Path]:
+    """(Dagster home, artifact root) of dry runs: a `dry_run` folder in the real ones' storage.
+
+    The home is `dry_run/` in the folder holding `home`'s storage (`storage_dir`: with `make`,
+    `./.dagster_home/dry_run`); it gets the repo's settings with the storage in itself
+    (`home.prepare_home`). The artifact root is `root/dry_run`. So a dry run runs the very
+    same job and assets as a real one, yet the real instance, the UI on it, status.json, the
+    summary, the walk-forward ledger and the production pointer never see it.
+    """
+    return storage_dir(home, environ) / DRY_RUN_DIR, root / DRY_RUN_DIR
+
+
 def check_instance_database(home: Path) -> None:
-    """Every SQLite database of an existing instance opens and reads (not corrupt)."""
+    """Every SQLite database of an existing instance opens and reads (not corrupt); the dry
+    runs' instance in its `dry_run/` folder is checked only by a dry run."""
     for db in sorted(home.glob("**/*.db")):
+        if db.relative_to(home).parts[0] == DRY_RUN_DIR:
+            continue
         try:
             with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
                 conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()

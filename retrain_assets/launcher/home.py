@@ -5,6 +5,8 @@ after which every open fails; creating and migrating it under a file lock preven
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,33 @@ def prepare_home(home: Path) -> Path:
     storage_dir(home).mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+@contextmanager
+def exported(home: Path, artifact_root: Path) -> Iterator[None]:
+    """`DAGSTER_HOME` and `RETRAIN_ARTIFACT_ROOT` set to an invocation's own while it runs.
+
+    Every process of an invocation finds its instance and artifact root in the environment:
+    the launcher opens the instance with `DagsterInstance.get()`, its workers (forked from it,
+    `launcher/local.py`) and its watchdog inherit the environment, and the assets' resources
+    resolve the artifact root at run time (`resources/settings.py`). Exporting both here,
+    before the pool forks, is what points a dry run's runs, summary and report at the dry run's
+    own instance and root (`environment.dry_run_places`) with the very same job, where run
+    config would have to reach every resource and the instance would still come from
+    `DAGSTER_HOME`. The previous values come back afterwards, so a process that calls the API
+    for a dry run and then for a real run opens the real instance the second time.
+    """
+    names = {"DAGSTER_HOME": str(home), "RETRAIN_ARTIFACT_ROOT": str(artifact_root)}
+    before = {name: os.environ.get(name) for name in names}
+    os.environ.update(names)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def open_instance(home: Path) -> dg.DagsterInstance:

@@ -59,18 +59,16 @@ class Invocation:
 
     @property
     def status_path(self) -> Path:
-        """runs/YYYYMMDDZ/status.json, or status.dry_run.json beside it for a dry run."""
-        path = self.layout.status_file(self.date)
-        return path.with_name("status.dry_run.json") if self.config.dry_run else path
+        """runs/YYYYMMDDZ/status.json under the invocation's artifact root (a dry run's own)."""
+        return self.layout.status_file(self.date)
 
     def status_file(self, workers: int) -> StatusFile:
         """The date's status export, written in turns with other invocations of the date."""
-        kind = "dry_run" if self.config.dry_run else "real"
         return StatusFile(
             self.status_path,
             self.header(workers),
-            records=DateRecords(self.instance, self.date, self.config.dry_run),
-            lock=self.locks_dir / f"status-{self.date}-{kind}.lock",
+            records=DateRecords(self.instance, self.date),
+            lock=self.locks_dir / f"status-{self.date}.lock",
         )
 
     def header(self, workers: int) -> dict[str, object]:

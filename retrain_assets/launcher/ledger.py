@@ -152,16 +152,15 @@ def champion_of_run(instance: dg.DagsterInstance, run_id: str) -> str | None:
 
 class DateRecords:
     """The symbols of a date that other invocations ran, as the instance's newest runs have
-    them now (real or dry-run runs, like the file they go into)."""
+    them now (a dry run's instance holds dry runs only, like its own status.json)."""
 
-    def __init__(self, instance: dg.DagsterInstance, date: str, dry_run: bool) -> None:
+    def __init__(self, instance: dg.DagsterInstance, date: str) -> None:
         self.instance = instance
         self.date = date
-        self.dry_run = dry_run
 
     def refresh(self, previous: dict[str, Any], symbols: set[str]) -> dict[str, Any]:
         """`previous` entries of `symbols`, rebuilt where a newer or unfinished run exists."""
-        newest = latest_per_symbol(date_runs(self.instance, self.date, self.dry_run))
+        newest = latest_per_symbol(date_runs(self.instance, self.date))
         result = {s: previous[s] for s in symbols if s in previous}
         for symbol in symbols & set(newest):
             record, entry = newest[symbol], previous.get(symbol, {})

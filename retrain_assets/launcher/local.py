@@ -31,10 +31,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from retrain_assets.core.artifacts import is_dry_run_key
 from retrain_assets.core.locks import FileLock
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG, is_dry_run
+from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG
 from retrain_assets.launcher.jobs import job_for
 from retrain_assets.launcher.runs import RunSpec
 
@@ -107,12 +106,6 @@ def _worker(spec: RunSpec, locks_dir: str, planned_at: float, conn: Connection, 
     conn.close()
 
 
-def _is_dry(run: dg.DagsterRun) -> bool:
-    """A dry run, by its tag or, for a UI launch, by the assets it selected."""
-    selection = run.asset_selection or frozenset()
-    return is_dry_run(run.tags) or any(is_dry_run_key(k.path) for k in selection)
-
-
 def taken_elsewhere(instance: dg.DagsterInstance, spec: RunSpec, planned_at: float) -> str | None:
     """Why another run has this symbol-day (any job: a CLI, a UI backfill, the schedule): it
     runs it now, or finished it since this invocation planned it; None when it is ours."""
@@ -124,10 +117,9 @@ def taken_elsewhere(instance: dg.DagsterInstance, spec: RunSpec, planned_at: flo
         )
     )
     mine = spec.tags.get(INVOCATION_TAG)
-    dry = is_dry_run(spec.tags)
     for record in records:
         run = record.dagster_run
-        if run.tags.get(INVOCATION_TAG) == mine or _is_dry(run) != dry:
+        if run.tags.get(INVOCATION_TAG) == mine:
             continue
         if run.status != dg.DagsterRunStatus.SUCCESS:
             return f"being trained now by run {run.run_id[:8]} ({run.job_name})"

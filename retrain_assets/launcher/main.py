@@ -3,7 +3,8 @@
 Checks come first and create nothing: numbers, the symbol list, the date, the start date, the
 log level, the settings file, the Dagster home and artifact root (writable), the instance
 database (readable), and the storage driver. Only then is the instance opened (once, under a
-lock) and work begun.
+lock) and work begun. A dry run's home and root are its own (`environment.dry_run_places`),
+chosen here.
 """
 
 from datetime import UTC, datetime
@@ -18,6 +19,9 @@ from retrain_assets.launcher.config import MAX_SYMBOLS, SchedulerConfig, concurr
 from retrain_assets.launcher.outcome import Checked, InvocationResult
 from retrain_assets.launcher.progress import ProgressFn
 
+# A dry run's instance is a folder of this machine's real one; a deployment has neither.
+DRY_RUN_SUBMIT = "--dry_run runs locally on its own instance; it cannot be combined with --submit"
+
 
 def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     """Every input, before any work; raises PermanentError naming the flag or variable."""
@@ -31,6 +35,10 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     check_settings_file()
     home = environment.dagster_home()
     root = environment.writable_folder(artifact_root(None), "RETRAIN_ARTIFACT_ROOT")
+    if config.dry_run:
+        home, root = environment.dry_run_places(home, root)
+        environment.writable_folder(home, "the dry-run DAGSTER_HOME")
+        environment.writable_folder(root, "the dry-run RETRAIN_ARTIFACT_ROOT")
     if home.exists():
         environment.check_instance_database(environment.storage_dir(home))
     selection = parse_selection(spec)
@@ -51,7 +59,8 @@ def check_settings_file() -> None:
 
 
 def check_storage(config: SchedulerConfig, root: Path) -> None:
-    """Prove the chosen driver's credentials and bucket/folder work; dry runs upload nothing."""
+    """Prove the chosen driver's credentials and bucket/folder work; dry runs upload nothing,
+    so their driver is not used and not checked."""
     if config.dry_run:
         return
     from resources.storage import StorageResource
@@ -77,6 +86,8 @@ def run_invocation(
 ) -> InvocationResult:
     """Retrain one date for the symbols `spec` names; see the module docstring."""
     now = now or datetime.now(UTC)
+    if submit_url and config.dry_run:
+        raise PermanentError(DRY_RUN_SUBMIT)
     checked = check_inputs(spec, config, now)
     deployment = None
     if submit_url:

@@ -62,6 +62,7 @@ class InvocationResult:
     status_path: Path
     summary_path: Path | None
     interrupted: bool = False
+    dry_run_home: Path | None = None  # a dry run's own Dagster home (None: a real run)
 
     @property
     def exit_code(self) -> int:

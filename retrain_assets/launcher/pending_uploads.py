@@ -14,11 +14,9 @@ def complete_pending_uploads(inv: Invocation) -> dict[str, object] | None:
 
     Returns:
         `{"uploaded": {backend: files}, "still_pending": files}` (status.json's
-        `pending_uploads`), or None when nothing was pending (and for dry runs, which upload
-        nothing).
+        `pending_uploads`), or None when nothing was pending (always for a dry run's own
+        instance: dry runs upload nothing).
     """
-    if inv.config.dry_run:
-        return None
     from resources.upload_retry import complete_pending_uploads as complete
     from retrain_assets.defs.assets import symbol_day_assets
     from retrain_assets.defs.partitions import partition_key

@@ -105,7 +105,6 @@ def plan_date(
     date: str,
     symbols: list[str],
     *,
-    prefix: tuple[str, ...] = (),
     force: bool = False,
     restore: Restore | None = None,
     current: Current | None = None,
@@ -118,21 +117,18 @@ def plan_date(
         return [SymbolPlan(s, graph.order) for s in symbols]
     keys = [f"{date}|{s}" for s in symbols]
     recorded = {
-        name: latest_metadata_by_partition(instance, dg.AssetKey([*prefix, name]), keys)
+        name: latest_metadata_by_partition(instance, dg.AssetKey(name), keys)
         for name in graph.order
     }
-    kind = "dry run" if prefix else "real"
     gone_stale = {}
     if LEDGER in graph.order:
-        gone_stale = _ledger_days_gone_stale(instance, prefix, date, symbols)
+        gone_stale = _ledger_days_gone_stale(instance, date, symbols)
     plans = []
     for s in symbols:
         found = {n: recorded[n].get(f"{date}|{s}") for n in graph.order}
         files = {n: None if md is None else dict(md.get("files") or {}) for n, md in found.items()}
         made_another_way = {} if current is None else _provenance_stale(found, current)
-        plans.append(
-            _plan_symbol(graph, s, files, restore, kind, gone_stale.get(s), made_another_way)
-        )
+        plans.append(_plan_symbol(graph, s, files, restore, gone_stale.get(s), made_another_way))
     return plans
 
 
@@ -151,7 +147,7 @@ LEDGER = "walk_forward"
 
 
 def _ledger_days_gone_stale(
-    instance: dg.DagsterInstance, prefix: tuple[str, ...], date: str, symbols: list[str]
+    instance: dg.DagsterInstance, date: str, symbols: list[str]
 ) -> dict[str, dict[str, str]]:
     """Symbols whose ledger day no longer matches the model of the day before.
 
@@ -161,13 +157,13 @@ def _ledger_days_gone_stale(
     under a new method or source) is traded again by the rebuilt model.
     """
     ledger = latest_metadata_by_partition(
-        instance, dg.AssetKey([*prefix, LEDGER]), [f"{date}|{s}" for s in symbols]
+        instance, dg.AssetKey(LEDGER), [f"{date}|{s}" for s in symbols]
     )
     if not ledger:
         return {}
     before = pd.Timestamp(date) - pd.Timedelta(days=1)
     keys = [f"{before:%Y-%m-%d}|{s}" for s in ledger_symbols(ledger)]
-    models = latest_metadata_by_partition(instance, dg.AssetKey([*prefix, "model"]), keys)
+    models = latest_metadata_by_partition(instance, dg.AssetKey("model"), keys)
     stale: dict[str, dict[str, str]] = {}
     for key, model in models.items():
         symbol = key.partition("|")[2]
@@ -194,7 +190,6 @@ def _plan_symbol(
     symbol: str,
     files: dict[str, Files | None],
     restore: Restore | None,
-    kind: str = "real",
     stale: dict[str, str] | None = None,
     made_another_way: dict[str, str] | None = None,
 ) -> SymbolPlan:
@@ -210,8 +205,7 @@ def _plan_symbol(
         return SymbolPlan(
             symbol,
             (),
-            skip_reason=f"already done ({kind}): every recorded file verified, same source "
-            "and method",
+            skip_reason="already done: every recorded file verified, same source and method",
         )
     needed = {n for n, p in problems.items() if p}
     for name in list(needed):

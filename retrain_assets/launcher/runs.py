@@ -13,8 +13,8 @@ class RunSpec:
     Attributes:
         date: The UTC day (YYYY-MM-DD).
         symbol: The trading symbol.
-        job_name: The asset job (`retrain_symbol_day` or `retrain_symbol_day_dry_run`).
-        asset_keys: The asset keys to materialize, as key paths (e.g. `("dry_run", "model")`).
+        job_name: The asset job (`retrain_symbol_day`).
+        asset_keys: The asset keys to materialize, as key paths (e.g. `("model",)`).
         tags: The invocation's `RunTags.to_tags()`; partition tags are added by `run_tags`.
     """
 

@@ -1,4 +1,9 @@
-"""The working half of an invocation, after every check passed: plan, run, summarize, notify."""
+"""The working half of an invocation, after every check passed: plan, run, summarize, notify.
+
+A dry run goes the same way, with the same job and assets, on the instance and artifact root
+of its own that the checks chose (`environment.dry_run_places`); what it exports
+(`home.exported`) is what its workers and the summary run see.
+"""
 
 import time
 from collections.abc import Mapping
@@ -7,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from retrain_assets.core.artifacts import DRY_RUN_PREFIX, ArtifactLayout, json_bytes
-from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.core.artifacts import ArtifactLayout
 from retrain_assets.defs.tags import RunTags
 from retrain_assets.launcher.config import SchedulerConfig
-from retrain_assets.launcher.home import open_instance, prepare_home
+from retrain_assets.launcher.home import exported, open_instance, prepare_home
 from retrain_assets.launcher.invocation import (
     Invocation,
     execute_locally,
@@ -39,6 +43,17 @@ def execute_invocation(
     deployment: "Deployment | None" = None,
 ) -> InvocationResult:
     """Open the instance, plan the date, execute, then write the summary and report."""
+    with exported(checked.home, checked.artifact_root):
+        return _execute(checked, config, progress, source, deployment)
+
+
+def _execute(
+    checked: Checked,
+    config: SchedulerConfig,
+    progress: ProgressFn | None,
+    source: str,
+    deployment: "Deployment | None",
+) -> InvocationResult:
     inv = _open(checked, config, source)
     plans = _plan(inv, checked.artifact_root)
     todo = sum(1 for p in plans if not p.skipped)
@@ -67,7 +82,13 @@ def execute_invocation(
         notifier.completion(inv.date, list(statuses.values()), duration, str(config.mode))
     status_path = inv.status_path
     return InvocationResult(
-        inv.invocation_id, inv.date, statuses, status_path, summary, inv.interrupted
+        inv.invocation_id,
+        inv.date,
+        statuses,
+        status_path,
+        summary,
+        inv.interrupted,
+        checked.home if config.dry_run else None,
     )
 
 
@@ -88,20 +109,10 @@ def _open(checked: Checked, config: SchedulerConfig, source: str) -> Invocation:
     return inv
 
 
-def _asset_graph(dry_run: bool) -> AssetGraph:
-    """The symbol-day assets a run of this kind materializes (a dry run has no champion)."""
-    from retrain_assets.defs.assets import dry_run_assets, symbol_day_assets
-
-    return AssetGraph.of(dry_run_assets if dry_run else symbol_day_assets)
-
-
-def _prefix(dry_run: bool) -> tuple[str, ...]:
-    return (DRY_RUN_PREFIX,) if dry_run else ()
-
-
 def _plan(inv: Invocation, root: Any) -> list[SymbolPlan]:
     from resources.storage import StorageResource
     from retrain_assets.definitions import current_configuration
+    from retrain_assets.defs.assets import symbol_day_assets
 
     storage = StorageResource()
 
@@ -110,10 +121,9 @@ def _plan(inv: Invocation, root: Any) -> list[SymbolPlan]:
 
     return plan_date(
         inv.instance,
-        _asset_graph(inv.config.dry_run),
+        AssetGraph.of(symbol_day_assets),
         inv.date,
         inv.symbols,
-        prefix=_prefix(inv.config.dry_run),
         force=inv.config.force,
         restore=restore,
         current=current_configuration(),
@@ -121,18 +131,10 @@ def _plan(inv: Invocation, root: Any) -> list[SymbolPlan]:
 
 
 def _specs(inv: Invocation, plans: list[SymbolPlan], tags: RunTags) -> list[RunSpec]:
-    from retrain_assets.defs.partitions import DRY_RUN_JOB, RETRAIN_JOB
+    from retrain_assets.defs.partitions import RETRAIN_JOB
 
-    job = DRY_RUN_JOB if inv.config.dry_run else RETRAIN_JOB
-    prefix = _prefix(inv.config.dry_run)
     return [
-        RunSpec(
-            inv.date,
-            p.symbol,
-            job,
-            tuple((*prefix, a) for a in p.assets),
-            tags.to_tags(),
-        )
+        RunSpec(inv.date, p.symbol, RETRAIN_JOB, tuple((a,) for a in p.assets), tags.to_tags())
         for p in plans
         if not p.skipped
     ]
@@ -160,7 +162,7 @@ def _with_metrics(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> dict
     from retrain_assets.defs.records import latest_metadata_by_partition
     from retrain_assets.launcher.ledger import metrics_facts
 
-    key = dg.AssetKey([*_prefix(inv.config.dry_run), "metrics"])
+    key = dg.AssetKey("metrics")
     # Symbols run now got theirs from their run (the ledger); the skipped ones need a look.
     done = [f"{inv.date}|{s.symbol}" for s in statuses.values() if s.ok and not s.metrics_path]
     result = dict(statuses)
@@ -171,18 +173,12 @@ def _with_metrics(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> dict
 
 
 def _summarize(inv: Invocation, statuses: Mapping[str, SymbolStatus], tags: dict) -> Any:
-    """The date's engine summary: materialized for real runs, a separate file for dry runs."""
-    skipped = {s.symbol: s.skip_reason or "" for s in statuses.values() if s.status == "skipped"}
-    if inv.config.dry_run:
-        from retrain_assets.defs.summary_records import date_summary
-
-        summary = date_summary(inv.instance, inv.date, skipped=skipped, dry_run=True)
-        path = inv.layout.summary_file(inv.date).with_name("engine_summary.dry_run.json")
-        atomic_write_bytes(path, json_bytes(summary))
-        return path
+    """The date's engine summary and walk-forward report, materialized (a dry run's on its own
+    instance, under its own root)."""
     from retrain_assets.launcher.jobs import summary_job_def
     from retrain_assets.launcher.local import QUIET_CONSOLE
 
+    skipped = {s.symbol: s.skip_reason or "" for s in statuses.values() if s.status == "skipped"}
     dg.execute_job(
         dg.reconstructable(summary_job_def),
         instance=inv.instance,

@@ -222,7 +222,7 @@ class RemoteRun:
 
     def does(self, spec: RunSpec) -> bool:
         """Whether this run does `spec`'s work: its partition, by the same job, or by the UI's
-        asset job with some of the same assets (a backfill); a dry run never does a real one's."""
+        asset job with some of the same assets (a backfill)."""
         if self.symbol != spec.symbol or self.date != spec.date:
             return False
         if self.job == spec.job_name:

@@ -15,19 +15,19 @@ from retrain_assets.defs.universe import set_retired_symbols
 TICK = datetime(2025, 5, 2, 2, 0, tzinfo=UTC)
 
 
-def _report_metrics(instance, symbol: str, dry_run: bool, method: str | None = None) -> None:
+def _report_metrics(instance, symbol: str, files: bool = True, method: str | None = None) -> None:
     made = current_configuration().provenance("metrics", bars="ab" * 32)
     if method is not None:
         made = replace(made, method=method)
+    files_md = {
+        "files": {"metrics.json": {"path": "/x", "sha256": "0", "size": 1}},
+        "provenance": made.to_json_dict(),
+    }
     instance.report_runless_asset_event(
         dg.AssetMaterialization(
             asset_key="metrics",
             partition=str(partition_key("2025-05-01", symbol)),
-            metadata={
-                "files": {"metrics.json": {"path": "/x", "sha256": "0", "size": 1}},
-                "dry_run": dry_run,
-                "provenance": made.to_json_dict(),
-            },
+            metadata=files_md if files else {"trades": 0},
         )
     )
 
@@ -50,8 +50,8 @@ def _tick(instance):
 
 
 def test_the_tick_requests_yesterday_for_every_symbol_still_missing_it(instance):
-    _report_metrics(instance, "BTCUSDT", dry_run=False)
-    _report_metrics(instance, "ETHUSDT", dry_run=True)  # a dry run never counts as done
+    _report_metrics(instance, "BTCUSDT")
+    _report_metrics(instance, "ETHUSDT", files=False)  # a record without its files is not done
     set_retired_symbols(instance, {"XRPUSDT"})
 
     data = _tick(instance)
@@ -62,7 +62,7 @@ def test_the_tick_requests_yesterday_for_every_symbol_still_missing_it(instance)
 
 
 def test_every_run_of_a_tick_carries_the_invocations_tags(instance):
-    _report_metrics(instance, "BTCUSDT", dry_run=False)
+    _report_metrics(instance, "BTCUSDT")
     set_retired_symbols(instance, {"XRPUSDT"})
 
     data = _tick(instance)
@@ -83,7 +83,7 @@ def test_every_run_of_a_tick_carries_the_invocations_tags(instance):
 
 def test_the_tick_skips_when_every_symbol_is_done(instance):
     for symbol in ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT"]:
-        _report_metrics(instance, symbol, dry_run=False)
+        _report_metrics(instance, symbol)
     data = _tick(instance)
     assert not data.run_requests
     assert "already has 2025-05-01" in data.skip_message
@@ -91,8 +91,8 @@ def test_the_tick_skips_when_every_symbol_is_done(instance):
 
 def test_the_tick_retrains_a_symbol_day_made_by_another_method(instance):
     for symbol in ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT"]:
-        _report_metrics(instance, symbol, dry_run=False)
-    _report_metrics(instance, "SOLUSDT", dry_run=False, method="0123456789ab")
+        _report_metrics(instance, symbol)
+    _report_metrics(instance, "SOLUSDT", method="0123456789ab")
 
     data = _tick(instance)
 

@@ -57,22 +57,20 @@ def test_skipped_symbols_are_shown_as_skipped_unless_a_newer_run_exists(instance
     assert (summary["skipped"], summary["succeeded"], summary["invocation"]) == (1, 1, "inv-2")
 
 
-def test_dry_runs_are_left_out_of_the_real_summary_and_make_their_own(instance):
-    run_symbol_day(instance, DATE, "BTCUSDT", tags("inv-1"), net=5.0)
+def test_a_dry_runs_summary_is_its_own_instances_runs_and_says_it_is_a_dry_run(instance):
+    # A dry run has an instance of its own: its summary is every run there, marked as dry.
     dry = tags("inv-2", dry_run=True)
-    run_symbol_day(instance, DATE, "BTCUSDT", dry, net=99.0, dry_run=True)
-    run_symbol_day(instance, DATE, "ETHUSDT", dry, net=98.0, dry_run=True)
+    run_symbol_day(instance, DATE, "BTCUSDT", dry, net=99.0)
+    run_symbol_day(instance, DATE, "ETHUSDT", dry, net=98.0)
 
-    real = date_summary(instance, DATE)
-    smoke = date_summary(instance, DATE, dry_run=True)
+    smoke = date_summary(instance, DATE)
 
-    assert list(real["by_symbol"]) == ["BTCUSDT"] and real["invocation"] == "inv-1"
-    assert real["by_symbol"]["BTCUSDT"]["net_bps_after_costs"] == 5.0
     assert smoke["dry_run"] and smoke["invocation"] == "inv-2"
     assert {s: v["net_bps_after_costs"] for s, v in smoke["by_symbol"].items()} == {
         "BTCUSDT": 99.0,
         "ETHUSDT": 98.0,
     }
+    assert not date_summary(instance, DATE, requested_by=RunTags("inv-3", "cli"))["dry_run"]
 
 
 def test_the_summary_asset_takes_the_launchers_skips_from_run_config(instance, tmp_path: Path):
@@ -96,8 +94,10 @@ def test_the_summary_asset_takes_the_launchers_skips_from_run_config(instance, t
     assert "| BTCUSDT | skipped |" in str(metadata["summary"].value)
 
 
-def test_the_summary_asset_ignores_a_dry_run_requester(instance, tmp_path: Path):
-    run_symbol_day(instance, DATE, "BTCUSDT", tags("inv-1"), net=5.0)
+def test_the_summary_asset_of_a_dry_run_reports_its_invocation_marked_as_a_dry_run(
+    instance, tmp_path: Path
+):
+    run_symbol_day(instance, DATE, "BTCUSDT", tags("inv-2", dry_run=True), net=5.0)
 
     result = dg.materialize(
         [engine_summary],
@@ -109,8 +109,9 @@ def test_the_summary_asset_ignores_a_dry_run_requester(instance, tmp_path: Path)
 
     metadata = result.asset_materializations_for_node("engine_summary")[0].metadata
     summary = json.loads(Path(str(metadata["path"].value)).read_text())
-    assert not summary["dry_run"] and summary["invocation"] == "inv-1"
+    assert summary["dry_run"] and summary["invocation"] == "inv-2"
     assert summary["by_symbol"]["BTCUSDT"]["net_bps_after_costs"] == 5.0
+    assert "(dry run)" in str(metadata["summary"].value)
 
 
 def test_the_summary_says_which_sources_and_methods_made_the_date():

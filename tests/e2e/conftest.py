@@ -51,9 +51,9 @@ def wait_for(predicate, timeout: float, what: str = "condition") -> None:
 
 
 def status_of(artifacts: Path, date: str = DATE, *, dry_run: bool = False) -> dict:
-    """The symbols of runs/YYYYMMDDZ/status.json (a dry run's: status.dry_run.json)."""
-    name = "status.dry_run.json" if dry_run else "status.json"
-    path = artifacts / "runs" / (date.replace("-", "") + "Z") / name
+    """The symbols of runs/YYYYMMDDZ/status.json (a dry run's: under the dry_run/ root)."""
+    root = artifacts / "dry_run" if dry_run else artifacts
+    path = root / "runs" / (date.replace("-", "") + "Z") / "status.json"
     return json.loads(path.read_text())["symbols"]
 
 

@@ -97,14 +97,9 @@ def graphql(base: str, query: str, variables: dict | None = None) -> dict:
     return body["data"]
 
 
-def launch_asset_backfill(
-    base: str, partitions: list[str], assets: list[str], prefix: tuple[str, ...] = ()
-) -> str:
-    """Launch an asset backfill like the UI does (e.g. `prefix=("dry_run",)`); return its id."""
-    params = {
-        "partitionNames": partitions,
-        "assetSelection": [{"path": [*prefix, a]} for a in assets],
-    }
+def launch_asset_backfill(base: str, partitions: list[str], assets: list[str]) -> str:
+    """Launch an asset backfill like the UI does; return its id."""
+    params = {"partitionNames": partitions, "assetSelection": [{"path": [a]} for a in assets]}
     result = graphql(base, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
     if result["__typename"] != "LaunchBackfillSuccess":
         raise RuntimeError(result)

@@ -17,10 +17,10 @@ def test_retrain_returns_one_result_per_symbol_with_paths_and_metrics(artifacts)
         assert result.status == "success" and result.run_id
         assert result.metrics["status"] in ("ok", "insufficient_evidence")
         assert result.metrics["symbol"] == result.symbol and result.metrics["trades"] >= 0
-        assert result.run_folder.startswith(str(artifacts / "models" / result.symbol))
+        assert result.run_folder.startswith(str(artifacts / "dry_run" / "models" / result.symbol))
 
     again = retrain(["BTCUSDT"], config)
-    assert again[0].status == "skipped" and "dry run" in again[0].skip_reason
+    assert again[0].status == "skipped" and "already done" in again[0].skip_reason
 
 
 def test_a_desks_own_trainer_plugs_in_by_import_path(artifacts, monkeypatch):

@@ -46,7 +46,7 @@ def _metrics_file(artifacts: Path, symbol: str) -> Path:
     return Path(status_of(artifacts)[symbol]["metrics_path"])
 
 
-def verify_every_recorded_file(prefix: tuple[str, ...] = ()) -> int:
+def verify_every_recorded_file() -> int:
     """sha256 of every file recorded on the latest materialization of every partition."""
     checked = 0
     with dg.DagsterInstance.get() as instance:
@@ -55,7 +55,7 @@ def verify_every_recorded_file(prefix: tuple[str, ...] = ()) -> int:
         for name in ASSETS:
             latest: dict[str, dict] = {}
             for record in instance.fetch_materializations(
-                dg.AssetKey([*prefix, name]), limit=1000, ascending=True
+                dg.AssetKey(name), limit=1000, ascending=True
             ).records:
                 mat = record.asset_materialization
                 latest[str(mat.partition)] = mat.metadata["files"].value
@@ -231,39 +231,7 @@ def test_sigterm_then_a_second_signal_exits_at_once_and_nothing_counts_as_done(a
     assert snapshot.exists()
 
 
-# 8. A dry run stays out of the real history; the smoke-test behaviour holds.
-def test_a_dry_run_never_becomes_the_latest_real_materialization(artifacts):
-    args = ("--symbols", "BTCUSDT,ETHUSDT", "--date", DATE)
-    _ok(run_cli(*args, "--dry_run", env=NOOP))
-    with dg.DagsterInstance.get() as instance:
-        for name in ASSETS:
-            assert instance.get_latest_materialization_event(dg.AssetKey(name)) is None, name
-            assert instance.get_latest_materialization_event(dg.AssetKey(["dry_run", name]))
-    _ok(run_cli(*args, "--dry_run", env=NOOP))
-    assert {e["status"] for e in status_of(artifacts, dry_run=True).values()} == {"skipped"}
-    _ok(run_cli(*args, "--dry_run", "--force", env=NOOP))
-    assert {e["status"] for e in status_of(artifacts, dry_run=True).values()} == {"success"}
-    _ok(run_cli(*args, env=NOOP))  # a real run after dry runs trains
-    assert {e["status"] for e in status_of(artifacts).values()} == {"success"}
-    summary = json.loads((artifacts / "summary" / "20250501Z" / "engine_summary.json").read_text())
-    assert summary["dry_run"] is False and summary["succeeded"] == 2
-    verify_every_recorded_file()
-    verify_every_recorded_file(("dry_run",))
-
-
-# Issue 23, scenario 6: a dry run after a real run of the same date leaves status.json (the
-# real runs) alone; its own entries go to status.dry_run.json, and status and summary agree.
-def test_a_dry_run_after_a_real_run_leaves_the_real_status_alone(artifacts):
-    args = ("--symbols", "BTCUSDT,ETHUSDT", "--date", DATE)
-    _ok(run_cli(*args, env=NOOP))
-    real = status_of(artifacts)
-    _ok(run_cli(*args, "--dry_run", env=NOOP))
-    assert status_of(artifacts) == real
-    assert {e["status"] for e in status_of(artifacts, dry_run=True).values()} == {"success"}
-    summary = json.loads((artifacts / "summary" / "20250501Z" / "engine_summary.json").read_text())
-    for symbol, entry in real.items():
-        assert summary["by_symbol"][symbol]["run_id"] == entry["run_id"], symbol
-    verify_every_recorded_file()
+# 8. Dry runs: tests/e2e/test_dry_run.py.
 
 
 # 9. Every input is checked before any work: one line naming it, exit 2, nothing created.

@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from tests.fakes.symbol_days import dry_run_metrics, metrics
+from tests.fakes.symbol_days import metrics
 
-defs = dg.Definitions(assets=[metrics, dry_run_metrics])
+defs = dg.Definitions(assets=[metrics])

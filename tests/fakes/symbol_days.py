@@ -1,4 +1,4 @@
-"""Stand-in symbol-day runs: a `metrics` asset (and its `dry_run/` copy) driven by run tags.
+"""Stand-in symbol-day runs: a `metrics` asset driven by run tags.
 
 Real runs, real records, no training: the tags say the net bps a run reports or the error it
 raises, so sensor and summary tests build any mix of outcomes in well under a second a run.
@@ -8,13 +8,15 @@ import dagster as dg
 
 from retrain_assets.core.errors import DataSourceError
 from retrain_assets.defs.partitions import symbol_day_partitions
-from retrain_assets.defs.tags import partition_tags
+from retrain_assets.defs.tags import is_dry_run, partition_tags
 
 NET_TAG = "test/net_bps"
 FAIL_TAG = "test/fail"
 
 
-def _metrics(context: dg.AssetExecutionContext, dry_run: bool) -> dg.MaterializeResult:
+@dg.asset(name="metrics", partitions_def=symbol_day_partitions)
+def metrics(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """A stand-in for the real `metrics`."""
     tags = context.run.tags
     if tags.get(FAIL_TAG):
         raise DataSourceError(tags[FAIL_TAG])
@@ -23,21 +25,9 @@ def _metrics(context: dg.AssetExecutionContext, dry_run: bool) -> dg.Materialize
             "net_bps_after_costs": dg.MetadataValue.float(float(tags.get(NET_TAG, "0"))),
             "trades": dg.MetadataValue.int(7),
             "train_minutes": dg.MetadataValue.float(0.5),
-            "dry_run": dg.MetadataValue.bool(dry_run),
+            "dry_run": dg.MetadataValue.bool(is_dry_run(tags)),
         }
     )
-
-
-@dg.asset(name="metrics", partitions_def=symbol_day_partitions)
-def metrics(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """A stand-in for the real `metrics`."""
-    return _metrics(context, dry_run=False)
-
-
-@dg.asset(name="metrics", key_prefix="dry_run", partitions_def=symbol_day_partitions)
-def dry_run_metrics(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """A stand-in for `dry_run/metrics`."""
-    return _metrics(context, dry_run=True)
 
 
 def run_symbol_day(
@@ -48,7 +38,6 @@ def run_symbol_day(
     *,
     net: float = 0.0,
     fail: str | None = None,
-    dry_run: bool = False,
 ) -> str:
     """Execute one symbol-day run with `tags`; returns its run id.
 
@@ -59,7 +48,6 @@ def run_symbol_day(
         tags: Run tags (usually `RunTags(...).to_tags()`).
         net: The `net_bps_after_costs` the run reports.
         fail: When set, the run fails with a `DataSourceError` of this message.
-        dry_run: Materialize `dry_run/metrics` instead of `metrics`.
     """
     if symbol not in instance.get_dynamic_partitions("symbols"):
         instance.add_dynamic_partitions("symbols", [symbol])
@@ -67,7 +55,7 @@ def run_symbol_day(
     if fail:
         run_tags[FAIL_TAG] = fail
     result = dg.materialize(
-        [dry_run_metrics if dry_run else metrics],
+        [metrics],
         instance=instance,
         partition_key=f"{date}|{symbol}",
         tags=run_tags,

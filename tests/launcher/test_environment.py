@@ -42,6 +42,14 @@ def test_a_corrupt_database_is_named(tmp_path):
         environment.check_instance_database(tmp_path)
 
 
+def test_a_corrupt_dry_run_database_stops_dry_runs_only(tmp_path):
+    (tmp_path / "dry_run").mkdir()
+    (tmp_path / "dry_run" / "runs.db").write_bytes(b"garbage" * 200)
+    environment.check_instance_database(tmp_path)  # the real instance is fine
+    with pytest.raises(PermanentError, match=r"dry_run: the instance database runs\.db"):
+        environment.check_instance_database(tmp_path / "dry_run")
+
+
 @pytest.mark.parametrize(
     ("value", "where"),
     [

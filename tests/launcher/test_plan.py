@@ -21,17 +21,15 @@ def _intact_files(graph: AssetGraph, folder: Path) -> dict:
 
 
 def test_the_asset_graph_orders_the_assets_and_knows_what_is_downstream():
-    from retrain_assets.defs.assets import dry_run_assets, symbol_day_assets
+    from retrain_assets.defs.assets import symbol_day_assets
 
-    # A dry run never touches the production pointer: it has no champion.
-    for assets, last in ((symbol_day_assets, ["champion"]), (dry_run_assets, [])):
-        graph = AssetGraph.of(assets)
-        assert graph.order.index("features") < graph.order.index("model")
-        assert list(graph.order[-1 - len(last) :]) == ["metrics", *last]
-        assert graph.downstream["features"] == {"model", "walk_forward", "metrics", *last}
-        assert graph.downstream["costs"] == {"walk_forward", "metrics", *last}
-        # walk_forward reads the day before's model, not today's
-        assert graph.downstream["model"] == {"metrics", *last}
+    graph = AssetGraph.of(symbol_day_assets)
+    assert graph.order.index("features") < graph.order.index("model")
+    assert list(graph.order[-2:]) == ["metrics", "champion"]
+    assert graph.downstream["features"] == {"model", "walk_forward", "metrics", "champion"}
+    assert graph.downstream["costs"] == {"walk_forward", "metrics", "champion"}
+    # walk_forward reads the day before's model, not today's
+    assert graph.downstream["model"] == {"metrics", "champion"}
 
 
 def test_intact_files_have_no_damage(tmp_path):

@@ -316,9 +316,7 @@ def _run(job: str, assets: tuple[tuple[str, ...], ...] = (), symbol: str = "BTCU
     [
         (_run(JOB), True),  # another invocation's run of the same job
         (_run(JOB, symbol="ETHUSDT"), False),  # another partition
-        (_run("retrain_symbol_day_dry_run"), False),  # a dry run never does a real one's work
         (_run(ASSET_JOB, (("model",),)), True),  # a UI backfill with some of the assets
-        (_run(ASSET_JOB, (("dry_run", "model"),)), False),  # a UI backfill of the dry run
         (_run("retention_job"), False),
     ],
 )

@@ -75,9 +75,3 @@ def test_a_finished_backfill_over_two_days_requests_a_summary_per_day(instance):
     found = requests(instance)
     assert [r.partition_key for r in found] == ["2025-05-01", "2025-05-02"]
     assert found[0].run_key == f"summary|backfill:{backfill_id}|2025-05-01"
-
-
-def test_a_dry_run_changes_nothing_in_the_real_summary_so_none_is_requested(instance):
-    tags = RunTags("schedule-1", "schedule", dry_run=True, total_symbols=1).to_tags()
-    run_symbol_day(instance, DATE, "BTCUSDT", tags, dry_run=True)
-    assert requests(instance) == []

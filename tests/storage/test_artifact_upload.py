@@ -29,16 +29,6 @@ def upstream() -> ArtifactFiles:
 @dg.asset(
     partitions_def=symbol_day_partitions,
     io_manager_key="artifact_io_manager",
-    key_prefix="dry_run",
-    name="upstream",
-)
-def dry_run_upstream() -> ArtifactFiles:
-    return ArtifactFiles(UPSTREAM)
-
-
-@dg.asset(
-    partitions_def=symbol_day_partitions,
-    io_manager_key="artifact_io_manager",
     metadata={"seals_run_folder": True},
 )
 def downstream(upstream: ArtifactFiles) -> ArtifactFiles:
@@ -132,19 +122,22 @@ def test_every_file_is_uploaded_and_verified_with_metadata(
     assert "sha256 c.json" in down and down["dry_run"] is False
 
 
-def test_a_dry_run_uploads_nothing(instance, root, dropbox_driver, fake_dropbox):
+def test_a_dry_run_uploads_nothing_whatever_its_driver(
+    instance, root, dropbox_driver, fake_dropbox
+):
     io = ArtifactIOManager(artifacts=ArtifactRootResource(root=str(root)))
     result = dg.materialize(
-        [dry_run_upstream],
+        [upstream],
         partition_key=str(KEY),
         instance=instance,
         resources={"artifact_io_manager": io},
-        tags={"retrain/driver": "dropbox"},
+        tags={"retrain/driver": "dropbox", "retrain/dry_run": "true"},
     )
     assert result.success
     assert not fake_dropbox.store.files
-    mat = instance.get_latest_materialization_event(dg.AssetKey(["dry_run", "upstream"]))
+    mat = instance.get_latest_materialization_event(dg.AssetKey("upstream"))
     assert mat.asset_materialization.metadata["backend"].value == "none (dry run)"
+    assert mat.asset_materialization.metadata["dry_run"].value is True
 
 
 def test_uploads_failing_past_the_retries_stay_pending_until_the_sensor_verifies_them(

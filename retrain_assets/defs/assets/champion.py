@@ -45,6 +45,7 @@ from retrain_assets.defs.provenance import (
     upstream_provenance,
 )
 from retrain_assets.defs.quarantine import tidy_symbol_day
+from retrain_assets.defs.tags import is_dry_run
 
 CHAMPION_ASSET = "champion"
 _RECORDS_SCANNED = 20
@@ -85,6 +86,7 @@ def champion(
     decision; both are uploaded to the run's store under the symbol's lock, so the store's
     pointer is never older than the disk's. A decision left pending is retried by the
     pending-uploads sensor; the pointer, which changes, is uploaded again by the next decision.
+    A dry run's decision and pointer stay local, under the dry run's own artifact root.
     Then the folders earlier runs of the symbol-day left damaged or unfinished are moved to
     quarantine/ (`defs/quarantine.py`), and the metadata's `quarantined` names each move.
 
@@ -107,8 +109,8 @@ def champion(
         previous = store.champion_before(symbol, date)
         decision = decide(symbol, date, candidate, previous, verdict.to_json_dict())
         decision_path, pointer_path = store.record(decision)
-        files = {"decision.json": _upload(context, backend, store, decision_path)}
-        pointer = None if pointer_path is None else _upload(context, backend, store, pointer_path)
+        files = {"decision.json": _store(context, backend, store, decision_path)}
+        pointer = None if pointer_path is None else _store(context, backend, store, pointer_path)
     context.log.info(f"{symbol} {date}: {decision.reason}")
     metadata = {
         **provenance_metadata(made),
@@ -168,7 +170,7 @@ def _gate(
 def _candidate(
     context: dg.AssetExecutionContext, symbol: str, date: str, root: Path
 ) -> ModelRef | None:
-    """The model trained through `date` (its latest real materialization), or None."""
+    """The model trained through `date` (its latest materialization), or None."""
     result = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(
             asset_key=dg.AssetKey("model"), asset_partitions=[context.partition_key]
@@ -178,7 +180,7 @@ def _candidate(
     )
     for record in result.records:
         mat = record.asset_materialization
-        if mat is None or metadata_value(mat.metadata.get("dry_run")):
+        if mat is None:
             continue
         entries = metadata_value(mat.metadata.get("files")) or {}
         if "model.bin" in entries:
@@ -187,17 +189,28 @@ def _candidate(
     return None
 
 
-def _backend(storage: StorageResource, tags: Mapping[str, str], root: Path) -> StorageBackend:
+def _backend(
+    storage: StorageResource, tags: Mapping[str, str], root: Path
+) -> StorageBackend | None:
+    """The run's store; None for a dry run, which stores locally only, whatever its driver."""
+    if is_dry_run(tags):
+        return None
     try:
         return storage.backend(storage.driver_for(tags), root)
     except Exception as exc:  # the upload stays pending; the pending-uploads sensor retries
         return UnavailableBackend(str(storage.driver_for(tags)), exc)
 
 
-def _upload(
-    context: dg.AssetExecutionContext, backend: StorageBackend, store: ProductionStore, path: Path
+def _store(
+    context: dg.AssetExecutionContext,
+    backend: StorageBackend | None,
+    store: ProductionStore,
+    path: Path,
 ) -> dict[str, Any]:
-    """Upload one production file under its path relative to the root; its recorded entry."""
+    """Upload one production file under its path relative to the root; its recorded entry
+    (without a backend, a dry run's: recorded, not uploaded)."""
+    if backend is None:
+        return {**_entry(path), "pending_upload": False}
     return upload_entry(context, backend, path.name, _entry(path), store.relative(path))
 
 

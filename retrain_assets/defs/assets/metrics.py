@@ -8,7 +8,7 @@ import dagster as dg
 from resources.artifact_io import SEAL_METADATA_KEY, ArtifactRootResource
 from resources.method import method_of
 from resources.training import CostModelResource, TrainingResource
-from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
+from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.costs import Costs
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.evaluation import OK, evaluate
@@ -24,6 +24,7 @@ from retrain_assets.defs.assets.common import (
 from retrain_assets.defs.assets.walk_forward import LEDGER_FILE
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
 from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
+from retrain_assets.defs.tags import is_dry_run
 from retrain_assets.defs.telemetry import emit, event_log, stage
 
 # What metrics.json scores: the held-out fit on the test segment; the headline record of the
@@ -86,7 +87,7 @@ def metrics(
         "evaluation": HELD_OUT_DIAGNOSTIC,
         "symbol": symbol,
         "as_of": date,
-        "dry_run": is_dry_run_key(context.asset_key.path),
+        "dry_run": is_dry_run(context.run.tags),
         "train_minutes": round(train_minutes, 4),
         "rows": {"total": len(frame), **log.get("rows", {})},
         "trainer": config.get("trainer"),

@@ -9,7 +9,7 @@ import pandas as pd
 from resources.artifact_io import ArtifactRootResource
 from resources.method import method_of
 from resources.training import TrainingResource
-from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
+from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.hardware import detect_hardware
 from retrain_assets.core.locks import FileLock
 from retrain_assets.core.pipeline import train_symbol_day, training_input, with_fingerprint
@@ -29,6 +29,7 @@ from retrain_assets.defs.partitions import (
     symbol_day_partitions,
 )
 from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
+from retrain_assets.defs.tags import is_dry_run
 from retrain_assets.defs.telemetry import stage
 from retrain_assets.defs.timeout import symbol_deadline
 
@@ -77,7 +78,7 @@ def model(
     method (training settings and their digest), the trainer and the product version.
     """
     date, symbol = split_partition_key(context.partition_key)
-    dry_run = is_dry_run_key(context.asset_key.path)
+    dry_run = is_dry_run(context.run.tags)  # a smoke test: the tiny training budget
     frame = features.parquet("features.parquet")
     splits = Splits.from_json_dict(features.json("split_indices.json"))
     params = training.params(detect_hardware(), _concurrency(context), dry_run)

@@ -1,7 +1,5 @@
 """The `engine_summary` asset: one date's retraining across every symbol."""
 
-from collections.abc import Mapping
-
 import dagster as dg
 from pydantic import Field
 
@@ -40,16 +38,16 @@ def engine_summary(
     failing with ERROR, then warnings, with the champion's move, the walk-forward net of the
     gate's window with its interval, the checks that did not pass and the failure reason.
 
-    Built from the instance's run and materialization records of the real assets (never their
-    `dry_run/` copies), so failed and skipped symbols are included; refreshed when a launcher
-    invocation, backfill or schedule tick finishes.
+    Built from the instance's run and materialization records, so failed and skipped symbols
+    are included; refreshed when a launcher invocation, backfill or schedule tick finishes. A
+    dry run's summary is its own instance's, under its own artifact root.
     """
     date = context.partition_key
     summary = date_summary(
         context.instance,
         date,
         skipped=config.skipped,
-        requested_by=_real_invocation(context.run.tags),
+        requested_by=RunTags.from_tags(context.run.tags),
     )
     path = artifacts.layout().summary_file(date)
     atomic_write_bytes(path, json_bytes(summary))
@@ -82,12 +80,3 @@ def summary_table(summary: dict) -> dg.MetadataValue:
     )
     records = [dg.TableRecord(row) for row in summary_rows(summary)]
     return dg.MetadataValue.table(records=records, schema=schema)
-
-
-def _real_invocation(tags: Mapping[str, str]) -> RunTags | None:
-    """The invocation asking for the summary, when the summary run carries its tags.
-
-    A dry-run invocation's skips and id say nothing about the real assets, so it is ignored.
-    """
-    found = RunTags.from_tags(tags)
-    return found if found is not None and not found.dry_run else None

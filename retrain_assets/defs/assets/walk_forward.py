@@ -16,7 +16,7 @@ import pandas as pd
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.method import method_of
 from resources.training import CostModelResource, TrainingResource
-from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
+from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.costs import Costs
 from retrain_assets.core.data_checks import CheckOutcome
 from retrain_assets.core.families import family_key, split_by_family
@@ -115,8 +115,6 @@ def _live_ic(context: dg.AssetExecutionContext, today: DayLedger, horizon: int) 
     """The live IC over the trailing window of real ledger days of today's model family
     (the same method and source), today's included."""
     policy = ICPolicy()
-    if is_dry_run_key(context.asset_key.path):
-        return live_ic([today], horizon, policy)
     before = window_dates(today.day, policy.window_days)[:-1]
     found = ledger_days(context.instance, before, [today.symbol])
     same_family, _ = split_by_family(found.days, family_key(today))
@@ -136,7 +134,7 @@ def _yesterdays_model(
     before = (pd.Timestamp(date) - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
     if before < START_DATE:
         return None
-    key = dg.AssetKey([*context.asset_key.path[:-1], "model"])
+    key = dg.AssetKey("model")
     return io.load_partition(context, key, str(partition_key(before, symbol)))
 
 
