@@ -73,6 +73,12 @@ class FileSource:
         self._index: tuple[int, dict[str, Path]] | None = None
         self._frames: dict[Path, tuple[tuple[int, int], pd.DataFrame]] = {}
 
+    @property
+    def identity(self) -> str:
+        """`files <resolved folder>`, plus the timeframe when it is not 1h."""
+        text = f"files {self.root.resolve()}"
+        return text if self.timeframe == "1h" else f"{text} timeframe {self.timeframe}"
+
     def _symbol_of(self, name: str) -> tuple[str, str] | None:
         pair = _PAIR_FILE.match(name)
         if pair:

@@ -141,6 +141,14 @@ class SyntheticSource:
         self.seed = seed
         self._series: dict[str, _SymbolSeries] = {}
 
+    @property
+    def identity(self) -> str:
+        """`synthetic seed 7`, plus the origin when it is not the default one."""
+        text = f"synthetic seed {self.seed}"
+        if self.origin != DEFAULT_ORIGIN:
+            text += f" origin {self.origin.isoformat()}"
+        return text
+
     def candidates(self) -> list[str]:
         """Returns the embedded list of well-known USDT pairs, sorted."""
         return sorted(_BY_SYMBOL)
