@@ -103,6 +103,20 @@ class ExchangeSource:
                     continue
         return sorted(symbols)[:MAX_CANDIDATES]
 
+    def has_symbol(self, symbol: str) -> bool:
+        """Whether `symbol` is an active spot market in the quote currency (as `candidates`).
+
+        Raises:
+            DataSourceError: The exchange rejected the request for its markets.
+            TransientError: The exchange could not be reached.
+        """
+        try:
+            market = self.market_symbol(symbol)
+        except (DataSourceError, InvalidSymbolError):
+            return False
+        info = self._markets().get(market) or {}
+        return bool(info.get("spot") and info.get("active"))
+
     def market_symbol(self, symbol: str) -> str:
         """Turns BTCUSDT into ccxt's "BTC/USDT" using the quote currency.
 

@@ -40,6 +40,16 @@ class BarSource(Protocol):
         """Returns the normalised symbols this source can serve, sorted."""
         ...
 
+    def has_symbol(self, symbol: str) -> bool:
+        """Whether this source serves `symbol` (a normalised symbol such as BTCUSDT).
+
+        Raises:
+            DataSourceError: The source has the symbol but cannot serve it (an unreadable
+                file), or cannot tell (its folder is gone).
+            TransientError: The source could not be reached.
+        """
+        ...
+
 
 def utc_timestamp(value: pd.Timestamp | str) -> pd.Timestamp:
     """Returns `value` as an aware UTC timestamp; a naive one is read as UTC.

@@ -2,7 +2,8 @@
 
 Checks come first and create nothing: numbers, the symbol list, the date, the start date, the
 log level, the Dagster home and artifact root (writable), the instance database (readable),
-and the storage driver. Only then is the instance opened (once, under a lock) and work begun.
+the market-data source (it answers and has every listed symbol) and the storage driver. Only
+then is the instance opened (once, under a lock), symbols registered and work begun.
 """
 
 from datetime import UTC, datetime
@@ -35,6 +36,9 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     if len(selection.symbols) > MAX_SYMBOLS or (selection.top_n or 0) > MAX_SYMBOLS:
         raise PermanentError(f"--symbols: at most {MAX_SYMBOLS} symbols per invocation")
     date = validate_date(config.date or last_complete_utc_day(now), first_partition_date(), now)
+    from retrain_assets.launcher.market_check import check_market_data
+
+    check_market_data(selection)
     hardware = detect_hardware()
     config.check_ceiling(concurrency_ceiling(hardware), hardware)
     return Checked(home, root, date, selection)
