@@ -140,9 +140,8 @@ def test_an_unusable_data_source_is_one_line_exit_2_and_creates_nothing(
 
     result = run_cli("--symbols", "BTCUSDT", "--date", DATE, env=env)
 
-    line = _refused(result, expected)
-    print(line)
-    assert not home.exists() and not root.exists()
+    assert not home.exists() and not root.exists(), result.stdout + result.stderr
+    print(_refused(result, expected))
 
 
 def _materialize_the_old_way(symbol: str) -> None:
