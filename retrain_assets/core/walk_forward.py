@@ -59,7 +59,8 @@ class DayLedger:
     `prediction` the live model's predicted label decided at the bar's close (empty in ledgers
     written before it was recorded), `gross` and `net` returns of the strategy and of
     buy-and-hold, as fractions (buy-and-hold's net equals its gross within a day: its costs
-    are charged once, by the chain).
+    are charged once, by the chain). `model_family` is the live model's method and source
+    (`core.provenance.family_of`); None for ledgers written before it was recorded.
     """
 
     symbol: str
@@ -76,6 +77,7 @@ class DayLedger:
     buy_and_hold_gross: tuple[float, ...] = ()
     buy_and_hold_net: tuple[float, ...] = ()
     trades: tuple[LedgerTrade, ...] = ()
+    model_family: str | None = None
 
     @property
     def turnover(self) -> float:
@@ -112,6 +114,7 @@ class DayLedger:
         values: dict[str, Any] = {name: tuple(data[name]) for name in series}
         values["prediction"] = tuple(data.get("prediction", ()))
         values["trades"] = tuple(LedgerTrade(**t) for t in data["trades"])
+        values["model_family"] = data.get("model_family")
         scalars = ("symbol", "day", "model_as_of", "status", "costs_as_of")
         return cls(
             **{k: data[k] for k in scalars},

@@ -18,6 +18,7 @@ from resources.artifact_io import read_verified
 from resources.uploads import metadata_value
 from retrain_assets.core.artifacts import ArtifactFiles
 from retrain_assets.core.errors import IntegrityError
+from retrain_assets.core.provenance import Provenance
 from retrain_assets.defs.tags import BACKFILL_TAG
 
 ADOPTED_KEY = "adopted_from_run"
@@ -31,6 +32,9 @@ _MODEL_FACTS = (
     "resumed_from_snapshot",
     "thread_count",
     "task_type",
+    "provenance",
+    "source",
+    "method",
 )
 
 
@@ -79,11 +83,18 @@ def trained_since_requested(context: dg.AssetExecutionContext) -> Trained | None
     return Trained(record.run_id, values)
 
 
-def adopted_model(context: dg.AssetExecutionContext) -> dg.Output[ArtifactFiles] | None:
+def adopted_model(
+    context: dg.AssetExecutionContext, wanted: Provenance
+) -> dg.Output[ArtifactFiles] | None:
     """The model another run trained since this run was asked for, as this run's output;
-    None when there is none, or its files are no longer intact (then this run trains)."""
+    None when there is none, it was made from another source or method than `wanted`, or its
+    files are no longer intact (then this run trains)."""
     trained = trained_since_requested(context)
     if trained is None:
+        return None
+    made = Provenance.from_json_dict(trained.metadata.get("provenance"))
+    if made is None or (made.source, made.method) != (wanted.source, wanted.method):
+        context.log.info(f"not adopting run {trained.run_id[:8]}'s model: made another way")
         return None
     try:
         output = adopted_output(trained)

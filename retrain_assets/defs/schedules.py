@@ -1,13 +1,20 @@
-"""The daily schedule: the last complete day for every active symbol that does not have it."""
+"""The daily schedule: the last complete day for every active symbol that does not have it,
+or has it made from another data source or method than the current configuration's."""
 
 import os
 
 import dagster as dg
 
+from resources.market_data import MarketDataResource
+from resources.method import current_of
+from resources.promotion import PromotionResource
+from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.dates import last_complete_utc_day
+from retrain_assets.core.provenance import Current, stale_reason
 from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
 from retrain_assets.defs.jobs import retrain_job
 from retrain_assets.defs.partitions import partition_key
+from retrain_assets.defs.provenance import recorded_provenance
 from retrain_assets.defs.records import latest_metadata_by_partition
 from retrain_assets.defs.tags import RunTags
 from retrain_assets.defs.universe import active_symbols
@@ -16,13 +23,34 @@ from retrain_assets.defs.universe import active_symbols
 SCHEDULE_CRON = os.environ.get("RETRAIN_SCHEDULE_CRON") or "0 2 * * *"
 
 
-def missing_symbols(instance: dg.DagsterInstance, date: str) -> list[str]:
-    """Active symbols without a real `metrics` materialization for `date`."""
+def missing_symbols(
+    instance: dg.DagsterInstance, date: str, current: Current | None = None
+) -> list[str]:
+    """Active symbols without a real `metrics` materialization for `date`, or (with `current`)
+    whose `metrics` or `champion` was made from another data source or method."""
     symbols = active_symbols(instance)
-    done = latest_metadata_by_partition(
-        instance, dg.AssetKey("metrics"), [str(partition_key(date, s)) for s in symbols]
+    keys = [str(partition_key(date, s)) for s in symbols]
+    done = latest_metadata_by_partition(instance, dg.AssetKey("metrics"), keys)
+    decided = {}
+    if current is not None:
+        decided = latest_metadata_by_partition(instance, dg.AssetKey("champion"), keys)
+    todo = []
+    for symbol, key in zip(symbols, keys, strict=True):
+        metrics = done.get(key)
+        if not _real_result(metrics):
+            todo.append(symbol)
+        elif current is not None and _made_another_way(metrics, decided.get(key), current):
+            todo.append(symbol)
+    return todo
+
+
+def _made_another_way(metrics: dict | None, champion: dict | None, current: Current) -> bool:
+    """The result's provenance is not the current configuration's (or was never recorded)."""
+    if stale_reason(recorded_provenance(metrics), current, "metrics") is not None:
+        return True
+    return champion is not None and (
+        stale_reason(recorded_provenance(champion), current, "champion") is not None
     )
-    return [s for s in symbols if not _real_result(done.get(str(partition_key(date, s))))]
 
 
 def _real_result(metadata: dict | None) -> bool:
@@ -49,13 +77,19 @@ def _run_request(date: str, symbol: str, tick: str, tags: RunTags) -> dg.RunRequ
 )
 def daily_retrain_schedule(
     context: dg.ScheduleEvaluationContext,
+    market_data: MarketDataResource,
+    training: TrainingResource,
+    cost_model: CostModelResource,
+    promotion: PromotionResource,
 ) -> dg.SkipReason | list[dg.RunRequest]:
-    """Request one run per symbol still missing yesterday's model, tagged as one invocation."""
+    """Request one run per symbol still missing yesterday's model (or holding one made another
+    way than the current configuration), tagged as one invocation."""
     scheduled = context.scheduled_execution_time
     date = last_complete_utc_day(scheduled)
-    todo = missing_symbols(context.instance, date)
+    current = current_of(market_data, training, cost_model, promotion)
+    todo = missing_symbols(context.instance, date, current)
     if not todo:
-        return dg.SkipReason(f"every active symbol already has {date}")
+        return dg.SkipReason(f"every active symbol already has {date}, made the current way")
     tick = scheduled.strftime("%Y%m%dT%H%M%SZ")
     total = len(active_symbols(context.instance))
     # The runs sharing this tag are the invocation: the sensors read its size and skips back.

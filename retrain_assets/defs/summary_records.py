@@ -15,6 +15,7 @@ import dagster as dg
 
 from retrain_assets.core.artifacts import DRY_RUN_PREFIX
 from retrain_assets.core.evaluation import INSUFFICIENT_EVIDENCE
+from retrain_assets.core.provenance import Provenance
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import (
     ACTIVE_STATUSES,
@@ -181,8 +182,23 @@ def _document(
         "cpu_seconds": round(cpu, 3),
         "gpu_seconds": round(gpu, 3),
         "estimated_cost_usd": round(cpu / 3600 * cpu_hour_usd + gpu / 3600 * gpu_hour_usd, 6),
+        "made_by": made_by(by_symbol),
         "by_symbol": dict(by_symbol),
     }
+
+
+def made_by(by_symbol: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each data source and method the date's results were made with, and by how many symbols:
+    one entry when the whole date was made the same way."""
+    counts: dict[tuple[str, str], int] = {}
+    for entry in by_symbol.values():
+        made = Provenance.from_json_dict(entry.get("provenance"))
+        key = (made.source, made.method) if made else ("unrecorded", "unrecorded")
+        counts[key] = counts.get(key, 0) + 1
+    return [
+        {"source": source, "method": method, "symbols": n}
+        for (source, method), n in sorted(counts.items())
+    ]
 
 
 def date_runs(instance: dg.DagsterInstance, date: str, dry_run: bool) -> list[dg.RunRecord]:
@@ -263,6 +279,8 @@ def _by_symbol(entry: Mapping[str, Any], latest: Mapping[str, Mapping[str, Any]]
         "trades": md.get("trades"),
         "evidence": md.get("status"),
         "train_minutes": md.get("train_minutes"),
+        # What made it: the data source, the bars' fingerprint, the method and its settings.
+        "provenance": md.get("provenance"),
         "walk_forward": _ledger_day(latest.get("walk_forward", {})),
         "champion": _champion(latest.get("champion", {})),
         "checks": list(entry.get("checks") or []),
@@ -281,6 +299,7 @@ def _ledger_day(md: Mapping[str, Any]) -> dict[str, Any] | None:
     return {
         "status": md["ledger_status"],
         "live_model_as_of": md.get("live_model_as_of"),
+        "live_model_family": md.get("live_model_family"),
         "trades": md.get("day_trades"),
         "net_bps": md.get("day_net_bps"),
         "buy_and_hold_gross_bps": md.get("day_buy_and_hold_gross_bps"),

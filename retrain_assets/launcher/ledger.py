@@ -46,6 +46,7 @@ def initial_statuses(plans: Iterable[SymbolPlan]) -> dict[str, SymbolStatus]:
             "skipped" if p.skipped else "pending",
             skip_reason=p.skip_reason,
             repaired=p.repaired,
+            stale=p.stale,
             assets=p.assets,
             reused=p.reused,
         )
@@ -134,6 +135,8 @@ def metrics_facts(md: dict[str, Any]) -> dict[str, Any]:
         "net_bps_interval": None if low is None or high is None else (low, high),
         "trades": md.get("trades"),
         "evidence": md.get("status"),
+        "source": md.get("source"),
+        "method": md.get("method"),
     }
 
 

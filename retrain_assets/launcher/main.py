@@ -1,9 +1,10 @@
 """The launcher's entry: every input checked, then plan, execute, summarize, notify.
 
 Checks come first and create nothing: numbers, the symbol list, the date, the start date, the
-log level, the Dagster home and artifact root (writable), the instance database (readable),
-the market-data source (it answers and has every listed symbol) and the storage driver. Only
-then is the instance opened (once, under a lock), symbols registered and work begun.
+log level, the settings file, the Dagster home and artifact root (writable), the instance
+database (readable), the market-data source (it answers and has every listed symbol) and the
+storage driver. Only then is the instance opened (once, under a lock), symbols registered and
+work begun.
 """
 
 from datetime import UTC, datetime
@@ -28,6 +29,11 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     environment.check_text("--date", config.date)
     environment.check_start_date()
     environment.check_log_level()
+    from retrain_assets.launcher.market_check import check_market_data, checked_source
+
+    # Before the definitions load (they build the source too), so the error names its setting.
+    source = checked_source()
+    check_settings_file()
     home = environment.dagster_home()
     root = environment.writable_folder(artifact_root(None), "RETRAIN_ARTIFACT_ROOT")
     if home.exists():
@@ -36,12 +42,18 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     if len(selection.symbols) > MAX_SYMBOLS or (selection.top_n or 0) > MAX_SYMBOLS:
         raise PermanentError(f"--symbols: at most {MAX_SYMBOLS} symbols per invocation")
     date = validate_date(config.date or last_complete_utc_day(now), first_partition_date(), now)
-    from retrain_assets.launcher.market_check import check_market_data
-
-    check_market_data(selection)
+    check_market_data(selection, source)
     hardware = detect_hardware()
     config.check_ceiling(concurrency_ceiling(hardware), hardware)
     return Checked(home, root, date, selection)
+
+
+def check_settings_file() -> None:
+    """`RETRAIN_SETTINGS`, when set, is a readable file whose every setting the resources know.
+
+    The definitions build their resources from it: importing them is the check.
+    """
+    import retrain_assets.definitions  # noqa: F401 - a bad file raises PermanentError here
 
 
 def check_storage(config: SchedulerConfig, root: Path) -> None:

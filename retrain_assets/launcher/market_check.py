@@ -15,33 +15,55 @@ from retrain_assets.core.errors import (
 from retrain_assets.core.market_data import BarSource
 from retrain_assets.core.symbols import Selection, require_symbols
 
-# The variable a failing source of each kind is set by (an unknown kind: RETRAIN_DATA_SOURCE).
-_SETTING_OF_KIND = {"files": "RETRAIN_DATA_DIR", "exchange": "RETRAIN_EXCHANGE"}
+# The resource field, and its variable, that a failing source of each kind is set by.
+_SETTING_OF_KIND = {
+    "files": ("data_dir", "RETRAIN_DATA_DIR"),
+    "exchange": ("exchange_id", "RETRAIN_EXCHANGE"),
+}
+
+
+def market_data_resource() -> MarketDataResource:
+    """The `market_data` resource as the definitions build it: the settings file's section
+    (`RETRAIN_SETTINGS`), else the environment.
+
+    Raises:
+        PermanentError: The settings file is unusable (one line naming it).
+    """
+    from resources.settings_file import configured, settings_sections
+
+    return configured(MarketDataResource, "market_data", settings_sections())
+
+
+def _setting(resource: MarketDataResource, kind: str) -> str:
+    """What to fix: the variable, or the settings-file field when the file sets it."""
+    field, variable = _SETTING_OF_KIND.get(kind, ("source", "RETRAIN_DATA_SOURCE"))
+    return f"RETRAIN_SETTINGS market_data.{field}" if getattr(resource, field) else variable
 
 
 def checked_source(resource: MarketDataResource | None = None) -> BarSource:
-    """The configured source, proven to answer; errors name the variable to fix.
+    """The configured source, proven to answer; errors name the setting to fix.
 
     Raises:
         PermanentError: The source is unknown, misconfigured or unusable (one line).
         TransientError: The exchange could not be reached.
     """
-    resource = resource or MarketDataResource()
+    resource = resource or market_data_resource()
     kind = resource.resolved()[0].strip().lower()
-    variable = _SETTING_OF_KIND.get(kind, "RETRAIN_DATA_SOURCE")
     try:
         source = resource.bar_source()
         source.candidates()
     except TransientError as exc:
         raise TransientError(f"market data ({kind}) cannot be reached: {exc}") from None
     except DataSourceError as exc:
-        raise DataSourceError(f"{variable}: {exc}") from None
+        raise DataSourceError(f"{_setting(resource, kind)}: {exc}") from None
     except PermanentError as exc:
-        raise PermanentError(f"RETRAIN_DATA_SOURCE: {exc}") from None
+        raise PermanentError(f"{_setting(resource, 'unknown')}: {exc}") from None
     return source
 
 
-def check_market_data(selection: Selection, flag: str = "--symbols") -> BarSource:
+def check_market_data(
+    selection: Selection, source: BarSource | None = None, flag: str = "--symbols"
+) -> BarSource:
     """The source checked, and every symbol of a list selection found in it.
 
     Raises:
@@ -49,7 +71,7 @@ def check_market_data(selection: Selection, flag: str = "--symbols") -> BarSourc
         PermanentError: The source or a symbol's data is unusable (one line).
         TransientError: The source could not be reached.
     """
-    source = checked_source()
+    source = source or checked_source()
     if selection.kind == "list":
         try:
             require_symbols(selection.symbols, source)

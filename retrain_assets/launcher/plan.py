@@ -1,10 +1,12 @@
 """Planning one date: which symbols are done, and what the others need.
 
-Materialization records are the ledger, but a record is trusted only when its files are there:
-a symbol-day counts as done when every file recorded for every asset exists and matches its
-sha256, or when a verified copy in a real remote store (not the same local file) downloads and
-re-verifies. Otherwise it is rebuilt from the first missing or damaged asset, reusing only the
-intact upstream assets, and the plan says why (`repaired`). One query per asset for all symbols.
+Materialization records are the ledger, but a record is trusted only when its files are there
+and it was made the same way: a symbol-day counts as done when every file recorded for every
+asset exists and matches its sha256 (or a verified copy in a real remote store, not the same
+local file, downloads and re-verifies), and every asset's recorded provenance has the current
+data source and method. Otherwise it is rebuilt from the first missing, damaged or stale asset,
+reusing only the intact, current upstream assets, and the plan says why (`repaired`, or
+`stale: method lookback_days 180 -> 120`). One query per asset for all symbols.
 """
 
 from collections.abc import Callable, Sequence
@@ -18,7 +20,9 @@ import pandas as pd
 
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.hashing import sha256_file
+from retrain_assets.core.provenance import Current, stale_reason
 from retrain_assets.core.walk_forward import NO_LIVE_MODEL
+from retrain_assets.defs.provenance import recorded_provenance
 from retrain_assets.defs.records import latest_metadata_by_partition
 
 Files = dict[str, dict[str, Any]]
@@ -60,21 +64,12 @@ class SymbolPlan:
     skip_reason: str | None = None
     repaired: str | None = None
     reused: tuple[str, ...] = field(default_factory=tuple)
+    stale: str | None = None
 
     @property
     def skipped(self) -> bool:
         """True when the symbol is already done for this date."""
         return self.skip_reason is not None
-
-
-def latest_files(
-    instance: dg.DagsterInstance, key: dg.AssetKey, partitions: list[str]
-) -> dict[str, Files]:
-    """The `files` metadata of each partition's latest materialization."""
-    return {
-        p: dict(md.get("files") or {})
-        for p, md in latest_metadata_by_partition(instance, key, partitions).items()
-    }
 
 
 def damage(files: Files | None, restore: Restore | None = None) -> str | None:
@@ -113,29 +108,43 @@ def plan_date(
     prefix: tuple[str, ...] = (),
     force: bool = False,
     restore: Restore | None = None,
+    current: Current | None = None,
 ) -> list[SymbolPlan]:
-    """Plan every symbol of `date` from the latest materializations of its assets."""
+    """Plan every symbol of `date` from the latest materializations of its assets.
+
+    With `current`, an asset recorded from another data source or method is stale.
+    """
     if force:
         return [SymbolPlan(s, graph.order) for s in symbols]
     keys = [f"{date}|{s}" for s in symbols]
     recorded = {
-        name: latest_files(instance, dg.AssetKey([*prefix, name]), keys) for name in graph.order
+        name: latest_metadata_by_partition(instance, dg.AssetKey([*prefix, name]), keys)
+        for name in graph.order
     }
     kind = "dry run" if prefix else "real"
-    stale = {}
+    gone_stale = {}
     if LEDGER in graph.order:
-        stale = _ledger_days_gone_stale(instance, prefix, date, symbols)
-    return [
-        _plan_symbol(
-            graph,
-            s,
-            {n: recorded[n].get(f"{date}|{s}") for n in graph.order},
-            restore,
-            kind,
-            stale.get(s),
+        gone_stale = _ledger_days_gone_stale(instance, prefix, date, symbols)
+    plans = []
+    for s in symbols:
+        found = {n: recorded[n].get(f"{date}|{s}") for n in graph.order}
+        files = {n: None if md is None else dict(md.get("files") or {}) for n, md in found.items()}
+        made_another_way = {} if current is None else _provenance_stale(found, current)
+        plans.append(
+            _plan_symbol(graph, s, files, restore, kind, gone_stale.get(s), made_another_way)
         )
-        for s in symbols
-    ]
+    return plans
+
+
+def _provenance_stale(found: dict[str, dict[str, Any] | None], current: Current) -> dict[str, str]:
+    """The recorded assets whose source or method is not `current`'s, with why."""
+    stale = {}
+    for name, metadata in found.items():
+        if metadata is not None:
+            reason = stale_reason(recorded_provenance(metadata), current, name)
+            if reason is not None:
+                stale[name] = reason
+    return stale
 
 
 LEDGER = "walk_forward"
@@ -144,24 +153,40 @@ LEDGER = "walk_forward"
 def _ledger_days_gone_stale(
     instance: dg.DagsterInstance, prefix: tuple[str, ...], date: str, symbols: list[str]
 ) -> dict[str, dict[str, str]]:
-    """Symbols whose ledger day says `no_live_model` though yesterday's model exists now.
+    """Symbols whose ledger day no longer matches the model of the day before.
 
     Run out of order (a later date first, then the one before), a day is first recorded as
-    untraded; once the model of the day before is there, the day is traded again.
+    untraded; once the model of the day before is there, the day is traded again. Likewise a
+    day traded by a model that has since been rebuilt another way (a backfill of the day before
+    under a new method or source) is traded again by the rebuilt model.
     """
     ledger = latest_metadata_by_partition(
         instance, dg.AssetKey([*prefix, LEDGER]), [f"{date}|{s}" for s in symbols]
     )
-    untraded = [
-        k.partition("|")[2] for k, md in ledger.items() if md.get("ledger_status") == NO_LIVE_MODEL
-    ]
-    if not untraded:
+    if not ledger:
         return {}
     before = pd.Timestamp(date) - pd.Timedelta(days=1)
-    keys = [f"{before:%Y-%m-%d}|{s}" for s in untraded]
+    keys = [f"{before:%Y-%m-%d}|{s}" for s in ledger_symbols(ledger)]
     models = latest_metadata_by_partition(instance, dg.AssetKey([*prefix, "model"]), keys)
-    why = f"recorded without a live model, and the model of {before:%Y-%m-%d} exists now"
-    return {k.partition("|")[2]: {LEDGER: why} for k in models}
+    stale: dict[str, dict[str, str]] = {}
+    for key, model in models.items():
+        symbol = key.partition("|")[2]
+        day = ledger[f"{date}|{symbol}"]
+        if day.get("ledger_status") == NO_LIVE_MODEL:
+            why = f"recorded without a live model, and the model of {before:%Y-%m-%d} exists now"
+            stale[symbol] = {LEDGER: why}
+            continue
+        made = recorded_provenance(model)
+        traded_by = day.get("live_model_family")
+        if made is not None and traded_by is not None and traded_by != made.family:
+            why = f"traded by a model of {before:%Y-%m-%d} since rebuilt another way"
+            stale[symbol] = {LEDGER: why}
+    return stale
+
+
+def ledger_symbols(ledger: dict[str, dict[str, Any]]) -> list[str]:
+    """The symbols of a date's ledger records."""
+    return [key.partition("|")[2] for key in ledger]
 
 
 def _plan_symbol(
@@ -171,13 +196,22 @@ def _plan_symbol(
     restore: Restore | None,
     kind: str = "real",
     stale: dict[str, str] | None = None,
+    made_another_way: dict[str, str] | None = None,
 ) -> SymbolPlan:
+    """What one symbol needs. Damage comes first (files that cannot be trusted), then a day
+    gone stale, then provenance: an asset made from another source or method."""
     if all(f is None for f in files.values()):
         return SymbolPlan(symbol, graph.order)
-    problems = {n: damage(f, restore) or (stale or {}).get(n) for n, f in files.items()}
+    other_way = made_another_way or {}
+    problems = {
+        n: damage(f, restore) or (stale or {}).get(n) or other_way.get(n) for n, f in files.items()
+    }
     if not any(problems.values()):
         return SymbolPlan(
-            symbol, (), skip_reason=f"already done ({kind}): every recorded file verified"
+            symbol,
+            (),
+            skip_reason=f"already done ({kind}): every recorded file verified, same source "
+            "and method",
         )
     needed = {n for n, p in problems.items() if p}
     for name in list(needed):
@@ -185,6 +219,8 @@ def _plan_symbol(
     assets = tuple(n for n in graph.order if n in needed)
     reused = tuple(n for n in graph.order if n not in needed)
     first = next(n for n in graph.order if problems[n])
+    if problems[first] == other_way.get(first):
+        return SymbolPlan(symbol, assets, reused=reused, stale=problems[first])
     repaired = None
     if files.get(graph.order[-1]) is not None:  # it was done once: say what broke
         repaired = f"{first}: {problems[first]}"

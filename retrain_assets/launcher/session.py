@@ -73,14 +73,14 @@ def execute_invocation(
 
 def _open(checked: Checked, config: SchedulerConfig, source: str) -> Invocation:
     """The instance (created once), the symbols as of the date, partitions registered."""
-    from resources.market_data import MarketDataResource
     from retrain_assets.core.symbols import resolve_selection
     from retrain_assets.defs.assets.common import day_end
+    from retrain_assets.launcher.market_check import market_data_resource
 
     instance = open_instance(prepare_home(checked.home))
-    chosen = resolve_selection(
-        checked.selection, MarketDataResource().bar_source(), day_end(checked.date)
-    )
+    # The source the checks asked, as the runs' definitions build it (the settings file too).
+    source = market_data_resource().bar_source()
+    chosen = resolve_selection(checked.selection, source, day_end(checked.date))
     layout = ArtifactLayout(checked.artifact_root)
     inv = Invocation(checked.date, chosen, config, instance, layout, source=source)  # type: ignore[arg-type]
     prepare(inv)
@@ -101,6 +101,7 @@ def _prefix(dry_run: bool) -> tuple[str, ...]:
 
 def _plan(inv: Invocation, root: Any) -> list[SymbolPlan]:
     from resources.storage import StorageResource
+    from retrain_assets.definitions import current_configuration
 
     storage = StorageResource()
 
@@ -115,6 +116,7 @@ def _plan(inv: Invocation, root: Any) -> list[SymbolPlan]:
         prefix=_prefix(inv.config.dry_run),
         force=inv.config.force,
         restore=restore,
+        current=current_configuration(),
     )
 
 

@@ -31,6 +31,8 @@ class SymbolStatus:
         stack_summary: The last frames of the failure, when failed.
         skip_reason: Why it was skipped.
         repaired: Why an earlier, recorded result was rebuilt (missing or damaged files).
+        stale: Why an earlier result made another way was rebuilt (`data source synthetic
+            seed 7 -> files /data`, `method lookback_days 180 -> 120`).
         assets: The assets this invocation materializes for it.
         reused: The intact upstream assets it reuses.
         metrics_path: Its metrics.json, once it has one.
@@ -41,6 +43,8 @@ class SymbolStatus:
         evidence: `ok`, or `insufficient_evidence` below the minimum trades.
         champion: What the promotion gate did: `promoted`, or `kept` with the failing
             conditions.
+        source: The data source its result was made from (`files /data/binance`).
+        method: The method digest of its result (the settings are in its metadata).
         unreachable_since: When the `--submit` deployment stopped answering (ISO time), on
             the symbols it left unknown or unsubmitted.
     """
@@ -56,6 +60,7 @@ class SymbolStatus:
     stack_summary: str | None = None
     skip_reason: str | None = None
     repaired: str | None = None
+    stale: str | None = None
     assets: tuple[str, ...] = ()
     reused: tuple[str, ...] = ()
     metrics_path: str | None = None
@@ -65,6 +70,8 @@ class SymbolStatus:
     trades: int | None = None
     evidence: str | None = None
     champion: str | None = None
+    source: str | None = None
+    method: str | None = None
     unreachable_since: str | None = None
 
     @property

@@ -1,11 +1,12 @@
 """The daily schedule, evaluated on real ticks against a test instance."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import dagster as dg
 import pytest
 
-from retrain_assets.definitions import defs
+from retrain_assets.definitions import current_configuration, defs
 from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.schedules import daily_retrain_schedule
 from retrain_assets.defs.tags import RunTags
@@ -14,7 +15,10 @@ from retrain_assets.defs.universe import set_retired_symbols
 TICK = datetime(2025, 5, 2, 2, 0, tzinfo=UTC)
 
 
-def _report_metrics(instance, symbol: str, dry_run: bool) -> None:
+def _report_metrics(instance, symbol: str, dry_run: bool, method: str | None = None) -> None:
+    made = current_configuration().provenance("metrics", bars="ab" * 32)
+    if method is not None:
+        made = replace(made, method=method)
     instance.report_runless_asset_event(
         dg.AssetMaterialization(
             asset_key="metrics",
@@ -22,6 +26,7 @@ def _report_metrics(instance, symbol: str, dry_run: bool) -> None:
             metadata={
                 "files": {"metrics.json": {"path": "/x", "sha256": "0", "size": 1}},
                 "dry_run": dry_run,
+                "provenance": made.to_json_dict(),
             },
         )
     )
@@ -35,10 +40,13 @@ def instance():
 
 
 def _tick(instance):
-    context = dg.build_schedule_context(
-        instance=instance, scheduled_execution_time=TICK, repository_def=defs.get_repository_def()
-    )
-    return daily_retrain_schedule.evaluate_tick(context)
+    with dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=TICK,
+        repository_def=defs.get_repository_def(),
+        resources=defs.resources,
+    ) as context:
+        return daily_retrain_schedule.evaluate_tick(context)
 
 
 def test_the_tick_requests_yesterday_for_every_symbol_still_missing_it(instance):
@@ -79,6 +87,16 @@ def test_the_tick_skips_when_every_symbol_is_done(instance):
     data = _tick(instance)
     assert not data.run_requests
     assert "already has 2025-05-01" in data.skip_message
+
+
+def test_the_tick_retrains_a_symbol_day_made_by_another_method(instance):
+    for symbol in ["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT"]:
+        _report_metrics(instance, symbol, dry_run=False)
+    _report_metrics(instance, "SOLUSDT", dry_run=False, method="0123456789ab")
+
+    data = _tick(instance)
+
+    assert [r.partition_key for r in data.run_requests] == ["2025-05-01|SOLUSDT"]
 
 
 def test_the_schedule_runs_at_two_utc_by_default():

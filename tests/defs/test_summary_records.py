@@ -125,3 +125,23 @@ def test_a_symbol_whose_partition_was_removed_is_left_out_of_the_summary(instanc
     assert list(real["by_symbol"]) == ["BTCUSDT"] and real["total_symbols"] == 1
     assert real["invocation"] == "inv-1"  # FOOBAR's later run no longer speaks for the date
     assert smoke["by_symbol"] == {} and smoke["invocation"] is None
+
+
+def test_the_summary_says_which_sources_and_methods_made_the_date():
+    from retrain_assets.core.provenance import Provenance
+    from retrain_assets.defs.summary_records import made_by
+
+    def made(source: str, method: str) -> dict:
+        return {"provenance": Provenance("files", source, "ab", method).to_json_dict()}
+
+    by_symbol = {
+        "BTCUSDT": made("files /data", "aaa"),
+        "ETHUSDT": made("files /data", "aaa"),
+        "SOLUSDT": made("synthetic seed 7", "bbb"),
+        "XRPUSDT": {"provenance": None},
+    }
+    assert made_by(by_symbol) == [
+        {"source": "files /data", "method": "aaa", "symbols": 2},
+        {"source": "synthetic seed 7", "method": "bbb", "symbols": 1},
+        {"source": "unrecorded", "method": "unrecorded", "symbols": 1},
+    ]

@@ -91,3 +91,36 @@ def test_a_day_recorded_without_a_live_model_is_traded_again_once_the_model_exis
     assert plan.assets == ("walk_forward", "metrics", "champion")
     assert plan.reused == ("costs", "features", "model")
     assert plan.repaired == f"walk_forward: {why}"
+
+
+def test_an_asset_made_by_another_method_is_rebuilt_with_what_depends_on_it(tmp_path):
+    from retrain_assets.defs.assets import symbol_day_assets
+
+    graph = AssetGraph.of(symbol_day_assets)
+    files = _intact_files(graph, tmp_path)
+    why = "method cost.taker_fee_bps 10.0 -> 7.5"
+    plan = _plan_symbol(graph, "BTCUSDT", files, None, made_another_way={"costs": why})
+    assert plan.assets == ("costs", "walk_forward", "metrics", "champion")
+    assert plan.reused == ("features", "model")
+    assert plan.stale == why
+    assert plan.repaired is None
+
+
+def test_damage_is_named_before_a_changed_method(tmp_path):
+    from retrain_assets.defs.assets import symbol_day_assets
+
+    graph = AssetGraph.of(symbol_day_assets)
+    files = _intact_files(graph, tmp_path)
+    (tmp_path / "costs.bin").write_bytes(b"flipped")
+    plan = _plan_symbol(graph, "BTCUSDT", files, None, made_another_way={"costs": "method x"})
+    assert plan.repaired.startswith("costs: costs.bin does not match")
+    assert plan.stale is None
+
+
+def test_a_symbol_day_made_the_same_way_and_intact_is_skipped(tmp_path):
+    from retrain_assets.defs.assets import symbol_day_assets
+
+    graph = AssetGraph.of(symbol_day_assets)
+    plan = _plan_symbol(graph, "BTCUSDT", _intact_files(graph, tmp_path), None, made_another_way={})
+    assert plan.skipped
+    assert "same source and method" in plan.skip_reason

@@ -6,6 +6,7 @@ import dagster as dg
 import pytest
 
 from resources.artifact_io import ArtifactRootResource
+from resources.market_data import MarketDataResource
 from resources.training import TrainingResource
 from retrain_assets.defs.assets import date_assets
 from retrain_assets.defs.jobs import summary_job
@@ -28,7 +29,11 @@ REPOSITORY = dg.Definitions(
     assets=date_assets,
     jobs=[summary_job],
     sensors=[engine_summary_sensor],
-    resources={"artifacts": ArtifactRootResource(), "training": TrainingResource()},
+    resources={
+        "artifacts": ArtifactRootResource(),
+        "training": TrainingResource(),
+        "market_data": MarketDataResource(),
+    },
 ).get_repository_def()
 
 

@@ -21,10 +21,13 @@ from typing import Any
 import dagster as dg
 
 from resources.artifact_io import ArtifactRootResource
+from resources.method import method_of
 from resources.promotion import PromotionResource
 from resources.storage import StorageResource
+from resources.training import CostModelResource, TrainingResource
 from resources.uploads import PENDING_KEY, UnavailableBackend, metadata_value, upload_entry
 from retrain_assets.core.artifacts import ArtifactLayout
+from retrain_assets.core.families import describe, split_by_family
 from retrain_assets.core.gate import GATE_CHECK, GatePolicy, GateVerdict, promotion_gate
 from retrain_assets.core.hashing import sha256_bytes
 from retrain_assets.core.ledger_chain import chain_ledgers, equity_curves
@@ -36,6 +39,11 @@ from retrain_assets.core.storage import StorageBackend
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.ledger_records import ledger_days, window_dates
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.provenance import (
+    derived_provenance,
+    provenance_metadata,
+    upstream_provenance,
+)
 from retrain_assets.defs.quarantine import tidy_symbol_day
 
 CHAMPION_ASSET = "champion"
@@ -65,6 +73,8 @@ with warnings.catch_warnings():
 def champion(
     context: dg.AssetExecutionContext,
     promotion: PromotionResource,
+    training: TrainingResource,
+    cost_model: CostModelResource,
     artifacts: ArtifactRootResource,
     storage: StorageResource,
 ) -> dg.MaterializeResult:
@@ -77,12 +87,20 @@ def champion(
     pending-uploads sensor; the pointer, which changes, is uploaded again by the next decision.
     Then the folders earlier runs of the symbol-day left damaged or unfinished are moved to
     quarantine/ (`defs/quarantine.py`), and the metadata's `quarantined` names each move.
+
+    The gate reads only the days whose live model was of the candidate's family (its method
+    and data source): days of another method are another strategy's record.
     """
     date, symbol = split_partition_key(context.partition_key)
     policy = promotion.policy()
     root = artifacts.layout().root
     store = ProductionStore(root)
-    verdict, chart = _gate(context, symbol, date, policy)
+    method = method_of(training, cost_model, promotion)
+    made = derived_provenance(context, CHAMPION_ASSET, method, training.trainer_path())
+    model_key = dg.AssetKey([*context.asset_key.path[:-1], "model"])
+    candidate_made = upstream_provenance(context.instance, model_key, context.partition_key)
+    family = candidate_made.family if candidate_made else made.family
+    verdict, chart, families = _gate(context, symbol, date, policy, family)
     candidate = _candidate(context, symbol, date, root)
     backend = _backend(storage, context.run.tags, root)
     with FileLock(store.lock_path(symbol)):
@@ -92,7 +110,13 @@ def champion(
         files = {"decision.json": _upload(context, backend, store, decision_path)}
         pointer = None if pointer_path is None else _upload(context, backend, store, pointer_path)
     context.log.info(f"{symbol} {date}: {decision.reason}")
-    metadata = {**_metadata(decision, files, pointer), "gate_window": chart}
+    metadata = {
+        **provenance_metadata(made),
+        **_metadata(decision, files, pointer),
+        "gate_window": chart,
+        "gate_family": dg.MetadataValue.text(family),
+        "method_families": dg.MetadataValue.md(families),
+    }
     moved = _tidy(context, (date, symbol), artifacts.layout())
     if moved:
         metadata["quarantined"] = dg.MetadataValue.json([m.to_json() for m in moved])
@@ -116,22 +140,29 @@ def _tidy(
 
 
 def _gate(
-    context: dg.AssetExecutionContext, symbol: str, date: str, policy: GatePolicy
-) -> tuple[GateVerdict, dg.MetadataValue]:
-    """The gate's verdict on the symbol's ledger days of the window ending at `date`, and
-    the window's equity curves of this symbol alone (the UI's per-symbol view)."""
+    context: dg.AssetExecutionContext, symbol: str, date: str, policy: GatePolicy, family: str
+) -> tuple[GateVerdict, dg.MetadataValue, str]:
+    """The gate's verdict on the symbol's ledger days of `family` in the window ending at
+    `date`, the window's equity curves of this symbol alone (the UI's per-symbol view), and
+    the families seen in the window (one line each)."""
     found = ledger_days(context.instance, window_dates(date, policy.window_days), [symbol])
     for pkey, why in sorted(found.unreadable.items()):
         context.log.warning(f"walk_forward [{pkey}] left out of the gate: {why}")
-    record = chain_ledgers(found.days, min_trades=policy.min_trades)
+    days, families = split_by_family(found.days, family)
+    left_out = sum(f.days for f in families if not f.current)
+    if left_out:
+        context.log.info(f"{symbol}: {left_out} day(s) of another method or source left out")
+    record = chain_ledgers(days, min_trades=policy.min_trades)
     figures = record.per_symbol.get(symbol)
     verdict = promotion_gate(symbol, date, figures, policy)
     if figures is None:
-        return verdict, dg.MetadataValue.md(f"{symbol}: no walk-forward day in the window")
+        chart = dg.MetadataValue.md(f"{symbol}: no walk-forward day of this method in the window")
+        return verdict, chart, describe(families)
     title = f"{symbol} walk-forward, {policy.window_days} days through {date}"
-    png = render_symbol_png(equity_curves(found.days), figures, title=title)
+    png = render_symbol_png(equity_curves(days), figures, title=title)
     image = base64.b64encode(png).decode()
-    return verdict, dg.MetadataValue.md(f"![{symbol}](data:image/png;base64,{image})")
+    chart = dg.MetadataValue.md(f"![{symbol}](data:image/png;base64,{image})")
+    return verdict, chart, describe(families)
 
 
 def _candidate(

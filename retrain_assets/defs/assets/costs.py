@@ -5,9 +5,11 @@ import pandas as pd
 
 from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
+from resources.method import current_of
 from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.costs import Costs, evaluation_cost_as_of
+from retrain_assets.core.provenance import bars_sha256
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -16,6 +18,7 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.provenance import provenance_metadata, versioned_output
 from retrain_assets.defs.telemetry import stage
 
 WALK_FORWARD_COSTS = "walk_forward_costs.json"
@@ -47,6 +50,9 @@ def costs(
     configuration, else the exchange when API credentials are set, else the venue default;
     the spread is the configured quoted spread, else the OHLC estimate clamped to the
     symbol's liquidity tier; slippage is square-root impact of the configured order size.
+
+    Records its provenance (source, the bars' fingerprint, the cost method), and returns the
+    bars' fingerprint under that method as its data version.
     """
     date, symbol = split_partition_key(context.partition_key)
     with stage(context, artifacts.layout().root, "costs") as timing, permanent_errors_fail_fast():
@@ -64,7 +70,9 @@ def costs(
         result = cost_model.estimate(bars, symbol, fees, as_of)
         # The walk-forward ledger trades this date under what was known when it began.
         day_costs = cost_model.estimate(bars, symbol, fees, day_start(date))
+    made = current_of(market_data, training, cost_model).provenance("costs", bars_sha256(bars))
     metadata = {
+        **provenance_metadata(made),
         **_metadata(result),
         "test_start": dg.MetadataValue.text(splits.test.start_ts.isoformat()),
         **timing.metadata(),
@@ -78,7 +86,7 @@ def costs(
         "costs.json": json_bytes(result.to_json_dict()),
         WALK_FORWARD_COSTS: json_bytes(day_costs.to_json_dict()),
     }
-    return dg.Output(ArtifactFiles(files), metadata=metadata)
+    return versioned_output(ArtifactFiles(files), metadata, made)
 
 
 def _metadata(result: Costs) -> dict[str, dg.MetadataValue]:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
+from resources.method import current_of
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes, parquet_bytes
 from retrain_assets.core.bars import BarsReport
@@ -24,6 +25,7 @@ from retrain_assets.core.errors import DataSourceError, InsufficientHistoryError
 from retrain_assets.core.feature_rows import RowAccount, account_rows
 from retrain_assets.core.features import FEATURE_NAMES
 from retrain_assets.core.gaps import BarsQuality, assess_bars
+from retrain_assets.core.provenance import bars_sha256
 from retrain_assets.defs.assets.checks import check_result, check_spec
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
@@ -32,6 +34,7 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.provenance import provenance_metadata, versioned_output
 from retrain_assets.defs.telemetry import stage
 
 
@@ -61,6 +64,10 @@ def features(
     fails with the checks named, and nothing downstream (model, ledger, champion) runs, so a
     bad feed cannot reach the pointer. `feature_drift` is reported, never blocking: drift is
     a reason to look and is named in the day's message, not a broken feed.
+
+    Records its provenance (source, the sha256 of the bar window read, the method) and
+    returns the bars' fingerprint under its method as its data version, so Dagster marks the
+    model and what follows stale when either changes.
     """
     date, symbol = split_partition_key(context.partition_key)
     with (
@@ -97,10 +104,13 @@ def features(
         "features.parquet": parquet_bytes(frame),
         "split_indices.json": json_bytes(splits.to_json_dict()),
     }
-    yield dg.Output(
-        ArtifactFiles(files),
-        metadata={**_metadata(len(frame), report, quality, account, psi), **timing.metadata()},
-    )
+    made = current_of(market_data, training).provenance("features", bars_sha256(bars))
+    metadata = {
+        **provenance_metadata(made),
+        **_metadata(len(frame), report, quality, account, psi),
+        **timing.metadata(),
+    }
+    yield versioned_output(ArtifactFiles(files), metadata, made)
     for outcome in [*checks, drift]:
         yield check_result(outcome)
 

@@ -6,7 +6,8 @@ from typing import Any
 import dagster as dg
 
 from resources.artifact_io import SEAL_METADATA_KEY, ArtifactRootResource
-from resources.training import TrainingResource
+from resources.method import method_of
+from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.costs import Costs
 from retrain_assets.core.errors import PermanentError
@@ -22,6 +23,7 @@ from retrain_assets.defs.assets.common import (
 )
 from retrain_assets.defs.assets.walk_forward import LEDGER_FILE
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
 from retrain_assets.defs.telemetry import emit, event_log, stage
 
 # What metrics.json scores: the held-out fit on the test segment; the headline record of the
@@ -43,6 +45,7 @@ def metrics(
     costs: ArtifactFiles,
     walk_forward: ArtifactFiles,
     training: TrainingResource,
+    cost_model: CostModelResource,
     artifacts: ArtifactRootResource,
 ) -> dg.Output[ArtifactFiles]:
     """Held-out diagnostic of one symbol-day (metrics.json), after costs; seals the run folder.
@@ -53,7 +56,8 @@ def metrics(
     horizon; below `min_trades` trades its status is `insufficient_evidence`. metrics.json also
     carries the date's walk-forward day in brief (the ledger is its own asset); reading it
     orders this step last, so sha256.txt, written after metrics.json, covers every file of
-    the folder, walk_forward.json included.
+    the folder, walk_forward.json included. Its provenance (source, bars, method) is in
+    metrics.json and the metadata, which status.json and the summary read.
     """
     date, symbol = split_partition_key(context.partition_key)
     frame = features.parquet("features.parquet")
@@ -73,7 +77,11 @@ def metrics(
             min_trades=training.min_trades,
         )
     train_minutes = float(log.get("train_seconds", 0.0)) / 60.0
+    made = derived_provenance(
+        context, "metrics", method_of(training, cost_model), training.trainer_path()
+    )
     document = {
+        "provenance": made.to_json_dict(),
         **result.to_json_dict(),
         "evaluation": HELD_OUT_DIAGNOSTIC,
         "symbol": symbol,
@@ -98,6 +106,7 @@ def metrics(
     return dg.Output(
         ArtifactFiles({"metrics.json": json_bytes(document)}),
         metadata={
+            **provenance_metadata(made),
             **metrics_metadata(document),
             "train_minutes": dg.MetadataValue.float(round(train_minutes, 4)),
             "rows": dg.MetadataValue.int(len(frame)),

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from resources.artifact_io import ArtifactRootResource
+from resources.method import method_of
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.hardware import detect_hardware
@@ -27,6 +28,7 @@ from retrain_assets.defs.partitions import (
     split_partition_key,
     symbol_day_partitions,
 )
+from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
 from retrain_assets.defs.telemetry import stage
 from retrain_assets.defs.timeout import symbol_deadline
 
@@ -71,6 +73,8 @@ def model(
     own, so an attempt killed mid-training resumes from its snapshots. The live model's
     `prediction_fingerprint` (sha256 of its predictions on a fixed probe of the features) is
     the same for every CatBoost CPU refit of the same inputs; `model.bin`'s bytes are not.
+    config.json and the metadata carry its provenance: the features' source and bars, the
+    method (training settings and their digest), the trainer and the product version.
     """
     date, symbol = split_partition_key(context.partition_key)
     dry_run = is_dry_run_key(context.asset_key.path)
@@ -79,13 +83,14 @@ def model(
     params = training.params(detect_hardware(), _concurrency(context), dry_run)
     layout = artifacts.layout()
     timeout_s = _timeout_s(context, training)
+    made = derived_provenance(context, "model", method_of(training), training.trainer_path())
     with (
         _training_lock(context),
         stage(context, layout.root, "train") as timing,
         permanent_errors_fail_fast(),
         symbol_deadline(symbol, timeout_s) as d,
     ):
-        adopted = adopted_model(context)  # asked for while another run trained it
+        adopted = adopted_model(context, made)  # asked for while another run trained it
         if adopted is not None:
             return adopted
         trainer = load_trainer(training.trainer_path())
@@ -118,6 +123,7 @@ def model(
     }
     config = {
         **live.config,
+        "provenance": made.to_json_dict(),
         "dry_run": dry_run,
         "fit": "live",
         "live_fit": _live_fit(frame, fits.live_job),
@@ -137,6 +143,7 @@ def model(
     return dg.Output(
         ArtifactFiles(files),
         metadata={
+            **provenance_metadata(made),
             "train_minutes": dg.MetadataValue.float(round(train_s / 60.0, 4)),
             "best_iteration": dg.MetadataValue.int(int(log.get("best_iteration", 0))),
             "live_trees": dg.MetadataValue.int(fits.live_job.params.iterations),

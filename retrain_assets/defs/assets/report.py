@@ -7,11 +7,15 @@ import dagster as dg
 from pydantic import Field
 
 from resources.artifact_io import ArtifactRootResource
+from resources.market_data import MarketDataResource
+from resources.method import current_of
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.core.families import describe, split_by_family
 from retrain_assets.core.ledger_chain import WalkForwardRecord, chain_ledgers, equity_curves
 from retrain_assets.core.ledger_plot import render_equity_png, render_symbol_png
+from retrain_assets.core.provenance import family_of
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.ledger_records import ledger_days, window_dates
 from retrain_assets.defs.partitions import EVERY_SYMBOL_OF_THE_DATE, date_partitions
@@ -57,6 +61,7 @@ def walk_forward_report(
     context: dg.AssetExecutionContext,
     config: ReportConfig,
     training: TrainingResource,
+    market_data: MarketDataResource,
     artifacts: ArtifactRootResource,
 ) -> dg.MaterializeResult:
     """Equity curves and figures of the walk-forward ledger through the date, every symbol.
@@ -66,19 +71,33 @@ def walk_forward_report(
     as an equal-weight portfolio, each with its trade count and 95% interval. Writes
     walk_forward.png and walk_forward.json beside the engine summary, and shows both in the UI;
     walk_forward/{SYMBOL}.png draws each symbol alone (so is the champion's `gate_window`).
+
+    Only the days traded by a model of the current method and data source are chained: a
+    method change starts a new family, and `method_families` (and the JSON's `families`)
+    marks each family's first and last day, and which were left out.
     """
     date = context.partition_key
     found = ledger_days(context.instance, window_dates(date, config.window_days))
     for pkey, why in sorted(found.unreadable.items()):
         context.log.warning(f"walk_forward [{pkey}] left out of the report: {why}")
-    record = chain_ledgers(found.days, min_trades=training.min_trades)
-    png = render_equity_png(equity_curves(found.days), record, title=f"Walk-forward through {date}")
+    current = current_of(market_data, training)
+    days, families = split_by_family(
+        found.days, family_of(current.method.digest_of("model"), current.source)
+    )
+    record = chain_ledgers(days, min_trades=training.min_trades)
+    png = render_equity_png(equity_curves(days), record, title=f"Walk-forward through {date}")
     folder = artifacts.layout().summary_file(date).parent
     metadata = report_metadata(record, png, folder, len(found.unreadable))  # before any write
-    document = {**record.to_json_dict(), "through": date, "unreadable": found.unreadable}
+    metadata["method_families"] = dg.MetadataValue.md(describe(families))
+    document = {
+        **record.to_json_dict(),
+        "through": date,
+        "unreadable": found.unreadable,
+        "families": [f.to_json_dict() for f in families],
+    }
     atomic_write_bytes(folder / "walk_forward.png", png)
     atomic_write_bytes(folder / "walk_forward.json", json_bytes(document))
-    curves = equity_curves(found.days)
+    curves = equity_curves(days)
     for symbol, figures in record.per_symbol.items():
         chart = render_symbol_png(curves, figures, title=f"{symbol} walk-forward through {date}")
         atomic_write_bytes(folder / "walk_forward" / f"{symbol}.png", chart)

@@ -65,6 +65,12 @@ def engine_summary(
             "skipped": dg.MetadataValue.int(summary["skipped"]),
             "total_wall_minutes": dg.MetadataValue.float(float(summary["total_wall_minutes"] or 0)),
             "estimated_cost_usd": dg.MetadataValue.float(summary["estimated_cost_usd"]),
+            "made_by": dg.MetadataValue.md(
+                "\n".join(
+                    f"- {m['source']} · method {m['method']}: {m['symbols']} symbol(s)"
+                    for m in summary["made_by"]
+                )
+            ),
         }
     )
 

@@ -8,16 +8,20 @@ backfill over past dates rebuilds each day from point-in-time inputs only, byte 
 """
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import dagster as dg
 import pandas as pd
 
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
-from resources.training import TrainingResource
+from resources.method import method_of
+from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, is_dry_run_key, json_bytes
 from retrain_assets.core.costs import Costs
 from retrain_assets.core.data_checks import CheckOutcome
+from retrain_assets.core.families import family_key, split_by_family
 from retrain_assets.core.features import FEATURE_NAMES
+from retrain_assets.core.provenance import Provenance
 from retrain_assets.core.rolling_ic import ICPolicy, live_ic
 from retrain_assets.core.training import load_trainer
 from retrain_assets.core.walk_forward import (
@@ -42,6 +46,7 @@ from retrain_assets.defs.partitions import (
     split_partition_key,
     symbol_day_partitions,
 )
+from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
 from retrain_assets.defs.telemetry import stage
 
 LEDGER_FILE = "walk_forward.json"
@@ -52,7 +57,7 @@ LEDGER_FILE = "walk_forward.json"
     io_manager_key=IO_MANAGER_KEY,
     group_name=RETRAIN_GROUP,
     kinds={"python"},
-    required_resource_keys={"training", "artifacts", IO_MANAGER_KEY},
+    required_resource_keys={"training", "cost_model", "artifacts", IO_MANAGER_KEY},
     check_specs=[check_spec("live_ic", "walk_forward")],
 )
 def walk_forward(
@@ -65,16 +70,22 @@ def walk_forward(
     flat. Without a model of the day before (a new symbol, the first date) the day says
     `no_live_model`: nothing was live, so nothing traded, and the chained record skips it.
     Its `live_ic` check is the rank correlation of the live models' predictions with what
-    followed over the last 20 ledger days, this one included.
+    followed over the last 20 ledger days, this one included. The day records the live
+    model's family (its method and source, from its config.json), so records and gates pool
+    only the days of one family.
     """
     date, symbol = split_partition_key(context.partition_key)
     training: TrainingResource = context.resources.training
+    cost_model: CostModelResource = context.resources.cost_model
     artifacts: ArtifactRootResource = context.resources.artifacts
     io: ArtifactIOManager = getattr(context.resources, IO_MANAGER_KEY)
+    made = derived_provenance(
+        context, "walk_forward", method_of(training, cost_model), training.trainer_path()
+    )
     live_model = _yesterdays_model(context, io, date, symbol)
     if live_model is None:
         ledger = untraded_day(symbol, date, NO_LIVE_MODEL)
-        yield _output(ledger, {})
+        yield _output(ledger, provenance_metadata(made))
         yield check_result(_live_ic(context, ledger, training.horizon_bars))
         return
     with (
@@ -94,18 +105,22 @@ def walk_forward(
             costs_as_of=day_start(date).isoformat(),
             horizon=training.horizon_bars,
         )
-    yield _output(ledger, timing.metadata())
+    family = Provenance.from_json_dict(live_model.json("config.json").get("provenance"))
+    ledger = replace(ledger, model_family=family.family if family else None)
+    yield _output(ledger, {**provenance_metadata(made), **timing.metadata()})
     yield check_result(_live_ic(context, ledger, training.horizon_bars))
 
 
 def _live_ic(context: dg.AssetExecutionContext, today: DayLedger, horizon: int) -> CheckOutcome:
-    """The live IC over the trailing window of real ledger days, today's included."""
+    """The live IC over the trailing window of real ledger days of today's model family
+    (the same method and source), today's included."""
     policy = ICPolicy()
     if is_dry_run_key(context.asset_key.path):
         return live_ic([today], horizon, policy)
     before = window_dates(today.day, policy.window_days)[:-1]
     found = ledger_days(context.instance, before, [today.symbol])
-    return live_ic([*found.days, today], horizon, policy)
+    same_family, _ = split_by_family(found.days, family_key(today))
+    return live_ic([*same_family, today], horizon, policy)
 
 
 def _yesterdays_model(
@@ -137,6 +152,7 @@ def _output(ledger: DayLedger, timing: dict[str, dg.MetadataValue]) -> dg.Output
     if ledger.model_as_of is not None:
         metadata |= {
             "live_model_as_of": dg.MetadataValue.text(ledger.model_as_of),
+            "live_model_family": dg.MetadataValue.text(ledger.model_family or "unrecorded"),
             "day_net_bps": dg.MetadataValue.float(round(1e4 * totals["net"], 4)),
             "day_gross_bps": dg.MetadataValue.float(round(1e4 * totals["gross"], 4)),
             # Held through the day; its one entry and exit are charged by the chained record.
