@@ -17,6 +17,7 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("RETRAIN_DATA_SOURCE", "RETRAIN_DATA_DIR", "RETRAIN_EXCHANGE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("RETRAIN_EXCHANGE_API_URL", raising=False)
+    monkeypatch.delenv("RETRAIN_SETTINGS", raising=False)
 
 
 @pytest.fixture
@@ -117,3 +118,17 @@ def test_a_data_folder_that_is_a_file_is_one_line(
 
     with pytest.raises(DataSourceError, match=r"RETRAIN_DATA_DIR: .* is not a folder"):
         _check("BTCUSDT")
+
+
+def test_a_folder_set_in_the_settings_file_is_checked_and_named_as_its_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("market_data:\n  source: files\n  data_dir: /nonexistent\n")
+    monkeypatch.setenv("RETRAIN_SETTINGS", str(settings))
+
+    with pytest.raises(DataSourceError) as raised:
+        _check("BTCUSDT")
+    assert str(raised.value) == (
+        "RETRAIN_SETTINGS market_data.data_dir: market-data folder '/nonexistent' does not exist"
+    )
