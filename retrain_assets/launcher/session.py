@@ -79,8 +79,8 @@ def _open(checked: Checked, config: SchedulerConfig, source: str) -> Invocation:
 
     instance = open_instance(prepare_home(checked.home))
     # The source the checks asked, as the runs' definitions build it (the settings file too).
-    source = market_data_resource().bar_source()
-    chosen = resolve_selection(checked.selection, source, day_end(checked.date))
+    bars = market_data_resource().bar_source()
+    chosen = resolve_selection(checked.selection, bars, day_end(checked.date))
     layout = ArtifactLayout(checked.artifact_root)
     inv = Invocation(checked.date, chosen, config, instance, layout, source=source)  # type: ignore[arg-type]
     prepare(inv)
