@@ -123,6 +123,22 @@ def test_a_candle_file_without_read_permission_is_a_data_source_error(tmp_path: 
         FileSource(tmp_path).has_symbol("BTCUSDT")
 
 
+def test_a_candle_file_the_reader_is_denied_is_a_data_source_error_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As root (CI containers) chmod cannot deny a read, so the denial is simulated.
+    path = _candles(tmp_path, "BTC_USDT-1h.json")
+
+    def denied(self: Path, *args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", denied)
+
+    with pytest.raises(DataSourceError) as raised:
+        FileSource(tmp_path).has_symbol("BTCUSDT")
+    assert str(raised.value) == f"{path}: cannot read candles: Permission denied"
+
+
 @pytest.mark.parametrize(
     ("make", "why"),
     [
