@@ -51,8 +51,8 @@ SIZES: dict[str, str] = {
     "reference": "bench.reference_trainer:ReferenceTrainer",
     "notes": "bench.reference_trainer:NotesSizeTrainer",
 }
-# The synthetic source's most liquid pairs, in the order `topN` picks them; beyond them the
-# source makes up a series for any valid name.
+# The synthetic source's most liquid pairs, in the order `topN` picks them; beyond them its
+# numbered pairs (S0021USDT, ...), the only other names it accepts.
 KNOWN_SYMBOLS = (
     "BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT", "ADAUSDT", "AVAXUSDT",
     "MATICUSDT", "DOTUSDT", "LINKUSDT", "LTCUSDT", "TRXUSDT", "SHIBUSDT", "ATOMUSDT",

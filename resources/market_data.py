@@ -19,10 +19,16 @@ class SourceKind(Enum):
     EXCHANGE = "exchange"
 
 
+# Tests only: the exchange source's API at a local fake (loopback `http://` only), as for fees.
+EXCHANGE_API_URL_ENV = "RETRAIN_EXCHANGE_API_URL"
+
+
 @functools.cache
-def _cached_source(kind: str, data_dir: str | None, exchange_id: str | None) -> BarSource:
+def _cached_source(
+    kind: str, data_dir: str | None, exchange_id: str | None, api_url: str | None
+) -> BarSource:
     # One source per process: the files source caches parsed candles, the exchange its markets.
-    return source_from_settings(kind, data_dir, exchange_id)
+    return source_from_settings(kind, data_dir, exchange_id, api_url)
 
 
 class MarketDataResource(dg.ConfigurableResource):
@@ -55,4 +61,4 @@ class MarketDataResource(dg.ConfigurableResource):
 
     def bar_source(self) -> BarSource:
         """The configured source, shared by every asset of this process."""
-        return _cached_source(*self.resolved())
+        return _cached_source(*self.resolved(), setting(None, EXCHANGE_API_URL_ENV, None))

@@ -90,9 +90,4 @@ def current_of(
 ) -> Current:
     """The configuration in force: the source's kind and identity, and the method."""
     source = market_data.bar_source()
-    return Current(source.name, source_identity(source), method_of(training, cost_model, promotion))
-
-
-def source_identity(source: object) -> str:
-    """The source's non-secret identity (`synthetic seed 7`, `files /data`, `exchange binance`)."""
-    return str(getattr(source, "identity", None) or getattr(source, "name", "unknown"))
+    return Current(source.name, source.identity, method_of(training, cost_model, promotion))

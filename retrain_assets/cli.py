@@ -5,10 +5,15 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from retrain_assets.core.errors import RetrainError
+from retrain_assets.core.errors import PermanentError, RetrainError
 from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
 from retrain_assets.launcher.config import DRIVERS, SchedulerConfig, TrainingMode
-from retrain_assets.launcher.outcome import EXIT_BAD_INPUT, EXIT_DEPLOYMENT_LOST, DeploymentLost
+from retrain_assets.launcher.outcome import (
+    EXIT_BAD_INPUT,
+    EXIT_DEPLOYMENT_LOST,
+    EXIT_FAILED,
+    DeploymentLost,
+)
 
 EXIT_CODES = (
     "exit codes: 0 every symbol succeeded or was already done; 1 any failed or unfinished; "
@@ -52,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--date", default=None, help="YYYY-MM-DD (default: last complete UTC day)")
     p.add_argument(
+        "--remove_symbol",
+        "--remove-symbol",
+        metavar="SYMBOL",
+        default=None,
+        help="unregister a symbol added by mistake (its partition; the summaries and reports "
+        "that listed it are refreshed; its runs and files stay), then exit; nothing is trained",
+    )
+    p.add_argument(
         "--submit",
         metavar="URL",
         default=None,
@@ -78,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one invocation: 0 all done or skipped, 1 any failed, 2 bad input, 3 deployment lost,
     130 interrupted."""
     args = build_parser().parse_args(argv)
+    if args.remove_symbol is not None:
+        return remove(args.remove_symbol, args.submit)
     try:
         from retrain_assets.api import run_with_progress
 
@@ -91,6 +106,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"retrain: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return result.exit_code
+
+
+def remove(symbol: str, submit_url: str | None) -> int:
+    """`--remove_symbol`: 0 removed and refreshed, 1 a refresh failed, 2 bad input."""
+    try:
+        if submit_url:
+            raise PermanentError(
+                "--remove_symbol works on the instance DAGSTER_HOME names and the local artifact "
+                "root, not through --submit: run it where the deployment's instance and "
+                "artifact volume are"
+            )
+        from retrain_assets.launcher.removal import remove_symbol
+
+        removal = remove_symbol(symbol)
+    except RetrainError as exc:
+        print(f"retrain: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for line in removal.lines():
+        print(line)
+    return EXIT_FAILED if removal.failed else 0
 
 
 def run() -> None:

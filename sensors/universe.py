@@ -1,7 +1,9 @@
 """Keeps the `symbols` dynamic partitions equal to the configured selection.
 
 New symbols are added as partitions; symbols that left the selection are retired (the schedule
-stops requesting them) without deleting their partitions, so their history stays visible.
+stops requesting them) without deleting their partitions, so their history stays visible. A
+selected symbol the market-data source does not have is never added (a registered one is
+retired); the refused names are logged. `retrain --remove_symbol` deletes a mistaken one.
 """
 
 import dagster as dg
@@ -11,6 +13,7 @@ from resources.market_data import MarketDataResource
 from resources.universe import SymbolUniverseResource
 from retrain_assets.core.dates import last_complete_utc_day
 from retrain_assets.core.errors import RetrainError
+from retrain_assets.core.symbols import check_symbols, unknown_symbols_message
 from retrain_assets.defs.partitions import symbol_partitions
 from retrain_assets.defs.universe import retired_symbols, set_retired_symbols
 
@@ -38,17 +41,24 @@ def symbol_universe_sensor(
     now = pd.Timestamp.now(tz="UTC")
     as_of_end = pd.Timestamp(last_complete_utc_day(now.to_pydatetime()), tz="UTC")
     try:
-        selected = universe.symbols(market_data.bar_source(), as_of_end + pd.Timedelta(days=1))
+        source = market_data.bar_source()
+        selected = universe.symbols(source, as_of_end + pd.Timedelta(days=1))
+        checked = check_symbols(selected, source)
     except RetrainError as exc:
         return dg.SkipReason(f"selection could not be resolved: {exc}")
+    if checked.unknown:
+        context.log.warning(f"refused: {unknown_symbols_message(checked.unknown, source)}")
+    for symbol, why in checked.unreadable.items():
+        context.log.warning(f"refused {symbol}: {why}")
     instance = context.instance
     registered = instance.get_dynamic_partitions(symbol_partitions.name)
-    to_add, retired = universe_changes(selected, registered)
+    to_add, retired = universe_changes(list(checked.known), registered)
     if retired != retired_symbols(instance):
         set_retired_symbols(instance, retired)
         context.log.info(f"retired symbols: {sorted(retired)}")
     if not to_add:
-        return dg.SkipReason(f"{len(selected)} symbols selected, none new")
+        refused = f", {len(checked.refused)} refused" if checked.refused else ""
+        return dg.SkipReason(f"{len(selected)} symbols selected{refused}, none new")
     return dg.SensorResult(
         dynamic_partitions_requests=[symbol_partitions.build_add_request(to_add)]
     )

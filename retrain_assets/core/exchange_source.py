@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import ccxt
 import pandas as pd
@@ -17,6 +18,16 @@ MAX_CANDIDATES = 500
 _MESSAGE_CHARS = 300
 # Binance's load_markets also asks the futures hosts unless told to load spot markets only.
 _SPOT_ONLY = {"fetchMarkets": {"types": ["spot"]}, "defaultType": "spot"}
+
+
+def _host_of(urls: dict[str, str] | None) -> str | None:
+    """`scheme://host:port` of the first overriding URL, without user info or path."""
+    for url in (urls or {}).values():
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]  # never user:password@
+        if host:
+            return f"{parts.scheme}://{host}"
+    return None
 
 
 class ExchangeSource:
@@ -46,12 +57,22 @@ class ExchangeSource:
         if exchange_id.startswith("binance"):
             config["options"] = dict(_SPOT_ONLY)
         self.exchange = getattr(ccxt, exchange_id)(config)
+        self._override_host = _host_of(urls_override)
         if urls_override:
             api = self.exchange.urls.get("api")
             if isinstance(api, dict):
                 api.update(urls_override)
             else:
                 self.exchange.urls["api"] = dict(urls_override)
+
+    @property
+    def identity(self) -> str:
+        """`exchange <ccxt id>`, plus the quote when not USDT and the API host when overridden
+        (scheme, host and port only: never a key, a path or credentials in a URL)."""
+        text = f"exchange {self.exchange_id}"
+        if self.quote != "USDT":
+            text += f" quote {self.quote}"
+        return f"{text} at {self._override_host}" if self._override_host else text
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
         """Runs a ccxt call, turning its errors into this project's errors."""
@@ -81,6 +102,20 @@ class ExchangeSource:
                 except InvalidSymbolError:
                     continue
         return sorted(symbols)[:MAX_CANDIDATES]
+
+    def has_symbol(self, symbol: str) -> bool:
+        """Whether `symbol` is an active spot market in the quote currency (as `candidates`).
+
+        Raises:
+            DataSourceError: The exchange rejected the request for its markets.
+            TransientError: The exchange could not be reached.
+        """
+        try:
+            market = self.market_symbol(symbol)
+        except (DataSourceError, InvalidSymbolError):
+            return False
+        info = self._markets().get(market) or {}
+        return bool(info.get("spot") and info.get("active"))
 
     def market_symbol(self, symbol: str) -> str:
         """Turns BTCUSDT into ccxt's "BTC/USDT" using the quote currency.

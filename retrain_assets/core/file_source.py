@@ -17,6 +17,7 @@ _FORMATS = ("feather", "parquet", "json", "csv")
 _TIMESTAMP_NAMES = ("timestamp", "date", "datetime", "time", "open_time", "opentime", "ts")
 _PAIR_FILE = re.compile(r"^([A-Za-z0-9]+)_([A-Za-z0-9]+)-(\w+)\.(\w+)$")
 _SYMBOL_FILE = re.compile(r"^([A-Za-z0-9]+)\.(\w+)$")
+_DETAIL_CHARS = 300
 
 
 def _read_json(path: Path) -> pd.DataFrame:
@@ -73,6 +74,12 @@ class FileSource:
         self._index: tuple[int, dict[str, Path]] | None = None
         self._frames: dict[Path, tuple[tuple[int, int], pd.DataFrame]] = {}
 
+    @property
+    def identity(self) -> str:
+        """`files <resolved folder>`, plus the timeframe when it is not 1h."""
+        text = f"files {self.root.resolve()}"
+        return text if self.timeframe == "1h" else f"{text} timeframe {self.timeframe}"
+
     def _symbol_of(self, name: str) -> tuple[str, str] | None:
         pair = _PAIR_FILE.match(name)
         if pair:
@@ -82,14 +89,23 @@ class FileSource:
         return (plain.group(1), plain.group(2).lower()) if plain else None
 
     def _files(self) -> dict[str, Path]:
+        folder = str(self.root)
         try:
             stamp = self.root.stat().st_mtime_ns
         except OSError:
-            raise DataSourceError(f"market-data folder {str(self.root)!r} does not exist") from None
+            raise DataSourceError(f"market-data folder {folder!r} does not exist") from None
+        if not self.root.is_dir():
+            raise DataSourceError(f"market-data folder {folder!r} is not a folder")
         if self._index is not None and self._index[0] == stamp:
             return self._index[1]
+        try:
+            names = [path.name for path in self.root.iterdir()]
+        except OSError as exc:
+            raise DataSourceError(
+                f"market-data folder {folder!r} cannot be listed: {exc.strerror or exc}"
+            ) from None
         found: dict[str, tuple[int, Path]] = {}
-        for path in self.root.iterdir():
+        for path in (self.root / name for name in names):
             parsed = self._symbol_of(path.name)
             if parsed is None or parsed[1] not in _FORMATS:
                 continue
@@ -108,6 +124,18 @@ class FileSource:
         """Returns the symbols with a candle file in the folder, sorted."""
         return list(self._files())
 
+    def has_symbol(self, symbol: str) -> bool:
+        """Whether the folder has a candle file for `symbol` that reads as its format.
+
+        Raises:
+            DataSourceError: The folder is unusable, or the symbol's file cannot be read.
+        """
+        path = self._files().get(symbol)
+        if path is None:
+            return False
+        self._frame(path)
+        return True
+
     def _path(self, symbol: str) -> Path:
         files = self._files()
         if symbol in files:
@@ -119,7 +147,10 @@ class FileSource:
         )
 
     def _frame(self, path: Path) -> pd.DataFrame:
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise DataSourceError(f"{path}: cannot read candles: {exc.strerror}") from None
         key = (stat.st_mtime_ns, stat.st_size)
         cached = self._frames.get(path)
         if cached is not None and cached[0] == key:
@@ -129,8 +160,11 @@ class FileSource:
             frame = _standardise(reader(path), path)
         except DataSourceError:
             raise
-        except (OSError, ValueError, TypeError, IndexError, KeyError) as exc:
-            raise DataSourceError(f"{path}: cannot read candles: {exc}") from None
+        except OSError as exc:
+            raise DataSourceError(f"{path}: cannot read candles: {exc.strerror or exc}") from None
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
+            detail = " ".join(str(exc).split())[:_DETAIL_CHARS]  # one line, whatever the reader
+            raise DataSourceError(f"{path}: cannot read candles: {detail}") from None
         self._frames[path] = (key, frame)
         return frame
 

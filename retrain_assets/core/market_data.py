@@ -11,9 +11,15 @@ from retrain_assets.core.errors import DataSourceError
 
 @runtime_checkable
 class BarSource(Protocol):
-    """A source of validated 1h OHLCV bars per symbol."""
+    """A source of validated 1h OHLCV bars per symbol.
+
+    `name` is the kind of source ("synthetic", "files", "exchange"); `identity` names exactly
+    which data it serves (a seed, a resolved folder, an exchange id), for provenance. Neither
+    ever holds a secret.
+    """
 
     name: str
+    identity: str
 
     def load(
         self, symbol: str, end: pd.Timestamp, lookback: pd.Timedelta
@@ -32,6 +38,16 @@ class BarSource(Protocol):
 
     def candidates(self) -> list[str]:
         """Returns the normalised symbols this source can serve, sorted."""
+        ...
+
+    def has_symbol(self, symbol: str) -> bool:
+        """Whether this source serves `symbol` (a normalised symbol such as BTCUSDT).
+
+        Raises:
+            DataSourceError: The source has the symbol but cannot serve it (an unreadable
+                file), or cannot tell (its folder is gone).
+            TransientError: The source could not be reached.
+        """
         ...
 
 

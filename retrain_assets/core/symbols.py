@@ -2,15 +2,17 @@
 
 import codecs
 import csv
+import difflib
 import io
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
-from retrain_assets.core.errors import InvalidSymbolError
+from retrain_assets.core.errors import DataSourceError, InvalidSymbolError
 from retrain_assets.core.market_data import BarSource, quote_volume_ranking
 
 SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,20}$")
@@ -20,6 +22,8 @@ _PAIR_RE = re.compile(r"^([A-Z0-9]+)[/_-]([A-Z0-9]+)$")
 _TOP_RE = re.compile(r"^top\s*([-+]?\d+)$", re.IGNORECASE)  # "top-1" is a bad N, not TOP1
 # A first CSV row holding one of these words is a header, not a symbol.
 _HEADER_NAMES = ("symbol", "pair", "ticker", "market", "coin")
+_KNOWN_SHOWN = 5  # known symbols an error names as examples
+_UNKNOWN_SHOWN = 10  # unknown symbols an error names before "and N more"
 
 
 @dataclass(frozen=True)
@@ -183,3 +187,89 @@ def resolve_selection(
     if selection.kind == "top":
         return quote_volume_ranking(source, as_of_end, selection.top_n or 0)
     return list(selection.symbols)
+
+
+@dataclass(frozen=True)
+class SymbolCheck:
+    """Which of some symbols a bar source serves.
+
+    Attributes:
+        known: The symbols it serves, in the order given.
+        unknown: The symbols it does not have.
+        unreadable: Symbols it has but cannot serve (an unreadable file), with why.
+    """
+
+    known: tuple[str, ...]
+    unknown: tuple[str, ...] = ()
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> tuple[str, ...]:
+        """Every symbol that is not known, unknown ones first."""
+        return (*self.unknown, *self.unreadable)
+
+
+def check_symbols(symbols: Sequence[str], source: BarSource) -> SymbolCheck:
+    """Asks `source` about each symbol, before anything is registered or run.
+
+    Args:
+        symbols: Normalised symbols.
+        source: The bar source the runs would load from.
+
+    Returns:
+        The known, unknown and unreadable symbols.
+
+    Raises:
+        TransientError: The source could not be reached.
+    """
+    known: list[str] = []
+    unknown: list[str] = []
+    unreadable: dict[str, str] = {}
+    for symbol in symbols:
+        try:
+            (known if source.has_symbol(symbol) else unknown).append(symbol)
+        except DataSourceError as exc:
+            unreadable[symbol] = str(exc)
+    return SymbolCheck(tuple(known), tuple(unknown), unreadable)
+
+
+def describe_source(source: BarSource) -> str:
+    """`the files source (/data/candles)`: the kind, then what its identity adds."""
+    detail = source.identity.removeprefix(source.name).strip()
+    return f"the {source.name} source ({detail})" if detail else f"the {source.name} source"
+
+
+def unknown_symbols_message(unknown: Sequence[str], source: BarSource) -> str:
+    """One line naming the unknown symbols, the source, some known symbols and close matches.
+
+    Args:
+        unknown: At least one symbol the source does not have.
+        source: The source asked.
+    """
+    candidates = source.candidates()
+    names = ", ".join(unknown[:_UNKNOWN_SHOWN])
+    if len(unknown) > _UNKNOWN_SHOWN:
+        names += f" and {len(unknown) - _UNKNOWN_SHOWN} more"
+    verb = "is not a symbol" if len(unknown) == 1 else "are not symbols"
+    shown = ", ".join(candidates[:_KNOWN_SHOWN])
+    more = len(candidates) - _KNOWN_SHOWN
+    known = f"{shown} and {more} more" if more > 0 else shown or "none"
+    close = [m for s in unknown for m in difflib.get_close_matches(s, candidates, n=1)]
+    hint = f"; did you mean {', '.join(dict.fromkeys(close))}?" if close else ""
+    return f"{names} {verb} of {describe_source(source)}; known: {known}{hint}"
+
+
+def require_symbols(symbols: Sequence[str], source: BarSource) -> None:
+    """Raises unless `source` serves every symbol; see `check_symbols`.
+
+    Raises:
+        InvalidSymbolError: Some symbols are unknown to the source (all are named).
+        DataSourceError: A symbol's data cannot be read (the first such is named).
+        TransientError: The source could not be reached.
+    """
+    checked = check_symbols(symbols, source)
+    if checked.unknown:
+        raise InvalidSymbolError(unknown_symbols_message(checked.unknown, source))
+    if checked.unreadable:
+        symbol, why = next(iter(checked.unreadable.items()))
+        raise DataSourceError(f"{symbol}: {why}")

@@ -1,5 +1,10 @@
 """Deterministic synthetic 1h crypto bars with the stylised facts of real ones.
 
+Its universe is fixed: the 40 USDT pairs of `SYNTHETIC_SYMBOLS` (the candidates `topN` ranks),
+plus the numbered pairs S0001USDT to S9999USDT that scale benchmarks use (never ranked). A
+selection naming anything else is refused before any work; `load` still serves any valid
+name, so a partition registered by hand still runs.
+
 Bars are generated from `origin` in fixed chunks of `CHUNK_HOURS`; each chunk draws its random
 numbers from a seed derived from (seed, symbol, chunk index) and carries the state (last price,
 volatility and volume factors) of the chunk before. A bar therefore depends only on what came
@@ -7,6 +12,7 @@ before it, never on the window requested, which leakage tests rely on.
 """
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass
 
@@ -40,6 +46,10 @@ _PROFILES: tuple[tuple[str, float, float], ...] = (
 )
 # fmt: on
 _BY_SYMBOL = {symbol: (price, volume) for symbol, price, volume in _PROFILES}
+# The pairs the source knows, most traded first.
+SYNTHETIC_SYMBOLS: tuple[str, ...] = tuple(symbol for symbol, _, _ in _PROFILES)
+# Numbered pairs for benchmarks that need more symbols than the listed ones.
+NUMBERED_SYMBOL = re.compile(r"^S\d{4}USDT$")
 
 # Log-volatility is a sum of AR(1) factors (hours, days, weeks), which gives GARCH-like
 # clustering with long memory; the last factor drifts each symbol's volume share slowly.
@@ -141,9 +151,21 @@ class SyntheticSource:
         self.seed = seed
         self._series: dict[str, _SymbolSeries] = {}
 
+    @property
+    def identity(self) -> str:
+        """`synthetic seed 7`, plus the origin when it is not the default one."""
+        text = f"synthetic seed {self.seed}"
+        if self.origin != DEFAULT_ORIGIN:
+            text += f" origin {self.origin.isoformat()}"
+        return text
+
     def candidates(self) -> list[str]:
         """Returns the embedded list of well-known USDT pairs, sorted."""
         return sorted(_BY_SYMBOL)
+
+    def has_symbol(self, symbol: str) -> bool:
+        """Whether `symbol` is in the fixed universe (see the module docstring)."""
+        return symbol in _BY_SYMBOL or NUMBERED_SYMBOL.match(symbol) is not None
 
     def load(
         self, symbol: str, end: pd.Timestamp, lookback: pd.Timedelta

@@ -15,6 +15,7 @@ import dagster as dg
 
 from retrain_assets.core.evaluation import INSUFFICIENT_EVIDENCE
 from retrain_assets.core.provenance import Provenance
+from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import (
     ACTIVE_STATUSES,
     check_evaluations_of,
@@ -91,7 +92,10 @@ def date_summary(
     cpu_hour_usd: float = DEFAULT_CPU_HOUR_USD,
     gpu_hour_usd: float = DEFAULT_GPU_HOUR_USD,
 ) -> dict[str, Any]:
-    """The spec's engine summary for one date: every symbol's latest run.
+    """The spec's engine summary for one date: every registered symbol's latest run.
+
+    A symbol whose partition was removed (`retrain --remove_symbol`) is left out, though its
+    runs stay in the instance.
 
     Args:
         instance: The Dagster instance with the runs and materializations.
@@ -107,13 +111,14 @@ def date_summary(
     Returns:
         The summary document (`engine_summary.json`).
     """
-    runs = date_runs(instance, date)
+    registered = set(instance.get_dynamic_partitions(SYMBOLS))
+    runs = [r for r in date_runs(instance, date) if r.dagster_run.tags[SYMBOL_TAG] in registered]
     latest = latest_per_symbol(runs)
     invocation, mode = _invocation_of(runs, requested_by)
     dry_run = _is_dry_run(runs, requested_by)
     skipped_at = _skips_decided_at(runs, invocation)
     status: dict[str, dict[str, Any]] = {}
-    for symbol in sorted(set(latest) | set(skipped or {})):
+    for symbol in sorted((set(latest) | set(skipped or {})) & registered):
         record = latest.get(symbol)
         if skipped and symbol in skipped and (record is None or _created(record) < skipped_at):
             status[symbol] = {"status": "skipped", "skip_reason": skipped[symbol]}

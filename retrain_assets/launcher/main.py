@@ -2,9 +2,9 @@
 
 Checks come first and create nothing: numbers, the symbol list, the date, the start date, the
 log level, the settings file, the Dagster home and artifact root (writable), the instance
-database (readable), and the storage driver. Only then is the instance opened (once, under a
-lock) and work begun. A dry run's home and root are its own (`environment.dry_run_places`),
-chosen here.
+database (readable), the market-data source (it answers and has every listed symbol) and the
+storage driver. Only then is the instance opened (once, under a lock), symbols registered and
+work begun. A dry run's home and root are its own (`environment.dry_run_places`), chosen here.
 """
 
 from datetime import UTC, datetime
@@ -32,6 +32,10 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     environment.check_text("--date", config.date)
     environment.check_start_date()
     environment.check_log_level()
+    from retrain_assets.launcher.market_check import check_market_data, checked_source
+
+    # Before the definitions load (they build the source too), so the error names its setting.
+    source = checked_source()
     check_settings_file()
     home = environment.dagster_home()
     root = environment.writable_folder(artifact_root(None), "RETRAIN_ARTIFACT_ROOT")
@@ -45,6 +49,7 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     if len(selection.symbols) > MAX_SYMBOLS or (selection.top_n or 0) > MAX_SYMBOLS:
         raise PermanentError(f"--symbols: at most {MAX_SYMBOLS} symbols per invocation")
     date = validate_date(config.date or last_complete_utc_day(now), first_partition_date(), now)
+    check_market_data(selection, source)
     hardware = detect_hardware()
     config.check_ceiling(concurrency_ceiling(hardware), hardware)
     return Checked(home, root, date, selection)

@@ -94,14 +94,14 @@ def _execute(
 
 def _open(checked: Checked, config: SchedulerConfig, source: str) -> Invocation:
     """The instance (created once), the symbols as of the date, partitions registered."""
-    from resources.market_data import MarketDataResource
     from retrain_assets.core.symbols import resolve_selection
     from retrain_assets.defs.assets.common import day_end
+    from retrain_assets.launcher.market_check import market_data_resource
 
     instance = open_instance(prepare_home(checked.home))
-    chosen = resolve_selection(
-        checked.selection, MarketDataResource().bar_source(), day_end(checked.date)
-    )
+    # The source the checks asked, as the runs' definitions build it (the settings file too).
+    bars = market_data_resource().bar_source()
+    chosen = resolve_selection(checked.selection, bars, day_end(checked.date))
     layout = ArtifactLayout(checked.artifact_root)
     inv = Invocation(checked.date, chosen, config, instance, layout, source=source)  # type: ignore[arg-type]
     prepare(inv)

@@ -54,3 +54,17 @@ def test_an_unknown_kind_is_a_permanent_error_listing_the_choices(kind: str) -> 
 def test_an_unknown_exchange_id_is_a_data_source_error() -> None:
     with pytest.raises(DataSourceError, match="nosuchex"):
         source_from_settings("exchange", None, "nosuchex")
+
+
+def test_a_loopback_api_url_points_every_exchange_url_at_it() -> None:
+    source = source_from_settings("exchange", None, "binance", "http://127.0.0.1:8765")
+
+    assert isinstance(source, ExchangeSource)
+    assert {url.split("/")[2] for url in source.exchange.urls["api"].values()} == {"127.0.0.1:8765"}
+    assert source.identity == "exchange binance at http://127.0.0.1:8765"
+
+
+@pytest.mark.parametrize("url", ["https://api.binance.com", "http://example.com:80"])
+def test_an_api_url_off_this_machine_is_refused(url: str) -> None:
+    with pytest.raises(DataSourceError, match=r"127\.0\.0\.1"):
+        source_from_settings("exchange", None, "binance", url)

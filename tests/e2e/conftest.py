@@ -27,6 +27,14 @@ def run_cli(
     )
 
 
+def write_candles_without_volume(folder: Path, symbol: str) -> None:
+    """A candle file for `symbol` that reads (the CLI's up-front check passes) but has no
+    volume column, so the symbol's run fails with a DataSourceError: a broken feed that only
+    loading its bars finds."""
+    rows = "\n".join(f"2025-04-30T{h:02d}:00:00Z,1.0,1.1,0.9,1.0" for h in range(24))
+    (folder / f"{symbol}.csv").write_text(f"timestamp,open,high,low,close\n{rows}\n")
+
+
 def start_cli(*args: str, env: dict) -> subprocess.Popen:
     """The CLI in its own session, as a terminal runs it (its own process group)."""
     return subprocess.Popen(

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.e2e.conftest import DATE, run_cli
+from tests.e2e.conftest import DATE, run_cli, write_candles_without_volume
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SECRETS = {
@@ -43,8 +43,9 @@ def test_a_run_writes_the_spec_events_and_no_secret(artifacts, dagster_home, tmp
         "TELEGRAM_CHAT_ID": "42",
         "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9",
     }
+    write_candles_without_volume(candles, "NOPEUSDT")
     result = run_cli("--symbols", "BTCUSDT,NOPEUSDT", "--date", DATE, env=env)
-    assert result.returncode == 1  # NOPEUSDT has no candles
+    assert result.returncode == 1  # NOPEUSDT's candles have no volume
 
     logs = artifacts / "logs" / "20250501Z"
     engine = _events(logs / "engine.log")

@@ -292,7 +292,7 @@ def test_a_corrupt_instance_database_is_a_clear_error(artifacts, dagster_home):
 # 10. Bounds: `--mode parallel` runs no more processes than the machine's ceiling and the
 # operator's pool allow (here 2), whatever the number of symbols.
 def test_parallel_mode_is_bounded_by_the_pool_and_the_ceiling(artifacts):
-    symbols = ",".join(f"S{i:03d}USDT" for i in range(12))
+    symbols = ",".join(f"S{i:04d}USDT" for i in range(1, 13))  # the synthetic numbered pairs
     _ok(run_cli("--mode", "parallel", "--symbols", symbols, "--date", DATE, env=NOOP))
     with dg.DagsterInstance.get() as instance:
         runs = instance.get_runs(dg.RunsFilter(job_name="retrain_symbol_day"))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from retrain_assets.core.synthetic import SyntheticSource
-from tests.e2e.conftest import DATE, run_cli
+from tests.e2e.conftest import DATE, run_cli, write_candles_without_volume
 from tests.fakes.fake_telegram import FAKE_TOKEN, FakeTelegram
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -32,6 +32,7 @@ def test_a_cli_run_with_one_failing_symbol_sends_start_failure_and_completion(
     data = tmp_path / "candles"
     data.mkdir()
     write_freqtrade_candles(data, "BTCUSDT", "BTC", "USDT")
+    write_candles_without_volume(data, "NOPEUSDT")
     with FakeTelegram() as tg:
         env = {
             "RETRAIN_DATA_SOURCE": "files",

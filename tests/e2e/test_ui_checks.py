@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from retrain_assets.core.synthetic import SyntheticSource
-from tests.e2e.conftest import DATE, REPO, run_cli, status_of
+from tests.e2e.conftest import DATE, REPO, run_cli, status_of, write_candles_without_volume
 from tests.e2e.dagster_dev import dagster_dev, graphql
 from tests.e2e.ui_pages import (
     CHROMIUM,
@@ -88,6 +88,7 @@ def test_the_ui_shows_the_checks_the_gate_and_the_failed_symbol_first_in_the_sum
 ):
     candles = tmp_path / "candles"
     _write_candles(candles, "BTCUSDT")
+    write_candles_without_volume(candles, "NOPEUSDT")
     monkeypatch.setenv("RETRAIN_DATA_SOURCE", "files")
     monkeypatch.setenv("RETRAIN_DATA_DIR", str(candles))
     # Sequential with the failing symbol first: BTCUSDT's evaluations are then each check's
@@ -138,7 +139,7 @@ def test_the_ui_shows_the_checks_the_gate_and_the_failed_symbol_first_in_the_sum
 
 def _assert_feature_checks(freshness: str, drift: str) -> None:
     listed = check_rows(freshness)
-    # NOPEUSDT has no candles: its data_freshness failed with ERROR and its other checks
+    # NOPEUSDT's candles have no volume: its data_freshness failed with ERROR and its other checks
     # ended "execution failed"; the list marks a check Failed when any partition failed.
     assert listed == dict.fromkeys(FEATURE_CHECKS, FAILED), listed
     text = visible_text(freshness)
@@ -169,7 +170,7 @@ def _assert_summary_table(summary: str) -> None:
     assert [r["symbol"] for r in rows] == ["NOPEUSDT", "BTCUSDT"], rows
     failed, ok = rows
     assert failed["attention"] == "failed" and failed["status"] == "failed", failed
-    assert failed["failure"].startswith("DataSourceError: NOPEUSDT: no 1h candle file"), failed
+    assert failed["failure"].startswith("DataSourceError: NOPEUSDT: bars have no 'volume'"), failed
     assert ok["attention"] == "check warning" and ok["status"] == "success", ok
     assert ok["champion_moved"] == "false" and ok["checks"] == "promotion_gate WARN", ok
     assert ok["failure"] == "", ok

@@ -57,3 +57,21 @@ def test_a_bad_selection_skips_the_tick_with_the_reason(instance):
 )
 def test_universe_changes(selected, registered, added, retired):
     assert universe_changes(selected, registered) == (added, retired)
+
+
+def test_a_symbol_the_source_does_not_have_is_never_added_and_is_logged(instance, capfd):
+    result = _tick(instance, "BTCUSDT,FOOBAR")
+
+    assert [list(r.partition_keys) for r in result.dynamic_partitions_requests] == [["BTCUSDT"]]
+    logged = capfd.readouterr().err  # the sensor context's log (Dagster's console handler)
+    assert "WARNING - refused: FOOBAR is not a symbol of the synthetic source" in logged
+
+
+def test_a_registered_symbol_the_source_does_not_have_is_retired_not_kept_active(instance):
+    instance.add_dynamic_partitions("symbols", ["BTCUSDT", "FOOBAR"])  # as an old version did
+
+    result = _tick(instance, "BTCUSDT,FOOBAR")
+
+    assert "1 refused, none new" in result.skip_message
+    assert retired_symbols(instance) == {"FOOBAR"}
+    assert active_symbols(instance) == ["BTCUSDT"]
