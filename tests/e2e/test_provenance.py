@@ -55,6 +55,7 @@ def test_synthetic_then_files_retrains_every_symbol_and_the_same_configuration_s
 
     first = run_cli(*args, env=FAST)
     second = run_cli(*args, env=files)
+    status = status_of(Path(os.environ["RETRAIN_ARTIFACT_ROOT"]), REAL_DATE)
     third = run_cli(*args, env=files)
 
     assert first.returncode == 0, first.stderr
@@ -64,9 +65,8 @@ def test_synthetic_then_files_retrains_every_symbol_and_the_same_configuration_s
         assert "(stale: data source synthetic" in line, line
         assert f"-> files {binance_dir.resolve()}" in line, line
     assert set(_lines(second)) == {"BTCUSDT", "ETHUSDT"}
-    assert status_of(Path(os.environ["RETRAIN_ARTIFACT_ROOT"]), REAL_DATE)["BTCUSDT"][
-        "stale"
-    ].startswith("data source synthetic")
+    assert status["BTCUSDT"]["stale"].startswith("data source synthetic seed 7 -> files")
+    assert status["BTCUSDT"]["source"] == f"files {binance_dir.resolve()}"
     source = FileSource(binance_dir)
     for symbol in ("BTCUSDT", "ETHUSDT"):
         partition = f"{REAL_DATE}|{symbol}"

@@ -164,7 +164,7 @@ def _materialize_the_old_way(symbol: str) -> None:
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, **NOOP},
+        env={**os.environ, **NOOP, "PYTHONPATH": str(REPO)},
     )
     assert result.returncode == 0, result.stderr[-3000:]
 
