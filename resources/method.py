@@ -11,7 +11,13 @@ from resources.market_data import MarketDataResource
 from resources.promotion import PromotionResource
 from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.features import FEATURE_NAMES
-from retrain_assets.core.provenance import Current, Method
+from retrain_assets.core.provenance import (
+    COST_FIELDS,
+    GATE_FIELDS,
+    TRAINING_FIELDS,
+    Current,
+    Method,
+)
 
 PACKAGE = "retrain-assets"
 
@@ -26,21 +32,8 @@ def product_version() -> str:
 
 
 def _training(training: TrainingResource) -> dict[str, Any]:
-    names = (
-        "lookback_days",
-        "horizon_bars",
-        "test_days",
-        "validation_days",
-        "iterations",
-        "learning_rate",
-        "depth",
-        "l2_leaf_reg",
-        "early_stopping_rounds",
-        "random_seed",
-        "min_trades",
-    )
     return {
-        **{name: getattr(training, name) for name in names},
+        **{name: getattr(training, name) for name in TRAINING_FIELDS},
         "trainer": training.trainer_path(),
         "features": list(FEATURE_NAMES),
         "product_version": product_version(),
@@ -48,24 +41,11 @@ def _training(training: TrainingResource) -> dict[str, Any]:
 
 
 def _costs(cost_model: CostModelResource) -> dict[str, Any]:
-    names = (
-        "venue",
-        "taker_fee_bps",
-        "maker_fee_bps",
-        "per_symbol_fees_bps",
-        "window_days",
-        "spread_estimator",
-        "quoted_spread_bps",
-        "liquidity_tiers",
-        "order_notional",
-        "impact_k",
-    )
-    return {f"cost.{name}": getattr(cost_model, name) for name in names}
+    return {f"cost.{name}": getattr(cost_model, name) for name in COST_FIELDS}
 
 
 def _gate(promotion: PromotionResource) -> dict[str, Any]:
-    names = ("window_days", "min_trades", "require_interval_above_zero", "beat_buy_and_hold")
-    return {f"gate.{name}": getattr(promotion, name) for name in names}
+    return {f"gate.{name}": getattr(promotion, name) for name in GATE_FIELDS}
 
 
 def method_of(

@@ -59,6 +59,10 @@ GATE = (
     "gate.require_interval_above_zero",
     "gate.beat_buy_and_hold",
 )
+# The resources' fields behind these settings (`resources/method.py` reads them by name).
+TRAINING_FIELDS = ("lookback_days", *SPLIT, *FIT[:-1], "min_trades")
+COST_FIELDS = tuple(name.removeprefix("cost.") for name in COST)
+GATE_FIELDS = tuple(name.removeprefix("gate.") for name in GATE)
 _FEATURES = (*DATA_WINDOW, *SPLIT, "features")
 _COSTS = (*DATA_WINDOW, *SPLIT, *COST)
 _MODEL = (*_FEATURES, *FIT)
