@@ -18,7 +18,7 @@ data source. Records and gates pool only the days of one family (`family_of`).
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -242,16 +242,4 @@ def stale_reason(recorded: Provenance | None, current: Current, asset: str) -> s
     if recorded.method != current.method.digest_of(asset):
         changes = method_changes(recorded.settings, current.method.of(asset))
         return f"method {changes or recorded.method + ' -> ' + current.method.digest_of(asset)}"
-    return None
-
-
-def first_stale(
-    recorded: Mapping[str, Provenance | None], current: Current, order: Sequence[str]
-) -> tuple[str, str] | None:
-    """The first asset in `order` whose record is stale, and why; None when all are current."""
-    for asset in order:
-        if asset in recorded:
-            reason = stale_reason(recorded[asset], current, asset)
-            if reason is not None:
-                return asset, reason
     return None

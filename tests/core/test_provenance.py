@@ -9,7 +9,6 @@ from retrain_assets.core.provenance import (
     Method,
     Provenance,
     bars_sha256,
-    first_stale,
     method_changes,
     stale_reason,
 )
@@ -85,16 +84,6 @@ def test_a_record_survives_its_json_round_trip():
     made = _current().provenance("model", bars="ab", trainer="pkg:Trainer")
     assert Provenance.from_json_dict(made.to_json_dict()) == made
     assert made.family == f"{made.method}@files /data"
-
-
-def test_the_first_stale_asset_in_order_is_named():
-    current = _current(**{"cost.taker_fee_bps": 7.5})
-    old = _current()
-    recorded = {a: old.provenance(a, bars="ab") for a in ("costs", "features", "model")}
-    assert first_stale(recorded, current, ("features", "costs", "model")) == (
-        "costs",
-        "method cost.taker_fee_bps 1 -> 7.5",
-    )
 
 
 def test_the_code_version_changes_with_the_source_as_well_as_the_method():

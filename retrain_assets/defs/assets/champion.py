@@ -34,6 +34,7 @@ from retrain_assets.core.ledger_chain import chain_ledgers, equity_curves
 from retrain_assets.core.ledger_plot import render_symbol_png
 from retrain_assets.core.locks import FileLock
 from retrain_assets.core.production import Decision, ModelRef, ProductionStore, decide, model_ref
+from retrain_assets.core.provenance import family_of
 from retrain_assets.core.quarantine import Quarantined
 from retrain_assets.core.storage import StorageBackend
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
@@ -101,7 +102,11 @@ def champion(
     made = derived_provenance(context, CHAMPION_ASSET, method, training.trainer_path())
     model_key = dg.AssetKey([*context.asset_key.path[:-1], "model"])
     candidate_made = upstream_provenance(context.instance, model_key, context.partition_key)
-    family = candidate_made.family if candidate_made else made.family
+    family = (
+        candidate_made.family
+        if candidate_made
+        else family_of(method.digest_of("model"), made.source)
+    )
     verdict, chart, families = _gate(context, symbol, date, policy, family)
     candidate = _candidate(context, symbol, date, root)
     backend = _backend(storage, context.run.tags, root)
