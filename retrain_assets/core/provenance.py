@@ -13,7 +13,7 @@ digest with the source's identity is the asset's Dagster `code_version`, so the 
 partitions made another way stale too.
 
 A walk-forward day belongs to the **family** of the live model that traded it: its method and
-data source. Records and gates pool only the days of one family (`family_of`).
+the kind of data source. Records and gates pool only the days of one family (`family_of`).
 """
 
 import hashlib
@@ -194,13 +194,18 @@ class Provenance:
 
     @property
     def family(self) -> str:
-        """The method and source this record belongs to (see `family_of`)."""
-        return family_of(self.method, self.source)
+        """The method and kind of source this record belongs to (see `family_of`)."""
+        return family_of(self.method, self.source_kind)
 
 
-def family_of(method: str, source: str) -> str:
-    """`<method digest>@<source identity>`: days pooled together share it."""
-    return f"{method}@{source}"
+def family_of(method: str, source_kind: str) -> str:
+    """`<method digest>@<source kind>`: days pooled together share it.
+
+    The kind, not the full identity: a folder renamed or a dated snapshot folder per day is
+    the same market, and a backfill from one folder must reproduce the ledger made day by day
+    from dated ones byte for byte; synthetic bars never pool with real ones.
+    """
+    return f"{method}@{source_kind}"
 
 
 @dataclass(frozen=True)

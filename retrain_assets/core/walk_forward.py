@@ -59,7 +59,7 @@ class DayLedger:
     `prediction` the live model's predicted label decided at the bar's close (empty in ledgers
     written before it was recorded), `gross` and `net` returns of the strategy and of
     buy-and-hold, as fractions (buy-and-hold's net equals its gross within a day: its costs
-    are charged once, by the chain). `model_family` is the live model's method and source
+    are charged once, by the chain). `model_family` is the live model's method and kind of source
     (`core.provenance.family_of`); None for ledgers written before it was recorded.
     """
 

@@ -83,7 +83,7 @@ def test_a_record_without_provenance_is_stale():
 def test_a_record_survives_its_json_round_trip():
     made = _current().provenance("model", bars="ab", trainer="pkg:Trainer")
     assert Provenance.from_json_dict(made.to_json_dict()) == made
-    assert made.family == f"{made.method}@files /data"
+    assert made.family == f"{made.method}@files"  # the kind: a renamed folder is one family
 
 
 def test_the_code_version_changes_with_the_source_as_well_as_the_method():

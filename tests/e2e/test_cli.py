@@ -51,6 +51,7 @@ def test_bad_symbols_are_rejected_before_any_work(artifacts, bad):
 
 def test_dagster_asset_materialize_runs_one_named_partition(artifacts, dagster_home, monkeypatch):
     monkeypatch.setenv("RETRAIN_TRAINER", "bench.noop_trainer:NoopTrainer")  # fast, both runs
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # `dagster` finds bench/ from any folder
     assert run_cli("--symbols", "BTCUSDT", "--date", DATE).returncode == 0
     dagster = Path(sys.executable).parent / "dagster"
     result = subprocess.run(

@@ -71,6 +71,7 @@ def test_dg_launch_materializes_one_symbol_day(
     repo_instance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RETRAIN_TRAINER", "bench.noop_trainer:NoopTrainer")  # seconds, not minutes
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # `dg` finds bench/ from any folder
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions(SYMBOLS, ["BTCUSDT"])
     partition = f"{DATE}|BTCUSDT"

@@ -105,7 +105,7 @@ def champion(
     family = (
         candidate_made.family
         if candidate_made
-        else family_of(method.digest_of("model"), made.source)
+        else family_of(method.digest_of("model"), made.source_kind)
     )
     verdict, chart, families = _gate(context, symbol, date, policy, family)
     candidate = _candidate(context, symbol, date, root)

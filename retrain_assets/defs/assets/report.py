@@ -72,7 +72,7 @@ def walk_forward_report(
     walk_forward.png and walk_forward.json beside the engine summary, and shows both in the UI;
     walk_forward/{SYMBOL}.png draws each symbol alone (so is the champion's `gate_window`).
 
-    Only the days traded by a model of the current method and data source are chained: a
+    Only the days traded by a model of the current method and kind of data source are chained: a
     method change starts a new family, and `method_families` (and the JSON's `families`)
     marks each family's first and last day, and which were left out.
     """
@@ -82,7 +82,7 @@ def walk_forward_report(
         context.log.warning(f"walk_forward [{pkey}] left out of the report: {why}")
     current = current_of(market_data, training)
     days, families = split_by_family(
-        found.days, family_of(current.method.digest_of("model"), current.source)
+        found.days, family_of(current.method.digest_of("model"), current.source_kind)
     )
     record = chain_ledgers(days, min_trades=training.min_trades)
     png = render_equity_png(equity_curves(days), record, title=f"Walk-forward through {date}")

@@ -71,7 +71,7 @@ def walk_forward(
     `no_live_model`: nothing was live, so nothing traded, and the chained record skips it.
     Its `live_ic` check is the rank correlation of the live models' predictions with what
     followed over the last 20 ledger days, this one included. The day records the live
-    model's family (its method and source, from its config.json), so records and gates pool
+    model's family (its method and kind of source, from its config.json), so records and gates pool
     only the days of one family.
     """
     date, symbol = split_partition_key(context.partition_key)
@@ -113,7 +113,7 @@ def walk_forward(
 
 def _live_ic(context: dg.AssetExecutionContext, today: DayLedger, horizon: int) -> CheckOutcome:
     """The live IC over the trailing window of real ledger days of today's model family
-    (the same method and source), today's included."""
+    (the same method and kind of source), today's included."""
     policy = ICPolicy()
     before = window_dates(today.day, policy.window_days)[:-1]
     found = ledger_days(context.instance, before, [today.symbol])
