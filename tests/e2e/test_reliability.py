@@ -833,10 +833,11 @@ def test_a_lost_webserver_is_its_own_exit_code_and_a_rerun_picks_up(artifacts, t
     with dagster_daemon(tmp_path / "daemon.log", trainer):
         webserver = start_webserver(tmp_path / "webserver.log", port)
         try:
+            # `--submit` judges "done" by its own configuration: the deployment's trainer.
             cli = subprocess.Popen(
                 argv,
                 cwd=REPO,
-                env={**os.environ, "RETRAIN_SUBMIT_PATIENCE_SECONDS": str(patience)},
+                env={**os.environ, **trainer, "RETRAIN_SUBMIT_PATIENCE_SECONDS": str(patience)},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -878,7 +879,12 @@ def test_a_lost_webserver_is_its_own_exit_code_and_a_rerun_picks_up(artifacts, t
             rerun_out = tmp_path / "rerun.out"
             with rerun_out.open("w") as sink:
                 rerun = subprocess.Popen(
-                    argv, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT, text=True
+                    argv,
+                    cwd=REPO,
+                    env={**os.environ, **trainer},
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                    text=True,
                 )
                 clis.append(rerun)
 
