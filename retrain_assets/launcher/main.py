@@ -7,12 +7,14 @@ storage driver. Only then is the instance opened (once, under a lock), symbols r
 work begun. A dry run's home and root are its own (`environment.dry_run_places`), chosen here.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 from retrain_assets.core.dates import first_partition_date, last_complete_utc_day, validate_date
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.hardware import detect_hardware
+from retrain_assets.core.provenance import ASSET_SETTINGS
 from retrain_assets.core.symbols import parse_selection
 from retrain_assets.launcher import environment
 from retrain_assets.launcher.config import MAX_SYMBOLS, SchedulerConfig, concurrency_ceiling
@@ -63,6 +65,27 @@ def check_settings_file() -> None:
     import retrain_assets.definitions  # noqa: F401 - a bad file raises PermanentError here
 
 
+def check_same_method(url: str, deployed: Mapping[str, str]) -> None:
+    """`--submit` judges what is done by this machine's configuration, and the deployment's
+    code makes the runs: both must be the same method and data source, or every rerun would
+    rebuild what the deployment just made (or skip what it would make differently).
+
+    Raises:
+        PermanentError: an asset's code version differs (named, with both versions).
+    """
+    from retrain_assets.definitions import current_configuration
+
+    current = current_configuration()
+    for asset in ASSET_SETTINGS:  # upstream first: the first that differs is named
+        there = deployed.get(asset)
+        if there is not None and there != (here := current.code_version(asset)):
+            raise PermanentError(
+                f"--submit {url}: {asset} is made another way there (code version {there}) "
+                f"than here ({here}): run with the deployment's RETRAIN_SETTINGS, "
+                "RETRAIN_TRAINER and data source"
+            )
+
+
 def check_storage(config: SchedulerConfig, root: Path) -> None:
     """Prove the chosen driver's credentials and bucket/folder work; dry runs upload nothing,
     so their driver is not used and not checked."""
@@ -100,7 +123,7 @@ def run_invocation(
 
         environment.check_text("--submit", submit_url)
         deployment = Deployment(submit_url)
-        deployment.check()
+        check_same_method(submit_url, deployment.check().code_versions)
     check_storage(config, checked.artifact_root)
     from retrain_assets.launcher.session import execute_invocation
 

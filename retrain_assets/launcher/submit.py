@@ -88,7 +88,9 @@ _DEPLOYMENT_QUERY = """
 query RetrainDeployment {
   repositoriesOrError {
     __typename
-    ... on RepositoryConnection { nodes { name location { name } jobs { name } } }
+    ... on RepositoryConnection {
+      nodes { name location { name } jobs { name } assetNodes { assetKey { path } opVersion } }
+    }
     ... on PythonError { message }
   }
   instance { runQueuingSupported daemonHealth { allDaemonStatuses { daemonType healthy } } }
@@ -175,6 +177,7 @@ class DeploymentInfo:
         jobs: Every job name in that repository.
         run_queuing: Whether the instance queues runs (QueuedRunCoordinator).
         daemon_healthy: Whether the daemon dequeuing runs reports healthy (None: unknown).
+        code_versions: Each asset's code version there (its method and data source).
     """
 
     location: str
@@ -182,6 +185,7 @@ class DeploymentInfo:
     jobs: tuple[str, ...]
     run_queuing: bool
     daemon_healthy: bool | None
+    code_versions: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -815,9 +819,14 @@ def _deployment_info(url: str, data: Mapping[str, Any], job_names: Sequence[str]
     matches = []
     for node in repos.get("nodes") or []:
         jobs = tuple(sorted(j["name"] for j in node.get("jobs") or []))
+        versions = {
+            "/".join(a["assetKey"]["path"]): a["opVersion"]
+            for a in node.get("assetNodes") or []
+            if a.get("opVersion")
+        }
         if wanted <= set(jobs):
             matches.append(
-                DeploymentInfo(node["location"]["name"], node["name"], jobs, False, None)
+                DeploymentInfo(node["location"]["name"], node["name"], jobs, False, None, versions)
             )
     if not matches:
         raise DeploymentError(
@@ -836,6 +845,7 @@ def _deployment_info(url: str, data: Mapping[str, Any], job_names: Sequence[str]
         jobs=matches[0].jobs,
         run_queuing=bool(instance.get("runQueuingSupported")),
         daemon_healthy=queue[0].get("healthy") if queue else None,
+        code_versions=matches[0].code_versions,
     )
 
 

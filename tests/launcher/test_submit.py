@@ -438,3 +438,23 @@ def test_the_cli_submits_to_the_deployment_and_reports_like_a_local_run(
         [*args, "--symbols", "ADAUSDT"], cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert again.returncode == 0 and "skipped" in again.stdout, again.stdout + again.stderr
+
+
+@pytest.mark.e2e
+def test_the_cli_refuses_to_submit_with_another_method_than_the_deployments(
+    served: tuple[str, Path], tmp_path: Path
+) -> None:
+    base, _ = served
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("training:\n  lookback_days: 120\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "retrain_assets", "--submit", base, "--date", DATE],
+        cwd=REPO,
+        env={**os.environ, "RETRAIN_SETTINGS": str(settings)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1
+    assert f"--submit {base}: costs is made another way there (code version" in result.stderr
