@@ -831,7 +831,7 @@ def test_a_lost_webserver_is_its_own_exit_code_and_a_rerun_picks_up(artifacts, t
         pass  # the storage exists before the daemon and the webserver open it at once
     clis: list[subprocess.Popen] = []
     with dagster_daemon(tmp_path / "daemon.log", trainer):
-        webserver = start_webserver(tmp_path / "webserver.log", port)
+        webserver = start_webserver(tmp_path / "webserver.log", port, trainer)
         try:
             # `--submit` judges "done" by its own configuration: the deployment's trainer.
             cli = subprocess.Popen(
@@ -875,7 +875,7 @@ def test_a_lost_webserver_is_its_own_exit_code_and_a_rerun_picks_up(artifacts, t
                     return run.status == dg.DagsterRunStatus.SUCCESS
 
                 wait_for(btc_done, 120, "BTCUSDT's run to succeed on the deployment")
-            webserver = start_webserver(tmp_path / "webserver.log", port)  # back, same URL
+            webserver = start_webserver(tmp_path / "webserver.log", port, trainer)  # back, same URL
             rerun_out = tmp_path / "rerun.out"
             with rerun_out.open("w") as sink:
                 rerun = subprocess.Popen(
