@@ -9,17 +9,14 @@ reported date from its first real run on. Its runs, event logs and artifact file
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 
-from retrain_assets.core.artifacts import ArtifactLayout, json_bytes
-from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.errors import InvalidSymbolError, PermanentError
 from retrain_assets.core.symbols import normalize_symbol
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import DATE_TAG, SYMBOL_TAG, is_dry_run
+from retrain_assets.defs.tags import DATE_TAG, SYMBOL_TAG
 from retrain_assets.launcher import environment
 
 FLAG = "--remove_symbol"
@@ -36,7 +33,6 @@ class Removal:
     symbol: str
     summaries: tuple[str, ...]
     reports: tuple[str, ...]
-    dry_summaries: tuple[str, ...]
     failed: tuple[str, ...]
 
     def lines(self) -> list[str]:
@@ -45,7 +41,6 @@ class Removal:
         for what, dates in (
             ("engine_summary", self.summaries),
             ("walk_forward_report", self.reports),
-            ("engine_summary.dry_run.json", self.dry_summaries),
         ):
             if dates:
                 lines.append(f"refreshed {what} of {_dates(dates)} (without {self.symbol})")
@@ -77,18 +72,19 @@ def remove_symbol(raw: str) -> Removal:
     except InvalidSymbolError as exc:
         raise InvalidSymbolError(f"{FLAG}: {exc}") from None
     home = environment.dagster_home()
-    root = environment.writable_folder(artifact_root(None), "RETRAIN_ARTIFACT_ROOT")
+    environment.writable_folder(
+        artifact_root(None), "RETRAIN_ARTIFACT_ROOT"
+    )  # the refreshes write there
     if not home.exists():
         raise PermanentError(f"{FLAG}: {symbol} is not a registered symbol (no instance at {home})")
     environment.check_instance_database(environment.storage_dir(home))
     with open_instance(prepare_home(home)) as instance:
         _check_removable(instance, symbol)
-        summaries, reports, dry = _dates_listing(instance, symbol, ArtifactLayout(root))
+        summaries, reports = _dates_listing(instance, symbol)
         instance.delete_dynamic_partition(SYMBOLS, symbol)
         _unretire(instance, symbol)
         failed = _refresh(instance, symbol, summaries, reports)
-        _rewrite_dry_summaries(instance, dry, ArtifactLayout(root))
-    return Removal(symbol, summaries, reports, dry, failed)
+    return Removal(symbol, summaries, reports, failed)
 
 
 def _check_removable(instance: dg.DagsterInstance, symbol: str) -> None:
@@ -110,18 +106,16 @@ def _check_removable(instance: dg.DagsterInstance, symbol: str) -> None:
 
 
 def _dates_listing(
-    instance: dg.DagsterInstance, symbol: str, layout: ArtifactLayout
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(summaries, reports, dry-run summary files) of the dates that list the symbol now."""
+    instance: dg.DagsterInstance, symbol: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(summaries, reports) of the dates that list the symbol now."""
     runs = instance.get_run_records(dg.RunsFilter(tags={SYMBOL_TAG: symbol}))
-    real = {r.dagster_run.tags[DATE_TAG] for r in runs if not is_dry_run(r.dagster_run.tags)}
-    dry = {r.dagster_run.tags[DATE_TAG] for r in runs if is_dry_run(r.dagster_run.tags)}
-    summaries = real & set(instance.get_materialized_partitions(SUMMARY))
+    dates = {r.dagster_run.tags[DATE_TAG] for r in runs}
+    summaries = dates & set(instance.get_materialized_partitions(SUMMARY))
     # A report chains the days of a window ending at its date: any report since the first day.
-    first = min(real, default=None)
+    first = min(dates, default=None)
     reports = {d for d in instance.get_materialized_partitions(REPORT) if first and d >= first}
-    dry_files = {d for d in dry if _dry_summary_path(layout, d).exists()}
-    return tuple(sorted(summaries)), tuple(sorted(reports)), tuple(sorted(dry_files))
+    return tuple(sorted(summaries)), tuple(sorted(reports))
 
 
 def _unretire(instance: dg.DagsterInstance, symbol: str) -> None:
@@ -151,21 +145,6 @@ def _refresh(
         if not result.success:
             failed.append(date)
     return tuple(failed)
-
-
-def _dry_summary_path(layout: ArtifactLayout, date: str) -> Path:
-    return layout.summary_file(date).with_name("engine_summary.dry_run.json")
-
-
-def _rewrite_dry_summaries(
-    instance: dg.DagsterInstance, dates: tuple[str, ...], layout: ArtifactLayout
-) -> None:
-    """Dry-run summaries are files the launcher writes, not assets: write them again."""
-    from retrain_assets.defs.summary_records import date_summary
-
-    for date in dates:
-        summary = date_summary(instance, date, dry_run=True)
-        atomic_write_bytes(_dry_summary_path(layout, date), json_bytes(summary))
 
 
 def _dates(dates: tuple[str, ...]) -> str:
