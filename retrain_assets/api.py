@@ -67,13 +67,14 @@ def run_with_progress(
     symbols: str, config: SchedulerConfig, now: datetime, submit_url: str | None = None
 ) -> InvocationResult:
     """An invocation with console progress and a closing report (the CLI's behaviour)."""
-    header = (
-        f"retrain {config.date or 'last complete day'}: symbols={symbols} mode={config.mode} "
-        f"dry_run={config.dry_run}" + (f" submit={submit_url}" if submit_url else "")
-    )
-    # Echoed before the inputs are checked: a byte that is not UTF-8 is shown escaped, and the
-    # check then names it, instead of a strict UTF-8 console failing on it.
-    print(printable(header, sys.stdout), flush=True)
+
+    def announce(date: str) -> None:  # once every input is checked: a refusal prints one line
+        header = (
+            f"retrain {date}: symbols={symbols} mode={config.mode} dry_run={config.dry_run}"
+            + (f" submit={submit_url}" if submit_url else "")
+        )
+        print(printable(header, sys.stdout), flush=True)
+
     result = run_invocation(
         symbols,
         config,
@@ -81,6 +82,7 @@ def run_with_progress(
         progress=ConsoleProgress(),
         source="submit" if submit_url else "cli",
         submit_url=submit_url,
+        announce=announce,
     )
     print(f"status:    {result.status_path}")
     if result.summary_path:

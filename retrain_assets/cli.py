@@ -15,11 +15,30 @@ from retrain_assets.launcher.outcome import (
     DeploymentLost,
 )
 
-EXIT_CODES = (
-    "exit codes: 0 every symbol succeeded or was already done; 1 any failed or unfinished; "
-    "2 bad input (nothing done); 3 the --submit deployment stopped answering (its runs may go "
-    "on there: rerun the same command to follow them); 130 interrupted."
-)
+EPILOG = """\
+exit codes:
+  0    every symbol succeeded or was already done
+  1    any symbol failed or did not finish
+  2    bad input: one line says what, nothing was done
+  3    the --submit deployment stopped answering (its runs may go on there: rerun the same
+       command to follow them)
+  130  interrupted (Ctrl-C or SIGTERM): rerun the same command to resume
+
+examples:
+  retrain --symbols BTCUSDT,ETHUSDT --date 2026-11-27    retrain two symbols for one day
+  retrain --symbols top20 --mode hybrid --max_concurrent 4 --driver s3
+  retrain --symbols BTCUSDT --dry_run                    a smoke test on its own instance
+"""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Each flag's default after its help (when it has one), and the epilog as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text:
+            text += " (default: %(default)s)"
+        return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,15 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="retrain",
         description="Retrain one CatBoost model per symbol for a UTC day, through Dagster.",
-        epilog=EXIT_CODES,
+        epilog=EPILOG,
+        formatter_class=_HelpFormatter,
     )
-    p.add_argument("--mode", choices=[m.value for m in TrainingMode], default="hybrid")
+    p.add_argument(
+        "--mode",
+        choices=[m.value for m in TrainingMode],
+        default="hybrid",
+        help="sequential: one symbol at a time; parallel: as many as the machine holds; "
+        "hybrid: up to --max_concurrent",
+    )
     p.add_argument(
         "--max_concurrent",
         "--max-concurrent",
         type=int,
         default=None,
-        help="this invocation's symbols at once (default: 12 with a GPU, 2 without); the "
+        help="this invocation's symbols at once (unset: 12 with a GPU, 2 without); the "
         "`train` pool limit of the instance still caps training for everyone",
     )
     p.add_argument("--symbols", default="top20", help="topN, SYM1,SYM2 or a CSV file")
@@ -44,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout-minutes",
         type=float,
         default=DEFAULT_TIMEOUT_MINUTES,
-        help="1 to 1440",
+        help="per-symbol training timeout, 1 to 1440",
     )
     p.add_argument("--force", action="store_true", help="retrain symbols already done")
     p.add_argument("--driver", choices=DRIVERS, default="local", help="artifact storage")
@@ -55,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a smoke test: tiny training budget, nothing uploaded, on its own instance and "
         "artifact root (dry_run/ in each); not with --submit",
     )
-    p.add_argument("--date", default=None, help="YYYY-MM-DD (default: last complete UTC day)")
+    p.add_argument("--date", default=None, help="YYYY-MM-DD (unset: the last complete UTC day)")
     p.add_argument(
         "--remove_symbol",
         "--remove-symbol",

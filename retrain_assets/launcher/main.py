@@ -7,7 +7,7 @@ storage driver. Only then is the instance opened (once, under a lock), symbols r
 work begun. A dry run's home and root are its own (`environment.dry_run_places`), chosen here.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -111,8 +111,13 @@ def run_invocation(
     progress: ProgressFn | None = None,
     source: str = "cli",
     submit_url: str | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> InvocationResult:
-    """Retrain one date for the symbols `spec` names; see the module docstring."""
+    """Retrain one date for the symbols `spec` names; see the module docstring.
+
+    `announce` is called with the checked date once every input passed its check, so nothing
+    is printed for an invocation that is refused.
+    """
     now = now or datetime.now(UTC)
     if submit_url and config.dry_run:
         raise PermanentError(DRY_RUN_SUBMIT)
@@ -125,6 +130,8 @@ def run_invocation(
         deployment = Deployment(submit_url)
         check_same_method(submit_url, deployment.check().code_versions)
     check_storage(config, checked.artifact_root)
+    if announce is not None:
+        announce(checked.date)
     from retrain_assets.launcher.session import execute_invocation
 
     return execute_invocation(checked, config, progress, source, deployment)

@@ -46,6 +46,7 @@ def test_bad_symbols_are_rejected_before_any_work(artifacts, bad):
     assert result.returncode == 2
     assert "retrain: error:" in result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # nothing is announced for an invocation that is refused
     assert not (artifacts / "models").exists()
 
 
@@ -75,3 +76,14 @@ def test_dagster_asset_materialize_runs_one_named_partition(artifacts, dagster_h
     folders = list((artifacts / "models" / "BTCUSDT").iterdir())
     assert len(folders) == 2
     assert all((f / "sha256.txt").exists() for f in folders)
+
+
+def test_help_shows_the_defaults_the_exit_codes_and_examples():
+    from retrain_assets.cli import build_parser
+
+    text = build_parser().format_help()
+    for shown in ("(default: hybrid)", "(default: top20)", "(default: 45.0)", "(default: local)"):
+        assert shown in text
+    assert "(default: None)" not in text and "(default: False)" not in text
+    assert all(f"\n  {code} " in text for code in ("0", "1", "2", "3", "130"))
+    assert text.count("\n  retrain --symbols") == 3
