@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The test tools (pytest, moto's server, ruff) come only with the targets that use them.
+DEV_STAMP := $(VENV)/.installed-dev
 # The repo-root dagster.yaml is the instance's config, as `dg dev` expects it; its storage (the
 # resume ledger) lives in ./.dagster_home.
 export DAGSTER_HOME ?= $(CURDIR)
@@ -12,14 +14,21 @@ export PYTHONUNBUFFERED := 1
 # `dg` checks that it runs in the project's environment, as an activated venv would tell it.
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 ARGS ?=
+# The UI's port (`make dev PORT=3300`), and the dry runs' UI's.
+PORT ?= 3000
+DRY_PORT ?= 3001
 
 .PHONY: install run dev dev-dry check test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(DEV_STAMP)
 
 install: $(STAMP) $(RETRAIN_INSTANCE_DIR)/.instance-ready
 
@@ -34,7 +43,7 @@ run: install
 
 ## Dagster UI (webserver + daemon) on the same instance as `make run`.
 dev: install
-	$(BIN)/dg dev -h 127.0.0.1 -p 3000
+	$(BIN)/dg dev -h 127.0.0.1 -p $(PORT)
 
 ## The UI on the dry runs' own instance (`retrain --dry_run` keeps them in dry_run/ folders of
 ## the real instance's storage and the artifact root). The webserver only, no daemon: no
@@ -42,20 +51,20 @@ dev: install
 dev-dry: install
 	DAGSTER_HOME=$(RETRAIN_INSTANCE_DIR)/dry_run $(BIN)/python -m retrain_assets.launcher.home
 	DAGSTER_HOME=$(RETRAIN_INSTANCE_DIR)/dry_run RETRAIN_ARTIFACT_ROOT=$(RETRAIN_ARTIFACT_ROOT)/dry_run \
-		$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3001
+		$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p $(DRY_PORT)
 
 ## The definitions load and their YAML validates (`dg check defs`), as CI checks them.
 check: install
 	$(BIN)/dg check defs
 
-test: install
+test: install $(DEV_STAMP)
 	$(BIN)/pytest -q $(ARGS)
 
-lint: install
+lint: install $(DEV_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 ## The CLI against a plain multiprocessing.Pool, then how it scales to 500 symbols (idle machine).
-bench: install
+bench: install $(DEV_STAMP)
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_scale.py
 
