@@ -11,7 +11,7 @@ A desk's own model plugs in through `TrainingResource.trainer` (an import path).
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,12 @@ from retrain_assets.core.production import (
 from retrain_assets.core.symbols import normalize_symbol
 from retrain_assets.launcher.config import SchedulerConfig, TrainingMode
 from retrain_assets.launcher.main import run_invocation
-from retrain_assets.launcher.outcome import InvocationResult
+from retrain_assets.launcher.outcome import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    InvocationResult,
+)
 from retrain_assets.launcher.progress import ConsoleProgress, ProgressFn, printable
 from retrain_assets.launcher.status import SymbolStatus
 
@@ -94,6 +99,35 @@ def run_with_progress(
     if result.interrupted:
         print("interrupted: canceled runs keep their partials and snapshots; rerun to resume")
     return result
+
+
+def run_dates_with_progress(
+    symbols: str,
+    config: SchedulerConfig,
+    dates: Sequence[str],
+    now: datetime,
+    submit_url: str | None = None,
+) -> int:
+    """`--dates`: each day in order, one invocation per day, each with the CLI's progress;
+    returns the exit code. Walk-forward days build on the day before's model, so a day starts
+    only once the one before has ended; an interrupt ends the range there (a rerun resumes:
+    the days done are skipped). Bad input stops at the first day, before any work."""
+    codes: list[int] = []
+    try:
+        for number, day in enumerate(dates, 1):
+            print(f"-- {day} ({number}/{len(dates)})", flush=True)
+            result = run_with_progress(symbols, replace(config, date=day), now, submit_url)
+            codes.append(result.exit_code)
+            if result.interrupted:
+                break
+    except KeyboardInterrupt:  # between two days: nothing runs, nothing to cancel
+        print("interrupted between days; rerun to resume", flush=True)
+        return EXIT_INTERRUPTED
+    failed = sum(1 for code in codes if code != EXIT_OK)
+    print(f"dates: {len(codes)} of {len(dates)} run, {failed} with a symbol not ok", flush=True)
+    if EXIT_INTERRUPTED in codes:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 @dataclass(frozen=True)

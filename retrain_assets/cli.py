@@ -26,7 +26,7 @@ exit codes:
 
 examples:
   retrain --symbols BTCUSDT,ETHUSDT --date 2026-11-27    retrain two symbols for one day
-  retrain --symbols top20 --mode hybrid --max_concurrent 4 --driver s3
+  retrain --symbols top10 --dates 2021-06-01..2021-06-30        a month, day by day
   retrain --symbols BTCUSDT --dry_run                    a smoke test on its own instance
 """
 
@@ -81,7 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="a smoke test: tiny training budget, nothing uploaded, on its own instance and "
         "artifact root (dry_run/ in each); not with --submit",
     )
-    p.add_argument("--date", default=None, help="YYYY-MM-DD (unset: the last complete UTC day)")
+    days = p.add_mutually_exclusive_group()
+    days.add_argument("--date", default=None, help="YYYY-MM-DD (unset: the last complete UTC day)")
+    days.add_argument(
+        "--dates",
+        metavar="FIRST..LAST",
+        default=None,
+        help="every day from FIRST to LAST (YYYY-MM-DD..YYYY-MM-DD), in date order, each after "
+        "the one before has ended; a rerun skips the days done",
+    )
     p.add_argument(
         "--remove_symbol",
         "--remove-symbol",
@@ -120,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.remove_symbol is not None:
         return remove(args.remove_symbol, args.submit)
     try:
+        if args.dates is not None:
+            return _run_dates(args)
         from retrain_assets.api import run_with_progress
 
         result = run_with_progress(
@@ -132,6 +142,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"retrain: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return result.exit_code
+
+
+def _run_dates(args: argparse.Namespace) -> int:
+    """`--dates FIRST..LAST`: the range checked whole first, then each day in order."""
+    from retrain_assets.api import run_dates_with_progress
+    from retrain_assets.core.dates import date_range, first_partition_date
+    from retrain_assets.launcher.environment import check_text
+
+    now = datetime.now(UTC)
+    check_text("--dates", args.dates)
+    dates = date_range(args.dates, first_partition_date(), now)
+    config = config_from_args(args)
+    return run_dates_with_progress(args.symbols, config, dates, now, submit_url=args.submit)
 
 
 def remove(symbol: str, submit_url: str | None) -> int:

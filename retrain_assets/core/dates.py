@@ -32,17 +32,43 @@ def last_complete_utc_day(now: datetime) -> str:
     return (now.astimezone(UTC).date() - timedelta(days=1)).isoformat()
 
 
-def validate_date(text: str, first: str, now: datetime) -> str:
+def validate_date(text: str, first: str, now: datetime, flag: str = "--date") -> str:
     """`text` as YYYY-MM-DD if it is a complete day within the partition range."""
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise PermanentError(f"--date {text!r}: expected YYYY-MM-DD") from None
+        raise PermanentError(f"{flag} {text!r}: expected YYYY-MM-DD") from None
     last = last_complete_utc_day(now)
     if day.isoformat() > last:
-        raise PermanentError(f"--date {text}: not a complete UTC day yet (last complete: {last})")
+        raise PermanentError(f"{flag} {text}: not a complete UTC day yet (last complete: {last})")
     if day.isoformat() < first:
         raise PermanentError(
-            f"--date {text}: before the first partition {first}; set RETRAIN_START_DATE earlier"
+            f"{flag} {text}: before the first partition {first}; set RETRAIN_START_DATE earlier"
         )
     return day.isoformat()
+
+
+MAX_DATES = 3660
+
+
+def date_range(spec: str, first: str, now: datetime) -> list[str]:
+    """The days of `FIRST..LAST` (both included), oldest first, each within the partition range.
+
+    Walk-forward days build on the model of the day before, so a range always runs in this
+    order; one day (`D..D`) is a range too.
+
+    Raises:
+        PermanentError: not `FIRST..LAST`, a bad or out-of-range day, LAST before FIRST, or
+            more than `MAX_DATES` days.
+    """
+    head, sep, tail = spec.partition("..")
+    if not sep:
+        raise PermanentError(f"--dates {spec!r}: expected FIRST..LAST (YYYY-MM-DD..YYYY-MM-DD)")
+    start = date.fromisoformat(validate_date(head.strip(), first, now, "--dates"))
+    end = date.fromisoformat(validate_date(tail.strip(), first, now, "--dates"))
+    if end < start:
+        raise PermanentError(f"--dates {spec}: the last day is before the first")
+    days = (end - start).days + 1
+    if days > MAX_DATES:
+        raise PermanentError(f"--dates {spec}: {days} days; at most {MAX_DATES} per invocation")
+    return [(start + timedelta(days=i)).isoformat() for i in range(days)]
