@@ -39,6 +39,10 @@ RELEASE = "retrain-assets"  # the Helm release of docs/kubernetes.md
 FULLNAME = RELEASE if "dagster" in RELEASE else f"{RELEASE}-dagster"
 CHART_OBJECTS = {f"svc/{FULLNAME}-webserver", f"deploy/{FULLNAME}-daemon"}
 CHART_OBJECTS |= {f"deploy/{FULLNAME}-webserver"}
+# The Postgres Service docs/kubernetes.md creates: the first label of the settings' host.
+_SETTINGS = (REPO / "deploy" / "k8s" / "retrain-assets.env").read_text()
+PG_HOST = re.search(r"^DAGSTER_PG_HOST=(.+)$", _SETTINGS, re.M).group(1)
+CHART_OBJECTS |= {f"svc/{PG_HOST.split('.')[0]}"}
 NEEDS_A_CLUSTER = {"get", "rollout", "port-forward", "exec", "patch", "describe", "logs"}
 
 
@@ -180,6 +184,10 @@ def check_dagster(command: Command, args: list[str]) -> None:
         from retrain_assets.defs.partitions import TRAIN_POOL
 
         assert words[3] == TRAIN_POOL and int(words[4]) > 0
+    elif words[:3] == ["instance", "concurrency", "get"]:
+        from retrain_assets.defs.partitions import TRAIN_POOL
+
+        assert words[3] == TRAIN_POOL
     else:
         raise AssertionError(f"dagster {' '.join(words[:2])} is not checked here")
     verb = [w for w in words if not re.fullmatch(r"[\w.]+_\w+|\d+|train", w)]
@@ -252,6 +260,14 @@ def _value_at(path: str) -> object:
     return node
 
 
+def check_test(command: Command, args: list[str]) -> None:
+    assert args[0] == "-n" and re.fullmatch(r"\$[A-Z_]+", args[1]), 'only `test -n "$VAR"`'
+
+
+def check_cp(command: Command, args: list[str]) -> None:
+    assert (REPO / args[0]).exists(), args[0]  # copies a file of the repo
+
+
 def check_docker(command: Command, args: list[str]) -> None:
     stages = re.findall(r"^FROM \S+ AS (\w+)", (REPO / "Dockerfile").read_text(), re.M)
     if args[0] == "build":
@@ -272,6 +288,9 @@ CHECKS = {
     "helm": check_helm,
     "docker": check_docker,
     "export": lambda command, args: None,  # variables only
+    "mkdir": lambda command, args: None,  # a folder of the reader's
+    "test": check_test,
+    "cp": check_cp,
 }
 
 
