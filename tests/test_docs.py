@@ -39,6 +39,10 @@ RELEASE = "retrain-assets"  # the Helm release of docs/kubernetes.md
 FULLNAME = RELEASE if "dagster" in RELEASE else f"{RELEASE}-dagster"
 CHART_OBJECTS = {f"svc/{FULLNAME}-webserver", f"deploy/{FULLNAME}-daemon"}
 CHART_OBJECTS |= {f"deploy/{FULLNAME}-webserver"}
+# The Postgres Service docs/kubernetes.md creates: the first label of the settings' host.
+_SETTINGS = (REPO / "deploy" / "k8s" / "retrain-assets.env").read_text()
+PG_HOST = re.search(r"^DAGSTER_PG_HOST=(.+)$", _SETTINGS, re.M).group(1)
+CHART_OBJECTS |= {f"svc/{PG_HOST.split('.')[0]}"}
 NEEDS_A_CLUSTER = {"get", "rollout", "port-forward", "exec", "patch", "describe", "logs"}
 
 
@@ -180,6 +184,10 @@ def check_dagster(command: Command, args: list[str]) -> None:
         from retrain_assets.defs.partitions import TRAIN_POOL
 
         assert words[3] == TRAIN_POOL and int(words[4]) > 0
+    elif words[:3] == ["instance", "concurrency", "get"]:
+        from retrain_assets.defs.partitions import TRAIN_POOL
+
+        assert words[3] == TRAIN_POOL
     else:
         raise AssertionError(f"dagster {' '.join(words[:2])} is not checked here")
     verb = [w for w in words if not re.fullmatch(r"[\w.]+_\w+|\d+|train", w)]
@@ -252,6 +260,14 @@ def _value_at(path: str) -> object:
     return node
 
 
+def check_test(command: Command, args: list[str]) -> None:
+    assert args[0] == "-n" and re.fullmatch(r"\$[A-Z_]+", args[1]), 'only `test -n "$VAR"`'
+
+
+def check_cp(command: Command, args: list[str]) -> None:
+    assert (REPO / args[0]).exists(), args[0]  # copies a file of the repo
+
+
 def check_docker(command: Command, args: list[str]) -> None:
     stages = re.findall(r"^FROM \S+ AS (\w+)", (REPO / "Dockerfile").read_text(), re.M)
     if args[0] == "build":
@@ -272,6 +288,9 @@ CHECKS = {
     "helm": check_helm,
     "docker": check_docker,
     "export": lambda command, args: None,  # variables only
+    "mkdir": lambda command, args: None,  # a folder of the reader's
+    "test": check_test,
+    "cp": check_cp,
 }
 
 
@@ -302,3 +321,108 @@ def test_every_link_between_the_pages_lands_on_a_file_and_heading(page: Path) ->
         assert linked.exists(), f"{page.name}: {path}"
         if anchor:
             assert anchor in _anchors(linked), f"{page.name}: {path}#{anchor}"
+
+
+# --- Subcommands: every `dagster ...` / `dg ...` of a page names a command the installed CLI has.
+
+INLINE_COMMAND = re.compile(r"`((?:dagster|dg) [a-z][^`]*)`")
+
+
+def _cli_uses() -> list[tuple[str, list[str]]]:
+    """Each `dagster`/`dg` command of the pages: the bash blocks' ones and inline `code` ones."""
+    uses = []
+    for command in COMMANDS:
+        program, args = _program(command.argv)
+        if program in ("dagster", "dg"):
+            uses.append((f"{command}", [program, *args]))
+        if program == "kubectl" and "--" in args and _program(args)[0] != "kubectl":
+            inner = list(args[args.index("--") + 1 :])
+            if inner and inner[0] in ("dagster", "dg"):
+                uses.append((f"{command}", inner))
+    for page in PAGES:
+        for text in INLINE_COMMAND.findall(page.read_text()):
+            uses.append((f"{page.name}: `{text}`", shlex.split(text)))
+    return uses
+
+
+def _command_path(program: str, words: list[str]) -> list[str]:
+    """The subcommand words of `words`, walking the CLI's click groups; fails on one it lacks."""
+    import click
+
+    if program == "dagster":
+        from dagster._cli import cli as group
+    else:
+        from dagster_dg_cli.cli import cli as group
+    node, path = group, []
+    for word in words:
+        if not isinstance(node, click.Group) or word.startswith("-"):
+            break
+        node = node.get_command(click.Context(node), word)
+        assert node is not None, f"{program} {' '.join([*path, word])}: no such command"
+        path.append(word)
+    return path
+
+
+@pytest.mark.parametrize("use", _cli_uses(), ids=lambda use: use[0])
+def test_each_dagster_and_dg_subcommand_exists_in_the_installed_cli(
+    use: tuple[str, list[str]],
+) -> None:
+    _, (program, *words) = use
+    path = _command_path(program, words)
+    result = _run([str(BIN / program), *path, "--help"])
+    assert result.returncode == 0, result.stderr
+
+
+# --- Settings: every environment variable the code reads is documented in configuration.md.
+
+CODE_DIRS = ("retrain_assets", "resources", "sensors", "deploy")
+# A quoted name with one of the prefixes the product's variables have: os.environ[...],
+# environ.get(...), dg.EnvVar(...), setting(..., "NAME", ...) and the *_ENV / *_VAR constants
+# all name the variable in such a literal.
+QUOTED_NAME = re.compile(
+    r"[\"']((?:RETRAIN|DAGSTER|DROPBOX|AWS|TELEGRAM|STRUCTLOG|CUDA)_[A-Z0-9_]*[A-Z0-9])[\"']"
+)
+# The instance files' `env: NAME`, and the names the deploy env files set (they also carry
+# the RETRAIN_K8S_* names that step_pods.py builds as f"RETRAIN_K8S_{name.upper()}").
+YAML_ENV = re.compile(r"\benv: ([A-Z][A-Z0-9_]+)")
+ENV_FILE_LINE = re.compile(r"^([A-Z][A-Z0-9_]+)=", re.M)
+NOT_SETTINGS = {
+    "RETRAIN_JOB": "a Python constant (the retrain job's name), not a variable",
+    "RETRAIN_EXCHANGE_API_URL": "test hook: points the exchange client at a loopback fake",
+    "RETRAIN_DROPBOX_API_URL": "test hook: points the Dropbox client at a loopback fake",
+}
+
+
+def variables_the_code_reads() -> dict[str, str]:
+    """Each variable name found by the patterns above, with the first file naming it."""
+    found: dict[str, str] = {}
+    for folder in CODE_DIRS:
+        for path in sorted((REPO / folder).rglob("*.py")):
+            for name in QUOTED_NAME.findall(path.read_text()):
+                found.setdefault(name, str(path.relative_to(REPO)))
+    for path in [REPO / "dagster.yaml", REPO / "deploy" / "dagster.yaml"]:
+        for name in YAML_ENV.findall(path.read_text()):
+            found.setdefault(name, str(path.relative_to(REPO)))
+    for path in sorted((REPO / "deploy" / "k8s").glob("*.env*")):
+        for name in ENV_FILE_LINE.findall(path.read_text()):
+            found.setdefault(name, str(path.relative_to(REPO)))
+    return found
+
+
+def test_the_scanner_finds_the_variables_it_should() -> None:
+    found = variables_the_code_reads()
+    expected = {"RETRAIN_EXECUTOR", "RETRAIN_K8S_CPU_REQUEST", "DAGSTER_PG_HOST", "TELEGRAM_TOKEN"}
+    assert expected <= set(found)
+    assert set(NOT_SETTINGS) <= set(found), "an allow-listed name the code no longer has"
+
+
+def test_every_variable_the_code_reads_is_in_configuration_md() -> None:
+    documented = set(
+        re.findall(r"`([A-Z][A-Z0-9_]+)`", (REPO / "docs/configuration.md").read_text())
+    )
+    missing = {
+        name: where
+        for name, where in variables_the_code_reads().items()
+        if name not in documented and name not in NOT_SETTINGS
+    }
+    assert not missing, f"read by the code, not in docs/configuration.md: {missing}"

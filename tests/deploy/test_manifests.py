@@ -109,3 +109,16 @@ def test_kubectl_builds_the_settings_and_the_secret_offline(kind: str, args: lis
     assert built["kind"] == kind and built["metadata"]["namespace"] == "retrain"
     expected = SETTINGS if kind == "ConfigMap" else SECRETS
     assert set(built.get("data") or {}) == set(expected)
+
+
+# Read by the code but not for a deployment's Secret: a temporary STS credential, and Dropbox's
+# short-lived token (4 hours, too short for a daily job; configuration.md).
+NOT_FOR_THE_SECRET = {"AWS_SESSION_TOKEN", "DROPBOX_ACCESS_TOKEN"}
+
+
+def test_the_secret_example_names_every_secret_the_code_reads() -> None:
+    from resources.storage import DROPBOX_ENV
+    from retrain_assets.core.redaction import SECRET_ENV_VARS
+
+    wanted = (set(SECRET_ENV_VARS) | set(DROPBOX_ENV.values())) - NOT_FOR_THE_SECRET
+    assert wanted <= set(SECRETS), wanted - set(SECRETS)
