@@ -346,21 +346,39 @@ def _cli_uses() -> list[tuple[str, list[str]]]:
 
 
 def _command_path(program: str, words: list[str]) -> list[str]:
-    """The subcommand words of `words`, walking the CLI's click groups; fails on one it lacks."""
-    import click
-
-    if program == "dagster":
-        from dagster._cli import cli as group
-    else:
-        from dagster_dg_cli.cli import cli as group
-    node, path = group, []
+    """The subcommand words of `words`, walking the installed CLI (`dagster`: its own `--help`,
+    its public face; `dg`: its click group, whose `--help` prints only the usage off a
+    terminal); fails on a subcommand it lacks."""
+    path: list[str] = []
     for word in words:
-        if not isinstance(node, click.Group) or word.startswith("-"):
+        known = _subcommands(program, path)
+        if known is None or word.startswith("-"):
             break
-        node = node.get_command(click.Context(node), word)
-        assert node is not None, f"{program} {' '.join([*path, word])}: no such command"
+        assert word in known, f"{program} {' '.join([*path, word])}: no such command"
         path.append(word)
     return path
+
+
+def _subcommands(program: str, path: list[str]) -> set[str] | None:
+    """The subcommands of `program PATH` (None: it takes no subcommand)."""
+    if program == "dg":
+        import click
+        from dagster_dg_cli.cli import cli
+
+        node: click.Command | None = cli
+        for word in path:
+            assert isinstance(node, click.Group)
+            node = node.get_command(click.Context(node), word)
+        return (
+            set(node.list_commands(click.Context(node))) if isinstance(node, click.Group) else None
+        )
+    result = _run([str(BIN / program), *path, "--help"])
+    assert result.returncode == 0, f"{program} {' '.join(path)}: {result.stderr}"
+    _, found, commands = result.stdout.partition("Commands:")
+    if not found:
+        return None
+    # click lists one command a line, indented; its own help wraps deeper or follows it.
+    return {line.split()[0] for line in commands.splitlines() if re.match(r"^  \S", line)}
 
 
 @pytest.mark.parametrize("use", _cli_uses(), ids=lambda use: use[0])
