@@ -78,8 +78,6 @@ ASSET_SETTINGS: dict[str, tuple[str, ...]] = {
     "walk_forward_report": ("min_trades", "product_version"),
     "engine_summary": ("product_version",),
 }
-# The assets that read bars themselves (the others inherit their source and bars).
-READS_BARS = ("costs", "features")
 
 
 def _canonical(value: Any) -> str:
@@ -109,7 +107,7 @@ class Method:
         return {name: self.settings[name] for name in sorted(ASSET_SETTINGS[asset])}
 
     def digest_of(self, asset: str) -> str:
-        """The asset's method digest, also its Dagster `code_version`."""
+        """The asset's method digest (with the source, its code version: `Current.code_version`)."""
         return digest(self.of(asset))
 
 
