@@ -59,17 +59,13 @@ def derived_provenance(
 ) -> Provenance:
     """The provenance of an asset that reads no bars itself: the source and bars of the
     symbol-day's `features` (what its model was made from), under `asset`'s own method."""
-    features = dg.AssetKey([*context.asset_key.path[:-1], "features"])
-    upstream = upstream_provenance(context.instance, features, str(context.partition_key))
-    return Provenance(
-        source_kind=upstream.source_kind if upstream else "unknown",
-        source=upstream.source if upstream else "unknown",
-        bars_sha256=upstream.bars_sha256 if upstream else "",
-        method=method.digest_of(asset),
-        settings=method.of(asset),
-        trainer=trainer,
-        product_version=str(method.settings.get("product_version", "")),
+    upstream = upstream_provenance(
+        context.instance, dg.AssetKey("features"), str(context.partition_key)
     )
+    if upstream is None:  # never for a run that made or loaded its features
+        return Current("unknown", "unknown", method).provenance(asset, "", trainer)
+    made_from = Current(upstream.source_kind, upstream.source, method)
+    return made_from.provenance(asset, upstream.bars_sha256, trainer)
 
 
 def with_code_versions(

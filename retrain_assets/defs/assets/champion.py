@@ -100,8 +100,9 @@ def champion(
     store = ProductionStore(root)
     method = method_of(training, cost_model, promotion)
     made = derived_provenance(context, CHAMPION_ASSET, method, training.trainer_path())
-    model_key = dg.AssetKey([*context.asset_key.path[:-1], "model"])
-    candidate_made = upstream_provenance(context.instance, model_key, context.partition_key)
+    candidate_made = upstream_provenance(
+        context.instance, dg.AssetKey("model"), context.partition_key
+    )
     family = (
         candidate_made.family
         if candidate_made
