@@ -1,51 +1,119 @@
-"""The promotion gate: may the newest model of a symbol replace its champion?
+"""The promotion gate: may the newest model of a symbol go (or stay) in production?
 
-The evidence is the symbol's walk-forward record over a trailing window: what each day's newest
-model did on the day after it was trained, after costs, filled at the next open (`ledger_chain`).
-The candidate is the newest member of that family (the same method, one more day of data), and
-has no out-of-sample day of its own yet; the record says whether the family has earned its keep.
+The gate is re-taken every day for every symbol, so its error rate must survive both the
+repeated looks and the many symbols. It judges the *method* on evidence pooled across symbols,
+and admits each *symbol* only when its own record does not argue against it:
 
-Every condition failing is an ERROR that keeps the champion where it is: a desk never swaps a
-model on noise. The conditions:
+- `method_evidence`: the family's equal-weight book (every symbol of the method and data
+  source, each day's net the mean of the symbols traded that day) over the days before the
+  date, since the family began and at most `method_window_days`. Its always-valid confidence
+  sequence (`core.sequential`) must lie above zero. Days are the unit: symbols move together,
+  so whole days are what is close to independent. With no edge anywhere, the chance that the
+  method ever passes, on any day, for any symbol, is at most `alpha` (simulated in
+  `tests/core/test_gate_error_rates.py`).
+- `symbol_evidence`: at least `min_trades` of the symbol's own trades in its window.
+- `symbol_not_losing`: the symbol's own net over its window above zero: a symbol whose own
+  record loses is kept out even when the method works elsewhere.
+- `not_worse_than_champion` (when a champion is live): on the days both traded, the newest
+  models' record less the champion's own live record (paired, day by day); fails only when
+  its confidence sequence lies wholly below zero.
 
-- `evidence`: at least `min_trades` trades in the window (below that nothing is ranked);
-- `net_after_costs`: net per trade above zero, and with `require_interval_above_zero` the low
-  end of its 95% block-bootstrap interval too (a mean above zero inside noise is not an edge);
-- `beats_flat`: the window's total net above flat's (zero: flat never trades);
-- `beats_buy_and_hold`: the total net above buy-and-hold's over the same days, same costs.
+A 30-day window of one symbol cannot prove a realistic edge (per-trade Sharpe 0.1-0.3 needs
+70 to 700+ trades at a fixed 5%; more under the correction): it is used only to keep symbols
+*out*. What proves an edge is the method's pooled record.
+
+Demotion (`demotion`) reads the champion's own live record: production goes flat when the
+record over its last `demote_window_days` live days (a full window of them) is significantly
+negative (a one-look interval, `core.sequential.fixed_interval`: a false alarm only costs days
+of opportunity), or when the gate has failed on each of the last `demote_after_failed_days` dates (the live
+model is stale and no successor has earned its place).
 """
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from retrain_assets.core.ledger_figures import LedgerFigures
+from retrain_assets.core.sequential import confidence_sequence, fixed_interval
+from retrain_assets.core.walk_forward import TRADED, DayLedger
 
 GATE_CHECK = "promotion_gate"
 
 
 @dataclass(frozen=True)
 class GatePolicy:
-    """What the gate asks of the walk-forward record before a model is promoted.
+    """What the gate asks before a model goes to production, and when production goes flat.
 
     Attributes:
-        window_days: Traded days of the record the gate reads, ending at the date.
-        min_trades: Fewest trades in that window; fewer is insufficient evidence.
-        require_interval_above_zero: Whether the net-per-trade interval must clear zero, not
-            only its mean.
-        beat_buy_and_hold: Whether the record must also beat buy-and-hold.
+        alpha: The chance, over every day and every symbol at once, that a method with no
+            edge is ever promoted.
+        planned_days: Where the confidence sequence is tightest (valid at any length).
+        method_window_days: Most days of the family's pooled record the method test reads.
+        min_method_days: Fewest pooled days before the method test may pass: a deviation
+            estimated from fewer is itself too noisy (at 3 days the error rate was 6%, at 7
+            days 3%, simulated).
+        window_days: Days of the symbol's own record its guard reads, ending at the date.
+        min_trades: Fewest trades of the symbol's own in its window.
+        demote_window_days: Live days of the champion's own record the demotion reads.
+        demote_level: Confidence of the one-look interval that calls the record negative.
+        demote_after_failed_days: Consecutive failing dates after which production goes flat.
     """
 
+    alpha: float = 0.05
+    planned_days: int = 30
+    method_window_days: int = 90
+    min_method_days: int = 7
     window_days: int = 30
-    min_trades: int = 30
-    require_interval_above_zero: bool = True
-    beat_buy_and_hold: bool = True
+    min_trades: int = 20
+    demote_window_days: int = 10
+    demote_level: float = 0.95
+    demote_after_failed_days: int = 10
 
     def __post_init__(self) -> None:
-        if self.window_days < 1 or self.min_trades < 1:
+        counts = (
+            self.planned_days,
+            self.method_window_days,
+            self.min_method_days,
+            self.window_days,
+            self.min_trades,
+            self.demote_window_days,
+            self.demote_after_failed_days,
+        )
+        if min(counts) < 1:
+            raise ValueError(f"gate windows and counts must be at least 1, got {counts}")
+        if not (0.0 < self.alpha < 1.0 and 0.0 < self.demote_level < 1.0):
             raise ValueError(
-                f"gate window_days and min_trades must be at least 1, "
-                f"got {self.window_days} and {self.min_trades}"
+                f"gate alpha and demote_level must be in (0, 1), "
+                f"got {self.alpha} and {self.demote_level}"
             )
+
+
+@dataclass(frozen=True)
+class DayNet:
+    """One (symbol, day) of a record: the day's net return (a fraction) and its trades."""
+
+    symbol: str
+    day: str
+    net: float
+    trades: int
+
+    @classmethod
+    def of(cls, ledger: DayLedger) -> "DayNet":
+        """The totals of one traded ledger day."""
+        return cls(ledger.symbol, ledger.day, float(sum(ledger.net)), len(ledger.trades))
+
+
+def day_nets(days: Iterable[DayLedger]) -> list[DayNet]:
+    """The traded days' totals (days without a live model traded nothing and say nothing)."""
+    return [DayNet.of(d) for d in days if d.status == TRADED]
+
+
+def pooled_daily(nets: Iterable[DayNet]) -> list[float]:
+    """The equal-weight book's net per day, in day order: the mean over the symbols traded."""
+    by_day: dict[str, list[float]] = defaultdict(list)
+    for n in nets:
+        by_day[n.day].append(n.net)
+    return [sum(v) / len(v) for _, v in sorted(by_day.items())]
 
 
 @dataclass(frozen=True)
@@ -59,12 +127,12 @@ class GateCondition:
 
 @dataclass(frozen=True)
 class GateVerdict:
-    """The gate's answer for one symbol-day, with every condition and the window's figures."""
+    """The gate's answer for one symbol-day, with every condition and the figures it read."""
 
     symbol: str
     date: str
     conditions: tuple[GateCondition, ...]
-    figures: dict[str, Any] | None
+    figures: dict[str, Any]
 
     @property
     def passed(self) -> bool:
@@ -76,8 +144,14 @@ class GateVerdict:
         """The names of the conditions that did not hold."""
         return tuple(c.name for c in self.conditions if not c.passed)
 
+    @property
+    def losing(self) -> bool:
+        """Whether it failed on the record (a loss, or worse than the champion), not only on
+        too little evidence: the difference between an ERROR and a WARN."""
+        return bool({"symbol_not_losing", "not_worse_than_champion"} & set(self.failing))
+
     def describe(self) -> str:
-        """One line: `passed: ...` or `failed evidence, net_after_costs: ...`."""
+        """One line: `passed: ...` or `failed method_evidence, ...: ...`."""
         if self.passed:
             return "passed: " + "; ".join(c.detail for c in self.conditions)
         failed = [c for c in self.conditions if not c.passed]
@@ -96,62 +170,159 @@ class GateVerdict:
         }
 
 
+def _bps(value: float) -> str:
+    return f"{1e4 * value:+.1f}"
+
+
+def _interval_text(interval: tuple[float, float] | None) -> str:
+    return "no interval yet" if interval is None else f"[{_bps(interval[0])}, {_bps(interval[1])}]"
+
+
+def method_condition(
+    pooled: Sequence[float], symbols: int, policy: GatePolicy
+) -> tuple[GateCondition, dict[str, Any]]:
+    """The method test on the family's pooled daily nets (days before the date, in order)."""
+    interval = confidence_sequence(pooled, alpha=policy.alpha, planned_looks=policy.planned_days)
+    mean = sum(pooled) / len(pooled) if pooled else None
+    enough = len(pooled) >= policy.min_method_days
+    passed = enough and interval is not None and interval[0] > 0.0
+    level = f"{100 * (1 - policy.alpha):.0f}%"
+    detail = (
+        f"method {_bps(mean) if mean is not None else 'n/a'} bps/day "
+        f"{_interval_text(interval)} (always-valid {level}) over {len(pooled)} days "
+        f"x {symbols} symbols" + ("" if enough else f" (need {policy.min_method_days} days)")
+    )
+    figures = {
+        "method_days": len(pooled),
+        "method_symbols": symbols,
+        "method_net_bps_per_day": None if mean is None else 1e4 * mean,
+        "method_interval_bps": None if interval is None else [1e4 * v for v in interval],
+    }
+    return GateCondition("method_evidence", passed, detail), figures
+
+
+def symbol_conditions(
+    own: Sequence[DayNet], policy: GatePolicy
+) -> tuple[list[GateCondition], dict[str, Any]]:
+    """The symbol's guard on its own window: enough trades, and not losing."""
+    trades = sum(n.trades for n in own)
+    total = sum(n.net for n in own)
+    interval = fixed_interval([n.net for n in own])
+    conditions = [
+        GateCondition(
+            "symbol_evidence",
+            trades >= policy.min_trades,
+            f"{trades} trades over {len(own)} days (need {policy.min_trades})",
+        ),
+        GateCondition(
+            "symbol_not_losing",
+            trades > 0 and total > 0.0,
+            f"own net {_bps(total)} bps over the window, per day {_interval_text(interval)}",
+        ),
+    ]
+    figures = {
+        "symbol_days": len(own),
+        "symbol_trades": trades,
+        "symbol_total_net_bps": 1e4 * total,
+        "symbol_day_interval_bps": None if interval is None else [1e4 * v for v in interval],
+    }
+    return conditions, figures
+
+
+def paired_condition(
+    challenger: Sequence[DayNet], champion: Sequence[DayNet], policy: GatePolicy
+) -> tuple[GateCondition, dict[str, Any]]:
+    """The newest models' record against the champion's own, on the days both traded."""
+    theirs = {n.day: n.net for n in champion}
+    diffs = [n.net - theirs[n.day] for n in sorted(challenger, key=lambda n: n.day)
+             if n.day in theirs]  # fmt: skip
+    interval = confidence_sequence(diffs, alpha=policy.alpha, planned_looks=policy.planned_days)
+    worse = interval is not None and interval[1] < 0.0
+    mean = sum(diffs) / len(diffs) if diffs else 0.0
+    detail = (
+        f"newest models vs champion {_bps(mean)} bps/day {_interval_text(interval)} "
+        f"over {len(diffs)} paired days"
+    )
+    figures = {
+        "paired_days": len(diffs),
+        "paired_diff_bps_per_day": 1e4 * mean if diffs else None,
+        "paired_interval_bps": None if interval is None else [1e4 * v for v in interval],
+    }
+    return GateCondition("not_worse_than_champion", not worse, detail), figures
+
+
 def promotion_gate(
-    symbol: str, date: str, figures: LedgerFigures | None, policy: GatePolicy
+    symbol: str,
+    date: str,
+    *,
+    method: Sequence[DayNet],
+    own: Sequence[DayNet],
+    champion_record: Sequence[DayNet] | None,
+    policy: GatePolicy,
 ) -> GateVerdict:
-    """Judge the symbol's walk-forward record of the window ending at `date`.
+    """Judge whether the model trained through `date` may be (or replace) the champion.
 
     Args:
         symbol: The symbol.
         date: The date the candidate was trained through.
-        figures: The symbol's chained figures over the window; None when it has no traded day.
+        method: The family's traded days of every symbol, before `date`, in the method window.
+        own: The symbol's own traded days of the family in its window (through `date`).
+        champion_record: The champion's own live days in the window; None without a champion.
+        policy: The thresholds.
+    """
+    test, figures = method_condition(pooled_daily(method), len({n.symbol for n in method}), policy)
+    guard, own_figures = symbol_conditions(own, policy)
+    conditions = [test, *guard]
+    figures |= own_figures
+    if champion_record is not None:
+        paired, paired_figures = paired_condition(own, champion_record, policy)
+        conditions.append(paired)
+        figures |= paired_figures
+    return GateVerdict(symbol, date, tuple(conditions), figures)
+
+
+@dataclass(frozen=True)
+class Demotion:
+    """Why production goes flat: the champion's record, or a gate failing too long."""
+
+    reason: str
+    figures: dict[str, Any]
+
+
+def demotion(
+    live: Sequence[DayNet], failed_dates_in_a_row: int, policy: GatePolicy
+) -> Demotion | None:
+    """Whether the champion must go, from its own live days (oldest first, this tenure only).
+
+    Args:
+        live: The champion's own live record since it last went live from flat.
+        failed_dates_in_a_row: Dates up to today's on which the gate failed, consecutively.
         policy: The thresholds.
 
     Returns:
-        The verdict; with no figures every condition fails on evidence.
+        The demotion with its reason, or None to keep the champion.
     """
-    if figures is None or figures.days == 0:
-        missing = GateCondition(
-            "evidence", False, f"no walk-forward day in the last {policy.window_days} days"
+    recent = list(live)[-policy.demote_window_days :]
+    full = len(recent) == policy.demote_window_days  # a few days' deviation is itself noise
+    level = 2 * policy.demote_level - 1
+    interval = fixed_interval([n.net for n in recent], level=level) if full else None
+    figures = {
+        "live_days": len(recent),
+        "live_net_bps": 1e4 * sum(n.net for n in recent),
+        "live_interval_bps": None if interval is None else [1e4 * v for v in interval],
+        "failed_dates_in_a_row": failed_dates_in_a_row,
+    }
+    if interval is not None and interval[1] < 0.0:
+        return Demotion(
+            f"the champion's own record over its last {len(recent)} live days is negative: "
+            f"{_bps(sum(n.net for n in recent))} bps, per day {_interval_text(interval)} "
+            f"({100 * policy.demote_level:.0f}% one-sided)",
+            figures,
         )
-        return GateVerdict(symbol, date, (missing,), None)
-    conditions = [
-        _evidence(figures, policy),
-        _net_after_costs(figures, policy),
-        GateCondition(
-            "beats_flat",
-            figures.total_net_bps > figures.flat_net_bps,
-            f"total net {figures.total_net_bps:+.1f} bps vs flat {figures.flat_net_bps:+.1f}",
-        ),
-    ]
-    if policy.beat_buy_and_hold:
-        conditions.append(
-            GateCondition(
-                "beats_buy_and_hold",
-                figures.total_net_bps > figures.buy_and_hold_net_bps,
-                f"total net {figures.total_net_bps:+.1f} bps vs buy-and-hold "
-                f"{figures.buy_and_hold_net_bps:+.1f}",
-            )
+    if failed_dates_in_a_row >= policy.demote_after_failed_days:
+        return Demotion(
+            f"the gate failed on {failed_dates_in_a_row} dates in a row "
+            f"(limit {policy.demote_after_failed_days}): the live model is stale",
+            figures,
         )
-    return GateVerdict(symbol, date, tuple(conditions), figures.to_json_dict())
-
-
-def _evidence(figures: LedgerFigures, policy: GatePolicy) -> GateCondition:
-    return GateCondition(
-        "evidence",
-        figures.trades >= policy.min_trades,
-        f"{figures.trades} trades over {figures.days} days (need {policy.min_trades})",
-    )
-
-
-def _net_after_costs(figures: LedgerFigures, policy: GatePolicy) -> GateCondition:
-    net = figures.net_bps_per_trade
-    interval = figures.net_bps_interval
-    if net is None:
-        return GateCondition("net_after_costs", False, "no trades: no net per trade")
-    shown = f"[{interval[0]:+.1f}, {interval[1]:+.1f}]" if interval else "no interval"
-    detail = f"net {net:+.1f} bps/trade {shown}"
-    if policy.require_interval_above_zero:
-        passed = interval is not None and interval[0] > 0
-        return GateCondition("net_after_costs", passed, detail + " (its low end must clear 0)")
-    return GateCondition("net_after_costs", net > 0, detail)
+    return None

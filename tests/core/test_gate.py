@@ -1,82 +1,123 @@
-"""The promotion gate: enough trades, net after costs clear of zero, better than the baselines."""
-
-from dataclasses import replace
+"""The promotion gate: the method proven on pooled days, each symbol guarded by its own record,
+the newest models not worse than the champion, and production flat when the champion fails."""
 
 import pytest
 
-from retrain_assets.core.gate import GatePolicy, promotion_gate
-from retrain_assets.core.ledger_figures import LedgerFigures
-
-WINNER = LedgerFigures(
-    name="BTCUSDT",
-    days=30,
-    bars=720,
-    trades=40,
-    gross_bps_per_trade=40.0,
-    net_bps_per_trade=12.0,
-    net_bps_interval=(3.0, 21.0),
-    hit_rate=0.6,
-    long_trades=20,
-    short_trades=20,
-    turnover_per_day=2.0,
-    total_gross_bps=1600.0,
-    total_net_bps=480.0,
-    max_drawdown_bps=120.0,
-    buy_and_hold_net_bps=150.0,
-    flat_net_bps=0.0,
-    net_bps_per_day=16.0,
-    net_bps_per_day_interval=(2.0, 30.0),
-    buy_and_hold_bps_per_day=5.0,
-    status="ok",
+from retrain_assets.core.gate import (
+    DayNet,
+    GatePolicy,
+    day_nets,
+    demotion,
+    pooled_daily,
+    promotion_gate,
 )
+from retrain_assets.core.walk_forward import NO_LIVE_MODEL, DayLedger, LedgerTrade
+
+POLICY = GatePolicy()
 
 
-def _gate(figures: LedgerFigures | None, **policy):
-    return promotion_gate("BTCUSDT", "2025-04-26", figures, GatePolicy(**policy))
+def _days(symbol: str, nets: list[float], trades: int = 3, first: int = 1) -> list[DayNet]:
+    return [DayNet(symbol, f"2025-04-{first + i:02d}", v, trades) for i, v in enumerate(nets)]
 
 
-def test_a_record_that_earns_its_keep_passes_every_condition():
-    verdict = _gate(WINNER)
-    assert verdict.passed and verdict.failing == ()
+def _method(nets_per_symbol: dict[str, list[float]]) -> list[DayNet]:
+    return [n for symbol, nets in nets_per_symbol.items() for n in _days(symbol, nets)]
+
+
+EDGE = [0.004, 0.006, 0.003, 0.005, 0.007, 0.004, 0.006, 0.005, 0.003, 0.006]
+NOISE = [0.004, -0.006, 0.003, -0.005, 0.007, -0.004, 0.006, -0.003, 0.001, 0.002]
+
+
+def _gate(method, own, champion=None, **policy):
+    return promotion_gate(
+        "BTCUSDT",
+        "2025-04-12",
+        method=method,
+        own=own,
+        champion_record=champion,
+        policy=GatePolicy(**policy),
+    )
+
+
+def test_a_method_with_a_steady_pooled_edge_and_a_winning_symbol_passes():
+    verdict = _gate(_method({"BTCUSDT": EDGE, "ETHUSDT": EDGE}), _days("BTCUSDT", EDGE, 3))
+    assert verdict.passed, verdict.describe()
     assert [c.name for c in verdict.conditions] == [
-        "evidence",
-        "net_after_costs",
-        "beats_flat",
-        "beats_buy_and_hold",
+        "method_evidence",
+        "symbol_evidence",
+        "symbol_not_losing",
     ]
-    assert verdict.describe().startswith("passed: 40 trades over 30 days (need 30)")
+    assert verdict.figures["method_days"] == 10 and verdict.figures["method_symbols"] == 2
+    assert "always-valid 95%" in verdict.describe()
 
 
-def test_too_few_trades_fails_on_evidence_alone():
-    verdict = _gate(replace(WINNER, trades=12))
-    assert verdict.failing == ("evidence",)
-    assert "12 trades over 30 days (need 30)" in verdict.describe()
+def test_noise_in_the_pooled_record_is_not_an_edge_even_when_the_mean_is_positive():
+    verdict = _gate(_method({"BTCUSDT": NOISE}), _days("BTCUSDT", EDGE))
+    assert sum(NOISE) > 0
+    assert verdict.failing == ("method_evidence",)
+    assert not verdict.losing  # too little evidence is a WARN, not "the record loses"
 
 
-def test_a_positive_mean_inside_noise_is_not_an_edge_unless_the_policy_says_so():
-    noisy = replace(WINNER, net_bps_interval=(-4.0, 28.0))
-    assert _gate(noisy).failing == ("net_after_costs",)
-    assert _gate(noisy, require_interval_above_zero=False).passed
+def test_the_method_test_waits_for_its_minimum_days():
+    verdict = _gate(_method({"BTCUSDT": EDGE[:5]}), _days("BTCUSDT", EDGE))
+    assert verdict.failing == ("method_evidence",)
+    assert "(need 7 days)" in verdict.describe()
 
 
-def test_losing_after_costs_fails_net_and_flat():
-    loser = replace(WINNER, net_bps_per_trade=-8.0, net_bps_interval=(-15.0, -1.0))
-    loser = replace(loser, total_net_bps=-320.0)
-    assert _gate(loser).failing == ("net_after_costs", "beats_flat", "beats_buy_and_hold")
+def test_a_symbol_losing_on_its_own_is_kept_out_while_the_method_works_elsewhere():
+    losing = [-v for v in EDGE]
+    verdict = _gate(_method({"ETHUSDT": EDGE, "SOLUSDT": EDGE}), _days("BTCUSDT", losing))
+    assert verdict.failing == ("symbol_not_losing",)
+    assert verdict.losing
 
 
-def test_buy_and_hold_doing_better_keeps_the_champion_unless_not_required():
-    lagging = replace(WINNER, buy_and_hold_net_bps=900.0)
-    assert _gate(lagging).failing == ("beats_buy_and_hold",)
-    assert _gate(lagging, beat_buy_and_hold=False).passed
+def test_a_symbol_with_too_few_trades_is_kept_out():
+    verdict = _gate(_method({"ETHUSDT": EDGE}), _days("BTCUSDT", EDGE, trades=1))
+    assert verdict.failing == ("symbol_evidence",)
+    assert "10 trades over 10 days (need 20)" in verdict.describe()
 
 
-def test_no_walk_forward_day_fails_on_evidence_with_no_figures():
-    verdict = _gate(None)
-    assert verdict.failing == ("evidence",) and verdict.figures is None
-    assert verdict.to_json_dict()["passed"] is False
+def test_the_newest_models_must_not_be_clearly_worse_than_the_champion_on_the_same_days():
+    champion = _days("BTCUSDT", [v + 0.01 for v in EDGE])
+    verdict = _gate(_method({"ETHUSDT": EDGE}), _days("BTCUSDT", EDGE), champion)
+    assert verdict.failing == ("not_worse_than_champion",)
+    assert verdict.figures["paired_days"] == 10
+    same = _gate(_method({"ETHUSDT": EDGE}), _days("BTCUSDT", EDGE), _days("BTCUSDT", EDGE))
+    assert same.passed  # identical records (the champion is the newest model): not worse
 
 
-def test_a_policy_asking_for_no_evidence_is_refused():
+def test_pooled_days_are_the_mean_over_the_symbols_traded_each_day_in_day_order():
+    nets = _days("A", [0.01, 0.02]) + _days("B", [0.03]) + _days("C", [0.0], first=2)
+    assert pooled_daily(reversed(nets)) == pytest.approx([0.02, 0.01])
+
+
+def test_only_traded_ledger_days_count():
+    trade = LedgerTrade(1, "2025-04-01T01:00:00+00:00", "2025-04-01T05:00:00+00:00", 4, 0.01, 0.008)
+    traded = DayLedger(
+        "BTCUSDT", "2025-04-01", "2025-03-31", "traded", "x", 1.0, ("t",), (1.0,), (),
+        (0.01,), (0.008,), (0.0,), (0.0,), (trade,),
+    )  # fmt: skip
+    empty = DayLedger("BTCUSDT", "2025-04-02", None, NO_LIVE_MODEL, None, None)
+    assert day_nets([traded, empty]) == [DayNet("BTCUSDT", "2025-04-01", 0.008, 1)]
+
+
+def test_a_champion_losing_its_whole_window_goes_flat_and_a_young_one_is_not_judged():
+    losing = _days("BTCUSDT", [-0.004, -0.006, -0.003, -0.005, -0.007, -0.004, -0.006, -0.005,
+                               -0.003, -0.002])  # fmt: skip
+    demoted = demotion(losing, 0, POLICY)
+    assert demoted is not None and "negative" in demoted.reason
+    assert demotion(losing[:9], 0, POLICY) is None  # 9 live days: not a full window yet
+    assert demotion(_days("BTCUSDT", EDGE), 0, POLICY) is None
+
+
+def test_a_gate_failing_too_many_dates_in_a_row_takes_the_stale_champion_out():
+    assert demotion(_days("BTCUSDT", EDGE), 9, POLICY) is None
+    stale = demotion(_days("BTCUSDT", EDGE), 10, POLICY)
+    assert stale is not None and "10 dates in a row" in stale.reason
+
+
+def test_a_policy_with_a_zero_window_or_an_impossible_level_is_refused():
     with pytest.raises(ValueError, match="at least 1"):
-        GatePolicy(min_trades=0)
+        GatePolicy(window_days=0)
+    with pytest.raises(ValueError, match=r"\(0, 1\)"):
+        GatePolicy(alpha=1.5)
