@@ -25,8 +25,8 @@ A 30-day window of one symbol cannot prove a realistic edge (per-trade Sharpe 0.
 Demotion (`demotion`) reads the champion's own live record: production goes flat when the
 record over its last `demote_window_days` live days (a full window of them) is significantly
 negative (a one-look interval, `core.sequential.fixed_interval`: a false alarm only costs days
-of opportunity), or when the gate has failed on each of the last `demote_after_failed_days` dates (the live
-model is stale and no successor has earned its place).
+of opportunity), or when the gate has failed on each of the last `demote_after_failed_days`
+dates (the live model is stale and no successor has earned its place).
 """
 
 from collections import defaultdict
