@@ -64,12 +64,21 @@ class ModelRef:
         )
 
 
+PROMOTED = "promoted"
+KEPT = "kept"
+DEMOTED = "demoted"
+FLAT = "flat"
+
+
 @dataclass(frozen=True)
 class Decision:
     """What the gate decided on `date` for `symbol`.
 
     `champion` is live from `live_on` (the next day) until a later decision moves it; None
-    means the symbol has no champion (nothing has ever passed the gate): it trades nothing.
+    means the symbol has no production model: nothing has passed the gate yet, or the champion
+    was demoted (`demoted`), and the symbol trades nothing. `live_day` is the champion's own
+    record of `date`: what the model live on `date` did that day (None in decisions written
+    before it was kept), the day the demotion reads.
     """
 
     symbol: str
@@ -81,10 +90,21 @@ class Decision:
     moved: bool
     reason: str
     gate: dict[str, Any]
+    demoted: bool = False
+    live_day: dict[str, Any] | None = None
+
+    @property
+    def action(self) -> str:
+        """`promoted`, `demoted`, `kept` (a champion stays live) or `flat` (none to keep)."""
+        if self.demoted:
+            return DEMOTED
+        if self.moved:
+            return PROMOTED
+        return KEPT if self.champion is not None else FLAT
 
     def to_json_dict(self) -> dict[str, Any]:
         """The decision file's content."""
-        return asdict(self)
+        return {**asdict(self), "action": self.action}
 
     @classmethod
     def from_json_dict(cls, data: Mapping[str, Any]) -> "Decision":
@@ -103,6 +123,8 @@ class Decision:
             moved=bool(data["moved"]),
             reason=str(data["reason"]),
             gate=dict(data.get("gate") or {}),
+            demoted=bool(data.get("demoted", False)),
+            live_day=data.get("live_day"),
         )
 
 
@@ -112,8 +134,12 @@ def decide(
     candidate: ModelRef | None,
     previous: ModelRef | None,
     gate: Mapping[str, Any],
+    *,
+    demotion: str | None = None,
+    live_day: Mapping[str, Any] | None = None,
+    champion_since: str | None = None,
 ) -> Decision:
-    """Move the champion to `candidate` only when the gate passed; else keep `previous`.
+    """Demote, promote or keep: the champion live from the day after `date`.
 
     Args:
         symbol: The symbol.
@@ -121,17 +147,34 @@ def decide(
         candidate: The model trained through `date`; None when it could not be read.
         previous: The champion live on `date` (the newest decision before it), or None.
         gate: The gate's verdict (`GateVerdict.to_json_dict`); `passed` decides.
+        demotion: Why the champion must go (`core.gate.demotion`); None to keep it. A demoted
+            symbol goes flat, and a candidate is not promoted on the same date.
+        live_day: The champion's own record of `date`, kept in the decision.
+        champion_since: The date the live champion went live from flat, for the reason.
     """
     live_on = (pd.Timestamp(date) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    day = None if live_day is None else dict(live_day)
+    if previous is not None and demotion is not None:
+        reason = f"demoted: {demotion}; no production model from {live_on} (flat)"
+        return Decision(
+            symbol, date, live_on, candidate, previous, None, False, reason, dict(gate),
+            demoted=True, live_day=day,
+        )  # fmt: skip
     if gate.get("passed") and candidate is not None:
         return Decision(
-            symbol, date, live_on, candidate, previous, candidate, True, "gate passed", dict(gate)
-        )
-    kept = f"champion as of {previous.as_of} stays live" if previous else "no champion yet"
+            symbol, date, live_on, candidate, previous, candidate, True, "promoted: gate passed",
+            dict(gate), live_day=day,
+        )  # fmt: skip
     why = "candidate model unreadable" if candidate is None else f"gate {_failing(gate)}"
-    return Decision(
-        symbol, date, live_on, candidate, previous, previous, False, f"{why}; {kept}", dict(gate)
+    kept = (
+        f"kept (champion since {champion_since or previous.as_of}, model as of {previous.as_of})"
+        if previous
+        else "no champion yet"
     )
+    return Decision(
+        symbol, date, live_on, candidate, previous, previous, False, f"{kept}: {why}", dict(gate),
+        live_day=day,
+    )  # fmt: skip
 
 
 def _failing(gate: Mapping[str, Any]) -> str:
@@ -198,25 +241,40 @@ class ProductionStore:
         return path, self.rebuild_pointer(decision.symbol)
 
     def derived_pointer(self, symbol: str) -> dict[str, Any] | None:
-        """The pointer the decisions give, replayed in date order; None without a champion."""
+        """The pointer the decisions give, replayed in date order; None when no model was ever
+        promoted. After a demotion it names no champion (`champion: null`) and says why."""
         chain = replay(self.decisions(symbol))
         if not chain:
             return None
         newest, champion = chain[-1]
+        if champion is None:
+            demoted = [d for d, _ in chain if d.demoted]
+            return None if not demoted else self._flat_pointer(symbol, newest, demoted[-1])
         promoted = [d for d, c in chain if d.moved and c is champion]
-        if champion is None or not promoted:
+        if not promoted:
             return None
-        promoting = self.decision_path(symbol, promoted[-1].date)
         return {
             "symbol": symbol,
             "champion": asdict(champion),
             "decided_on": newest.date,
             "live_from": promoted[-1].live_on,
-            "decision": {
-                "path": self.relative(promoting),
-                "sha256": sha256_bytes(promoting.read_bytes()),
-            },
+            "decision": self._decision_ref(symbol, promoted[-1].date),
         }
+
+    def _flat_pointer(self, symbol: str, newest: Decision, demoted: Decision) -> dict[str, Any]:
+        return {
+            "symbol": symbol,
+            "champion": None,
+            "decided_on": newest.date,
+            "demoted_on": demoted.date,
+            "flat_from": demoted.live_on,
+            "reason": demoted.reason,
+            "decision": self._decision_ref(symbol, demoted.date),
+        }
+
+    def _decision_ref(self, symbol: str, date: str) -> dict[str, str]:
+        path = self.decision_path(symbol, date)
+        return {"path": self.relative(path), "sha256": sha256_bytes(path.read_bytes())}
 
     def rebuild_pointer(self, symbol: str) -> Path | None:
         """Write the pointer the decisions give, atomically; None (nothing written) without one.
@@ -249,7 +307,15 @@ class ProductionStore:
             raise IntegrityError(
                 f"{self.relative(path)}: its decision {decision['path']} fails its sha256"
             )
-        promoted = Decision.from_json_dict(json.loads(data)).candidate
+        decided = Decision.from_json_dict(json.loads(data))
+        if pointer["champion"] is None:
+            if not decided.demoted:
+                raise IntegrityError(
+                    f"{self.relative(path)}: names no champion, but its decision "
+                    f"{decision['path']} demoted none"
+                )
+            return pointer
+        promoted = decided.candidate
         if promoted is None or asdict(promoted) != pointer["champion"]:
             raise IntegrityError(
                 f"{self.relative(path)}: names a champion its decision {decision['path']} "
@@ -269,10 +335,38 @@ def replay(decisions: list[Decision]) -> list[tuple[Decision, ModelRef | None]]:
     chain: list[tuple[Decision, ModelRef | None]] = []
     champion: ModelRef | None = None
     for decision in sorted(decisions, key=lambda d: d.date):
-        if decision.moved and decision.candidate is not None:
+        if decision.demoted:
+            champion = None
+        elif decision.moved and decision.candidate is not None:
             champion = decision.candidate
         chain.append((decision, champion))
     return chain
+
+
+def tenure(decisions: list[Decision], date: str) -> tuple[str | None, list[Decision]]:
+    """The live champion's tenure before `date`: the date it went live from flat (None without
+    a champion), and the decisions made since, oldest first. A demotion ends a tenure, and a
+    promotion over a live champion continues it (production was never flat)."""
+    since: str | None = None
+    during: list[Decision] = []
+    for decision, champion in replay([d for d in decisions if d.date < date]):
+        if champion is None:
+            since, during = None, []
+        elif since is None:
+            since, during = decision.date, []
+        else:
+            during.append(decision)
+    return since, during
+
+
+def failed_in_a_row(decisions: list[Decision]) -> int:
+    """How many of the newest decisions, consecutively, had a failing gate."""
+    count = 0
+    for decision in sorted(decisions, key=lambda d: d.date, reverse=True):
+        if decision.gate.get("passed"):
+            break
+        count += 1
+    return count
 
 
 @dataclass(frozen=True)

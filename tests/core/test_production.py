@@ -10,7 +10,9 @@ from retrain_assets.core.production import (
     ModelRef,
     ProductionStore,
     decide,
+    failed_in_a_row,
     live_history,
+    tenure,
     verified_model_bytes,
 )
 
@@ -27,9 +29,10 @@ def _model(root, as_of: str) -> ModelRef:
     return ModelRef("BTCUSDT", as_of, "run", str(folder.relative_to(root)), {"model.bin": entry})
 
 
-def _decide(store: ProductionStore, date: str, gate: dict) -> None:
+def _decide(store: ProductionStore, date: str, gate: dict, demotion: str | None = None) -> None:
     previous = store.champion_before("BTCUSDT", date)
-    store.record(decide("BTCUSDT", date, _model(store.root, date), previous, gate))
+    decision = decide("BTCUSDT", date, _model(store.root, date), previous, gate, demotion=demotion)
+    store.record(decision)
 
 
 def test_a_failing_gate_never_moves_the_pointer_and_a_passing_one_does(tmp_path):
@@ -42,7 +45,11 @@ def test_a_failing_gate_never_moves_the_pointer_and_a_passing_one_does(tmp_path)
     assert pointer["champion"]["as_of"] == "2025-04-02"
     assert pointer["decided_on"] == "2025-04-03" and pointer["live_from"] == "2025-04-03"
     kept = store.decisions("BTCUSDT")[-1]
-    assert not kept.moved and "champion as of 2025-04-02 stays live" in kept.reason
+    assert not kept.moved and kept.action == "kept"
+    assert (
+        kept.reason
+        == "kept (champion since 2025-04-02, model as of 2025-04-02): gate failed evidence"
+    )
 
 
 def test_the_history_says_which_model_was_live_on_every_day_without_holes(tmp_path):
@@ -140,3 +147,51 @@ def test_decisions_that_never_promoted_rebuild_no_pointer(tmp_path):
     _decide(store, "2025-04-01", FAILED)
     assert store.rebuild_pointer("BTCUSDT") is None
     assert not store.pointer_path("BTCUSDT").exists()
+
+
+def test_a_demoted_champion_leaves_production_flat_and_the_pointer_says_why(tmp_path):
+    store = ProductionStore(tmp_path)
+    _decide(store, "2025-04-01", PASSED)
+    _decide(store, "2025-04-02", PASSED, demotion="the champion's own record is negative")
+    demoted = store.decisions("BTCUSDT")[-1]
+    assert demoted.demoted and demoted.action == "demoted" and demoted.champion is None
+    assert not demoted.moved  # a passing gate on the day of a demotion promotes nothing
+    pointer = store.pointer("BTCUSDT")
+    assert pointer["champion"] is None and pointer["demoted_on"] == "2025-04-02"
+    assert pointer["flat_from"] == "2025-04-03" and "negative" in pointer["reason"]
+    assert store.champion_before("BTCUSDT", "2025-04-03") is None
+    _decide(store, "2025-04-03", PASSED)
+    assert store.pointer("BTCUSDT")["champion"]["as_of"] == "2025-04-03"
+
+
+def test_without_a_champion_there_is_nothing_to_demote(tmp_path):
+    decision = decide("BTCUSDT", "2025-04-01", _model(tmp_path, "2025-04-01"), None, FAILED,
+                      demotion="anything")  # fmt: skip
+    assert decision.action == "flat" and decision.reason == "no champion yet: gate failed evidence"
+
+
+def test_a_flat_pointer_whose_decision_demoted_nothing_is_refused(tmp_path):
+    store = ProductionStore(tmp_path)
+    _decide(store, "2025-04-01", PASSED)
+    _decide(store, "2025-04-02", PASSED, demotion="negative")
+    path = store.pointer_path("BTCUSDT")
+    pointer = json.loads(path.read_bytes())
+    pointer["decision"]["path"] = "production/BTCUSDT/decisions/2025-04-01.json"
+    first = store.decision_path("BTCUSDT", "2025-04-01").read_bytes()
+    pointer["decision"]["sha256"] = sha256_bytes(first)
+    path.write_text(json.dumps(pointer))
+    with pytest.raises(IntegrityError, match="demoted none"):
+        store.pointer("BTCUSDT")
+
+
+def test_a_tenure_starts_when_production_leaves_flat_and_ends_at_a_demotion(tmp_path):
+    store = ProductionStore(tmp_path)
+    _decide(store, "2025-04-01", FAILED)
+    _decide(store, "2025-04-02", PASSED)
+    _decide(store, "2025-04-03", PASSED)
+    _decide(store, "2025-04-04", FAILED)
+    since, during = tenure(store.decisions("BTCUSDT"), "2025-04-05")
+    assert since == "2025-04-02" and [d.date for d in during] == ["2025-04-03", "2025-04-04"]
+    _decide(store, "2025-04-05", FAILED, demotion="stale")
+    assert tenure(store.decisions("BTCUSDT"), "2025-04-06") == (None, [])
+    assert failed_in_a_row(store.decisions("BTCUSDT")) == 2
