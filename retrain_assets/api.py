@@ -164,7 +164,8 @@ def load_production_model(symbol: str, artifact_root: str | Path | None = None) 
     atomically, and `note` (and a warning) says so.
 
     Raises:
-        PermanentError: The symbol has no champion (no model has passed the gate yet).
+        PermanentError: The symbol has no champion: no model has passed the gate yet, or the
+            champion was demoted and the symbol trades flat (the message says when and why).
         IntegrityError: The pointer, its decision or the model fails its checksum.
     """
     from resources.settings import artifact_root as resolve_root
@@ -176,6 +177,11 @@ def load_production_model(symbol: str, artifact_root: str | Path | None = None) 
     if pointer is None:
         pointer, note = _rebuilt_pointer(store, name)
         logging.getLogger(__name__).warning(note)
+    if pointer["champion"] is None:
+        raise PermanentError(
+            f"{name} has no production model: demoted on {pointer['demoted_on']} "
+            f"({pointer['reason']}); flat from {pointer['flat_from']}"
+        )
     ref = ModelRef.from_json_dict(pointer["champion"])
     data = verified_model_bytes(ref, root)
     if data is None:

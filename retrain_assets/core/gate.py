@@ -216,8 +216,10 @@ def symbol_conditions(
         ),
         GateCondition(
             "symbol_not_losing",
-            trades > 0 and total > 0.0,
-            f"own net {_bps(total)} bps over the window, per day {_interval_text(interval)}",
+            trades == 0 or total > 0.0,  # no trades: nothing lost, and no evidence (above)
+            f"own net {_bps(total)} bps over the window, per day {_interval_text(interval)}"
+            if trades
+            else "no trades yet: no evidence",
         ),
     ]
     figures = {

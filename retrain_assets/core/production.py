@@ -33,6 +33,7 @@ from retrain_assets.core.hashing import sha256_bytes
 PRODUCTION_DIR = "production"
 POINTER_FILE = "production.json"
 DECISIONS_DIR = "decisions"
+LIVE_DIR = "live"
 MODEL_FILE = "model.bin"
 
 
@@ -201,6 +202,10 @@ class ProductionStore:
     def decision_path(self, symbol: str, date: str) -> Path:
         """`production/{SYMBOL}/decisions/{date}.json`."""
         return self.symbol_dir(symbol) / DECISIONS_DIR / f"{date}.json"
+
+    def live_path(self, symbol: str, date: str) -> Path:
+        """`production/{SYMBOL}/live/{date}.json`: what the champion live on `date` traded."""
+        return self.symbol_dir(symbol) / LIVE_DIR / f"{date}.json"
 
     def lock_path(self, symbol: str) -> Path:
         """The file lock serialising decisions of one symbol on this machine."""

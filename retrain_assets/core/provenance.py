@@ -54,10 +54,15 @@ COST = (
     "cost.impact_k",
 )
 GATE = (
+    "gate.alpha",
+    "gate.planned_days",
+    "gate.method_window_days",
+    "gate.min_method_days",
     "gate.window_days",
     "gate.min_trades",
-    "gate.require_interval_above_zero",
-    "gate.beat_buy_and_hold",
+    "gate.demote_window_days",
+    "gate.demote_level",
+    "gate.demote_after_failed_days",
 )
 # The resources' fields behind these settings (`resources/method.py` reads them by name).
 TRAINING_FIELDS = ("lookback_days", *SPLIT, *FIT[:-1], "min_trades")

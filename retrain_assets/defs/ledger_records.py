@@ -14,7 +14,8 @@ import pandas as pd
 
 from resources.artifact_io import read_verified
 from retrain_assets.core.errors import IntegrityError
-from retrain_assets.core.walk_forward import DayLedger
+from retrain_assets.core.gate import DayNet
+from retrain_assets.core.walk_forward import TRADED, DayLedger
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import latest_metadata_by_partition
 
@@ -66,3 +67,26 @@ def ledger_days(
                 continue
             days.append(DayLedger.from_json_dict(data))
     return LedgerDays(tuple(days), unreadable)
+
+
+def family_day_nets(
+    instance: dg.DagsterInstance, dates: Sequence[str], family: str
+) -> list[DayNet]:
+    """Every symbol's traded day of `family` on `dates`, from the records' totals.
+
+    The method test pools every symbol of a family over up to 90 days: it reads each day's
+    totals from its latest `walk_forward` materialization (`day_net_bps`, `day_trades`,
+    `live_model_family`, recorded with the verified file) in one paged query, not the day files.
+    """
+    names = instance.get_dynamic_partitions(SYMBOLS)
+    partitions = [f"{d}|{s}" for d in dates for s in names]
+    found: list[DayNet] = []
+    for start in range(0, len(partitions), _CHUNK):
+        chunk = partitions[start : start + _CHUNK]
+        for pkey, md in latest_metadata_by_partition(instance, LEDGER_KEY, chunk).items():
+            if md.get("ledger_status") != TRADED or md.get("live_model_family") != family:
+                continue
+            day, symbol = pkey.split("|", 1)
+            net = float(md.get("day_net_bps") or 0.0) / 1e4
+            found.append(DayNet(symbol, day, net, int(md.get("day_trades") or 0)))
+    return found

@@ -121,3 +121,9 @@ def test_a_policy_with_a_zero_window_or_an_impossible_level_is_refused():
         GatePolicy(window_days=0)
     with pytest.raises(ValueError, match=r"\(0, 1\)"):
         GatePolicy(alpha=1.5)
+
+
+def test_a_symbol_without_trades_has_no_evidence_yet_which_is_not_a_loss():
+    verdict = _gate(_method({"ETHUSDT": EDGE}), _days("BTCUSDT", [0.0] * 10, trades=0))
+    assert verdict.failing == ("symbol_evidence",) and not verdict.losing
+    assert "0 trades over 10 days" in verdict.describe()

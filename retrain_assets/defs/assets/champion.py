@@ -14,31 +14,53 @@ WARN when it only lacks evidence; both keep the champion where it is.
 import base64
 import warnings
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 
-from resources.artifact_io import ArtifactRootResource
+from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.method import method_of
 from resources.promotion import PromotionResource
 from resources.storage import StorageResource
 from resources.training import CostModelResource, TrainingResource
 from resources.uploads import PENDING_KEY, UnavailableBackend, metadata_value, upload_entry
-from retrain_assets.core.artifacts import ArtifactLayout
+from retrain_assets.core.artifacts import ArtifactLayout, json_bytes
+from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.families import describe, split_by_family
-from retrain_assets.core.gate import GATE_CHECK, GatePolicy, GateVerdict, promotion_gate
+from retrain_assets.core.gate import (
+    GATE_CHECK,
+    DayNet,
+    GatePolicy,
+    GateVerdict,
+    day_nets,
+    demotion,
+    promotion_gate,
+)
 from retrain_assets.core.hashing import sha256_bytes
 from retrain_assets.core.ledger_chain import chain_ledgers, equity_curves
 from retrain_assets.core.ledger_plot import render_symbol_png
 from retrain_assets.core.locks import FileLock
-from retrain_assets.core.production import Decision, ModelRef, ProductionStore, decide, model_ref
+from retrain_assets.core.production import (
+    Decision,
+    ModelRef,
+    ProductionStore,
+    decide,
+    failed_in_a_row,
+    model_ref,
+    tenure,
+    verified_model_bytes,
+)
 from retrain_assets.core.provenance import family_of
 from retrain_assets.core.quarantine import Quarantined
 from retrain_assets.core.storage import StorageBackend
+from retrain_assets.core.walk_forward import NO_BARS, TRADED, DayLedger, untraded_day
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
-from retrain_assets.defs.ledger_records import ledger_days, window_dates
+from retrain_assets.defs.assets.walk_forward import LEDGER_FILE, trade_model_on
+from retrain_assets.defs.ledger_records import family_day_nets, ledger_days, window_dates
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
 from retrain_assets.defs.provenance import (
     derived_provenance,
@@ -49,6 +71,7 @@ from retrain_assets.defs.quarantine import tidy_symbol_day
 from retrain_assets.defs.tags import is_dry_run
 
 CHAMPION_ASSET = "champion"
+NO_CHAMPION = "no_champion"
 _RECORDS_SCANNED = 20
 
 with warnings.catch_warnings():
@@ -58,9 +81,10 @@ with warnings.catch_warnings():
         asset=CHAMPION_ASSET,
         partitions_def=symbol_day_partitions,
         description=(
-            "Walk-forward net after costs above zero with its interval, at least the minimum "
-            "trades, better than flat and buy-and-hold. ERROR: the record loses; WARN: too "
-            "little evidence. Either keeps yesterday's champion live."
+            "The method's pooled walk-forward record above zero by an always-valid interval, "
+            "the symbol's own record not losing with enough trades, the newest models not "
+            "worse than the champion. ERROR: the record argues against the model; WARN: too "
+            "little evidence yet. Either keeps what is live (or flat)."
         ),
     )
 
@@ -79,20 +103,22 @@ def champion(
     cost_model: CostModelResource,
     artifacts: ArtifactRootResource,
     storage: StorageResource,
+    artifact_io_manager: dg.ResourceParam[ArtifactIOManager],
 ) -> dg.MaterializeResult:
-    """The symbol's champion after this date's gate (production/{SYMBOL}/production.json).
+    """The symbol's production model after this date's decision (production/{SYMBOL}/...).
 
-    Writes the date's decision (production/{SYMBOL}/decisions/{date}.json, the append-only
-    history of which model is live on which day) and re-derives the pointer by replaying every
-    decision; both are uploaded to the run's store under the symbol's lock, so the store's
-    pointer is never older than the disk's. A decision left pending is retried by the
-    pending-uploads sensor; the pointer, which changes, is uploaded again by the next decision.
-    A dry run's decision and pointer stay local, under the dry run's own artifact root.
-    Then the folders earlier runs of the symbol-day left damaged or unfinished are moved to
-    quarantine/ (`defs/quarantine.py`), and the metadata's `quarantined` names each move.
-
-    The gate reads only the days whose live model was of the candidate's family (its method
-    and data source): days of another method are another strategy's record.
+    First the champion live on this date trades the date's bars: its own live record
+    (production/{SYMBOL}/live/{date}.json; flat without a champion). Then the gate
+    (`core.gate`): the method's pooled record of every symbol of the candidate's family before
+    the date, the symbol's own record in its window, and the newest models against the
+    champion's live record on the same days. Then the decision (decisions/{date}.json, the
+    append-only history): demote the champion (its own record negative, or the gate failing
+    too long), promote the candidate, or keep what is live; the pointer is re-derived by
+    replaying every decision. All of it happens under the symbol's lock, and the files are
+    uploaded to the run's store, so the store's pointer is never older than the disk's. A
+    decision left pending is retried by the pending-uploads sensor. A dry run's files stay
+    local, under the dry run's own artifact root. Then the folders earlier runs of the
+    symbol-day left damaged or unfinished are moved to quarantine/ (`defs/quarantine.py`).
     """
     date, symbol = split_partition_key(context.partition_key)
     policy = promotion.policy()
@@ -108,14 +134,35 @@ def champion(
         if candidate_made
         else family_of(method.digest_of("model"), made.source_kind)
     )
-    verdict, chart, families = _gate(context, symbol, date, policy, family)
     candidate = _candidate(context, symbol, date, root)
     backend = _backend(storage, context.run.tags, root)
+    method_days = family_day_nets(context.instance, _method_dates(date, policy), family)
     with FileLock(store.lock_path(symbol)):
+        decisions = [d for d in store.decisions(symbol) if d.date < date]
         previous = store.champion_before(symbol, date)
-        decision = decide(symbol, date, candidate, previous, verdict.to_json_dict())
+        since, during = tenure(decisions, date)
+        today = _live_day(context, artifact_io_manager, store, training, previous)
+        live_file = store.live_path(symbol, date)
+        atomic_write_bytes(live_file, json_bytes(today.to_json_dict()))
+        live = [*_live_record(during), *day_nets([today])] if previous else None
+        verdict, chart, families = _gate(
+            context, (date, symbol), policy, family, method_days, _fresh_since(decisions), live
+        )
+        failed = 0 if verdict.passed else 1 + failed_in_a_row(during)
+        demoted = demotion(live, failed, policy) if live is not None else None
+        decision = decide(
+            symbol, date, candidate, previous, verdict.to_json_dict(),
+            demotion=demoted.reason if demoted else None,
+            live_day={**_live_summary(today), "path": store.relative(live_file)},
+            champion_since=_live_from(since),
+        )  # fmt: skip
+        if demoted is not None:
+            decision = replace(decision, gate={**decision.gate, "demotion": demoted.figures})
         decision_path, pointer_path = store.record(decision)
-        files = {"decision.json": _store(context, backend, store, decision_path)}
+        files = {
+            "live.json": _store(context, backend, store, live_file),
+            "decision.json": _store(context, backend, store, decision_path),
+        }
         pointer = None if pointer_path is None else _store(context, backend, store, pointer_path)
     context.log.info(f"{symbol} {date}: {decision.reason}")
     metadata = {
@@ -129,6 +176,71 @@ def champion(
     if moved:
         metadata["quarantined"] = dg.MetadataValue.json([m.to_json() for m in moved])
     return dg.MaterializeResult(metadata=metadata, check_results=[_check_result(verdict)])
+
+
+def _method_dates(date: str, policy: GatePolicy) -> list[str]:
+    """The method test's dates: the window before `date` (the day's own ledgers of other
+    symbols may still be running, so the pooled record stops at the day before)."""
+    before = (pd.Timestamp(date) - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    return window_dates(before, policy.method_window_days)
+
+
+def _fresh_since(decisions: list[Decision]) -> str | None:
+    """The last demotion's date: the symbol's own evidence starts after it."""
+    demoted = [d.date for d in decisions if d.demoted]
+    return max(demoted) if demoted else None
+
+
+def _live_from(since: str | None) -> str | None:
+    return (
+        None if since is None else (pd.Timestamp(since) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    )
+
+
+def _live_record(during: list[Decision]) -> list[DayNet]:
+    """The champion's own live days recorded by the decisions of its tenure, oldest first."""
+    found = []
+    for d in during:
+        day = d.live_day
+        if day and day.get("model_as_of") and day.get("status") == TRADED:
+            found.append(DayNet(d.symbol, d.date, float(day["net"]), int(day["trades"])))
+    return found
+
+
+def _live_summary(day: DayLedger) -> dict[str, Any]:
+    return {
+        "day": day.day,
+        "model_as_of": day.model_as_of,
+        "status": day.status,
+        "net": float(sum(day.net)),
+        "trades": len(day.trades),
+    }
+
+
+def _live_day(
+    context: dg.AssetExecutionContext,
+    io: ArtifactIOManager,
+    store: ProductionStore,
+    training: TrainingResource,
+    live: ModelRef | None,
+) -> DayLedger:
+    """What the champion live on the date did that day: flat without one; the newest model's
+    ledger day when the champion is the model of the day before; else its own trades."""
+    date, symbol = split_partition_key(context.partition_key)
+    if live is None:
+        return untraded_day(symbol, date, NO_CHAMPION)
+    ledger = io.load_partition(context, dg.AssetKey("walk_forward"), context.partition_key)
+    if ledger is not None:
+        newest = DayLedger.from_json_dict(ledger.json(LEDGER_FILE))
+        if newest.model_as_of == live.as_of:
+            return newest
+    model_bytes = verified_model_bytes(live, store.root)
+    features = io.load_partition(context, dg.AssetKey("features"), context.partition_key)
+    costs = io.load_partition(context, dg.AssetKey("costs"), context.partition_key)
+    if model_bytes is None or features is None or costs is None:
+        context.log.warning(f"{symbol} {date}: champion as of {live.as_of} could not trade")
+        return untraded_day(symbol, date, NO_BARS)
+    return trade_model_on((date, symbol), features, costs, model_bytes, live.as_of, training)
 
 
 def _tidy(
@@ -148,21 +260,39 @@ def _tidy(
 
 
 def _gate(
-    context: dg.AssetExecutionContext, symbol: str, date: str, policy: GatePolicy, family: str
+    context: dg.AssetExecutionContext,
+    partition: tuple[str, str],
+    policy: GatePolicy,
+    family: str,
+    method_days: list[DayNet],
+    fresh_since: str | None,
+    live: list[DayNet] | None,
 ) -> tuple[GateVerdict, dg.MetadataValue, str]:
-    """The gate's verdict on the symbol's ledger days of `family` in the window ending at
-    `date`, the window's equity curves of this symbol alone (the UI's per-symbol view), and
-    the families seen in the window (one line each)."""
+    """The gate's verdict; the symbol's own window as an equity chart of this symbol alone
+    (the UI's per-symbol view); and the families seen in the window (one line each)."""
+    date, symbol = partition
     found = ledger_days(context.instance, window_dates(date, policy.window_days), [symbol])
     for pkey, why in sorted(found.unreadable.items()):
         context.log.warning(f"walk_forward [{pkey}] left out of the gate: {why}")
     days, families = split_by_family(found.days, family)
+    if fresh_since is not None:
+        days = [d for d in days if d.day > fresh_since]  # evidence from after the demotion
     left_out = sum(f.days for f in families if not f.current)
     if left_out:
         context.log.info(f"{symbol}: {left_out} day(s) of another method or source left out")
+    window = window_dates(date, policy.window_days)[0]
+    verdict = promotion_gate(
+        symbol,
+        date,
+        method=method_days,
+        own=day_nets(days),
+        champion_record=None if live is None else [n for n in live if n.day >= window],
+        policy=policy,
+    )
     record = chain_ledgers(days, min_trades=policy.min_trades)
     figures = record.per_symbol.get(symbol)
-    verdict = promotion_gate(symbol, date, figures, policy)
+    if figures is not None:  # the window's per-trade figures, for the summary and the CLI
+        verdict = replace(verdict, figures={**verdict.figures, "window": figures.to_json_dict()})
     if figures is None:
         chart = dg.MetadataValue.md(f"{symbol}: no walk-forward day of this method in the window")
         return verdict, chart, describe(families)
@@ -229,51 +359,66 @@ def _metadata(
     decision: Decision, files: dict[str, dict[str, Any]], pointer: dict[str, Any] | None
 ) -> dict[str, dg.MetadataValue]:
     champion = decision.champion
-    figures = decision.gate.get("figures") or {}
+    live = decision.live_day or {}
     metadata: dict[str, dg.MetadataValue] = {
+        "action": dg.MetadataValue.text(decision.action),
         "moved": dg.MetadataValue.bool(decision.moved),
+        "demoted": dg.MetadataValue.bool(decision.demoted),
         "reason": dg.MetadataValue.text(decision.reason),
         "gate_passed": dg.MetadataValue.bool(bool(decision.gate.get("passed"))),
         "gate_failing": dg.MetadataValue.text(", ".join(decision.gate.get("failing") or [])),
         "champion_as_of": dg.MetadataValue.text(champion.as_of if champion else "none"),
         "live_on": dg.MetadataValue.text(decision.live_on),
+        "live_model_as_of": dg.MetadataValue.text(str(live.get("model_as_of") or "none")),
         "files": dg.MetadataValue.json(files),
         PENDING_KEY: dg.MetadataValue.int(sum(1 for e in files.values() if e["pending_upload"])),
     }
+    if live.get("model_as_of"):
+        metadata["live_day_net_bps"] = dg.MetadataValue.float(round(1e4 * live["net"], 4))
+        metadata["live_day_trades"] = dg.MetadataValue.int(int(live["trades"]))
     if pointer is not None:
         metadata["pointer"] = dg.MetadataValue.json(pointer)
-    metadata.update(_figures_metadata(figures))
+    metadata.update(_figures_metadata(decision.gate.get("figures") or {}))
     return metadata
 
 
 def _figures_metadata(figures: Mapping[str, Any]) -> dict[str, dg.MetadataValue]:
-    """The gate window's figures; undefined ones are absent, never 0.0."""
+    """The gate's figures: the symbol's window per trade, the method's pooled days; undefined
+    ones are absent, never 0.0."""
     found: dict[str, dg.MetadataValue] = {}
-    if "trades" in figures:
-        found["window_trades"] = dg.MetadataValue.int(int(figures["trades"]))
-        found["window_days"] = dg.MetadataValue.int(int(figures["days"]))
-    for name in ("net_bps_per_trade", "total_net_bps", "buy_and_hold_net_bps"):
-        if figures.get(name) is not None:
-            found[f"window_{name}"] = dg.MetadataValue.float(float(figures[name]))
-    interval = figures.get("net_bps_interval")
+    window = figures.get("window") or {}
+    if "trades" in window:
+        found["window_trades"] = dg.MetadataValue.int(int(window["trades"]))
+        found["window_days"] = dg.MetadataValue.int(int(window["days"]))
+    for name in ("net_bps_per_trade", "total_net_bps"):
+        if window.get(name) is not None:
+            found[f"window_{name}"] = dg.MetadataValue.float(float(window[name]))
+    interval = window.get("net_bps_interval")
     if interval:
         found["window_net_bps_lo"] = dg.MetadataValue.float(float(interval[0]))
         found["window_net_bps_hi"] = dg.MetadataValue.float(float(interval[1]))
+    if figures.get("method_days") is not None:
+        found["method_days"] = dg.MetadataValue.int(int(figures["method_days"]))
+        found["method_symbols"] = dg.MetadataValue.int(int(figures["method_symbols"]))
+    if figures.get("method_net_bps_per_day") is not None:
+        value = float(figures["method_net_bps_per_day"])
+        found["method_net_bps_per_day"] = dg.MetadataValue.float(value)
+    method = figures.get("method_interval_bps")
+    if method:
+        found["method_net_bps_lo"] = dg.MetadataValue.float(float(method[0]))
+        found["method_net_bps_hi"] = dg.MetadataValue.float(float(method[1]))
     return found
 
 
 def _check_result(verdict: GateVerdict) -> dg.AssetCheckResult:
-    only_evidence = verdict.failing == ("evidence",)
-    severity = dg.AssetCheckSeverity.WARN if only_evidence else dg.AssetCheckSeverity.ERROR
-    figures = verdict.figures or {}
-    metadata: dict[str, Any] = {
-        "failing": dg.MetadataValue.text(", ".join(verdict.failing) or "none"),
-        **_figures_metadata(figures),
-    }
+    """ERROR when the record argues against the model (the symbol loses, or the newest models
+    are worse than the champion); WARN when evidence is still short. The check carries no
+    numbers: Dagster plots a check's numeric metadata across partitions, mixing symbols."""
+    severity = dg.AssetCheckSeverity.ERROR if verdict.losing else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(
         check_name=GATE_CHECK,
         passed=verdict.passed,
         severity=severity,
         description=verdict.describe()[:1000],
-        metadata=metadata,
+        metadata={"failing": dg.MetadataValue.text(", ".join(verdict.failing) or "none")},
     )

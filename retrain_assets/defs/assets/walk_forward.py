@@ -92,23 +92,42 @@ def walk_forward(
         stage(context, artifacts.layout().root, "walk_forward") as timing,
         permanent_errors_fail_fast(),
     ):
-        rows = day_rows(features.parquet("features.parquet"), date)
-        trainer = load_trainer(training.trainer_path())
-        predictions = trainer.predict(live_model.files["model.bin"], rows[list(FEATURE_NAMES)])
-        ledger = trade_day(
-            symbol,
-            date,
-            str(live_model.json("config.json").get("as_of")),
-            rows,
-            predictions,
-            Costs.from_json_dict(costs.json(WALK_FORWARD_COSTS)),
-            costs_as_of=day_start(date).isoformat(),
-            horizon=training.horizon_bars,
+        as_of = str(live_model.json("config.json").get("as_of"))
+        ledger = trade_model_on(
+            (date, symbol), features, costs, live_model.files["model.bin"], as_of, training
         )
     family = Provenance.from_json_dict(live_model.json("config.json").get("provenance"))
     ledger = replace(ledger, model_family=family.family if family else None)
     yield _output(ledger, {**provenance_metadata(made), **timing.metadata()})
     yield check_result(_live_ic(context, ledger, training.horizon_bars))
+
+
+def trade_model_on(
+    partition: tuple[str, str],
+    features: ArtifactFiles,
+    costs: ArtifactFiles,
+    model_bytes: bytes,
+    model_as_of: str,
+    training: TrainingResource,
+) -> DayLedger:
+    """What one model trades on the day of `partition` (date, symbol): its predictions on the
+    day's feature rows, executed under the costs known at the day's 00:00 UTC. The ledger's
+    newest model and the champion's own live record (`champion`) both trade through here."""
+    date, symbol = partition
+    rows = day_rows(features.parquet("features.parquet"), date)
+    predictions = load_trainer(training.trainer_path()).predict(
+        model_bytes, rows[list(FEATURE_NAMES)]
+    )
+    return trade_day(
+        symbol,
+        date,
+        model_as_of,
+        rows,
+        predictions,
+        Costs.from_json_dict(costs.json(WALK_FORWARD_COSTS)),
+        costs_as_of=day_start(date).isoformat(),
+        horizon=training.horizon_bars,
+    )
 
 
 def _live_ic(context: dg.AssetExecutionContext, today: DayLedger, horizon: int) -> CheckOutcome:
