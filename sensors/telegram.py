@@ -81,7 +81,7 @@ def completion_text(instance: dg.DagsterInstance, view: InvocationView, label: s
         duration_s=max((view.finished_at or view.started_at) - view.started_at, 0.0),
         best=best,
         worst=worst,
-        lifecycle=format_lifecycle(found.promoted, found.kept_back, found.drifted),
+        lifecycle=format_lifecycle(found.promoted, found.kept_back, found.drifted, found.demoted),
     )
 
 

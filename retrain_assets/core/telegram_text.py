@@ -207,6 +207,7 @@ def format_lifecycle(
     promoted: Sequence[tuple[str, str]],
     kept_back: Sequence[tuple[str, str]],
     drifted: Sequence[tuple[str, str]],
+    demoted: Sequence[tuple[str, str]] = (),
 ) -> list[str]:
     """The lines naming models promoted, kept back (with the failing check) and drifted.
 
@@ -218,14 +219,18 @@ def format_lifecycle(
         promoted: (symbol, model as of) of each champion that moved.
         kept_back: (symbol, failing gate conditions) of each model not promoted.
         drifted: (symbol, the drift check's severity and description).
+        demoted: (symbol, why) of each champion taken out: the symbol now trades flat.
     """
     lines = []
+    if demoted:
+        names = [f"<code>{escape(s)}</code> ({escape(why[:160])})" for s, why in demoted]
+        lines.append(f"Demoted, now flat ({len(demoted)}): " + _listed(names, "; "))
     if promoted:
         names = [f"<code>{escape(s)}</code> → {escape(d)}" for s, d in promoted]
         lines.append(f"Promoted ({len(promoted)}): " + _listed(names))
     if kept_back:
         names = [f"<code>{escape(s)}</code> ({escape(why)})" for s, why in kept_back]
-        lines.append(f"Kept back, champion unchanged ({len(kept_back)}): " + _listed(names))
+        lines.append(f"Not promoted ({len(kept_back)}): " + _listed(names))
     if drifted:
         names = [f"<code>{escape(s)}</code> {escape(why[:120])}" for s, why in drifted]
         lines.append(f"Drifted ({len(drifted)}): " + _listed(names, "; "))

@@ -19,9 +19,11 @@ DRIFT_CHECK = "feature_drift"
 
 @dataclass
 class Lifecycle:
-    """Promoted (name, model as of), kept back (name, failing conditions), drifted (name, why)."""
+    """Promoted (name, model as of), kept back (name, failing conditions), demoted (name, why),
+    drifted (name, why)."""
 
     promoted: list[tuple[str, str]] = field(default_factory=list)
+    demoted: list[tuple[str, str]] = field(default_factory=list)
     kept_back: list[tuple[str, str]] = field(default_factory=list)
     drifted: list[tuple[str, str]] = field(default_factory=list)
 
@@ -31,7 +33,10 @@ def lifecycle_of(instance: dg.DagsterInstance, runs: Iterable[tuple[str, str]]) 
     found = Lifecycle()
     for name, run_id in runs:
         champion = champion_metadata(instance, run_id)
-        if champion is not None and champion.get("moved"):
+        if champion is not None and champion.get("demoted"):
+            reason = str(champion.get("reason") or "")
+            found.demoted.append((name, reason.removeprefix("demoted: ").split(";")[0]))
+        elif champion is not None and champion.get("moved"):
             found.promoted.append((name, str(champion.get("champion_as_of"))))
         elif champion is not None:
             found.kept_back.append((name, str(champion.get("gate_failing") or "gate")))

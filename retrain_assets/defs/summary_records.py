@@ -304,7 +304,9 @@ def _champion(md: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     low, high = md.get("window_net_bps_lo"), md.get("window_net_bps_hi")
     return {
+        "action": md.get("action") or ("promoted" if md["moved"] else "kept"),
         "moved": bool(md["moved"]),
+        "demoted": bool(md.get("demoted", False)),
         "champion_as_of": None if md.get("champion_as_of") == "none" else md.get("champion_as_of"),
         "reason": md.get("reason"),
         "gate_passed": md.get("gate_passed"),

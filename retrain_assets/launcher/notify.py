@@ -146,7 +146,9 @@ class InvocationNotifier:
         if instance is not None:
             runs = [(s.symbol, s.run_id) for s in succeeded if s.run_id]
             found = lifecycle_of(instance, runs)
-            lifecycle = format_lifecycle(found.promoted, found.kept_back, found.drifted)
+            lifecycle = format_lifecycle(
+                found.promoted, found.kept_back, found.drifted, found.demoted
+            )
         return format_completion(
             self._label,
             date,

@@ -11,7 +11,7 @@ def test_the_lifecycle_names_promoted_kept_back_with_the_failing_check_and_drift
     )
     assert lines == [
         "Promoted (1): <code>BTCUSDT</code> → 2025-04-26",
-        "Kept back, champion unchanged (2): <code>ETHUSDT</code> (evidence), "
+        "Not promoted (2): <code>ETHUSDT</code> (evidence), "
         "<code>SOLUSDT</code> (net_after_costs, beats_buy_and_hold)",
         "Drifted (1): <code>SOLUSDT</code> ERROR: rvol_72 PSI 0.81 (fail ...)",
     ]
@@ -29,3 +29,13 @@ def test_symbols_and_reasons_are_escaped_and_the_lines_close_the_completion():
     text = format_completion("desk", "2025-04-26", 1, 0, 0, 12.0, None, None, lifecycle)
     assert text.endswith("<code>&lt;B&gt;USDT</code> (a&amp;b)")
     assert "Best" not in text
+
+
+def test_a_demoted_champion_is_named_first_with_why_and_that_the_symbol_is_flat():
+    lines = format_lifecycle(
+        [("BTCUSDT", "2025-04-26")], [], [], [("ETHUSDT", "the gate failed on 10 dates in a row")]
+    )
+    assert lines[0] == (
+        "Demoted, now flat (1): <code>ETHUSDT</code> (the gate failed on 10 dates in a row)"
+    )
+    assert lines[1].startswith("Promoted (1): <code>BTCUSDT</code>")

@@ -168,6 +168,7 @@ def champion(
     metadata = {
         **provenance_metadata(made),
         **_metadata(decision, files, pointer),
+        "champion_since": dg.MetadataValue.text(str(_live_from(since) or "none")),
         "gate_window": chart,
         "gate_family": dg.MetadataValue.text(family),
         "method_families": dg.MetadataValue.md(families),
