@@ -150,10 +150,16 @@ class CostModelResource(dg.ConfigurableResource):
     )
     liquidity_tiers: dict[str, list[float]] = Field(
         default_factory=lambda: {
-            t.name: [t.min_adv_quote, t.floor_bps, t.cap_bps] for t in DEFAULT_TIERS
+            t.name: [t.min_daily_quote_volume, t.floor_bps, t.cap_bps] for t in DEFAULT_TIERS
         },
-        description="TIER -> [min average daily quote volume, spread floor bps, cap bps]; "
-        "a symbol takes the highest tier its pre-window volume reaches; one tier starts at 0.",
+        description="TIER -> [min daily quote volume, spread floor bps, cap bps]; a symbol takes "
+        "the highest tier its own pre-window daily volume (`liquidity_measure`) reaches, whatever "
+        "else is selected; one tier starts at 0. Defaults and their basis: core/cost_settings.py.",
+    )
+    liquidity_measure: Literal["median", "mean"] = Field(
+        default="median",
+        description="How the pre-window days' quote volume picks the tier: their median (robust "
+        "to a few frenzied days) or their mean (the average daily volume, as before).",
     )
     order_notional: float = Field(
         default=10_000.0, description="Order size for square-root impact, in the quote currency."
@@ -185,6 +191,7 @@ class CostModelResource(dg.ConfigurableResource):
             quoted_spread_bps=self.quoted_spread_bps,
             order_notional=self.order_notional,
             impact_k=self.impact_k,
+            liquidity_measure=self.liquidity_measure,
         )
 
     def estimate(

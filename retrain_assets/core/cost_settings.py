@@ -1,6 +1,23 @@
 """The cost model's settings: liquidity tiers, quoted spreads and impact inputs, validated.
 
 Errors name the `cost_model` resource field at fault, so a bad launchpad entry reads as one.
+
+`DEFAULT_TIERS`: spread ranges by liquidity for Binance spot */USDT pairs, thresholds in USDT
+a day (the median daily quote volume of the 30 days before the window: absolute, never a rank
+among the selected symbols). Basis of the ranges:
+- major [0.1, 1] bp: BTC and ETH quote at one or two ticks (BTCUSDT's 0.01 tick is 0.003 bp
+  at 35k); Kaiko Research, "A cheatsheet for bid-ask spreads" (2023), finds BTC and ETH on
+  Binance USDT the tightest books in crypto. Below 1 bp, as EVALUATION.md's costs note says.
+- large_alt [1, 5] bps: the known range of large alts (issue 19: LTC, ETC at 1-5 bps).
+- mid_cap [5, 20] and small_cap [20, 50] bps: spreads widen as daily volume falls (Binance
+  order books sampled hourly, HodlBot, "Bid-ask spreads on the Binance exchange", 2019);
+  50 bps is the cap EVALUATION.md gives the bar-based estimators.
+Thresholds, from the shared 1h data (Dec 2020-Jul 2021), 30-day medians: BTC 1.7-4.3bn USDT
+a day, ETH 0.54-4.4bn, LTC 80-575m, ETC 16-713m (713m to 2021-06-01, its peak). 1bn keeps
+LTC and ETC out of the majors at their peak; 50m keeps them large alts through mid-2021.
+Known limit: ETH's median fell under 1bn in the windows to 2020-12-31..2021-01-14, so ETH was
+a large alt then (1 bp floor, at most 0.5 bp more per side than a major). Markets grow:
+review the thresholds with the volumes; a quoted spread in config overrides any tier.
 """
 
 import math
@@ -14,20 +31,25 @@ from retrain_assets.core.symbols import normalize_symbol
 
 @dataclass(frozen=True)
 class LiquidityTier:
-    """Symbols trading at least `min_adv_quote` a day have a spread in `[floor, cap]` bps."""
+    """Symbols whose daily quote volume reaches `min_daily_quote_volume` quote at a spread in
+    `[floor_bps, cap_bps]`; the volume is the `liquidity_measure` of the pre-window bars."""
 
     name: str
-    min_adv_quote: float
+    min_daily_quote_volume: float
     floor_bps: float
     cap_bps: float
 
 
-# Binance USDT pairs: majors quote at a tick or two (under 1 bp), liquid alts at 1-5 bps.
+# The default tiers; their basis is in the module docstring.
 DEFAULT_TIERS: tuple[LiquidityTier, ...] = (
-    LiquidityTier("major", 500e6, 0.1, 1.0),
-    LiquidityTier("liquid", 20e6, 1.0, 5.0),
-    LiquidityTier("other", 0.0, 5.0, 50.0),
+    LiquidityTier("major", 1e9, 0.1, 1.0),
+    LiquidityTier("large_alt", 50e6, 1.0, 5.0),
+    LiquidityTier("mid_cap", 5e6, 5.0, 20.0),
+    LiquidityTier("small_cap", 0.0, 20.0, 50.0),
 )
+# How a symbol's daily quote volume is read for its tier: "median" of its days (the default;
+# a few frenzied days do not lift it), or "mean" (the average daily volume, as before issue 19).
+LIQUIDITY_MEASURES = ("median", "mean")
 
 
 def _bad(where: str, why: str) -> PermanentError:
@@ -45,7 +67,7 @@ def _nonnegative(value: object, where: str) -> float:
 
 
 def tiers_from_config(config: Mapping[str, Iterable[float]]) -> tuple[LiquidityTier, ...]:
-    """Tiers from `{name: [min_adv_quote_per_day, floor_bps, cap_bps]}`, largest first.
+    """Tiers from `{name: [min_daily_quote_volume, floor_bps, cap_bps]}`, largest first.
 
     Raises:
         PermanentError: a value is not three non-negative numbers, a floor is above its cap,
@@ -56,20 +78,26 @@ def tiers_from_config(config: Mapping[str, Iterable[float]]) -> tuple[LiquidityT
         where = f"liquidity_tiers[{name!r}]"
         numbers = list(values)
         if len(numbers) != 3:
-            raise _bad(where, f"expected [min_adv_quote, floor_bps, cap_bps], got {numbers!r}")
-        adv, floor, cap = (_nonnegative(v, where) for v in numbers)
+            raise _bad(
+                where, f"expected [min_daily_quote_volume, floor_bps, cap_bps], got {numbers!r}"
+            )
+        volume, floor, cap = (_nonnegative(v, where) for v in numbers)
         if floor > cap:
             raise _bad(where, f"floor {floor} bps is above cap {cap} bps")
-        tiers.append(LiquidityTier(str(name), adv, floor, cap))
-    if not any(t.min_adv_quote == 0 for t in tiers):
+        tiers.append(LiquidityTier(str(name), volume, floor, cap))
+    if not any(t.min_daily_quote_volume == 0 for t in tiers):
         raise _bad("liquidity_tiers", "one tier must start at 0 so that every symbol has one")
-    return tuple(sorted(tiers, key=lambda t: -t.min_adv_quote))
+    return tuple(sorted(tiers, key=lambda t: -t.min_daily_quote_volume))
 
 
-def tier_for(adv_quote: float, tiers: Iterable[LiquidityTier]) -> LiquidityTier:
-    """The first tier, largest threshold first, whose threshold `adv_quote` reaches."""
-    ordered = sorted(tiers, key=lambda t: -t.min_adv_quote)
-    return next((t for t in ordered if adv_quote >= t.min_adv_quote), ordered[-1])
+def tier_for(daily_quote_volume: float, tiers: Iterable[LiquidityTier]) -> LiquidityTier:
+    """The first tier, largest threshold first, whose threshold the symbol's volume reaches.
+
+    Only the symbol's own volume decides: its tier does not depend on which other symbols
+    are selected.
+    """
+    ordered = sorted(tiers, key=lambda t: -t.min_daily_quote_volume)
+    return next((t for t in ordered if daily_quote_volume >= t.min_daily_quote_volume), ordered[-1])
 
 
 @dataclass(frozen=True)
@@ -77,7 +105,8 @@ class CostSettings:
     """How the spread and slippage are estimated; validated on construction.
 
     `quoted_spread_bps` keys are any symbol spelling (`BTC/USDT`, `BTCUSDT`) and are
-    normalized; `order_notional` is in the quote currency like the volume.
+    normalized; `order_notional` is in the quote currency like the volume; `liquidity_measure`
+    (one of `LIQUIDITY_MEASURES`) reads the daily quote volume that picks the tier.
 
     Raises:
         PermanentError: a negative or non-numeric figure, an unknown estimator, a symbol
@@ -90,16 +119,22 @@ class CostSettings:
     quoted_spread_bps: Mapping[str, float] = field(default_factory=dict)
     order_notional: float = 10_000.0
     impact_k: float = 1.0
+    liquidity_measure: str = "median"
 
     def __post_init__(self) -> None:
         if self.window_days < 1:
             raise _bad("window_days", f"{self.window_days} must be >= 1")
+        if self.liquidity_measure not in LIQUIDITY_MEASURES:
+            raise _bad(
+                "liquidity_measure",
+                f"{self.liquidity_measure!r} is not one of {list(LIQUIDITY_MEASURES)}",
+            )
         if self.estimator not in ESTIMATORS:
             raise _bad("spread_estimator", f"{self.estimator!r} is not one of {list(ESTIMATORS)}")
         _nonnegative(self.order_notional, "order_notional")
         _nonnegative(self.impact_k, "impact_k")
         tiers = tiers_from_config(
-            {t.name: (t.min_adv_quote, t.floor_bps, t.cap_bps) for t in self.tiers}
+            {t.name: (t.min_daily_quote_volume, t.floor_bps, t.cap_bps) for t in self.tiers}
         )
         quoted: dict[str, float] = {}
         for raw, bps in self.quoted_spread_bps.items():

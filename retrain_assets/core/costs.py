@@ -6,9 +6,11 @@ reads the bars of `[as_of - window_days, as_of)` and nothing else (`evaluation_c
 gives the `as_of` of a window from its first bar).
 
 Spread: a per-symbol quoted spread from config when given, else the median of daily EDGE
-estimates floored and capped by the symbol's liquidity tier (average daily quote volume of the
-same pre-window bars). OHLC estimators on 1h bars read several to tens of bps on pairs whose
-true spread is under 1 bp, so the tier's range, not the estimator, decides on liquid pairs.
+estimates clamped into the spread range of the symbol's liquidity tier. The tier is chosen by
+the symbol's own median daily quote volume over the same pre-window bars against absolute
+thresholds (`cost_settings.DEFAULT_TIERS`, with the basis of each range), never by its rank
+among the selected symbols. OHLC estimators on 1h bars read several to tens of bps on pairs
+whose true spread is under 1 bp, so the tier's range, not the estimator, decides on liquid pairs.
 
 Slippage: square-root impact (Toth et al. 2011), per side, as a fraction:
 `impact = k * sigma_daily * sqrt(order_notional / ADV)`. `per_side_cost` reads `sigma_daily` of
@@ -26,6 +28,7 @@ import pandas as pd
 
 from retrain_assets.core.cost_settings import (
     DEFAULT_TIERS,
+    LIQUIDITY_MEASURES,
     CostSettings,
     LiquidityTier,
     tier_for,
@@ -46,6 +49,7 @@ from retrain_assets.core.spreads import (
     daily_spreads,
     daily_volatility,
     edge_spread,
+    median_daily_quote_volume,
 )
 from retrain_assets.core.symbols import normalize_symbol
 
@@ -69,7 +73,11 @@ class CostBasis:
     `estimated_as_of` is the exclusive end of the window: no bar at or after it was read.
     `adv_quote` is the average daily quote volume (quote currency, USDT for */USDT pairs),
     `sigma_daily` the daily volatility of log returns, both from the window's bars;
-    `slippage_bps` is the impact of one order at `sigma_daily`.
+    `slippage_bps` is the impact of one order at `sigma_daily`. How the tier was chosen:
+    `liquidity_quote_volume` is the window's `liquidity_measure` of daily quote volume over
+    `liquidity_days` days, and `tier_min_quote_volume` the threshold of `liquidity_tier` it
+    reached; the tier's spread range is `[tier_floor_bps, tier_cap_bps]`. Files written before
+    the liquidity fields existed read with them None.
     """
 
     estimated_as_of: str
@@ -85,6 +93,10 @@ class CostBasis:
     order_notional: float
     impact_k: float
     slippage_bps: float
+    liquidity_measure: str | None = None
+    liquidity_quote_volume: float | None = None
+    liquidity_days: int | None = None
+    tier_min_quote_volume: float | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +154,7 @@ class Costs:
         items = {name: CostItem(**data[name]) for name in _ITEM_FIELDS}
         basis = None
         if "estimated_as_of" in data:
-            basis = CostBasis(**{f.name: data[f.name] for f in fields(CostBasis)})
+            basis = CostBasis(**{f.name: data[f.name] for f in fields(CostBasis) if f.name in data})
         return cls(
             **items,
             spread_estimator=str(data["spread_estimator"]),
@@ -221,8 +233,9 @@ def estimate_costs(
     Raw spread: the median of daily (24-bar) estimates over the window: one estimate per day
     keeps the estimator's pairs local, and the median shrugs off the odd wild day. Used spread:
     the symbol's quoted spread from `settings` when given, else the raw spread clamped to the
-    liquidity tier of the window's average daily quote volume. Slippage: square-root impact
-    (module docstring) with ADV and `sigma_daily` from the same window.
+    range of its liquidity tier, chosen by the window's median (or mean: `liquidity_measure`)
+    daily quote volume. Slippage: square-root impact (module docstring) with ADV (the mean)
+    and `sigma_daily` from the same window.
 
     Args:
         bars: 1h bars of `symbol`; rows outside the window are ignored.
@@ -248,8 +261,10 @@ def estimate_costs(
     if not adv > 0:
         raise PermanentError(f"{symbol}: no traded volume in [{start}, {end}) to size impact")
     raw_bps = float(daily.median() * 1e4)
-    tier = tier_for(adv, s.tiers)
-    spread = _spread_item(raw_bps, len(daily), tier, symbol, s, (start, end))
+    volume, volume_days = _liquidity(window, adv, s)
+    tier = tier_for(volume, s.tiers)
+    chosen_by = f"{s.liquidity_measure} daily quote volume {volume:.4g} over {volume_days} days"
+    spread = _spread_item(raw_bps, len(daily), tier, symbol, s, (start, end), chosen_by)
     taker, maker = fees.fees_for(symbol)
     basis = CostBasis(
         estimated_as_of=end.isoformat(),
@@ -265,6 +280,10 @@ def estimate_costs(
         order_notional=s.order_notional,
         impact_k=s.impact_k,
         slippage_bps=sqrt_impact_bps(sigma_daily, s.order_notional, adv, s.impact_k),
+        liquidity_measure=f"{s.liquidity_measure} daily quote volume",
+        liquidity_quote_volume=volume,
+        liquidity_days=volume_days,
+        tier_min_quote_volume=tier.min_daily_quote_volume,
     )
     return Costs(
         taker_fee_bps=taker,
@@ -277,6 +296,13 @@ def estimate_costs(
         as_of=end.isoformat(),
         basis=basis,
     )
+
+
+def _liquidity(window: pd.DataFrame, adv: float, s: CostSettings) -> tuple[float, int]:
+    """The daily quote volume that picks the tier, and the days it read (see `CostSettings`)."""
+    if s.liquidity_measure == "mean":
+        return adv, int(window["timestamp"].dt.floor("D").nunique())
+    return median_daily_quote_volume(window)
 
 
 def _slippage_item(adv: float, s: CostSettings) -> CostItem:
@@ -304,6 +330,7 @@ def _spread_item(
     symbol: str,
     s: CostSettings,
     window: tuple[pd.Timestamp, pd.Timestamp],
+    chosen_by: str,
 ) -> CostItem:
     span = f"[{window[0].isoformat()}, {window[1].isoformat()})"
     quoted = s.quoted_spread_bps.get(_normalized(symbol))
@@ -312,7 +339,8 @@ def _spread_item(
     used = float(np.clip(raw_bps, tier.floor_bps, tier.cap_bps))
     detail = (
         f"median of {days} daily {s.estimator} estimates in {span}: raw {raw_bps:.2f} bps, "
-        f"clamped to tier {tier.name!r} [{tier.floor_bps}, {tier.cap_bps}]"
+        f"clamped to tier {tier.name!r} [{tier.floor_bps}, {tier.cap_bps}] bps, chosen by its "
+        f"{chosen_by} >= {tier.min_daily_quote_volume:.4g}"
     )
     return CostItem(used, "estimated", detail)
 
@@ -333,6 +361,7 @@ def per_side_cost(costs: Costs, sigma_bar: np.ndarray) -> np.ndarray:
 __all__ = [
     "DEFAULT_TIERS",
     "ESTIMATORS",
+    "LIQUIDITY_MEASURES",
     "CostBasis",
     "CostItem",
     "CostSettings",
@@ -345,6 +374,7 @@ __all__ = [
     "edge_spread",
     "estimate_costs",
     "evaluation_cost_as_of",
+    "median_daily_quote_volume",
     "per_side_cost",
     "sqrt_impact_bps",
     "tier_for",

@@ -50,6 +50,7 @@ COST = (
     "cost.spread_estimator",
     "cost.quoted_spread_bps",
     "cost.liquidity_tiers",
+    "cost.liquidity_measure",
     "cost.order_notional",
     "cost.impact_k",
 )

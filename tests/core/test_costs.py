@@ -16,6 +16,7 @@ from retrain_assets.core.costs import (
     daily_spreads,
     edge_spread,
     estimate_costs,
+    median_daily_quote_volume,
     per_side_cost,
     sqrt_impact_bps,
     tier_for,
@@ -161,18 +162,20 @@ def with_daily_volume(bars: pd.DataFrame, quote_per_day: float) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("quote_per_day", "tier", "floor", "cap"),
     [
-        (1e9, "major", 0.1, 1.0),
-        (5e8, "major", 0.1, 1.0),
-        (1e8, "liquid", 1.0, 5.0),
-        (2e7, "liquid", 1.0, 5.0),
-        (1.9e7, "other", 5.0, 50.0),
-        (1e3, "other", 5.0, 50.0),
+        (2e9, "major", 0.1, 1.0),
+        (1.0001e9, "major", 0.1, 1.0),  # just over each threshold: close x volume rounds
+        (9.9e8, "large_alt", 1.0, 5.0),
+        (5.0001e7, "large_alt", 1.0, 5.0),
+        (4.9e7, "mid_cap", 5.0, 20.0),
+        (5.0001e6, "mid_cap", 5.0, 20.0),
+        (1e3, "small_cap", 20.0, 50.0),
     ],
 )
 def test_estimate_costs_clamps_the_raw_spread_to_the_tier_of_its_volume(
     quote_per_day, tier, floor, cap
 ):
-    # A 3 bp spread: above the majors' cap, inside the liquid range, below the others' floor.
+    # A 3 bp spread: above the majors' cap, inside the large alts' range, below the floors of
+    # the mid and small caps.
     raw = simulate_bars(24 * 40, spread=0.0003, vol_per_trade=0.0002)
     bars = with_daily_volume(raw, quote_per_day)
     end = bars["timestamp"].iloc[-1].floor("D")
@@ -182,6 +185,8 @@ def test_estimate_costs_clamps_the_raw_spread_to_the_tier_of_its_volume(
     assert (costs.basis.tier_floor_bps, costs.basis.tier_cap_bps) == (floor, cap)
     assert costs.median_spread_bps.bps == float(np.clip(costs.raw_spread_bps, floor, cap))
     assert (costs.median_spread_bps.source, costs.basis.spread_source) == ("estimated", "estimated")
+    assert costs.basis.liquidity_quote_volume == pytest.approx(quote_per_day)
+    assert costs.basis.liquidity_measure == "median daily quote volume"
 
 
 def test_estimate_costs_caps_a_huge_spread_at_its_tiers_cap():
@@ -190,7 +195,7 @@ def test_estimate_costs_caps_a_huge_spread_at_its_tiers_cap():
     costs = estimate_costs(bars, "X/USDT", FeeSchedule(), end)
     assert costs.raw_spread_bps > 100.0
     assert costs.median_spread_bps.bps == 50.0
-    assert costs.basis.liquidity_tier == "other"
+    assert costs.basis.liquidity_tier == "small_cap"
 
 
 def test_estimate_costs_ignores_bars_at_or_after_as_of():
@@ -233,7 +238,20 @@ def test_costs_round_trip_through_json_with_nested_items_and_the_basis():
     assert data["slippage_bps_per_sigma"]["bps"] == pytest.approx(expected)
     assert data["estimated_as_of"] == data["as_of"] == end.isoformat()
     assert data["window_start"] == START.isoformat()
+    # How the spread was chosen, for an audit: estimate, tier, range and the liquidity figure.
+    assert data["raw_spread_bps"] == costs.raw_spread_bps
+    assert (data["liquidity_tier"], data["tier_floor_bps"], data["tier_cap_bps"]) == (
+        "small_cap",
+        20.0,
+        50.0,
+    )
+    assert data["liquidity_measure"] == "median daily quote volume"
+    assert data["liquidity_quote_volume"] == pytest.approx(2400.0, rel=0.05)
+    assert (data["liquidity_days"], data["tier_min_quote_volume"]) == (30, 0.0)
     assert Costs.from_json_dict(data) == costs
+    liquidity = ("liquidity_measure", "liquidity_quote_volume", "liquidity_days")
+    older = {k: v for k, v in data.items() if k not in (*liquidity, "tier_min_quote_volume")}
+    assert Costs.from_json_dict(older).basis.liquidity_quote_volume is None
 
 
 def test_costs_written_before_the_basis_existed_still_read():
@@ -251,7 +269,7 @@ def test_costs_written_before_the_basis_existed_still_read():
 def test_per_side_cost_adds_fee_half_spread_and_sqrt_impact_at_the_bars_sigma():
     bars = with_daily_volume(simulate_bars(24 * 40, spread=0.0, vol_per_trade=0.0001), 1e8)
     costs = estimate_costs(bars, "A", FeeSchedule(), START + pd.Timedelta(days=31))
-    # Tier "liquid" floors the near-0 spread at 1 bp; impact at sigma_bar 0.004 is
+    # Tier "large_alt" floors the near-0 spread at 1 bp; impact at sigma_bar 0.004 is
     # k sqrt(24) 0.004 sqrt(1e4 / 1e8) = 1.96e-4 (1.96 bps).
     assert costs.median_spread_bps.bps == 1.0
     assert costs.basis.adv_quote == pytest.approx(1e8)
@@ -281,7 +299,7 @@ def test_edge_reads_btcs_spread_under_a_bp_where_corwin_schultz_reads_several(ca
 
 
 def test_a_quoted_spread_from_config_wins_over_the_estimate_in_any_spelling():
-    bars = with_daily_volume(simulate_bars(24 * 40, spread=0.002, vol_per_trade=0.0005), 1e9)
+    bars = with_daily_volume(simulate_bars(24 * 40, spread=0.002, vol_per_trade=0.0005), 2e9)
     end = START + pd.Timedelta(days=35)
     settings = CostSettings(quoted_spread_bps={"btc/usdt": 0.02})
     costs = estimate_costs(bars, "BTCUSDT", FeeSchedule(), end, settings)
@@ -336,6 +354,7 @@ def test_estimated_slippage_grows_with_the_order_and_shrinks_with_volume():
         ({"impact_k": -1.0}, "impact_k"),
         ({"estimator": "roll"}, "spread_estimator"),
         ({"window_days": 0}, "window_days"),
+        ({"liquidity_measure": "max"}, r"cost_model\.liquidity_measure: .max. is not one of"),
         ({"tiers": (LiquidityTier("major", 5e8, 2.0, 1.0),)}, "floor 2.0 bps is above cap"),
         ({"tiers": (LiquidityTier("major", 5e8, 0.1, 1.0),)}, "one tier must start at 0"),
     ],
@@ -348,7 +367,7 @@ def test_bad_cost_settings_fail_with_a_message_naming_the_field(settings, messag
 @pytest.mark.parametrize(
     ("tiers", "message"),
     [
-        ({"major": [5e8, 0.1]}, r"expected \[min_adv_quote, floor_bps, cap_bps\]"),
+        ({"major": [5e8, 0.1]}, r"expected \[min_daily_quote_volume, floor_bps, cap_bps\]"),
         ({"major": [5e8, "x", 1.0], "other": [0, 5, 50]}, "'x' is not a number"),
         ({"other": [0, -1, 50]}, "must be a finite number >= 0"),
     ],
@@ -372,3 +391,96 @@ def test_tiers_are_chosen_by_the_highest_threshold_reached():
         "liquid",
         "other",
     ]
+
+
+def test_the_median_daily_quote_volume_skips_thin_days_and_ignores_a_frenzy():
+    # Day 1: 24 bars of 1e6; day 2: 24 bars of 2e6; day 3: 24 bars of 1e8 (a frenzy);
+    # day 4: 6 bars (under MIN_BARS_PER_DAY), skipped. Per day: 24e6, 48e6, 2.4e9.
+    quote = [1e6] * 24 + [2e6] * 24 + [1e8] * 24 + [5e9] * 6
+    bars = pd.DataFrame(
+        {
+            "timestamp": pd.date_range(START, periods=len(quote), freq="h"),
+            "close": 2.0,
+            "volume": np.array(quote) / 2.0,
+        }
+    )
+    assert median_daily_quote_volume(bars) == (pytest.approx(48e6), 3)
+    # A day with 12 of its 24 bars counts at its mean per bar x 24, not its sum.
+    half = bars.iloc[24:36]
+    assert median_daily_quote_volume(half) == (pytest.approx(48e6), 1)
+    assert median_daily_quote_volume(bars.iloc[:0]) == (0.0, 0)
+
+
+def test_a_few_frenzied_days_do_not_lift_a_large_alt_into_the_majors():
+    # 27 days at 300m USDT and 3 at 10bn: the mean (1.27bn) would call it a major.
+    raw = simulate_bars(24 * 30, spread=0.0003, vol_per_trade=0.0002)
+    per_day = np.repeat([3e8] * 27 + [1e10] * 3, 24)
+    bars = raw.assign(volume=per_day / 24.0 / raw["close"])
+    end = START + pd.Timedelta(days=30)
+    median = estimate_costs(bars, "LTC/USDT", FeeSchedule(), end)
+    mean = estimate_costs(
+        bars, "LTC/USDT", FeeSchedule(), end, CostSettings(liquidity_measure="mean")
+    )
+    assert (median.basis.liquidity_tier, median.basis.liquidity_quote_volume) == (
+        "large_alt",
+        pytest.approx(3e8),
+    )
+    assert 1.0 <= median.median_spread_bps.bps <= 5.0
+    assert (mean.basis.liquidity_tier, mean.basis.liquidity_quote_volume) == (
+        "major",
+        pytest.approx(1.27e9),
+    )
+    assert "chosen by its median daily quote volume 3e+08 over 30 days >= 5e+07" in (
+        median.median_spread_bps.detail
+    )
+
+
+def real_bars(symbol: str, folder: Path) -> pd.DataFrame:
+    """The shared real 1h candles of `symbol` (e.g. "LTC") as bars."""
+    raw = np.array(json.loads((folder / f"{symbol}_USDT-1h.json").read_text()), dtype=float)
+    bars = pd.DataFrame(raw[:, 1:], columns=["open", "high", "low", "close", "volume"])
+    bars.insert(0, "timestamp", pd.to_datetime(raw[:, 0].astype("int64"), unit="ms", utc=True))
+    return bars
+
+
+MID_2021 = ("2021-05-01", "2021-06-01", "2021-07-01", "2021-07-15")
+
+
+def test_real_ltc_and_etc_are_large_alts_at_1_to_5_bps_and_btc_a_major_in_mid_2021(
+    binance_dir, capsys
+):
+    # Issue 19: with the old tiers (mean volume, 500m for a major) every symbol of a top-8 was
+    # a major capped at 1 bp, so LTC and ETC traded at 0.1 bp. ETC's median peaks at 713m
+    # (30 days to 2021-06-01), LTC's at 575m: under the majors' 1bn.
+    seen = {}
+    for symbol in ("BTC", "LTC", "ETC"):
+        bars = real_bars(symbol, binance_dir)
+        for day in MID_2021:
+            costs = estimate_costs(bars, symbol, FeeSchedule(), pd.Timestamp(day, tz="UTC"))
+            basis, used = costs.basis, costs.median_spread_bps.bps
+            seen[symbol, day] = (basis.liquidity_tier, round(used, 2))
+            if symbol == "BTC":
+                assert basis.liquidity_tier == "major" and used <= 1.0
+            else:
+                assert basis.liquidity_tier == "large_alt" and 1.0 <= used <= 5.0
+            assert basis.liquidity_days == 30
+    with capsys.disabled():
+        print(f"\nreal spreads (tier, bps) by symbol and cost as_of: {seen}")
+
+
+def test_real_tiers_do_not_depend_on_which_other_symbols_are_selected(binance_dir):
+    # Absolute thresholds, not a rank: a top-8 spans several tiers, and the most liquid symbol
+    # of a thin selection is not made a major (nor the thinnest of a top-8 a small cap).
+    as_of = pd.Timestamp("2021-06-01", tz="UTC")
+    names = ("BTC", "ETH", "DOGE", "XRP", "ADA", "DOT", "ETC", "EOS", "LTC", "DGB", "AION")
+    tiers, volume = {}, {}
+    for name in names:
+        costs = estimate_costs(real_bars(name, binance_dir), name, FeeSchedule(), as_of)
+        tiers[name], volume[name] = costs.basis.liquidity_tier, costs.basis.liquidity_quote_volume
+    top8 = sorted(names, key=lambda n: -volume[n])[:8]
+    assert "ETC" in top8 and {tiers[n] for n in top8} == {"major", "large_alt"}
+    for selection in (("ETC", "LTC", "DGB", "AION"), ("DGB", "AION")):
+        first = max(selection, key=lambda n: volume[n])
+        assert tiers[first] != "major"
+    assert tiers["DGB"] == "mid_cap" and tiers["AION"] == "mid_cap"
+    assert (tiers["LTC"], tiers["ETC"], tiers["BTC"]) == ("large_alt", "large_alt", "major")

@@ -238,6 +238,7 @@ def test_costs_json_is_bit_identical_when_bars_in_or_after_the_test_window_chang
     assert metadata["estimated_as_of"].value == AS_OF.isoformat()
     assert metadata["test_start"].value == "2025-04-01T20:00:00+00:00"
     assert metadata["liquidity_tier"].value == original["liquidity_tier"]
+    assert metadata["liquidity_quote_volume"].value == original["liquidity_quote_volume"]
     assert metadata["spread_source"].value == "estimated"
 
 

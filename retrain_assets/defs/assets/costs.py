@@ -48,8 +48,10 @@ def costs(
     `window_days` before the midnight at or before the first test row, so the window is never
     evaluated with costs it would only reveal. Fees come from the per-symbol
     configuration, else the exchange when API credentials are set, else the venue default;
-    the spread is the configured quoted spread, else the OHLC estimate clamped to the
-    symbol's liquidity tier; slippage is square-root impact of the configured order size.
+    the spread is the configured quoted spread, else the OHLC estimate clamped to the spread
+    range of the symbol's liquidity tier (its own median daily quote volume before the window
+    against absolute thresholds; costs.json shows the estimate, tier, range and volume);
+    slippage is square-root impact of the configured order size.
 
     Records its provenance (source, the bars' fingerprint, the cost method), and returns the
     bars' fingerprint under that method as its data version.
@@ -107,6 +109,10 @@ def _metadata(result: Costs) -> dict[str, dg.MetadataValue]:
             "bars": dg.MetadataValue.int(basis.window_bars),
             "spread_source": dg.MetadataValue.text(basis.spread_source),
             "liquidity_tier": dg.MetadataValue.text(basis.liquidity_tier),
+            "tier_range_bps": dg.MetadataValue.text(
+                f"[{basis.tier_floor_bps}, {basis.tier_cap_bps}]"
+            ),
+            "liquidity_quote_volume": dg.MetadataValue.float(basis.liquidity_quote_volume or 0.0),
             "adv_quote": dg.MetadataValue.float(basis.adv_quote),
             "sigma_daily": dg.MetadataValue.float(basis.sigma_daily),
             "slippage_bps": dg.MetadataValue.float(basis.slippage_bps),
