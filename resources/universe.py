@@ -1,12 +1,11 @@
 """Symbol universe resource: which symbols the desk trains."""
 
 import dagster as dg
-import pandas as pd
 from pydantic import Field
 
 from resources.settings import setting
 from retrain_assets.core.market_data import BarSource
-from retrain_assets.core.symbols import Selection, parse_selection, resolve_selection
+from retrain_assets.core.symbols import Selection, parse_selection, universe_for_day
 
 DEFAULT_SELECTION = "top20"
 
@@ -23,6 +22,6 @@ class SymbolUniverseResource(dg.ConfigurableResource):
         """The validated selection (raises InvalidSymbolError before any work starts)."""
         return parse_selection(str(setting(self.selection, "RETRAIN_SYMBOLS", DEFAULT_SELECTION)))
 
-    def symbols(self, source: BarSource, as_of_end: pd.Timestamp) -> list[str]:
-        """The symbols selected as of `as_of_end` (top-N is ranked on past volume only)."""
-        return resolve_selection(self.parsed(), source, as_of_end)
+    def symbols(self, source: BarSource, date: str) -> list[str]:
+        """The symbols of day `date` (top-N ranked on volume known at its 00:00 UTC)."""
+        return universe_for_day(self.parsed(), source, date)

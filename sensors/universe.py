@@ -37,12 +37,11 @@ def symbol_universe_sensor(
     universe: SymbolUniverseResource,
     market_data: MarketDataResource,
 ) -> dg.SensorResult | dg.SkipReason:
-    """Evaluate the selection as of the last complete day and sync the partitions to it."""
-    now = pd.Timestamp.now(tz="UTC")
-    as_of_end = pd.Timestamp(last_complete_utc_day(now.to_pydatetime()), tz="UTC")
+    """Sync the partitions to the universe of the last complete day (the schedule's next date)."""
+    date = last_complete_utc_day(pd.Timestamp.now(tz="UTC").to_pydatetime())
     try:
         source = market_data.bar_source()
-        selected = universe.symbols(source, as_of_end + pd.Timedelta(days=1))
+        selected = universe.symbols(source, date)
         checked = check_symbols(selected, source)
     except RetrainError as exc:
         return dg.SkipReason(f"selection could not be resolved: {exc}")

@@ -189,6 +189,30 @@ def resolve_selection(
     return list(selection.symbols)
 
 
+def universe_as_of(date: str) -> pd.Timestamp:
+    """The instant day `date`'s universe is ranked at: `date` 00:00 UTC.
+
+    The one home of the point-in-time rule for selections: day D's ledger trades D's bars, so
+    the symbols it trades are chosen from bars that closed before D began; D's own volume
+    (a spike on D included) never decides whether a symbol is in D's universe.
+    """
+    return pd.Timestamp(date, tz="UTC")
+
+
+def universe_for_day(selection: Selection, source: BarSource, date: str) -> list[str]:
+    """The symbols of day `date`: the selection resolved as of `universe_as_of(date)`.
+
+    Args:
+        selection: The parsed selection.
+        source: The bar source, for ranking `top` selections.
+        date: The day, `YYYY-MM-DD` (UTC).
+
+    Returns:
+        As `resolve_selection` returns, ranked only on volume known at `date` 00:00 UTC.
+    """
+    return resolve_selection(selection, source, universe_as_of(date))
+
+
 @dataclass(frozen=True)
 class SymbolCheck:
     """Which of some symbols a bar source serves.

@@ -93,15 +93,14 @@ def _execute(
 
 
 def _open(checked: Checked, config: SchedulerConfig, source: str) -> Invocation:
-    """The instance (created once), the symbols as of the date, partitions registered."""
-    from retrain_assets.core.symbols import resolve_selection
-    from retrain_assets.defs.assets.common import day_end
+    """The instance (created once), the universe of the date (at its 00:00), partitions added."""
+    from retrain_assets.core.symbols import universe_for_day
     from retrain_assets.launcher.market_check import market_data_resource
 
     instance = open_instance(prepare_home(checked.home))
     # The source the checks asked, as the runs' definitions build it (the settings file too).
     bars = market_data_resource().bar_source()
-    chosen = resolve_selection(checked.selection, bars, day_end(checked.date))
+    chosen = universe_for_day(checked.selection, bars, checked.date)
     layout = ArtifactLayout(checked.artifact_root)
     inv = Invocation(checked.date, chosen, config, instance, layout, source=source)  # type: ignore[arg-type]
     prepare(inv)

@@ -4,13 +4,17 @@ import pandas as pd
 import pytest
 
 from retrain_assets.core.errors import InvalidSymbolError
+from retrain_assets.core.file_source import FileSource
 from retrain_assets.core.symbols import (
     Selection,
     normalize_symbol,
     parse_selection,
     resolve_selection,
+    universe_as_of,
+    universe_for_day,
 )
 from retrain_assets.core.synthetic import SyntheticSource
+from tests.fakes.volume_spike import SPIKED, STEADY_ORDER, write_volume_spike
 
 
 @pytest.mark.parametrize(
@@ -184,3 +188,18 @@ def test_resolving_top_n_ranks_the_source_by_quote_volume() -> None:
 
     assert len(resolved) == 3
     assert set(resolved[:2]) == {"BTCUSDT", "ETHUSDT"}
+
+
+def test_universe_as_of_is_the_days_midnight_utc() -> None:
+    assert universe_as_of("2021-05-31") == pd.Timestamp("2021-05-31 00:00", tz="UTC")
+
+
+def test_a_volume_spike_on_the_day_does_not_change_that_days_universe(tmp_path: Path) -> None:
+    source = FileSource(write_volume_spike(tmp_path, "2021-01-11"))
+    top2 = parse_selection("top2")
+
+    assert universe_for_day(top2, source, "2021-01-11") == STEADY_ORDER[:2]
+    # The spike is in the data: ranked through the day's end (the old rule) it leads, and
+    # the next day's universe, which knows the spike, starts with it.
+    assert resolve_selection(top2, source, pd.Timestamp("2021-01-12", tz="UTC"))[0] == SPIKED
+    assert universe_for_day(top2, source, "2021-01-12")[0] == SPIKED

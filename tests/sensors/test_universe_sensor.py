@@ -3,18 +3,20 @@
 import dagster as dg
 import pytest
 
-from resources.market_data import MarketDataResource
+from resources.market_data import MarketDataResource, SourceKind
 from resources.universe import SymbolUniverseResource
 from retrain_assets.defs.universe import active_symbols, retired_symbols
+from sensors import universe as universe_module
 from sensors.universe import symbol_universe_sensor, universe_changes
+from tests.fakes.volume_spike import STEADY_ORDER, write_volume_spike
 
 
-def _tick(instance, selection: str):
+def _tick(instance, selection: str, market_data: MarketDataResource | None = None):
     context = dg.build_sensor_context(
         instance=instance,
         resources={
             "universe": SymbolUniverseResource(selection=selection),
-            "market_data": MarketDataResource(),
+            "market_data": market_data or MarketDataResource(),
         },
     )
     return symbol_universe_sensor.evaluate_tick(context)
@@ -75,3 +77,17 @@ def test_a_registered_symbol_the_source_does_not_have_is_retired_not_kept_active
     assert "1 refused, none new" in result.skip_message
     assert retired_symbols(instance) == {"FOOBAR"}
     assert active_symbols(instance) == ["BTCUSDT"]
+
+
+def test_the_universe_of_the_last_complete_day_is_ranked_at_its_midnight(
+    instance, tmp_path, monkeypatch
+):
+    # The schedule's next date; on it alone ADAUSDT trades a million times its volume.
+    monkeypatch.setattr(universe_module, "last_complete_utc_day", lambda now: "2021-01-11")
+    folder = write_volume_spike(tmp_path, "2021-01-11")
+    market = MarketDataResource(source=SourceKind.FILES, data_dir=str(folder))
+
+    result = _tick(instance, "top2", market)
+
+    added = [list(r.partition_keys) for r in result.dynamic_partitions_requests]
+    assert added == [STEADY_ORDER[:2]]
