@@ -3,7 +3,8 @@
 Runs `retrain --date D --symbols top15` for every date of a range (point-in-time universe,
 costs and data; dates already done are skipped by the resume ledger), then prints the
 `walk_forward_report` of the last date as a markdown table (per symbol, pooled, portfolio:
-trades, gross, net with its 95% interval, against flat and buy-and-hold) and the spread each
+trades, gross, net with its 95% interval, against the exposure-matched, random-timing,
+buy-and-hold and flat benchmarks, market-neutral) and the spread each
 symbol's costs used against the known ranges (majors under 1 bp, liquid alts 1-5 bps).
 
     .venv/bin/python -m bench.walk_forward_real --first 2021-05-31 --last 2021-07-02 \\

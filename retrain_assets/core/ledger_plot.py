@@ -127,10 +127,16 @@ def _draw_panel(
     # Matplotlib's date axis takes naive datetimes; these are UTC.
     x = pd.to_datetime(own["timestamp"], utc=True).dt.tz_convert(None)
     axes.plot(x, own["gross_bps"], color=NET_COLOUR, linestyle="--", alpha=0.6, label="gross")
-    axes.plot(x, own["net_bps"], color=NET_COLOUR, label="net")
+    # Under the net, dotted: a long-only record equals its exposure-matched benchmark.
     axes.plot(
-        x, own["exposure_matched_net_bps"], color=EXPOSURE_MATCHED_COLOUR, label="exposure-matched"
+        x,
+        own["exposure_matched_net_bps"],
+        color=EXPOSURE_MATCHED_COLOUR,
+        linestyle=":",
+        linewidth=2.0,
+        label="exposure-matched",
     )
+    axes.plot(x, own["net_bps"], color=NET_COLOUR, label="net")
     axes.plot(
         x,
         own["buy_and_hold_net_bps"],
