@@ -3,7 +3,8 @@
 Runs `retrain --date D --symbols top15` for every date of a range (point-in-time universe,
 costs and data; dates already done are skipped by the resume ledger), then prints the
 `walk_forward_report` of the last date as a markdown table (per symbol, pooled, portfolio:
-trades, gross, net with its 95% interval, against flat and buy-and-hold) and the spread each
+trades, gross, net with its 95% interval, against the exposure-matched, random-timing,
+buy-and-hold and flat benchmarks, market-neutral) and the spread each
 symbol's costs used against the known ranges (majors under 1 bp, liquid alts 1-5 bps).
 
     .venv/bin/python -m bench.walk_forward_real --first 2021-05-31 --last 2021-07-02 \\
@@ -68,14 +69,24 @@ def _interval(figures: dict, key: str) -> str:
 
 
 def print_record(report: dict) -> None:
-    """The chained record as a markdown table."""
+    """The chained record as a markdown table.
+
+    Intervals: a symbol's over its own trades; pooled's over whole days (every symbol's
+    trades of a drawn day together); the portfolio has no per-trade figures, its interval is
+    that of its own daily net. Exposure-matched is long over the bars the strategy held, at
+    the same costs (a long trade equals it); random timing, as many bars of the same days;
+    market-neutral is net less beta x the equal-weight market, beta from earlier days (n:
+    trades that had one).
+    """
     print(f"\nwalk-forward {report['first_day']} .. {report['last_day']}")
     print(
         "| series | days | trades | long/short | gross bps/trade | net bps/trade | 95% interval "
-        "| hit | long/short net bps | market-neutral bps/trade | total net bps | buy&hold bps "
-        "| flat | net bps/day [95%] | evidence |"
+        "| hit | long/short net bps | exposure-matched bps/trade | market-neutral bps/trade "
+        "(n) | total net bps | exposure-matched bps | random timing bps | buy&hold bps "
+        "| net bps/day [95%] "
+        "| evidence |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     rows = [*report["per_symbol"].values(), report["pooled"], report["portfolio"]]
     for f in rows:
         print(
@@ -83,9 +94,12 @@ def print_record(report: dict) -> None:
             f"| {_fmt(f['gross_bps_per_trade'])} | {_fmt(f['net_bps_per_trade'])} "
             f"| {_interval(f, 'net_bps_interval')} | {_fmt(f['hit_rate'], 2)} "
             f"| {_fmt(f.get('long_net_bps_per_trade'))}/{_fmt(f.get('short_net_bps_per_trade'))} "
+            f"| {_fmt(f.get('exposure_matched_bps_per_trade'))} "
             f"| {_fmt(f.get('market_neutral_bps_per_trade'))} "
-            f"{_interval(f, 'market_neutral_interval')} "
-            f"| {_fmt(f['total_net_bps'], 0)} | {_fmt(f['buy_and_hold_net_bps'], 0)} | 0 "
+            f"{_interval(f, 'market_neutral_interval')} ({f.get('market_neutral_trades', '')}) "
+            f"| {_fmt(f['total_net_bps'], 0)} | {_fmt(f.get('exposure_matched_net_bps'), 0)} "
+            f"| {_fmt(f.get('random_timing_net_bps'), 0)} "
+            f"| {_fmt(f['buy_and_hold_net_bps'], 0)} "
             f"| {_fmt(f['net_bps_per_day'])} {_interval(f, 'net_bps_per_day_interval')} "
             f"| {f['status']} |"
         )

@@ -11,7 +11,16 @@ from typing import Any
 POOLED = "pooled"
 PORTFOLIO = "portfolio"
 RETURNS = ("gross", "net", "buy_and_hold_gross", "buy_and_hold_net")
-CURVE_COLUMNS = ("timestamp", "series", "gross_bps", "net_bps", "buy_and_hold_net_bps", "flat_bps")
+CURVE_COLUMNS = (
+    "timestamp",
+    "series",
+    "gross_bps",
+    "net_bps",
+    "exposure_matched_net_bps",
+    "buy_and_hold_net_bps",
+    "flat_bps",
+)
+TRADE_BLOCKS, DAY_BLOCKS, PORTFOLIO_DAYS = "trade_blocks", "day_blocks", "portfolio_days"
 TABLE_COLUMNS = (
     "series",
     "status",
@@ -23,6 +32,9 @@ TABLE_COLUMNS = (
     "net_bps_hi",
     "hit_rate",
     "total_net_bps",
+    "exposure_matched_net_bps",
+    "exposure_matched_bps_per_trade",
+    "random_timing_net_bps",
     "buy_and_hold_net_bps",
     "flat_net_bps",
     "max_drawdown_bps",
@@ -44,9 +56,25 @@ class LedgerFigures:
     are None without days and their intervals None below two. Totals are summed per-bar
     returns in bps; `max_drawdown_bps` is positive, on the cumulative per-bar net; flat never
     trades, so `flat_net_bps` is 0.0, kept so tables show both baselines. Long and short
-    trades are reported apart; `market_neutral_*` is each trade's net less its side times the
-    symbol's own mean per-bar drift over the record times its bars: an attribution (that drift
-    is known only afterwards), did the model beat being exposed to the coin?
+    trades are reported apart.
+
+    Intervals (`interval_method`): a symbol's are stationary block bootstraps over its own
+    trades and days (`trade_blocks`); `pooled` resamples whole days across symbols
+    (`day_blocks`, `day_bootstrap`), since symbols share each day's market. The `portfolio`
+    is a book of fractions of every symbol's trades, with no trades of its own: its per-trade
+    figures are None (read the pooled row for those; `trades` still counts the pooled trades
+    behind the book), and its interval is `net_bps_per_day_interval`, from its own daily net
+    series, days drawn with replacement as for `pooled` (`portfolio_days`).
+
+    Benchmarks (`ledger_benchmarks`): `exposure_matched_*` is long the symbol over exactly the
+    bars the strategy held, paying the same fills' costs, the comparison the report leads with;
+    buy-and-hold (one full-time position) is kept beside it. A long trade equals its
+    exposure-matched benchmark, so only shorts can beat it; `random_timing_*` (the same bars
+    held at random times of the same days, same costs) is the benchmark of the timing itself.
+    `market_neutral_*` is each trade's net less its side x the symbol's beta x the equal-weight
+    market's move over its bars, the beta fitted only on days before the trade's day;
+    `market_neutral_trades` counts the trades that had such a beta (the others have no
+    market-neutral figure).
     """
 
     name: str
@@ -73,6 +101,13 @@ class LedgerFigures:
     short_net_bps_per_trade: float | None = None
     market_neutral_bps_per_trade: float | None = None
     market_neutral_interval: tuple[float, float] | None = None
+    market_neutral_trades: int = 0
+    exposure_matched_net_bps: float | None = None
+    exposure_matched_bps_per_trade: float | None = None
+    exposure_matched_bps_per_day: float | None = None
+    random_timing_net_bps: float | None = None
+    random_timing_bps_per_trade: float | None = None
+    interval_method: str | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field, intervals as `[lo, hi]` lists."""
@@ -85,6 +120,7 @@ class LedgerFigures:
     def from_json_dict(cls, data: Mapping[str, Any]) -> "LedgerFigures":
         """Rebuild the figures written by `to_json_dict` (extra keys are ignored)."""
         values = {f.name: data.get(f.name) for f in fields(cls)}  # older files lack some
+        values["market_neutral_trades"] = int(values["market_neutral_trades"] or 0)
         for name in ("net_bps_interval", "net_bps_per_day_interval", "market_neutral_interval"):
             values[name] = None if values[name] is None else tuple(values[name])
         return cls(**values)

@@ -1,9 +1,11 @@
 """The walk-forward equity curves as one PNG: the portfolio on top, a small panel per symbol.
 
 Each panel draws the cumulative gross (dashed) and net (solid) bps of the strategy beside
-buy-and-hold net and flat (the 0 line), the two baselines every figure is judged against, and
-its title carries the trade count and the net bps per trade with its interval, or says that
-the evidence is insufficient, so no curve is read without its sample size.
+the exposure-matched benchmark (long over the bars the strategy held, same costs), the one
+it is judged against first, buy-and-hold net (thin) and flat (the 0 line); its title
+carries the trade count and the net bps per trade with its interval (the portfolio's: per
+day, from its own daily net), or says that the evidence is insufficient, so no curve is read
+without its sample size.
 
 Drawn on a bare `Figure` with the Agg canvas: no pyplot, no global backend or figure state,
 safe in a worker process and in tests. The PNG has no software or date metadata, so the same
@@ -31,6 +33,7 @@ ROW_HEIGHT_IN = 2.6
 EMPTY_HEIGHT_IN = 3.0
 EMPTY_MESSAGE = "no walk-forward days yet"
 NET_COLOUR, BUY_AND_HOLD_COLOUR, FLAT_COLOUR = "tab:blue", "tab:orange", "grey"
+EXPOSURE_MATCHED_COLOUR = "tab:green"
 
 
 def panel_symbols(
@@ -48,17 +51,22 @@ def panel_symbols(
 
 
 def panel_title(figures: LedgerFigures) -> str:
-    """`name: n trades, net x bps/trade [lo, hi]`, or why there is no such figure."""
+    """`name: n trades, net x bps/trade [lo, hi]` (the portfolio, which has no per-trade
+    figure: `net x bps/day [lo, hi]`), or why there is no such figure."""
     trades = f"{figures.trades} trade{'' if figures.trades == 1 else 's'}"
     if figures.status != OK:
         return f"{figures.name}: insufficient evidence ({trades})"
+    if figures.net_bps_per_trade is None and figures.net_bps_per_day is not None:
+        interval = _bracket(figures.net_bps_per_day_interval)
+        return f"{figures.name}: {trades}, net {figures.net_bps_per_day:+.1f} bps/day{interval}"
     if figures.net_bps_per_trade is None:
         return f"{figures.name}: {trades}"
-    interval = ""
-    if figures.net_bps_interval is not None:
-        lo, hi = figures.net_bps_interval
-        interval = f" [{lo:+.1f}, {hi:+.1f}]"
+    interval = _bracket(figures.net_bps_interval)
     return f"{figures.name}: {trades}, net {figures.net_bps_per_trade:+.1f} bps/trade{interval}"
+
+
+def _bracket(interval: tuple[float, float] | None) -> str:
+    return "" if interval is None else f" [{interval[0]:+.1f}, {interval[1]:+.1f}]"
 
 
 def render_equity_png(curves: pd.DataFrame, record: WalkForwardRecord, *, title: str) -> bytes:
@@ -87,7 +95,7 @@ def render_equity_png(curves: pd.DataFrame, record: WalkForwardRecord, *, title:
     )
     top = figure.add_subplot(grid[0, :])
     _draw_panel(top, curves, record.portfolio)
-    top.legend(loc="upper left", fontsize="small", ncols=4)
+    top.legend(loc="upper left", fontsize="small", ncols=5)
     for i, symbol in enumerate(symbols):
         axes = figure.add_subplot(grid[1 + i // COLUMNS, i % COLUMNS])
         _draw_panel(axes, curves, record.per_symbol[symbol], small=True)
@@ -96,7 +104,7 @@ def render_equity_png(curves: pd.DataFrame, record: WalkForwardRecord, *, title:
 
 
 def render_symbol_png(curves: pd.DataFrame, figures: LedgerFigures, *, title: str) -> bytes:
-    """One symbol's equity curves alone (gross, net, buy-and-hold, flat), 7 x 3 in.
+    """One symbol's equity curves alone (gross, net, benchmarks, flat), 7 x 3 in.
 
     The per-symbol view: a symbol's record is never drawn on an axis shared with another's.
     """
@@ -107,7 +115,7 @@ def render_symbol_png(curves: pd.DataFrame, figures: LedgerFigures, *, title: st
         axes.set_axis_off()
     else:
         _draw_panel(axes, curves, figures, small=True)
-        axes.legend(loc="upper left", fontsize="x-small", ncols=4)
+        axes.legend(loc="upper left", fontsize="x-small", ncols=5)
     figure.suptitle(title, fontsize="medium")
     return _png(figure)
 
@@ -119,8 +127,23 @@ def _draw_panel(
     # Matplotlib's date axis takes naive datetimes; these are UTC.
     x = pd.to_datetime(own["timestamp"], utc=True).dt.tz_convert(None)
     axes.plot(x, own["gross_bps"], color=NET_COLOUR, linestyle="--", alpha=0.6, label="gross")
+    # Under the net, dotted: a long-only record equals its exposure-matched benchmark.
+    axes.plot(
+        x,
+        own["exposure_matched_net_bps"],
+        color=EXPOSURE_MATCHED_COLOUR,
+        linestyle=":",
+        linewidth=2.0,
+        label="exposure-matched",
+    )
     axes.plot(x, own["net_bps"], color=NET_COLOUR, label="net")
-    axes.plot(x, own["buy_and_hold_net_bps"], color=BUY_AND_HOLD_COLOUR, label="buy & hold net")
+    axes.plot(
+        x,
+        own["buy_and_hold_net_bps"],
+        color=BUY_AND_HOLD_COLOUR,
+        linewidth=0.8,
+        label="buy & hold net",
+    )
     axes.axhline(0.0, color=FLAT_COLOUR, linewidth=0.8, label="flat")
     axes.set_title(panel_title(figures), fontsize="small" if small else "medium")
     axes.set_ylabel("cumulative bps", fontsize="small")

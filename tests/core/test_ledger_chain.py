@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from retrain_assets.core.bootstrap import mean_interval
+from retrain_assets.core.day_bootstrap import day_block_interval
 from retrain_assets.core.evaluation import INSUFFICIENT_EVIDENCE, OK
+from retrain_assets.core.ledger_benchmarks import market_returns, trailing_betas
 from retrain_assets.core.ledger_chain import (
     CURVE_COLUMNS,
     POOLED,
@@ -145,21 +147,55 @@ def test_pooled_trade_count_days_and_bars_are_the_sums_over_symbols():
     assert record.pooled.trades == sum(f.trades for f in symbols) == record.portfolio.trades
     assert record.pooled.days == 5 and record.pooled.bars == 5 * 24
     assert record.pooled.total_net_bps == pytest.approx(sum(f.total_net_bps for f in symbols))
-    # Per-trade figures of the portfolio are those of the pooled trades.
-    assert record.portfolio.net_bps_per_trade == record.pooled.net_bps_per_trade
-    assert record.portfolio.net_bps_interval == record.pooled.net_bps_interval
+    # The portfolio holds fractions of the pooled trades: no per-trade figures of its own.
+    portfolio = record.portfolio
+    assert portfolio.net_bps_per_trade is None and portfolio.net_bps_interval is None
+    assert portfolio.hit_rate is None and portfolio.market_neutral_bps_per_trade is None
+    assert portfolio.net_bps_per_day_interval is not None
+    assert (record.pooled.interval_method, portfolio.interval_method) == (
+        "day_blocks",
+        "portfolio_days",
+    )
+    assert record.per_symbol["BTC/USDT"].interval_method == "trade_blocks"
 
 
-def test_pooled_trades_are_bootstrapped_in_entry_order_across_symbols():
+def test_pooled_intervals_resample_whole_days_across_symbols():
+    days = []
+    for day, a, b in [
+        ("2024-01-01", 0.01, 0.02),
+        ("2024-01-02", -0.03, 0.04),
+        ("2024-01-03", 0.0, 0.01),
+    ]:
+        days += [
+            ledger("A", day, [a] * 4, trades=(trade(day, 0, a), trade(day, 2, a))),
+            ledger("B", day, [b] * 4, trades=(trade(day, 1, b),)),
+        ]
+    record = chain(days, seed=7)
+    # Per day: the sum of every symbol's trade nets and how many trades.
+    sums, counts = np.array([0.04, -0.02, 0.01]), np.array([3, 3, 3])
+    expected = day_block_interval(sums, counts, seed=7, resamples=RESAMPLES)
+    assert record.pooled.net_bps_interval == pytest.approx(tuple(1e4 * v for v in expected))
+    day_nets = np.array([0.04 + 0.08, -0.12 + 0.16, 0.0 + 0.04])
+    expected_days = day_block_interval(day_nets, np.full(3, 2), seed=7, resamples=RESAMPLES)
+    assert record.pooled.net_bps_per_day_interval == pytest.approx(
+        tuple(1e4 * v for v in expected_days)
+    )
+    portfolio_days = day_block_interval(day_nets / 2, np.ones(3), seed=7, resamples=RESAMPLES)
+    assert record.portfolio.net_bps_per_day_interval == pytest.approx(
+        tuple(1e4 * v for v in portfolio_days)
+    )
+
+
+def test_a_pooled_record_of_one_day_has_no_interval():
     day = "2024-01-01"
     days = [
         ledger("A", day, [0.0] * 6, trades=(trade(day, 0, 0.01), trade(day, 4, -0.03))),
         ledger("B", day, [0.0] * 6, trades=(trade(day, 2, 0.02), trade(day, 5, 0.04))),
     ]
-    record = chain(days, seed=7)
-    in_entry_order = np.array([0.01, 0.02, -0.03, 0.04])
-    expected = mean_interval(in_entry_order, seed=7, resamples=RESAMPLES)
-    assert record.pooled.net_bps_interval == pytest.approx(tuple(1e4 * v for v in expected))
+    record = chain(days)
+    assert record.pooled.net_bps_per_trade == pytest.approx(100.0)
+    assert record.pooled.net_bps_interval is None  # one day says nothing of the spread
+    assert record.per_symbol["A"].net_bps_interval is not None
 
 
 def test_the_portfolio_is_the_equal_weight_mean_of_the_symbols_each_bar():
@@ -369,15 +405,166 @@ def test_a_symbol_never_in_the_market_has_no_daily_figure_not_a_break_even_zero(
     assert figures.net_bps_per_day is None and figures.net_bps_per_day_interval is None
 
 
-def test_long_and_short_are_apart_and_the_market_neutral_view_removes_the_coins_drift():
+def test_long_and_short_are_apart_and_the_benchmarks_hold_the_same_bars_and_costs():
     long = LedgerTrade(1, "2025-05-01T01:00:00+00:00", "2025-05-01T05:00:00+00:00", 4, 0.006, 0.005)
     short = LedgerTrade(
         -1, "2025-05-01T10:00:00+00:00", "2025-05-01T12:00:00+00:00", 2, 0.0, -0.001
     )
-    day = ledger("A", "2025-05-01", [0.0] * 24, buy_and_hold=[0.001] * 24, trades=(long, short))
+    position = np.array([0.0] + [1.0] * 4 + [0.0] * 5 + [-1.0] * 2 + [0.0] * 12)
+    move = np.where(position > 0, 0.0015, 0.0)  # the coin rises 15 bps a bar while held long
+    gross = position * move
+    net = gross.copy()
+    net[[1, 10]] -= 0.001  # each trade's round trip, 10 bps
+    day = ledger(
+        "A",
+        "2025-05-01",
+        list(net),
+        gross=list(gross),
+        position=list(position),
+        buy_and_hold=list(move),
+        trades=(long, short),
+    )
     figures = chain([day]).per_symbol["A"]
     assert figures.long_net_bps_per_trade == pytest.approx(50.0)
     assert figures.short_net_bps_per_trade == pytest.approx(-10.0)
-    # Long 4 bars of a coin drifting 10 bps a bar: 50 - 40; short 2 bars against it: -10 + 20.
-    assert figures.market_neutral_bps_per_trade == pytest.approx((10.0 + 10.0) / 2)
-    assert figures.market_neutral_interval is not None
+    # Long the coin over each trade's bars, paying its costs: 60 - 10 and 0 - 10 bps; the
+    # long trade equals its benchmark, only the short one can differ.
+    assert figures.exposure_matched_bps_per_trade == pytest.approx((50.0 - 10.0) / 2)
+    assert figures.exposure_matched_net_bps == pytest.approx(60.0 - 20.0)
+    assert figures.exposure_matched_bps_per_day == pytest.approx(60.0 - 20.0)
+    # Random timing: the day's mean move (60 / 24 = 2.5 bps a bar) over the same 4 and 2 bars.
+    assert figures.random_timing_bps_per_trade == pytest.approx((10.0 - 10.0 + 5.0 - 10.0) / 2)
+    assert figures.random_timing_net_bps == pytest.approx(6 * 2.5 - 20.0)
+    assert figures.total_net_bps == pytest.approx(60.0 - 20.0)
+    # One day: no earlier day to fit a beta on, so no market-neutral figure at all.
+    assert figures.market_neutral_bps_per_trade is None and figures.market_neutral_trades == 0
+
+
+def factor_days(symbol: str, loading: float, factor: np.ndarray, noise: np.ndarray, **kwargs):
+    """Ledgers of a coin moving `loading x factor + noise` each hour, held long every bar
+    in one all-day trade (so its net is the coin's move), one ledger per 24 hours."""
+    out = []
+    for d in range(factor.size // 24):
+        day = f"2025-05-{d + 1:02d}"
+        move = loading * factor[24 * d : 24 * d + 24] + noise[24 * d : 24 * d + 24]
+        close = (pd.Timestamp(day, tz="UTC") + pd.Timedelta(days=1)).isoformat()
+        whole_day = LedgerTrade(1, f"{day}T00:00:00+00:00", close, 24, move.sum(), move.sum())
+        out.append(
+            ledger(
+                symbol,
+                day,
+                list(move),
+                position=[1.0] * 24,
+                buy_and_hold=list(move),
+                trades=(whole_day,),
+                **kwargs,
+            )
+        )
+    return out
+
+
+def test_a_strategy_that_is_pure_beta_has_no_market_neutral_return():
+    rng = np.random.default_rng(3)
+    factor = rng.normal(0.002, 0.01, 24 * 6)  # a rally: long the coin earns a lot
+    quiet = np.zeros(factor.size)
+    # The market is the mean of A (1.5 x factor) and B (0.5 x factor): A's beta is 1.5.
+    days = factor_days("A", 1.5, factor, quiet) + factor_days("B", 0.5, factor, quiet)
+    figures = chain(days).per_symbol["A"]
+    assert figures.net_bps_per_trade > 300.0
+    assert figures.market_neutral_trades == 5  # every day but the first
+    assert figures.market_neutral_bps_per_trade == pytest.approx(0.0, abs=1e-6)
+    assert chain(days).pooled.market_neutral_bps_per_trade == pytest.approx(0.0, abs=1e-6)
+
+
+def test_changing_a_days_bars_never_changes_the_market_neutral_figures_of_earlier_days():
+    rng = np.random.default_rng(4)
+    factor, n, last = rng.normal(0.0003, 0.01, 24 * 5), 24 * 5, "2025-05-05"
+    days = factor_days("A", 1.2, factor, rng.normal(0, 0.005, n)) + factor_days(
+        "B", 0.8, factor, rng.normal(0, 0.005, n)
+    )
+    # The last day has bars (it moves the market and the coins) but no trades.
+    days = [replace(d, trades=()) if d.day == last else d for d in days]
+    crashed = [
+        replace(
+            d,
+            buy_and_hold_gross=tuple(v - 0.02 for v in d.buy_and_hold_gross),
+            buy_and_hold_net=tuple(v - 0.02 for v in d.buy_and_hold_net),
+        )
+        if d.day == last
+        else d
+        for d in days
+    ]
+    for symbol in ("A", "B"):
+        before, after = (chain(x).per_symbol[symbol] for x in (days, crashed))
+        assert before.market_neutral_trades == after.market_neutral_trades == 3  # not day 1
+        assert before.market_neutral_bps_per_trade == after.market_neutral_bps_per_trade
+        assert before.market_neutral_interval == after.market_neutral_interval
+        # Buy-and-hold over the whole record does see the crash: the days differ.
+        assert before.buy_and_hold_net_bps != pytest.approx(after.buy_and_hold_net_bps)
+
+
+def test_a_beta_is_fitted_on_earlier_days_only_and_none_on_the_first_day():
+    stamps = pd.date_range("2025-05-01", periods=48, freq="h", tz="UTC")
+    rng = np.random.default_rng(5)
+    market_move = rng.normal(0.0, 0.01, 48)
+    bars = pd.DataFrame(
+        {
+            "symbol": ["A"] * 48 + ["B"] * 48,
+            "day": [str(t.date()) for t in stamps] * 2,
+            "timestamp": list(stamps) * 2,
+            "buy_and_hold_gross": np.r_[1.5 * market_move, 0.5 * market_move],
+        }
+    )
+    betas = trailing_betas(bars, market_returns(bars))
+    assert np.isnan(betas[("A", "2025-05-01")]) and np.isnan(betas[("B", "2025-05-01")])
+    assert betas[("A", "2025-05-02")] == pytest.approx(1.5)
+    assert betas[("B", "2025-05-02")] == pytest.approx(0.5)
+    changed = bars.assign(
+        buy_and_hold_gross=np.where(bars["day"] == "2025-05-02", 0.05, bars["buy_and_hold_gross"])
+    )
+    assert trailing_betas(changed, market_returns(changed)).equals(betas)
+
+
+def clustered_ledgers(rng, *, symbols, days, trades, mean, factor_sd, noise_sd):
+    """Ledgers whose trades share a daily factor across symbols (correlated days)."""
+    out, day_nets = [], np.zeros((symbols, days))
+    for j, day in enumerate(
+        pd.date_range("2024-01-01", periods=days, freq="D").strftime("%Y-%m-%d")
+    ):
+        shared = rng.normal(0.0, factor_sd)
+        for i in range(symbols):
+            nets = mean + shared + rng.normal(0.0, noise_sd, trades)
+            day_nets[i, j] = nets.sum()
+            made = tuple(trade(day, h, float(v)) for h, v in enumerate(nets))
+            out.append(ledger(f"S{i}", day, [float(v) for v in nets], trades=made))
+    return out, day_nets
+
+
+def test_the_pooled_interval_covers_the_true_mean_when_symbols_share_each_day():
+    rng = np.random.default_rng(19)
+    true_mean, simulations, ratios, corr = 0.001, 200, [], []
+    hits = old_hits = book_hits = 0
+    for s in range(simulations):
+        days, day_nets = clustered_ledgers(
+            rng, symbols=8, days=12, trades=8, mean=true_mean, factor_sd=0.00265, noise_sd=0.01
+        )
+        record = chain_ledgers(days, seed=s, resamples=300)
+        low, high = record.pooled.net_bps_interval
+        hits += low <= 1e4 * true_mean <= high
+        # The portfolio's daily net is the mean of 8 symbols' days of 8 trades each.
+        book_low, book_high = record.portfolio.net_bps_per_day_interval
+        book_hits += book_low <= 1e4 * 8 * true_mean <= book_high
+        # The old interval: single trades resampled in entry order, as if symbols were apart.
+        in_entry_order = sorted((t.entry, d.symbol, t.net) for d in days for t in d.trades)
+        nets = np.array([net for _, _, net in in_entry_order])
+        old_low, old_high = mean_interval(nets, seed=s, resamples=300)
+        old_hits += old_low <= true_mean <= old_high
+        ratios.append((high - low) / (1e4 * (old_high - old_low)))
+        corr.append(np.corrcoef(day_nets)[np.triu_indices(8, 1)].mean())
+    assert 0.2 <= np.mean(corr) <= 0.5  # symbols' daily nets correlate as on real data
+    assert hits / simulations >= 0.88
+    assert book_hits / simulations >= 0.88
+    # The trade-resampling interval undercovers (0.84 here, 0.925 day-resampled) and is
+    # narrower: the day-resampled interval is about 1.5x as wide (measured median 1.48).
+    assert old_hits / simulations <= 0.86 and hits - old_hits >= 0.05 * simulations
+    assert np.median(ratios) > 1.3

@@ -139,6 +139,15 @@ def test_beyond_thirty_symbols_the_most_traded_are_drawn_and_the_rest_counted():
         ),
         # With min_trades 0 a series without trades is ok, and still has no net figure.
         (figures("portfolio", 0, None, None, OK), "portfolio: 0 trades"),
+        # The portfolio has no per-trade figure: its title gives its own daily net.
+        (
+            replace(
+                figures("portfolio", 40, None, None, OK),
+                net_bps_per_day=8.25,
+                net_bps_per_day_interval=(-2.0, 18.5),
+            ),
+            "portfolio: 40 trades, net +8.2 bps/day [-2.0, +18.5]",
+        ),
     ],
 )
 def test_panel_titles_give_the_net_and_its_interval_or_say_the_evidence_is_insufficient(

@@ -26,20 +26,27 @@ _COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("days", "int", "days traded by a live model"),
     ("trades", "int", "trades over those days"),
     ("gross_bps_per_trade", "float", "mean gross return per trade, bps"),
-    ("net_bps_per_trade", "float", "mean net return per trade after costs, bps"),
-    ("net_bps_lo", "float", "95% block-bootstrap interval of the net per trade: low"),
+    ("net_bps_per_trade", "float", "mean net per trade after costs, bps (none for portfolio)"),
+    ("net_bps_lo", "float", "95% interval of the net per trade (pooled: whole days): low"),
     ("net_bps_hi", "float", "... high"),
     ("hit_rate", "float", "share of trades with a positive net"),
     ("total_net_bps", "float", "cumulative net of a one-unit position, bps"),
-    ("buy_and_hold_net_bps", "float", "buy-and-hold each day, same costs, bps"),
+    ("exposure_matched_net_bps", "float", "long over the bars held, same costs, bps"),
+    ("exposure_matched_bps_per_trade", "float", "... per trade, bps"),
+    ("random_timing_net_bps", "float", "as many bars of the same days at random, same costs"),
+    ("buy_and_hold_net_bps", "float", "one position over every day, one round trip, bps"),
     ("flat_net_bps", "float", "flat: never trades"),
     ("max_drawdown_bps", "float", "largest fall of the cumulative net, bps"),
     ("net_bps_per_day", "float", "mean daily net, bps"),
-    ("net_bps_per_day_lo", "float", "95% interval of the daily net: low"),
+    ("net_bps_per_day_lo", "float", "95% interval of the daily net (portfolio's own): low"),
     ("net_bps_per_day_hi", "float", "... high"),
     ("long_net_bps_per_trade", "float", "mean net per long trade, bps"),
     ("short_net_bps_per_trade", "float", "mean net per short trade, bps"),
-    ("market_neutral_bps_per_trade", "float", "net per trade less the coin's own drift, bps"),
+    (
+        "market_neutral_bps_per_trade",
+        "float",
+        "net per trade less beta x equal-weight market, beta from earlier days, bps",
+    ),
 )
 
 
@@ -67,8 +74,9 @@ def walk_forward_report(
     """Equity curves and figures of the walk-forward ledger through the date, every symbol.
 
     Chains each symbol's latest `walk_forward` days over the window (net and gross after
-    costs, trades, hit rate, drawdown, against flat and buy-and-hold), per symbol, pooled and
-    as an equal-weight portfolio, each with its trade count and 95% interval. Writes
+    costs, trades, hit rate, drawdown, against the exposure-matched benchmark, buy-and-hold and
+    flat), per symbol, pooled (intervals over whole days) and as an equal-weight portfolio
+    (interval from its own daily net), each with its trade count and 95% interval. Writes
     walk_forward.png and walk_forward.json beside the engine summary, and shows both in the UI;
     walk_forward/{SYMBOL}.png draws each symbol alone (so is the champion's `gate_window`).
 
@@ -128,4 +136,12 @@ def report_metadata(
     }
     if portfolio.net_bps_per_day is not None:
         metadata["portfolio_net_bps_per_day"] = dg.MetadataValue.float(portfolio.net_bps_per_day)
+    if portfolio.net_bps_per_day_interval is not None:
+        low, high = portfolio.net_bps_per_day_interval
+        metadata["portfolio_net_bps_per_day_lo"] = dg.MetadataValue.float(low)
+        metadata["portfolio_net_bps_per_day_hi"] = dg.MetadataValue.float(high)
+    metadata["portfolio_total_net_bps"] = dg.MetadataValue.float(portfolio.total_net_bps)
+    if portfolio.exposure_matched_net_bps is not None:
+        matched = portfolio.exposure_matched_net_bps
+        metadata["portfolio_exposure_matched_net_bps"] = dg.MetadataValue.float(matched)
     return metadata
