@@ -15,6 +15,8 @@ import pandas as pd
 from resources.artifact_io import read_verified
 from retrain_assets.core.errors import IntegrityError
 from retrain_assets.core.gate import DayNet
+from retrain_assets.core.hashing import sha256_bytes
+from retrain_assets.core.production import ProductionStore
 from retrain_assets.core.walk_forward import TRADED, DayLedger
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import latest_metadata_by_partition
@@ -90,3 +92,25 @@ def family_day_nets(
             net = float(md.get("day_net_bps") or 0.0) / 1e4
             found.append(DayNet(symbol, day, net, int(md.get("day_trades") or 0)))
     return found
+
+
+def live_days(
+    instance: dg.DagsterInstance, store: ProductionStore, dates: Sequence[str]
+) -> LedgerDays:
+    """What production traded: each symbol's champion-live day on `dates`, from the live file
+    its decision names, checked against the sha256 the decision recorded."""
+    wanted = set(dates)
+    days: list[DayLedger] = []
+    unreadable: dict[str, str] = {}
+    for symbol in instance.get_dynamic_partitions(SYMBOLS):
+        for decision in store.decisions(symbol):
+            entry = decision.live_day
+            if decision.date not in wanted or not entry or "sha256" not in entry:
+                continue
+            path = store.root / entry["path"]
+            data = path.read_bytes() if path.exists() else None
+            if data is None or sha256_bytes(data) != entry["sha256"]:
+                unreadable[f"{decision.date}|{symbol}"] = f"{entry['path']}: gone or changed"
+                continue
+            days.append(DayLedger.from_json_dict(json.loads(data)))
+    return LedgerDays(tuple(days), unreadable)

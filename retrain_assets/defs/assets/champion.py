@@ -142,8 +142,8 @@ def champion(
         previous = store.champion_before(symbol, date)
         since, during = tenure(decisions, date)
         today = _live_day(context, artifact_io_manager, store, training, previous)
-        live_file = store.live_path(symbol, date)
-        atomic_write_bytes(live_file, json_bytes(today.to_json_dict()))
+        live_file, live_bytes = store.live_path(symbol, date), json_bytes(today.to_json_dict())
+        atomic_write_bytes(live_file, live_bytes)
         live = [*_live_record(during), *day_nets([today])] if previous else None
         verdict, chart, families = _gate(
             context, (date, symbol), policy, family, method_days, _fresh_since(decisions), live
@@ -153,7 +153,11 @@ def champion(
         decision = decide(
             symbol, date, candidate, previous, verdict.to_json_dict(),
             demotion=demoted.reason if demoted else None,
-            live_day={**_live_summary(today), "path": store.relative(live_file)},
+            live_day={
+                **_live_summary(today),
+                "path": store.relative(live_file),
+                "sha256": sha256_bytes(live_bytes),
+            },
             champion_since=_live_from(since),
         )  # fmt: skip
         if demoted is not None:

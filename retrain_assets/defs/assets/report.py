@@ -13,11 +13,17 @@ from resources.training import TrainingResource
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.families import describe, split_by_family
-from retrain_assets.core.ledger_chain import WalkForwardRecord, chain_ledgers, equity_curves
+from retrain_assets.core.ledger_chain import (
+    LedgerFigures,
+    WalkForwardRecord,
+    chain_ledgers,
+    equity_curves,
+)
 from retrain_assets.core.ledger_plot import render_equity_png, render_symbol_png
+from retrain_assets.core.production import ProductionStore
 from retrain_assets.core.provenance import family_of
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
-from retrain_assets.defs.ledger_records import ledger_days, window_dates
+from retrain_assets.defs.ledger_records import ledger_days, live_days, window_dates
 from retrain_assets.defs.partitions import EVERY_SYMBOL_OF_THE_DATE, date_partitions
 
 _COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -47,6 +53,18 @@ _COLUMNS: tuple[tuple[str, str, str], ...] = (
         "float",
         "net per trade less beta x equal-weight market, beta from earlier days, bps",
     ),
+)
+
+
+_SIDE_BY_SIDE: tuple[tuple[str, str, str], ...] = (
+    ("series", "string", "symbol, pooled or portfolio"),
+    ("live_days", "int", "days production traded a champion (flat days are not counted)"),
+    ("live_trades", "int", "the champion's own trades"),
+    ("live_net_bps", "float", "production's own net after costs: the headline, bps"),
+    ("live_net_bps_per_day", "float", "... per traded day, bps"),
+    ("newest_trades", "int", "trades of each day's newest model (the challenger stream)"),
+    ("newest_net_bps", "float", "the newest models' net over the same window, bps"),
+    ("newest_net_bps_per_day", "float", "... per traded day, bps"),
 )
 
 
@@ -80,6 +98,10 @@ def walk_forward_report(
     walk_forward.png and walk_forward.json beside the engine summary, and shows both in the UI;
     walk_forward/{SYMBOL}.png draws each symbol alone (so is the champion's `gate_window`).
 
+    The headline is production's own record, the champions' live days (`live_*` metadata,
+    the `side_by_side` table and the JSON's `live`), beside the newest models' record over the
+    same window; a symbol without a champion trades flat and adds no live day.
+
     Only the days traded by a model of the current method and kind of data source are chained: a
     method change starts a new family, and `method_families` (and the JSON's `families`)
     marks each family's first and last day, and which were left out.
@@ -95,10 +117,19 @@ def walk_forward_report(
     record = chain_ledgers(days, min_trades=training.min_trades)
     png = render_equity_png(equity_curves(days), record, title=f"Walk-forward through {date}")
     folder = artifacts.layout().summary_file(date).parent
-    metadata = report_metadata(record, png, folder, len(found.unreadable))  # before any write
-    metadata["method_families"] = dg.MetadataValue.md(describe(families))
+    store = ProductionStore(artifacts.layout().root)
+    production = live_days(context.instance, store, window_dates(date, config.window_days))
+    for pkey, why in sorted(production.unreadable.items()):
+        context.log.warning(f"live day [{pkey}] left out of the report: {why}")
+    live = chain_ledgers(production.days, min_trades=training.min_trades)
+    metadata = {
+        **live_metadata(live, record),
+        **report_metadata(record, png, folder, len(found.unreadable)),  # before any write
+        "method_families": dg.MetadataValue.md(describe(families)),
+    }
     document = {
         **record.to_json_dict(),
+        "live": live.to_json_dict(),
         "through": date,
         "unreadable": found.unreadable,
         "families": [f.to_json_dict() for f in families],
@@ -145,3 +176,58 @@ def report_metadata(
         matched = portfolio.exposure_matched_net_bps
         metadata["portfolio_exposure_matched_net_bps"] = dg.MetadataValue.float(matched)
     return metadata
+
+
+def live_metadata(
+    live: WalkForwardRecord, newest: WalkForwardRecord
+) -> dict[str, dg.MetadataValue]:
+    """Production's own record (the headline) and the side-by-side table against the newest
+    models' record: one row per symbol, then pooled and portfolio."""
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name, kind, about) for name, kind, about in _SIDE_BY_SIDE]
+    )
+    rows = []
+    names = sorted(set(live.per_symbol) | set(newest.per_symbol))
+    for name in [*names, "pooled", "portfolio"]:
+        theirs = _series(live, name)
+        ours = _series(newest, name)
+        rows.append(
+            dg.TableRecord(
+                {
+                    "series": name,
+                    "live_days": theirs.days if theirs else 0,
+                    "live_trades": theirs.trades if theirs else 0,
+                    "live_net_bps": _round(theirs.total_net_bps if theirs else None),
+                    "live_net_bps_per_day": _round(theirs.net_bps_per_day if theirs else None),
+                    "newest_trades": ours.trades if ours else 0,
+                    "newest_net_bps": _round(ours.total_net_bps if ours else None),
+                    "newest_net_bps_per_day": _round(ours.net_bps_per_day if ours else None),
+                }
+            )
+        )
+    portfolio = live.portfolio
+    metadata: dict[str, dg.MetadataValue] = {
+        "side_by_side": dg.MetadataValue.table(rows, schema=schema),
+        "live_days": dg.MetadataValue.int(portfolio.days),
+        "live_trades": dg.MetadataValue.int(live.pooled.trades),
+        "live_total_net_bps": dg.MetadataValue.float(round(portfolio.total_net_bps, 4)),
+    }
+    if portfolio.net_bps_per_day is not None:
+        metadata["live_net_bps_per_day"] = dg.MetadataValue.float(portfolio.net_bps_per_day)
+    if portfolio.net_bps_per_day_interval is not None:
+        low, high = portfolio.net_bps_per_day_interval
+        metadata["live_net_bps_per_day_lo"] = dg.MetadataValue.float(low)
+        metadata["live_net_bps_per_day_hi"] = dg.MetadataValue.float(high)
+    return metadata
+
+
+def _series(record: WalkForwardRecord, name: str) -> LedgerFigures | None:
+    if name == "pooled":
+        return record.pooled if record.pooled.days else None
+    if name == "portfolio":
+        return record.portfolio if record.portfolio.days else None
+    return record.per_symbol.get(name)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 2)
