@@ -45,6 +45,10 @@ class PromotionResource(dg.ConfigurableResource):
         ge=1,
         description="Fewest trades of the symbol's own in its window to promote.",
     )
+    symbol_min_t: float = Field(
+        default=_DEFAULT.symbol_min_t,
+        description="Standard errors the symbol's own daily mean must clear zero by.",
+    )
     demote_window_days: int = Field(
         default=_DEFAULT.demote_window_days,
         ge=1,

@@ -61,6 +61,7 @@ GATE = (
     "gate.min_method_days",
     "gate.window_days",
     "gate.min_trades",
+    "gate.symbol_min_t",
     "gate.demote_window_days",
     "gate.demote_level",
     "gate.demote_after_failed_days",

@@ -83,6 +83,15 @@ def confidence_sequence(
     return mean - half, mean + half
 
 
+def t_statistic(values: Sequence[float]) -> float | None:
+    """The mean in standard errors from zero; None as `confidence_sequence`."""
+    found = _mean_sd(values)
+    if found is None:
+        return None
+    n, mean, sd = found
+    return mean / (sd / math.sqrt(n))
+
+
 def fixed_interval(values: Sequence[float], *, level: float = 0.95) -> tuple[float, float] | None:
     """The two-sided normal interval of one look at the mean; None as `confidence_sequence`."""
     found = _mean_sd(values)

@@ -67,8 +67,15 @@ def test_the_method_test_waits_for_its_minimum_days():
 def test_a_symbol_losing_on_its_own_is_kept_out_while_the_method_works_elsewhere():
     losing = [-v for v in EDGE]
     verdict = _gate(_method({"ETHUSDT": EDGE, "SOLUSDT": EDGE}), _days("BTCUSDT", losing))
-    assert verdict.failing == ("symbol_not_losing",)
+    assert verdict.failing == ("symbol_evidence", "symbol_not_losing")
     assert verdict.losing
+
+
+def test_a_symbol_whose_own_mean_is_inside_one_standard_error_is_kept_out_as_no_evidence():
+    verdict = _gate(_method({"ETHUSDT": EDGE}), _days("BTCUSDT", NOISE))
+    assert sum(NOISE) > 0 and verdict.failing == ("symbol_evidence",)
+    assert not verdict.losing and "standard errors from zero (need +1.00)" in verdict.describe()
+    assert _gate(_method({"ETHUSDT": EDGE}), _days("BTCUSDT", NOISE), symbol_min_t=0.0).passed
 
 
 def test_a_symbol_with_too_few_trades_is_kept_out():
