@@ -207,6 +207,16 @@ class ProductionStore:
         """`production/{SYMBOL}/live/{date}.json`: what the champion live on `date` traded."""
         return self.symbol_dir(symbol) / LIVE_DIR / f"{date}.json"
 
+    def method_days_cache(self, family: str) -> Path:
+        """`production/.method_days/{digest}.json`: the family's pooled days, read from the
+        instance incrementally by the gate (`defs.ledger_records.family_day_nets`)."""
+        return (
+            self.root
+            / PRODUCTION_DIR
+            / ".method_days"
+            / f"{sha256_bytes(family.encode())[:16]}.json"
+        )
+
     def lock_path(self, symbol: str) -> Path:
         """The file lock serialising decisions of one symbol on this machine."""
         return self.symbol_dir(symbol) / ".lock"

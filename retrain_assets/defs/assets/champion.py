@@ -136,7 +136,9 @@ def champion(
     )
     candidate = _candidate(context, symbol, date, root)
     backend = _backend(storage, context.run.tags, root)
-    method_days = family_day_nets(context.instance, _method_dates(date, policy), family)
+    method_days = family_day_nets(
+        context.instance, _method_dates(date, policy), family, store.method_days_cache(family)
+    )
     with FileLock(store.lock_path(symbol)):
         decisions = [d for d in store.decisions(symbol) if d.date < date]
         previous = store.champion_before(symbol, date)
