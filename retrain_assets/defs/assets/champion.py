@@ -57,7 +57,7 @@ from retrain_assets.core.production import (
 from retrain_assets.core.provenance import family_of
 from retrain_assets.core.quarantine import Quarantined
 from retrain_assets.core.storage import StorageBackend
-from retrain_assets.core.walk_forward import NO_BARS, TRADED, DayLedger, untraded_day
+from retrain_assets.core.walk_forward import TRADED, DayLedger, untraded_day
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.assets.walk_forward import LEDGER_FILE, trade_model_on
 from retrain_assets.defs.ledger_records import family_day_nets, ledger_days, window_dates
@@ -72,6 +72,7 @@ from retrain_assets.defs.tags import is_dry_run
 
 CHAMPION_ASSET = "champion"
 NO_CHAMPION = "no_champion"
+CHAMPION_UNREADABLE = "champion_unreadable"
 _RECORDS_SCANNED = 20
 
 with warnings.catch_warnings():
@@ -245,8 +246,11 @@ def _live_day(
     features = io.load_partition(context, dg.AssetKey("features"), context.partition_key)
     costs = io.load_partition(context, dg.AssetKey("costs"), context.partition_key)
     if model_bytes is None or features is None or costs is None:
-        context.log.warning(f"{symbol} {date}: champion as of {live.as_of} could not trade")
-        return untraded_day(symbol, date, NO_BARS)
+        context.log.warning(
+            f"{symbol} {date}: champion as of {live.as_of} could not trade: its model, the "
+            "day's features or costs are not readable here; its live day is left out"
+        )
+        return untraded_day(symbol, date, CHAMPION_UNREADABLE)
     return trade_model_on((date, symbol), features, costs, model_bytes, live.as_of, training)
 
 
