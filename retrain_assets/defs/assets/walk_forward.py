@@ -17,6 +17,7 @@ from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.method import method_of
 from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.calibration import calibration_slope
 from retrain_assets.core.costs import Costs
 from retrain_assets.core.data_checks import CheckOutcome
 from retrain_assets.core.families import family_key, split_by_family
@@ -65,7 +66,8 @@ def walk_forward(
 ) -> Iterator[dg.Output[ArtifactFiles] | dg.AssetCheckResult]:
     """One traded day of the walk-forward ledger (walk_forward.json), the headline record.
 
-    Yesterday's live model predicts each of today's bars from its causal features; each
+    Yesterday's live model predicts each of today's bars from its causal features, scaled by
+    its calibration slope (config.json; 1 when it has none) before the cost rule; each
     decision fills at the next open and holds for the horizon; the day starts flat and ends
     flat. Without a model of the day before (a new symbol, the first date) the day says
     `no_live_model`: nothing was live, so nothing traded, and the chained record skips it.
@@ -95,17 +97,19 @@ def walk_forward(
         rows = day_rows(features.parquet("features.parquet"), date)
         trainer = load_trainer(training.trainer_path())
         predictions = trainer.predict(live_model.files["model.bin"], rows[list(FEATURE_NAMES)])
+        config = live_model.json("config.json")
         ledger = trade_day(
             symbol,
             date,
-            str(live_model.json("config.json").get("as_of")),
+            str(config.get("as_of")),
             rows,
             predictions,
             Costs.from_json_dict(costs.json(WALK_FORWARD_COSTS)),
             costs_as_of=day_start(date).isoformat(),
             horizon=training.horizon_bars,
+            slope=calibration_slope(config),
         )
-    family = Provenance.from_json_dict(live_model.json("config.json").get("provenance"))
+    family = Provenance.from_json_dict(config.get("provenance"))
     ledger = replace(ledger, model_family=family.family if family else None)
     yield _output(ledger, {**provenance_metadata(made), **timing.metadata()})
     yield check_result(_live_ic(context, ledger, training.horizon_bars))
