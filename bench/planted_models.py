@@ -140,10 +140,13 @@ def main() -> None:
     p.add_argument("--symbols", type=int, default=6)
     p.add_argument("--days", type=int, default=10)
     p.add_argument("--min_trees", type=int, default=TrainingParams.min_trees)
+    p.add_argument("--depth", type=int, default=TrainingParams.depth)
     p.add_argument("--uncalibrated", action="store_true", help="trade the raw predictions")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
-    params = replace(TrainingParams(), min_trees=args.min_trees, thread_count=args.threads)
+    params = replace(
+        TrainingParams(), min_trees=args.min_trees, depth=args.depth, thread_count=args.threads
+    )
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as work:
         days = walk(
@@ -156,8 +159,8 @@ def main() -> None:
         )
     figures = summary(days)
     print(
-        f"phi {args.phi} min_trees {args.min_trees} calibrated {not args.uncalibrated} "
-        f"({time.perf_counter() - started:.0f} s)"
+        f"phi {args.phi} min_trees {args.min_trees} depth {args.depth} "
+        f"calibrated {not args.uncalibrated} ({time.perf_counter() - started:.0f} s)"
     )
     for key, value in figures.items():
         print(f"  {key}: {value:.2f}" if isinstance(value, float) else f"  {key}: {value}")

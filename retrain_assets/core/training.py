@@ -179,9 +179,11 @@ class CatBoostTrainer:
         validation = job.segments.get("validation")
         # Without a validation segment (the live fit) exactly `iterations` trees are grown.
         # With one, the trees past the best iteration are kept and cut after the fit
-        # (`_keep_best_or_floor`), so the floor needs no second fit.
+        # (`_keep_best_or_floor`); waiting at least the floor's count grows enough of them for
+        # the floor, so the held-out and live models have the same count and no second fit.
+        patience = max(p.early_stopping_rounds, tree_floor_of(p))
         stopping = (
-            {"od_type": "Iter", "od_wait": p.early_stopping_rounds, "use_best_model": False}
+            {"od_type": "Iter", "od_wait": patience, "use_best_model": False}
             if validation is not None
             else {}
         )

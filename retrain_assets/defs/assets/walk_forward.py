@@ -111,7 +111,10 @@ def walk_forward(
         )
     family = Provenance.from_json_dict(config.get("provenance"))
     ledger = replace(ledger, model_family=family.family if family else None)
-    yield _output(ledger, {**provenance_metadata(made), **timing.metadata()})
+    slope = dg.MetadataValue.float(calibration_slope(config))
+    yield _output(
+        ledger, {**provenance_metadata(made), **timing.metadata(), "calibration_slope": slope}
+    )
     yield check_result(_live_ic(context, ledger, training.horizon_bars))
 
 
