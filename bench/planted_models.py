@@ -35,7 +35,8 @@ LOOKBACK = pd.Timedelta(days=180)
 
 @dataclass(frozen=True)
 class SymbolDay:
-    """One live model (trained through `model_as_of`) and the next day it traded."""
+    """One live model (trained through `model_as_of`) and the next day it traded; `slope` is
+    its fitted calibration slope, whether or not the walk applied it."""
 
     symbol: str
     model_as_of: str
@@ -105,7 +106,7 @@ def walk(
                     name,
                     int(fits.live.training_log["tree_count"]),
                     int(fits.held_out.training_log["best_iteration"]),
-                    calibration_slope(fits.live.config) if calibrated else 1.0,
+                    calibration_slope(fits.live.config),
                     ledger,
                     oracle,
                 )
