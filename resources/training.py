@@ -44,6 +44,22 @@ class TrainingResource(dg.ConfigurableResource):
     depth: int = Field(default=6, description="Tree depth.")
     l2_leaf_reg: float = Field(default=3.0, description="L2 regularisation.")
     early_stopping_rounds: int = Field(default=60, description="Stop after this many flat rounds.")
+    min_trees: int = Field(
+        default=50,
+        ge=1,
+        description=(
+            "Floor of the tree count the early stop chooses (capped by `iterations`): a "
+            "one-tree model is too shrunk to trade; a live model below it is a WARN."
+        ),
+    )
+    calibration_max_slope: float = Field(
+        default=5.0,
+        ge=0.0,
+        description=(
+            "Upper bound of the calibration slope (the label on the held-out prediction over "
+            "validation, through the origin) that scales predictions before the cost rule."
+        ),
+    )
     random_seed: int = Field(default=42, description="Fixed seed: same data, same model.")
     lookback_days: int = Field(default=180, description="Days of 1h bars per training.")
     horizon_bars: int = Field(default=4, description="Label horizon in bars (forward return).")
@@ -99,6 +115,8 @@ class TrainingResource(dg.ConfigurableResource):
             depth=self.depth,
             l2_leaf_reg=self.l2_leaf_reg,
             early_stopping_rounds=self.early_stopping_rounds,
+            min_trees=self.min_trees,
+            calibration_max_slope=self.calibration_max_slope,
             random_seed=self.random_seed,
             thread_count=self.threads(hardware, concurrent),
             task_type="GPU" if hardware.has_gpu else "CPU",

@@ -300,6 +300,7 @@ def evaluate(
     horizon: int = LabelSpec().horizon,
     min_trades: int = DEFAULT_MIN_TRADES,
     seed: int = 0,
+    slope: float = 1.0,
 ) -> Metrics:
     """Score the model's predictions on the test rows against flat and buy-and-hold.
 
@@ -312,6 +313,7 @@ def evaluate(
         horizon: Bars each decision holds, the label's horizon.
         min_trades: Fewest strategy trades for status `ok`; fewer is `insufficient_evidence`.
         seed: Seed of the bootstrap intervals, so reruns give the same intervals.
+        slope: The model's calibration slope, applied before the cost rule (`execute`).
 
     Returns:
         The strategy decided at each close and filled at the next open; buy-and-hold enters
@@ -321,7 +323,7 @@ def evaluate(
     """
     close = test_frame["close"].to_numpy(dtype=float)
     pred = np.asarray(predictions, dtype=float)
-    run = execute(test_frame, pred, costs, horizon, allow_short)
+    run = execute(test_frame, pred, costs, horizon, allow_short, slope)
     prices, c, held = run.prices, run.cost_per_side, run.held
     always_long = np.append(0.0, np.ones(close.size - 1))
     strategy = strategy_stats(held, prices, c, seed)

@@ -113,9 +113,17 @@ class Execution:
 
 
 def execute(
-    rows: pd.DataFrame, predictions: np.ndarray, costs: Costs, horizon: int, allow_short: bool
+    rows: pd.DataFrame,
+    predictions: np.ndarray,
+    costs: Costs,
+    horizon: int,
+    allow_short: bool,
+    slope: float = 1.0,
 ) -> Execution:
     """Decide at each row's close, fill at the next open, hold `horizon` bars.
+
+    The cost rule reads `slope * prediction`: the model's calibration slope
+    (`core.calibration`) turns its prediction into an expected return first.
 
     Args:
         rows: The window's rows in time order: `close`, `sigma`, and `open` or `body_1`.
@@ -123,6 +131,7 @@ def execute(
         costs: The cost model; each bar costs `per_side_cost(costs, sigma)` per side.
         horizon: Bars each decision holds.
         allow_short: Whether the signal may go short.
+        slope: The model's calibration slope; 1.0 trades the raw prediction.
 
     Raises:
         ValueError: predictions that do not match the rows.
@@ -133,5 +142,5 @@ def execute(
         raise ValueError(f"{pred.size} predictions for {close.size} bars")
     prices = execution_prices(bar_opens(rows), close)
     c = per_side_cost(costs, rows["sigma"].to_numpy(dtype=float))
-    held = held_positions(positions_from_predictions(pred, c, allow_short), horizon)
+    held = held_positions(positions_from_predictions(slope * pred, c, allow_short), horizon)
     return Execution(prices, c, held)

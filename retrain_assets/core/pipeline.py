@@ -7,12 +7,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from retrain_assets.core.calibration import CALIBRATION_KEY, Calibration, fit_calibration
 from retrain_assets.core.errors import InsufficientHistoryError
 from retrain_assets.core.feature_rows import account_rows
 from retrain_assets.core.features import FEATURE_NAMES, LabelSpec, build_features
 from retrain_assets.core.fingerprint import PredictionFingerprint, fingerprint_predictions
 from retrain_assets.core.splits import Splits, purged_split, rows_needed
-from retrain_assets.core.training import TrainedModel, Trainer, TrainingInput, TrainingParams
+from retrain_assets.core.training import (
+    TrainedModel,
+    Trainer,
+    TrainingInput,
+    TrainingParams,
+    rows,
+    tree_floor_of,
+)
 
 BARS_PER_DAY = 24
 
@@ -86,12 +94,14 @@ class SymbolDayModels:
     `held_out` is fit on the train segment and early-stopped on validation: it has never seen
     the test segment, so it is the one evaluated there (a diagnostic of the method). `live` is
     refit with the same tree count on every labelled row through the date: `model.bin`, the
-    model that trades the next day and whose record is the walk-forward ledger.
+    model that trades the next day and whose record is the walk-forward ledger. `calibration`
+    is the held-out model's slope on validation, recorded in the live model's config.
     """
 
     live: TrainedModel
     held_out: TrainedModel
     live_job: TrainingInput
+    calibration: Calibration
 
 
 def live_input(job: TrainingInput, iterations: int) -> TrainingInput:
@@ -108,17 +118,34 @@ def live_input(job: TrainingInput, iterations: int) -> TrainingInput:
 
 
 def chosen_iterations(held_out: TrainedModel, params: TrainingParams) -> int:
-    """Trees the held-out fit kept (its best iteration + 1), else the configured bound."""
+    """Trees the held-out fit kept (its best iteration + 1), else the configured bound, and
+    never fewer than the floor (`tree_floor_of`): one noisy early stop on a few weeks of
+    validation often picks 1 tree, a model too shrunk to trade."""
     trees = held_out.training_log.get("tree_count")
-    return int(trees) if trees else params.iterations
+    chosen = int(trees) if trees else params.iterations
+    return max(chosen, tree_floor_of(params))
+
+
+def calibrate(trainer: Trainer, held_out: TrainedModel, job: TrainingInput) -> Calibration:
+    """The held-out model's calibration slope on the validation segment (`core.calibration`)."""
+    segment = job.segments["validation"]
+    predictions = trainer.predict(held_out.model_bytes, rows(job.frame, segment, job.feature_names))
+    labels = job.frame["label"].iloc[slice(*segment)].to_numpy(dtype=float)
+    stamps = job.frame["timestamp"].iloc[slice(*segment)]
+    window = (pd.Timestamp(stamps.iloc[0]).isoformat(), pd.Timestamp(stamps.iloc[-1]).isoformat())
+    return fit_calibration(predictions, labels, job.params.calibration_max_slope, window)
 
 
 def train_symbol_day(trainer: Trainer, job: TrainingInput) -> SymbolDayModels:
-    """Choose the tree count on train/validation, then refit through the date with it."""
+    """Choose the tree count on train/validation, calibrate the held-out model's predictions
+    on validation, then refit through the date with that count; the live model's config
+    records the calibration."""
     held_out = trainer.train(replace(job, label={**job.label, "fit": "held_out"}))
+    calibration = calibrate(trainer, held_out, job)
     live_job = live_input(job, chosen_iterations(held_out, job.params))
     live = trainer.train(live_job)
-    return SymbolDayModels(live=live, held_out=held_out, live_job=live_job)
+    live = replace(live, config={**live.config, CALIBRATION_KEY: calibration.to_json_dict()})
+    return SymbolDayModels(live, held_out, live_job, calibration)
 
 
 def with_fingerprint(

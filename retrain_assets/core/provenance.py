@@ -38,6 +38,8 @@ FIT = (
     "depth",
     "l2_leaf_reg",
     "early_stopping_rounds",
+    "min_trees",
+    "calibration_max_slope",
     "random_seed",
     "trainer",
 )

@@ -55,6 +55,14 @@ class TrainingParams:
     task_type: Literal["CPU", "GPU"] = "CPU"
     snapshot_interval_s: int = 5
     gpu_ram_part: float = 0.95  # this training's share of the GPU's memory (CatBoost's default)
+    min_trees: int = 50  # the floor of the tree count (`core.calibration`)
+    calibration_max_slope: float = 5.0  # the calibration slope's upper bound
+
+
+def tree_floor_of(params: TrainingParams) -> int:
+    """The fewest trees a chosen model keeps: `min_trees`, never above the `iterations` bound
+    (a dry run's 10 iterations stay 10)."""
+    return max(1, min(params.min_trees, params.iterations))
 
 
 def gpu_options(params: TrainingParams) -> dict[str, Any]:
@@ -90,7 +98,8 @@ class Trainer(Protocol):
     """What the scheduler needs from a model: train to bytes, predict from bytes.
 
     `train` is called twice per symbol-day. First with `train` and `validation` segments: fit
-    on train, early-stop on validation (the held-out fit, evaluated on the test segment).
+    on train, early-stop on validation, keeping at least `tree_floor_of(params)` trees when
+    it can (the held-out fit, calibrated on validation and evaluated on the test segment).
     Then with a `train` segment only, every labelled row through the date, and
     `params.iterations` set to the held-out fit's tree count: fit exactly that many, with no
     early stopping (the live fit, the model that trades the next day).
@@ -154,8 +163,10 @@ class CatBoostTrainer:
         fit_s = time.perf_counter() - started
         if deadline.timed_out:
             raise TrainingTimeout(f"{job.symbol}: training passed its deadline")
+        best = _keep_best_or_floor(model, job)
         model_bytes = _model_to_bytes(model, job.work_dir)
         log = _training_log(job, model, fit_s, resumed, deadline.first_iteration)
+        log["best_iteration"] = best
         # The snapshot stays: a fit cut short by a signal can return normally, and only the
         # caller knows whether the model is accepted (then it calls `drop_checkpoint`).
         return TrainedModel(model_bytes, _config(job, model), log)
@@ -167,8 +178,12 @@ class CatBoostTrainer:
         deadline = _Deadline(job.deadline_monotonic)
         validation = job.segments.get("validation")
         # Without a validation segment (the live fit) exactly `iterations` trees are grown.
+        # With one, the trees past the best iteration are kept and cut after the fit
+        # (`_keep_best_or_floor`); waiting at least the floor's count grows enough of them for
+        # the floor, so the held-out and live models have the same count and no second fit.
+        patience = max(p.early_stopping_rounds, tree_floor_of(p))
         stopping = (
-            {"od_type": "Iter", "od_wait": p.early_stopping_rounds, "use_best_model": True}
+            {"od_type": "Iter", "od_wait": patience, "use_best_model": False}
             if validation is not None
             else {}
         )
@@ -208,6 +223,17 @@ class CatBoostTrainer:
         model = CatBoostRegressor()
         model.load_model(blob=model_bytes)
         return np.asarray(model.predict(features), dtype=float)
+
+
+def _keep_best_or_floor(model: Any, job: TrainingInput) -> int:
+    """Cut an early-stopped fit to its best iteration + 1 trees, or to the floor when that
+    is more (as many as were grown at most); returns the best iteration."""
+    best = int(model.get_best_iteration() or 0)
+    if "validation" in job.segments:
+        keep = min(int(model.tree_count_), max(best + 1, tree_floor_of(job.params)))
+        if keep < int(model.tree_count_):
+            model.shrink(keep)
+    return best
 
 
 def _model_to_bytes(model: Any, work_dir: Path) -> bytes:

@@ -155,6 +155,7 @@ def trade_day(
     costs_as_of: str,
     horizon: int,
     allow_short: bool = True,
+    slope: float = 1.0,
 ) -> DayLedger:
     """Execute the live model's predictions on one day's rows (see the module docstring).
 
@@ -168,6 +169,8 @@ def trade_day(
         costs_as_of: when those costs were estimated (the day's 00:00 UTC).
         horizon: bars each decision holds, the label's horizon.
         allow_short: whether the strategy may go short.
+        slope: the live model's calibration slope, applied before the cost rule (`execute`);
+            `prediction` records the raw predictions.
 
     Raises:
         ValueError: predictions that do not match the rows.
@@ -175,7 +178,7 @@ def trade_day(
     if rows.empty:
         return untraded_day(symbol, day, NO_BARS)
     try:
-        run = execute(rows, predictions, costs, horizon, allow_short)
+        run = execute(rows, predictions, costs, horizon, allow_short, slope)
     except ValueError as exc:
         raise ValueError(f"{symbol} on {day}: {exc}") from None
     prices, c, q = run.prices, run.cost_per_side, run.held

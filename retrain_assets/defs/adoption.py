@@ -26,6 +26,9 @@ ADOPTED_KEY = "adopted_from_run"
 _MODEL_FACTS = (
     "best_iteration",
     "live_trees",
+    "min_trees",
+    "calibration_slope",
+    "calibration_rows",
     "live_rows",
     "live_through",
     "prediction_fingerprint",

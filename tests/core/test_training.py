@@ -105,3 +105,23 @@ def test_a_bad_trainer_path_is_a_clear_permanent_error(path):
 
 def test_the_default_trainer_loads_by_import_path():
     assert load_trainer("retrain_assets.core.training:CatBoostTrainer").name == "catboost"
+
+
+@pytest.mark.parametrize(
+    ("min_trees", "early_stopping_rounds"),
+    [
+        (1, 5),  # no floor: the early stop's own count
+        (25, 5),  # a floor beyond the patience: waiting longer grows enough trees for it
+    ],
+)
+def test_an_early_stopped_fit_keeps_its_best_count_or_the_floor(
+    synthetic_bars, tmp_path, min_trees: int, early_stopping_rounds: int
+):
+    job = _job(
+        synthetic_bars,
+        tmp_path,
+        min_trees=min_trees,
+        early_stopping_rounds=early_stopping_rounds,
+    )
+    log = CatBoostTrainer().train(job).training_log
+    assert log["tree_count"] == max(log["best_iteration"] + 1, min_trees)

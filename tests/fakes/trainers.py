@@ -87,3 +87,14 @@ class MomentumTrainer(NoopTrainer):
 
     def predict(self, model_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
         return 4.0 * features["logret_1"].fillna(0.0).to_numpy()
+
+
+class OneTreeTrainer(CatBoostTrainer):
+    """CatBoost that grows one tree whatever it is asked: a desk's trainer that ignores the
+    tree count, the live model the `tree_floor` check exists to name."""
+
+    name = "one-tree"
+
+    def train(self, job: TrainingInput) -> TrainedModel:
+        one = replace(job.params, iterations=1, min_trees=1)
+        return super().train(replace(job, params=one))

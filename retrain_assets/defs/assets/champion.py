@@ -12,6 +12,7 @@ WARN when it only lacks evidence; both keep the champion where it is.
 """
 
 import base64
+import json
 import warnings
 from collections.abc import Mapping
 from dataclasses import replace
@@ -243,15 +244,29 @@ def _live_day(
         if newest.model_as_of == live.as_of:
             return newest
     model_bytes = verified_model_bytes(live, store.root)
+    config = _verified_config(live, store.root)
     features = io.load_partition(context, dg.AssetKey("features"), context.partition_key)
     costs = io.load_partition(context, dg.AssetKey("costs"), context.partition_key)
-    if model_bytes is None or features is None or costs is None:
+    if model_bytes is None or config is None or features is None or costs is None:
         context.log.warning(
             f"{symbol} {date}: champion as of {live.as_of} could not trade: its model, the "
             "day's features or costs are not readable here; its live day is left out"
         )
         return untraded_day(symbol, date, CHAMPION_UNREADABLE)
-    return trade_model_on((date, symbol), features, costs, model_bytes, live.as_of, training)
+    return trade_model_on((date, symbol), features, costs, model_bytes, config, training)
+
+
+def _verified_config(ref: ModelRef, root: Path) -> dict[str, Any] | None:
+    """The champion's config.json (its as-of date and calibration), checked by sha256; None
+    when it is not on disk or fails its checksum (the live day is then left out, logged)."""
+    entry = ref.files.get("config.json")
+    if entry is None:
+        return {"as_of": ref.as_of}  # a model recorded before its config was kept: slope 1
+    path = Path(entry["path"])
+    path = path if path.is_absolute() else root / path
+    if not path.exists() or sha256_bytes(path.read_bytes()) != entry["sha256"]:
+        return None
+    return dict(json.loads(path.read_bytes()))
 
 
 def _tidy(

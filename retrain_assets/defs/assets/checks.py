@@ -28,6 +28,10 @@ _DESCRIPTIONS = {
         "Population stability index of each feature, training window vs the latest week; "
         "names the worst features."
     ),
+    "tree_floor": (
+        "The live model has at least `min_trees` trees (WARN below: its predictions are too "
+        "shrunk to clear the cost threshold); names the model, its trees and the floor."
+    ),
     "live_ic": (
         "Rank correlation of the live model's predictions with the realized forward return "
         "over the walk-forward ledger (ERROR: reliably negative; WARN: not positive)."

@@ -9,6 +9,7 @@ from resources.artifact_io import SEAL_METADATA_KEY, ArtifactRootResource
 from resources.method import method_of
 from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.calibration import calibration_slope
 from retrain_assets.core.costs import Costs
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.evaluation import OK, evaluate
@@ -54,10 +55,12 @@ def metrics(
     This scores the method, not the live model: the held-out fit (held_out_model.bin, which
     never saw the test segment) trades that segment under the same cost model as the flat and
     buy-and-hold baselines, each decision filled at the next bar's open and held for the label
-    horizon; below `min_trades` trades its status is `insufficient_evidence`. metrics.json also
-    carries the date's walk-forward day in brief (the ledger is its own asset); reading it
-    orders this step last, so sha256.txt, written after metrics.json, covers every file of
-    the folder, walk_forward.json included. Its provenance (source, bars, method) is in
+    horizon, its predictions scaled by the model's calibration slope (config.json) before the
+    cost rule, as the walk-forward ledger scales the live model's; below `min_trades` trades
+    its status is `insufficient_evidence`. metrics.json also carries the date's walk-forward
+    day in brief (the ledger is its own asset); reading it orders this step last, so
+    sha256.txt, written after metrics.json, covers every file of the folder,
+    walk_forward.json included. Its provenance (source, bars, method) is in
     metrics.json and the metadata, which status.json and the summary read.
     """
     date, symbol = split_partition_key(context.partition_key)
@@ -76,6 +79,7 @@ def metrics(
             Costs.from_json_dict(costs.json("costs.json")),
             horizon=splits.horizon,
             min_trades=training.min_trades,
+            slope=calibration_slope(config),
         )
     train_minutes = float(log.get("train_seconds", 0.0)) / 60.0
     made = derived_provenance(
@@ -91,6 +95,7 @@ def metrics(
         "train_minutes": round(train_minutes, 4),
         "rows": {"total": len(frame), **log.get("rows", {})},
         "trainer": config.get("trainer"),
+        "calibration_slope": calibration_slope(config),
         "walk_forward_day": ledger_day_summary(walk_forward.json(LEDGER_FILE)),
     }
     emit(

@@ -1,7 +1,9 @@
 """The `model` asset: one trained model per symbol-day, under the `train` pool."""
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -10,12 +12,21 @@ from resources.artifact_io import ArtifactRootResource
 from resources.method import method_of
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.calibration import TREE_FLOOR, tree_floor
 from retrain_assets.core.hardware import detect_hardware
 from retrain_assets.core.locks import FileLock
 from retrain_assets.core.pipeline import train_symbol_day, training_input, with_fingerprint
 from retrain_assets.core.splits import Splits
-from retrain_assets.core.training import TrainingInput, drop_checkpoint, load_trainer
+from retrain_assets.core.training import (
+    TrainedModel,
+    TrainingInput,
+    TrainingParams,
+    drop_checkpoint,
+    load_trainer,
+    tree_floor_of,
+)
 from retrain_assets.defs.adoption import adopted_model
+from retrain_assets.defs.assets.checks import check_result, check_spec
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -58,13 +69,14 @@ def _timeout_s(context: dg.AssetExecutionContext, training: TrainingResource) ->
     kinds={"catboost"},
     pool=TRAIN_POOL,
     retry_policy=TRAINING_RETRIES,
+    check_specs=[check_spec(TREE_FLOOR, "model")],
 )
 def model(
     context: dg.AssetExecutionContext,
     features: ArtifactFiles,
     training: TrainingResource,
     artifacts: ArtifactRootResource,
-) -> dg.Output[ArtifactFiles]:
+) -> Iterator[dg.Output[ArtifactFiles] | dg.AssetCheckResult]:
     """The live model of one symbol-day (model.bin), its held-out twin, config and log.
 
     The tree count is chosen by fitting on the train segment and early-stopping on validation
@@ -74,8 +86,12 @@ def model(
     own, so an attempt killed mid-training resumes from its snapshots. The live model's
     `prediction_fingerprint` (sha256 of its predictions on a fixed probe of the features) is
     the same for every CatBoost CPU refit of the same inputs; `model.bin`'s bytes are not.
-    config.json and the metadata carry its provenance: the features' source and bars, the
-    method (training settings and their digest), the trainer and the product version.
+    The tree count never goes below `min_trees`, and config.json records the calibration slope
+    fitted on validation that scales the predictions before the cost rule; the `tree_floor`
+    check warns when a live model still has fewer trees than the floor (a trainer of its own
+    may ignore the count). config.json and the metadata carry its provenance: the features'
+    source and bars, the method (training settings and their digest), the trainer and the
+    product version.
     """
     date, symbol = split_partition_key(context.partition_key)
     dry_run = is_dry_run(context.run.tags)  # a smoke test: the tiny training budget
@@ -93,7 +109,10 @@ def model(
     ):
         adopted = adopted_model(context, made)  # asked for while another run trained it
         if adopted is not None:
-            return adopted
+            yield adopted
+            trees = int(adopted.value.json("config.json")["live_fit"]["trees"])
+            yield check_result(tree_floor(f"{symbol} {date}", trees, _floor(params, dry_run)))
+            return
         trainer = load_trainer(training.trainer_path())
         job = training_input(
             symbol,
@@ -116,9 +135,10 @@ def model(
     train_s = time.perf_counter() - started
     with permanent_errors_fail_fast():
         live, fingerprint = with_fingerprint(trainer, fits.live, fits.live_job)
+    live_fit = _live_fit(frame, fits.live_job, live)
     log = {
         **fits.held_out.training_log,
-        "live_fit": {**live.training_log, **_live_fit(frame, fits.live_job)},
+        "live_fit": {**live.training_log, **live_fit},
         "train_seconds": round(train_s, 3),
         "attempt": _attempt(context),
     }
@@ -127,11 +147,12 @@ def model(
         "provenance": made.to_json_dict(),
         "dry_run": dry_run,
         "fit": "live",
-        "live_fit": _live_fit(frame, fits.live_job),
+        "live_fit": live_fit,
         "held_out_fit": {
             "file": "held_out_model.bin",
             "segments": {k: list(v) for k, v in job.segments.items()},
-            "tree_count": fits.live_job.params.iterations,
+            "tree_count": _trees(fits.held_out, fits.live_job.params),
+            "best_iteration": log.get("best_iteration"),
             "evaluated_by": "metrics (a diagnostic: the live model has seen the test segment)",
         },
     }
@@ -141,13 +162,16 @@ def model(
         "config.json": json_bytes(config),
         "training_log.json": json_bytes(log),
     }
-    return dg.Output(
+    yield dg.Output(
         ArtifactFiles(files),
         metadata={
             **provenance_metadata(made),
             "train_minutes": dg.MetadataValue.float(round(train_s / 60.0, 4)),
             "best_iteration": dg.MetadataValue.int(int(log.get("best_iteration", 0))),
-            "live_trees": dg.MetadataValue.int(fits.live_job.params.iterations),
+            "live_trees": dg.MetadataValue.int(live_fit["trees"]),
+            "min_trees": dg.MetadataValue.int(params.min_trees),
+            "calibration_slope": dg.MetadataValue.float(fits.calibration.slope),
+            "calibration_rows": dg.MetadataValue.int(fits.calibration.rows),
             "live_rows": dg.MetadataValue.int(config["live_fit"]["rows"]),
             "live_through": dg.MetadataValue.text(config["live_fit"]["last_labelled_row"]),
             "prediction_fingerprint": dg.MetadataValue.text(fingerprint.sha256),
@@ -160,16 +184,28 @@ def model(
             **timing.metadata(),
         },
     )
+    yield check_result(tree_floor(f"{symbol} {date}", live_fit["trees"], _floor(params, dry_run)))
 
 
-def _live_fit(frame: pd.DataFrame, live_job: TrainingInput) -> dict[str, object]:
+def _live_fit(frame: pd.DataFrame, live_job: TrainingInput, live: TrainedModel) -> dict[str, Any]:
     start, end = live_job.segments["train"]
     return {
         "rows": end - start,
         "first_row": frame["timestamp"].iloc[start].isoformat(),
         "last_labelled_row": frame["timestamp"].iloc[end - 1].isoformat(),
-        "trees": live_job.params.iterations,
+        "trees": _trees(live, live_job.params),
     }
+
+
+def _trees(trained: TrainedModel, params: TrainingParams) -> int:
+    """The trees a fit has, as its trainer reports them, else the count it was asked for."""
+    return int(trained.training_log.get("tree_count") or params.iterations)
+
+
+def _floor(params: TrainingParams, dry_run: bool) -> int:
+    """The tree floor a live model is held to: `min_trees`; a dry run's tiny budget instead
+    when that is less (a smoke test is not a model to trade)."""
+    return tree_floor_of(params) if dry_run else params.min_trees
 
 
 def _training_lock(context: dg.AssetExecutionContext) -> FileLock:

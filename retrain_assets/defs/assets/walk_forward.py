@@ -7,8 +7,9 @@ the date's bars exist, so the daily schedule, the CLI and backfills all extend t
 backfill over past dates rebuilds each day from point-in-time inputs only, byte for byte.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -17,6 +18,7 @@ from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.method import method_of
 from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.calibration import calibration_slope
 from retrain_assets.core.costs import Costs
 from retrain_assets.core.data_checks import CheckOutcome
 from retrain_assets.core.families import family_key, split_by_family
@@ -65,7 +67,8 @@ def walk_forward(
 ) -> Iterator[dg.Output[ArtifactFiles] | dg.AssetCheckResult]:
     """One traded day of the walk-forward ledger (walk_forward.json), the headline record.
 
-    Yesterday's live model predicts each of today's bars from its causal features; each
+    Yesterday's live model predicts each of today's bars from its causal features, scaled by
+    its calibration slope (config.json; 1 when it has none) before the cost rule; each
     decision fills at the next open and holds for the horizon; the day starts flat and ends
     flat. Without a model of the day before (a new symbol, the first date) the day says
     `no_live_model`: nothing was live, so nothing traded, and the chained record skips it.
@@ -88,17 +91,20 @@ def walk_forward(
         yield _output(ledger, provenance_metadata(made))
         yield check_result(_live_ic(context, ledger, training.horizon_bars))
         return
+    config = live_model.json("config.json")
     with (
         stage(context, artifacts.layout().root, "walk_forward") as timing,
         permanent_errors_fail_fast(),
     ):
-        as_of = str(live_model.json("config.json").get("as_of"))
         ledger = trade_model_on(
-            (date, symbol), features, costs, live_model.files["model.bin"], as_of, training
+            (date, symbol), features, costs, live_model.files["model.bin"], config, training
         )
-    family = Provenance.from_json_dict(live_model.json("config.json").get("provenance"))
+    family = Provenance.from_json_dict(config.get("provenance"))
     ledger = replace(ledger, model_family=family.family if family else None)
-    yield _output(ledger, {**provenance_metadata(made), **timing.metadata()})
+    slope = dg.MetadataValue.float(calibration_slope(config))
+    yield _output(
+        ledger, {**provenance_metadata(made), **timing.metadata(), "calibration_slope": slope}
+    )
     yield check_result(_live_ic(context, ledger, training.horizon_bars))
 
 
@@ -107,12 +113,13 @@ def trade_model_on(
     features: ArtifactFiles,
     costs: ArtifactFiles,
     model_bytes: bytes,
-    model_as_of: str,
+    config: Mapping[str, Any],
     training: TrainingResource,
 ) -> DayLedger:
     """What one model trades on the day of `partition` (date, symbol): its predictions on the
-    day's feature rows, executed under the costs known at the day's 00:00 UTC. The ledger's
-    newest model and the champion's own live record (`champion`) both trade through here."""
+    day's feature rows, scaled by the calibration its config.json recorded, executed under the
+    costs known at the day's 00:00 UTC. The ledger's newest model and the champion's own live
+    record (`champion`) both trade through here."""
     date, symbol = partition
     rows = day_rows(features.parquet("features.parquet"), date)
     predictions = load_trainer(training.trainer_path()).predict(
@@ -121,12 +128,13 @@ def trade_model_on(
     return trade_day(
         symbol,
         date,
-        model_as_of,
+        str(config.get("as_of")),
         rows,
         predictions,
         Costs.from_json_dict(costs.json(WALK_FORWARD_COSTS)),
         costs_as_of=day_start(date).isoformat(),
         horizon=training.horizon_bars,
+        slope=calibration_slope(config),
     )
 
 
