@@ -253,7 +253,8 @@ def _live_day(
             "day's features or costs are not readable here; its live day is left out"
         )
         return untraded_day(symbol, date, CHAMPION_UNREADABLE)
-    return trade_model_on((date, symbol), features, costs, model_bytes, config, training)
+    model = (model_bytes, config, live.as_of)
+    return trade_model_on((date, symbol), features, costs, model, training)
 
 
 def _verified_config(ref: ModelRef, root: Path) -> dict[str, Any] | None:
@@ -261,7 +262,7 @@ def _verified_config(ref: ModelRef, root: Path) -> dict[str, Any] | None:
     when it is not on disk or fails its checksum (the live day is then left out, logged)."""
     entry = ref.files.get("config.json")
     if entry is None:
-        return {"as_of": ref.as_of}  # a model recorded before its config was kept: slope 1
+        return {}  # a model recorded before its config was kept: slope 1
     path = Path(entry["path"])
     path = path if path.is_absolute() else root / path
     if not path.exists() or sha256_bytes(path.read_bytes()) != entry["sha256"]:

@@ -96,9 +96,8 @@ def walk_forward(
         stage(context, artifacts.layout().root, "walk_forward") as timing,
         permanent_errors_fail_fast(),
     ):
-        ledger = trade_model_on(
-            (date, symbol), features, costs, live_model.files["model.bin"], config, training
-        )
+        model = (live_model.files["model.bin"], config, str(config.get("as_of")))
+        ledger = trade_model_on((date, symbol), features, costs, model, training)
     family = Provenance.from_json_dict(config.get("provenance"))
     ledger = replace(ledger, model_family=family.family if family else None)
     slope = dg.MetadataValue.float(calibration_slope(config))
@@ -112,15 +111,16 @@ def trade_model_on(
     partition: tuple[str, str],
     features: ArtifactFiles,
     costs: ArtifactFiles,
-    model_bytes: bytes,
-    config: Mapping[str, Any],
+    model: tuple[bytes, Mapping[str, Any], str],
     training: TrainingResource,
 ) -> DayLedger:
     """What one model trades on the day of `partition` (date, symbol): its predictions on the
     day's feature rows, scaled by the calibration its config.json recorded, executed under the
-    costs known at the day's 00:00 UTC. The ledger's newest model and the champion's own live
-    record (`champion`) both trade through here."""
+    costs known at the day's 00:00 UTC. `model` is its bytes, its config.json and its as-of
+    date. The ledger's newest model and the champion's own live record (`champion`) both trade
+    through here."""
     date, symbol = partition
+    model_bytes, config, as_of = model
     rows = day_rows(features.parquet("features.parquet"), date)
     predictions = load_trainer(training.trainer_path()).predict(
         model_bytes, rows[list(FEATURE_NAMES)]
@@ -128,7 +128,7 @@ def trade_model_on(
     return trade_day(
         symbol,
         date,
-        str(config.get("as_of")),
+        as_of,
         rows,
         predictions,
         Costs.from_json_dict(costs.json(WALK_FORWARD_COSTS)),
