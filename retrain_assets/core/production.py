@@ -18,7 +18,7 @@ champion (`IntegrityError`).
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -237,6 +237,20 @@ class ProductionStore:
             except (ValueError, KeyError, TypeError) as exc:
                 where = self.relative(path)
                 raise IntegrityError(f"{where}: unreadable decision ({exc})") from None
+        return found
+
+    def decisions_on(self, symbol: str, dates: Iterable[str]) -> list[Decision]:
+        """The recorded decisions of `symbol` on these dates only, oldest first (a report over
+        a window reads its files, not the whole history)."""
+        found = []
+        for date in sorted(set(dates)):
+            path = self.decision_path(symbol, date)
+            if path.exists():
+                try:
+                    found.append(Decision.from_json_dict(json.loads(path.read_bytes())))
+                except (ValueError, KeyError, TypeError) as exc:
+                    where = self.relative(path)
+                    raise IntegrityError(f"{where}: unreadable decision ({exc})") from None
         return found
 
     def champion_before(self, symbol: str, date: str) -> ModelRef | None:

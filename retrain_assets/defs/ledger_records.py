@@ -145,13 +145,12 @@ def live_days(
 ) -> LedgerDays:
     """What production traded: each symbol's champion-live day on `dates`, from the live file
     its decision names, checked against the sha256 the decision recorded."""
-    wanted = set(dates)
     days: list[DayLedger] = []
     unreadable: dict[str, str] = {}
     for symbol in instance.get_dynamic_partitions(SYMBOLS):
-        for decision in store.decisions(symbol):
+        for decision in store.decisions_on(symbol, dates):
             entry = decision.live_day
-            if decision.date not in wanted or not entry or "sha256" not in entry:
+            if not entry or "sha256" not in entry:
                 continue
             path = store.root / entry["path"]
             data = path.read_bytes() if path.exists() else None

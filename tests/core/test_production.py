@@ -195,3 +195,11 @@ def test_a_tenure_starts_when_production_leaves_flat_and_ends_at_a_demotion(tmp_
     _decide(store, "2025-04-05", FAILED, demotion="stale")
     assert tenure(store.decisions("BTCUSDT"), "2025-04-06") == (None, [])
     assert failed_in_a_row(store.decisions("BTCUSDT")) == 2
+
+
+def test_a_window_of_decisions_is_read_by_date_alone(tmp_path):
+    store = ProductionStore(tmp_path)
+    for date in ("2025-04-01", "2025-04-02", "2025-04-03"):
+        _decide(store, date, PASSED)
+    found = store.decisions_on("BTCUSDT", ["2025-04-03", "2025-04-02", "2025-04-09"])
+    assert [d.date for d in found] == ["2025-04-02", "2025-04-03"]
