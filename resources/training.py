@@ -60,6 +60,13 @@ class TrainingResource(dg.ConfigurableResource):
             "validation, through the origin) that scales predictions before the cost rule."
         ),
     )
+    calibrate: bool = Field(
+        default=True,
+        description=(
+            "Scale predictions by the calibration slope before the cost rule; false: unscaled "
+            "(slope 1), as before calibration existed."
+        ),
+    )
     random_seed: int = Field(default=42, description="Fixed seed: same data, same model.")
     lookback_days: int = Field(default=180, description="Days of 1h bars per training.")
     horizon_bars: int = Field(default=4, description="Label horizon in bars (forward return).")
@@ -117,6 +124,7 @@ class TrainingResource(dg.ConfigurableResource):
             early_stopping_rounds=self.early_stopping_rounds,
             min_trees=self.min_trees,
             calibration_max_slope=self.calibration_max_slope,
+            calibrate=self.calibrate,
             random_seed=self.random_seed,
             thread_count=self.threads(hardware, concurrent),
             task_type="GPU" if hardware.has_gpu else "CPU",

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from retrain_assets.core.calibration import CALIBRATION_KEY, Calibration, fit_calibration
+from retrain_assets.core.calibration import (
+    CALIBRATION_KEY,
+    UNCALIBRATED_SLOPE,
+    Calibration,
+    fit_calibration,
+)
 from retrain_assets.core.errors import InsufficientHistoryError
 from retrain_assets.core.feature_rows import account_rows
 from retrain_assets.core.features import FEATURE_NAMES, LabelSpec, build_features
@@ -127,8 +132,11 @@ def chosen_iterations(held_out: TrainedModel, params: TrainingParams) -> int:
 
 
 def calibrate(trainer: Trainer, held_out: TrainedModel, job: TrainingInput) -> Calibration:
-    """The held-out model's calibration slope on the validation segment (`core.calibration`)."""
+    """The held-out model's calibration slope on the validation segment (`core.calibration`);
+    with calibration off, slope 1 (recorded as such, with no fitted slope)."""
     segment = job.segments["validation"]
+    if not job.params.calibrate:
+        return Calibration(UNCALIBRATED_SLOPE, None, 0, job.params.calibration_max_slope)
     predictions = trainer.predict(held_out.model_bytes, rows(job.frame, segment, job.feature_names))
     labels = job.frame["label"].iloc[slice(*segment)].to_numpy(dtype=float)
     stamps = job.frame["timestamp"].iloc[slice(*segment)]

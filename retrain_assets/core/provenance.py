@@ -40,6 +40,7 @@ FIT = (
     "early_stopping_rounds",
     "min_trees",
     "calibration_max_slope",
+    "calibrate",
     "random_seed",
     "trainer",
 )

@@ -57,6 +57,7 @@ class TrainingParams:
     gpu_ram_part: float = 0.95  # this training's share of the GPU's memory (CatBoost's default)
     min_trees: int = 50  # the floor of the tree count (`core.calibration`)
     calibration_max_slope: float = 5.0  # the calibration slope's upper bound
+    calibrate: bool = True  # False: predictions meet the cost rule unscaled (slope 1)
 
 
 def tree_floor_of(params: TrainingParams) -> int:

@@ -118,3 +118,17 @@ def test_calibrated_live_models_trade_a_planted_edge_and_not_a_random_walk(tmp_p
     assert edge["net_bps_total"] > 0.0
     assert null["slope_median"] < 0.5
     assert null["trades"] <= 2
+
+
+def test_with_calibration_off_the_slope_is_one_and_nothing_is_fitted():
+    from dataclasses import replace as with_params
+    from types import SimpleNamespace
+
+    from retrain_assets.core.pipeline import calibrate as calibrate_job
+    from retrain_assets.core.training import TrainingParams
+
+    job = SimpleNamespace(
+        params=with_params(TrainingParams(), calibrate=False), segments={"validation": (0, 1)}
+    )
+    found = calibrate_job(None, None, job)  # type: ignore[arg-type]
+    assert found.slope == 1.0 and found.raw_slope is None and found.rows == 0
