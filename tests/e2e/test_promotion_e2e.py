@@ -9,8 +9,8 @@ defaults wait for 7 pooled days and demote after 10 failing dates, see docs/life
 - On the planted market the method's pooled record clears zero and symbols are promoted; the
   symbol whose edge vanishes on day 11 loses its costs and is demoted (its own live record
   negative over its last 5 live days, or its gate failing 3 dates in a row).
-- On random walks with costs set to zero and calibration off, the noise-fit models trade
-  hundreds of times, and nothing is promoted.
+- On random walks with costs set to zero, calibration off and a one-bar hold, the noise-fit
+  models trade hundreds of times, and nothing is promoted.
 """
 
 import json
@@ -30,11 +30,12 @@ EDGE = ("AAAUSDT", "BBBUSDT", "CCCUSDT")
 FADE = "FADEUSDT"
 VANISH = pd.Timestamp("2021-07-11", tz="UTC")
 GATE = "promotion:\n  min_method_days: 5\n  demote_window_days: 5\n  demote_after_failed_days: 3\n"
-# Costs at zero and calibration off: the noise-fit models trade on the sign of every prediction.
+# Costs at zero, calibration off and a one-bar hold: the noise-fit models trade on the sign of
+# every hour's prediction (141 trades over 60 symbol-days with the default 4-bar hold).
 NO_COSTS = (
     "cost_model:\n  taker_fee_bps: 0\n  maker_fee_bps: 0\n  impact_k: 0\n"
     "  quoted_spread_bps: {AAAUSDT: 0, BBBUSDT: 0, CCCUSDT: 0, DDDUSDT: 0}\n"
-    "training:\n  calibrate: false\n"
+    "training:\n  calibrate: false\n  horizon_bars: 1\n"
 )
 
 
@@ -77,7 +78,8 @@ def test_a_planted_edge_is_found_and_promoted_and_a_vanished_one_demoted(dagster
     demoted = [d for d in fade if d.action == "demoted"]
     assert first_promotion < "2021-07-11" and demoted, [d.reason for d in fade]
     assert demoted[0].date >= "2021-07-11"  # after the edge vanished, not before
-    assert store.champion_before(FADE, "2021-07-17") is None or fade[-1].action == "promoted"
+    after = [d for d in fade if d.date > demoted[0].date]
+    assert all(d.action in ("flat", "promoted") for d in after)  # nothing left to keep
     # Production's own record is the report's headline, beside the newest models'.
     assert report["live"]["pooled"]["days"] > 0 and report["live"]["pooled"]["trades"] > 0
 
