@@ -142,33 +142,12 @@ def champion(
         context.instance, _method_dates(date, policy), family, store.method_days_cache(family)
     )
     with FileLock(store.lock_path(symbol)):
-        decisions = [d for d in store.decisions(symbol) if d.date < date]
-        previous = store.champion_before(symbol, date)
-        since, during = tenure(decisions, date)
-        today = _live_day(context, artifact_io_manager, store, training, previous)
-        live_file, live_bytes = store.live_path(symbol, date), json_bytes(today.to_json_dict())
-        atomic_write_bytes(live_file, live_bytes)
-        live = [*_live_record(during), *day_nets([today])] if previous else None
-        verdict, chart, families = _gate(
-            context, (date, symbol), policy, family, method_days, _fresh_since(decisions), live
-        )
-        failed = 0 if verdict.passed else 1 + failed_in_a_row(during)
-        demoted = demotion(live, failed, policy) if live is not None else None
-        decision = decide(
-            symbol, date, candidate, previous, verdict.to_json_dict(),
-            demotion=demoted.reason if demoted else None,
-            live_day={
-                **_live_summary(today),
-                "path": store.relative(live_file),
-                "sha256": sha256_bytes(live_bytes),
-            },
-            champion_since=_live_from(since),
-        )  # fmt: skip
-        if demoted is not None:
-            decision = replace(decision, gate={**decision.gate, "demotion": demoted.figures})
+        settings = (store, training, policy)
+        decided = _decide(context, artifact_io_manager, settings, (family, method_days), candidate)
+        decision, verdict, chart, families, since = decided
         decision_path, pointer_path = store.record(decision)
         files = {
-            "live.json": _store(context, backend, store, live_file),
+            "live.json": _store(context, backend, store, store.live_path(symbol, date)),
             "decision.json": _store(context, backend, store, decision_path),
         }
         pointer = None if pointer_path is None else _store(context, backend, store, pointer_path)
@@ -185,6 +164,45 @@ def champion(
     if moved:
         metadata["quarantined"] = dg.MetadataValue.json([m.to_json() for m in moved])
     return dg.MaterializeResult(metadata=metadata, check_results=[_check_result(verdict)])
+
+
+def _decide(
+    context: dg.AssetExecutionContext,
+    io: ArtifactIOManager,
+    settings: tuple[ProductionStore, TrainingResource, GatePolicy],
+    method: tuple[str, list[DayNet]],
+    candidate: ModelRef | None,
+) -> tuple[Decision, GateVerdict, dg.MetadataValue, str, str | None]:
+    """Under the symbol's lock: the champion's live day (written), the gate, the demotion and
+    the decision; with the gate's chart, the families seen and the tenure's start."""
+    store, training, policy = settings
+    family, method_days = method
+    date, symbol = split_partition_key(context.partition_key)
+    decisions = [d for d in store.decisions(symbol) if d.date < date]
+    previous = store.champion_before(symbol, date)
+    since, during = tenure(decisions, date)
+    today = _live_day(context, io, store, training, previous)
+    live_file, live_bytes = store.live_path(symbol, date), json_bytes(today.to_json_dict())
+    atomic_write_bytes(live_file, live_bytes)
+    live = [*_live_record(during), *day_nets([today])] if previous else None
+    verdict, chart, families = _gate(
+        context, (date, symbol), policy, family, method_days, _fresh_since(decisions), live
+    )
+    failed = 0 if verdict.passed else 1 + failed_in_a_row(during)
+    demoted = demotion(live, failed, policy) if live is not None else None
+    decision = decide(
+        symbol, date, candidate, previous, verdict.to_json_dict(),
+        demotion=demoted.reason if demoted else None,
+        live_day={
+            **_live_summary(today),
+            "path": store.relative(live_file),
+            "sha256": sha256_bytes(live_bytes),
+        },
+        champion_since=_live_from(since),
+    )  # fmt: skip
+    if demoted is not None:
+        decision = replace(decision, gate={**decision.gate, "demotion": demoted.figures})
+    return decision, verdict, chart, families, since
 
 
 def _method_dates(date: str, policy: GatePolicy) -> list[str]:
