@@ -554,13 +554,17 @@ def test_a_deleted_pointer_is_rebuilt_from_the_decisions(artifacts, monkeypatch,
     config = {
         "resources": {
             "training": {"config": {"lookback_days": 120, "test_days": 10, "validation_days": 5}},
-            "promotion": {"config": {"min_trades": 5, "window_days": 30}},
+            # A short history: the method test may pass after 3 pooled days at 20%.
+            "promotion": {
+                "config": {"min_trades": 5, "alpha": 0.2, "planned_days": 5, "min_method_days": 3}
+            },
         }
     }
     job = defs.resolve_job_def("retrain_symbol_day")
+    dates = ("2025-04-21", "2025-04-22", "2025-04-23", "2025-04-24", "2025-04-25", "2025-04-26")
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("symbols", ["TRENDUSDT"])
-        for date in ("2025-04-23", "2025-04-24", "2025-04-25", "2025-04-26"):
+        for date in dates:
             key = str(partition_key(date, "TRENDUSDT"))
             assert job.execute_in_process(partition_key=key, instance=instance, run_config=config)
     before = load_production_model("TRENDUSDT", artifacts)
@@ -574,7 +578,7 @@ def test_a_deleted_pointer_is_rebuilt_from_the_decisions(artifacts, monkeypatch,
     assert (after.as_of, after.live_from) == ("2025-04-26", "2025-04-27")
     assert after.model_bytes == before.model_bytes
     assert sha256_bytes(after.model_bytes) == after.reference.files["model.bin"]["sha256"]
-    assert "rebuilt from 4 decisions" in after.note and "rebuilt from 4 decisions" in caplog.text
+    assert "rebuilt from 6 decisions" in after.note and "rebuilt from 6 decisions" in caplog.text
     assert pointer.read_bytes() == original  # rewritten, byte for byte what the champion wrote
     assert load_production_model("TRENDUSDT", artifacts).note is None  # read as usual again
     assert verify_every_recorded_file() > 0

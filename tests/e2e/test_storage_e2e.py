@@ -74,9 +74,13 @@ def test_cli_with_the_s3_driver_uploads_every_artifact_verified(artifacts, moto_
     assert_remote_matches_manifests(artifacts, expected, read)
     listed = {o["Key"] for o in client.list_objects_v2(Bucket="e2e-models")["Contents"]}
     wanted = {f"{f}/{n}" for f, lines in expected.items() for n in [*lines, "sha256.txt"]}
-    # Each champion's decision of the date, under production/ as on disk (no model passed the
-    # gate on day one, so there is no pointer yet).
-    decisions = {f"production/{s}/decisions/{DATE}.json" for s in ("BTCUSDT", "ETHUSDT")}
+    # Each champion's decision and live day (flat: no champion yet) of the date, under
+    # production/ as on disk (no model passed the gate on day one, so there is no pointer yet).
+    decisions = {
+        f"production/{s}/{kind}/{DATE}.json"
+        for s in ("BTCUSDT", "ETHUSDT")
+        for kind in ("decisions", "live")
+    }
     assert listed == wanted | decisions  # nothing more, nothing less
     for key in decisions:
         assert read(key) == (artifacts / key).read_bytes()

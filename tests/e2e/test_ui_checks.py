@@ -158,7 +158,8 @@ def _assert_promotion_gate(gate: str) -> None:
     assert check_rows(gate) == {"promotion_gate": WARNED}, text[:3000]
     # Day one: no walk-forward day yet, too little evidence, a WARN that keeps no champion.
     assert evaluation_result(gate) == WARNED, text[:3000]
-    assert "failed evidence: no walk-forward day" in text and BTC_PARTITION in text, text[:3000]
+    assert "failed method_evidence, symbol_evidence" in text, text[:3000]
+    assert "no interval yet (always-valid 95%)" in text and BTC_PARTITION in text, text[:3000]
 
 
 def _assert_summary_table(summary: str) -> None:
