@@ -230,28 +230,20 @@ class ProductionStore:
         folder = self.symbol_dir(symbol) / DECISIONS_DIR
         if not folder.is_dir():
             return []
-        found = []
-        for path in sorted(folder.glob("*.json")):
-            try:
-                found.append(Decision.from_json_dict(json.loads(path.read_bytes())))
-            except (ValueError, KeyError, TypeError) as exc:
-                where = self.relative(path)
-                raise IntegrityError(f"{where}: unreadable decision ({exc})") from None
-        return found
+        return [self._read_decision(path) for path in sorted(folder.glob("*.json"))]
 
     def decisions_on(self, symbol: str, dates: Iterable[str]) -> list[Decision]:
         """The recorded decisions of `symbol` on these dates only, oldest first (a report over
         a window reads its files, not the whole history)."""
-        found = []
-        for date in sorted(set(dates)):
-            path = self.decision_path(symbol, date)
-            if path.exists():
-                try:
-                    found.append(Decision.from_json_dict(json.loads(path.read_bytes())))
-                except (ValueError, KeyError, TypeError) as exc:
-                    where = self.relative(path)
-                    raise IntegrityError(f"{where}: unreadable decision ({exc})") from None
-        return found
+        paths = [self.decision_path(symbol, date) for date in sorted(set(dates))]
+        return [self._read_decision(path) for path in paths if path.exists()]
+
+    def _read_decision(self, path: Path) -> Decision:
+        try:
+            return Decision.from_json_dict(json.loads(path.read_bytes()))
+        except (ValueError, KeyError, TypeError) as exc:
+            where = self.relative(path)
+            raise IntegrityError(f"{where}: unreadable decision ({exc})") from None
 
     def champion_before(self, symbol: str, date: str) -> ModelRef | None:
         """The champion live on `date`: the replayed chain of the decisions made before it."""
