@@ -34,6 +34,7 @@ PRODUCTION_DIR = "production"
 POINTER_FILE = "production.json"
 DECISIONS_DIR = "decisions"
 LIVE_DIR = "live"
+CACHE_DIR = "cache"
 MODEL_FILE = "model.bin"
 
 
@@ -208,14 +209,11 @@ class ProductionStore:
         return self.symbol_dir(symbol) / LIVE_DIR / f"{date}.json"
 
     def method_days_cache(self, family: str) -> Path:
-        """`production/.method_days/{digest}.json`: the family's pooled days, read from the
-        instance incrementally by the gate (`defs.ledger_records.family_day_nets`)."""
-        return (
-            self.root
-            / PRODUCTION_DIR
-            / ".method_days"
-            / f"{sha256_bytes(family.encode())[:16]}.json"
-        )
+        """`cache/method_days/{digest}.json`: the family's pooled days, read from the instance
+        incrementally by the gate (`defs.ledger_records.family_day_nets`). Outside
+        production/, whose folders are symbols; safe to delete (it is read again)."""
+        name = f"{sha256_bytes(family.encode())[:16]}.json"
+        return self.root / CACHE_DIR / "method_days" / name
 
     def lock_path(self, symbol: str) -> Path:
         """The file lock serialising decisions of one symbol on this machine."""
