@@ -1,14 +1,16 @@
-"""The `champion` asset: the promotion gate, and the production pointer it guards.
+"""The `champion` asset: the production model of a symbol, and the gate that guards it.
 
-Partition `date|symbol` decides whether the model trained through `date` replaces the symbol's
-champion from the next day on. The gate (`core.gate`) reads the symbol's walk-forward record
-over a trailing window; its verdict is this asset's `promotion_gate` check, evaluated in the
-same step that moves the pointer, so no path moves the pointer past a failing gate.
+Partition `date|symbol` first trades the champion live on `date` (its own live record), then
+decides, from the gate (`core.gate`: the method's pooled record, the symbol's own record, the
+newest models against the champion), whether the model trained through `date` goes to
+production from the next day on, what is live stays, or the champion is demoted and the
+symbol goes flat. The verdict is this asset's `promotion_gate` check, evaluated in the same
+step that moves the pointer, so no path moves the pointer past a failing gate.
 
 The gate is not a Dagster *blocking* check on an upstream asset: a blocking failure fails the
 run, and a model kept back is a normal outcome of a day, not a failed symbol to retry, alert on
-or resume. A failing gate is an ERROR when the record shows the model losing after costs, a
-WARN when it only lacks evidence; both keep the champion where it is.
+or resume. A failing gate is an ERROR when the record argues against the model, a WARN when it
+only lacks evidence; both keep what is live (or flat).
 """
 
 import base64
