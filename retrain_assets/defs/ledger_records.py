@@ -92,6 +92,7 @@ def family_day_nets(
     """
     wanted = set(dates)
     known, seen = _read_cache(cache)
+    before = seen
     cursor = None
     while True:
         result = instance.fetch_materializations(
@@ -108,9 +109,10 @@ def family_day_nets(
         if not result.has_more:
             break
         cursor = result.cursor
-    first = min(wanted) if wanted else ""
-    known = {k: v for k, v in known.items() if k.split("|", 1)[0] >= first}
-    atomic_write_bytes(cache, json_bytes({"storage_id": seen, "days": known}))
+    if seen > before:  # nothing new: the file already says all of it
+        first = min(wanted) if wanted else ""
+        known = {k: v for k, v in known.items() if k.split("|", 1)[0] >= first}
+        atomic_write_bytes(cache, json_bytes({"storage_id": seen, "days": known}))
     found = []
     for pkey, (status, day_family, net_bps, trades) in sorted(known.items()):
         day, symbol = pkey.split("|", 1)

@@ -54,6 +54,7 @@ from retrain_assets.core.production import (
     decide,
     failed_in_a_row,
     model_ref,
+    replay,
     tenure,
     verified_model_bytes,
 )
@@ -181,7 +182,8 @@ def _decide(
     family, method_days = method
     date, symbol = split_partition_key(context.partition_key)
     decisions = [d for d in store.decisions(symbol) if d.date < date]
-    previous = store.champion_before(symbol, date)
+    chain = replay(decisions)  # read once: the champion live on `date` is the replay's last
+    previous = chain[-1][1] if chain else None
     since, during = tenure(decisions, date)
     today = _live_day(context, io, store, training, previous)
     live_file, live_bytes = store.live_path(symbol, date), json_bytes(today.to_json_dict())
