@@ -308,6 +308,7 @@ def _champion(md: Mapping[str, Any]) -> dict[str, Any] | None:
         "moved": bool(md["moved"]),
         "demoted": bool(md.get("demoted", False)),
         "champion_as_of": None if md.get("champion_as_of") == "none" else md.get("champion_as_of"),
+        "champion_since": md.get("champion_since") or None,
         "reason": md.get("reason"),
         "gate_passed": md.get("gate_passed"),
         "gate_failing": md.get("gate_failing") or None,
