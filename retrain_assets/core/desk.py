@@ -30,7 +30,7 @@ PROBLEM_CHARS = 90
 # (name, type, description) of each column of the production table, in order: at most 8.
 PRODUCTION_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("symbol", "string", "the trading symbol; symbols needing attention first"),
-    ("status", "string", "failed today, demoted, no champion yet, promoted, kept (champion since D)"),
+    ("status", "string", "failed today, demoted, no champion yet, promoted, kept (since D)"),
     ("champion", "string", "as-of date of the model production trades from tomorrow (empty: flat)"),
     ("day_net_bps", "float", "yesterday's model on the date's bars: net after costs, bps"),
     ("day_trades", "int", "trades behind day_net_bps"),

@@ -308,7 +308,7 @@ def _champion(md: Mapping[str, Any]) -> dict[str, Any] | None:
         "moved": bool(md["moved"]),
         "demoted": bool(md.get("demoted", False)),
         "champion_as_of": None if md.get("champion_as_of") == "none" else md.get("champion_as_of"),
-        "champion_since": md.get("champion_since") or None,
+        "champion_since": _text_or_none(md.get("champion_since")),
         "reason": md.get("reason"),
         "gate_passed": md.get("gate_passed"),
         "gate_failing": md.get("gate_failing") or None,
@@ -317,6 +317,10 @@ def _champion(md: Mapping[str, Any]) -> dict[str, Any] | None:
         "window_net_bps_per_trade": md.get("window_net_bps_per_trade"),
         "window_net_bps_interval": None if low is None or high is None else [low, high],
     }
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value in (None, "", "none") else str(value)
 
 
 def _interval(md: Mapping[str, Any]) -> list[float] | None:
