@@ -8,6 +8,7 @@ forked from the calling process, so a script needs no `if __name__ == "__main__"
 A desk's own model plugs in through `TrainingResource.trainer` (an import path).
 """
 
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from retrain_assets.core.desk import headline, production_rows, table_text
 from retrain_assets.core.errors import IntegrityError, PermanentError
 from retrain_assets.core.locks import FileLock
 from retrain_assets.core.production import (
@@ -69,9 +71,15 @@ def retrain(
 
 
 def run_with_progress(
-    symbols: str, config: SchedulerConfig, now: datetime, submit_url: str | None = None
+    symbols: str,
+    config: SchedulerConfig,
+    now: datetime,
+    submit_url: str | None = None,
+    table: bool = True,
 ) -> InvocationResult:
-    """An invocation with console progress and a closing report (the CLI's behaviour)."""
+    """An invocation with console progress and a closing report (the CLI's behaviour): the
+    production table (unless `table` is False: `--quiet`), its headline and where the desk
+    report, the summary and the status are."""
 
     def announce(date: str) -> None:  # once every input is checked: a refusal prints one line
         header = (
@@ -89,6 +97,7 @@ def run_with_progress(
         submit_url=submit_url,
         announce=announce,
     )
+    print_desk(result.summary_path, table)
     print(f"status:    {result.status_path}")
     if result.summary_path:
         print(f"summary:   {result.summary_path}")
@@ -101,12 +110,29 @@ def run_with_progress(
     return result
 
 
+def print_desk(summary_path: Path | None, table: bool) -> None:
+    """The production table of the summary the invocation refreshed (unless not `table`),
+    its headline, and the desk report beside it; nothing when there is no summary here."""
+    if summary_path is None or not summary_path.exists():
+        return
+    summary = json.loads(summary_path.read_bytes())
+    rows = production_rows(summary)
+    if table and rows:
+        for line in table_text(rows):
+            print(printable(line, sys.stdout))
+    print(printable(headline(summary, rows), sys.stdout))
+    desk = summary_path.with_name("desk.html")
+    if desk.exists():
+        print(f"report:    {desk}")
+
+
 def run_dates_with_progress(
     symbols: str,
     config: SchedulerConfig,
     dates: Sequence[str],
     now: datetime,
     submit_url: str | None = None,
+    table: bool = True,
 ) -> int:
     """`--dates`: each day in order, one invocation per day, each with the CLI's progress;
     returns the exit code. Walk-forward days build on the day before's model, so a day starts
@@ -116,7 +142,10 @@ def run_dates_with_progress(
     try:
         for number, day in enumerate(dates, 1):
             print(f"-- {day} ({number}/{len(dates)})", flush=True)
-            result = run_with_progress(symbols, replace(config, date=day), now, submit_url)
+            last = number == len(dates)
+            result = run_with_progress(
+                symbols, replace(config, date=day), now, submit_url, table=table and last
+            )
             codes.append(result.exit_code)
             if result.interrupted:
                 break

@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         "that listed it are refreshed; its runs and files stay), then exit; nothing is trained",
     )
     p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="leave the production table out of the closing lines (its headline and the "
+        "report's path stay)",
+    )
+    p.add_argument(
         "--submit",
         metavar="URL",
         default=None,
@@ -133,7 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from retrain_assets.api import run_with_progress
 
         result = run_with_progress(
-            args.symbols, config_from_args(args), datetime.now(UTC), submit_url=args.submit
+            args.symbols,
+            config_from_args(args),
+            datetime.now(UTC),
+            submit_url=args.submit,
+            table=not args.quiet,
         )
     except DeploymentLost as exc:
         print(f"retrain: lost: {exc}", file=sys.stderr)
@@ -154,7 +164,9 @@ def _run_dates(args: argparse.Namespace) -> int:
     check_text("--dates", args.dates)
     dates = date_range(args.dates, first_partition_date(), now)
     config = config_from_args(args)
-    return run_dates_with_progress(args.symbols, config, dates, now, submit_url=args.submit)
+    return run_dates_with_progress(
+        args.symbols, config, dates, now, submit_url=args.submit, table=not args.quiet
+    )
 
 
 def remove(symbol: str, submit_url: str | None) -> int:

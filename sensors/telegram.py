@@ -32,7 +32,7 @@ from retrain_assets.core.telegram import (
 from retrain_assets.defs.invocations import InvocationView, recent_views
 from retrain_assets.defs.lifecycle_records import lifecycle_of
 from retrain_assets.defs.records import failure_of, will_retry
-from retrain_assets.defs.summary_records import run_net_bps
+from retrain_assets.defs.summary_records import desk_headline, run_net_bps
 from retrain_assets.defs.tags import DATE_TAG, PARTITION_TAG, SELF_REPORTING, SYMBOL_TAG, RunTags
 
 MAX_AGE_S = 2 * 86400.0
@@ -82,6 +82,7 @@ def completion_text(instance: dg.DagsterInstance, view: InvocationView, label: s
         best=best,
         worst=worst,
         lifecycle=format_lifecycle(found.promoted, found.kept_back, found.drifted, found.demoted),
+        headline=None if many_dates else desk_headline(instance, view.date),
     )
 
 

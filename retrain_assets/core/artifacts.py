@@ -98,3 +98,12 @@ class ArtifactLayout:
     def summary_file(self, date: str) -> Path:
         """`summary/YYYYMMDDZ/engine_summary.json`."""
         return self.root / "summary" / day_folder(date) / "engine_summary.json"
+
+    def equity_file(self, date: str) -> Path:
+        """`summary/YYYYMMDDZ/equity_days.json`: each symbol's daily record through the date
+        (`walk_forward_report` writes it, the desk report draws it)."""
+        return self.root / "summary" / day_folder(date) / "equity_days.json"
+
+    def desk_file(self, date: str) -> Path:
+        """`summary/YYYYMMDDZ/desk.html`: the day's desk report, one self-contained page."""
+        return self.root / "summary" / day_folder(date) / "desk.html"

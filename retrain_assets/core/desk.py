@@ -15,12 +15,20 @@ gate window without trades reads `no evidence yet`, never a loss.
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from retrain_assets.core.summary_table import ATTENTION_ORDER, attention
+from retrain_assets.core.walk_forward import TRADED, DayLedger
 
+# How much a symbol's day needs a look, most first (the table's order).
+FAILED = "failed"
+CHECK_ERROR = "check error"
+CHECK_WARNING = "check warning"
+PENDING = "running or skipped"
+OK = "ok"
+ATTENTION_ORDER = (FAILED, CHECK_ERROR, CHECK_WARNING, PENDING, OK)
 FAILED_TODAY = "failed today"
+GATE_CHECK = "promotion_gate"
 NO_CHAMPION = "no champion yet"
 PROMOTED = "promoted"
 DEMOTED = "demoted, now flat"
@@ -74,6 +82,21 @@ class EquitySeries:
     live_net_bps: tuple[float | None, ...]
     trades: int = 0
 
+    def to_json_dict(self) -> dict[str, Any]:
+        """The series as JSON (the report writes it; the desk page reads it back)."""
+        return asdict(self)
+
+    @classmethod
+    def from_json_dict(cls, data: Mapping[str, Any]) -> "EquitySeries":
+        """The series `to_json_dict` wrote."""
+        return cls(
+            symbol=str(data["symbol"]),
+            days=tuple(data["days"]),
+            newest_net_bps=tuple(data["newest_net_bps"]),
+            live_net_bps=tuple(data["live_net_bps"]),
+            trades=int(data.get("trades", 0)),
+        )
+
 
 @dataclass(frozen=True)
 class DeskPage:
@@ -93,6 +116,33 @@ def production_rows(summary: Mapping[str, Any]) -> list[ProductionRow]:
     """One row per symbol of an `engine_summary.json` document, most attention first."""
     rows = [_row(symbol, entry) for symbol, entry in summary["by_symbol"].items()]
     return sorted(rows, key=lambda r: (ATTENTION_ORDER.index(r.attention), r.symbol))
+
+
+def attention(entry: Mapping[str, Any]) -> str:
+    """How much one symbol's day needs a look: a failed or canceled run; a check failing
+    with ERROR (drift, the live IC, the gate finding a losing record); a check warning;
+    still running or skipped; then the rest."""
+    if entry.get("status") in ("failed", "canceled"):
+        return FAILED
+    failing = _failing_checks(entry)
+    if any(c["severity"] == "ERROR" for c in failing):
+        return CHECK_ERROR
+    if failing:
+        return CHECK_WARNING
+    if entry.get("status") in ("running", "skipped"):
+        return PENDING
+    return OK
+
+
+def _failing_checks(entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The checks that did not pass and need a look. The gate not passing as a WARN is not a
+    problem (a model waiting for evidence; the `evidence` column says which conditions); the
+    gate as an ERROR (the record argues against the model) is."""
+    return [
+        c
+        for c in entry.get("checks") or []
+        if not c["passed"] and not (c["check"] == GATE_CHECK and c["severity"] != "ERROR")
+    ]
 
 
 def status_text(entry: Mapping[str, Any]) -> str:
@@ -130,6 +180,8 @@ def window_text(champion: Mapping[str, Any] | None) -> str:
         return ""
     days, trades = champion["window_days"], champion.get("window_trades") or 0
     net = champion.get("window_net_bps_per_trade")
+    if not days:
+        return "no walk-forward days yet"
     if not trades or net is None:
         return f"no trades in {days} d"
     interval = champion.get("window_net_bps_interval")
@@ -145,8 +197,7 @@ def problem_text(entry: Mapping[str, Any]) -> str:
     elif entry.get("status") == "skipped":
         text = str(entry.get("skip_reason") or "skipped")
     else:
-        failing = [c for c in entry.get("checks") or [] if not c["passed"]]
-        failing.sort(key=lambda c: c["severity"] != "ERROR")
+        failing = sorted(_failing_checks(entry), key=lambda c: c["severity"] != "ERROR")
         text = "; ".join(f"{c['check']} {c['severity']}" for c in failing)
     return text if len(text) <= PROBLEM_CHARS else text[: PROBLEM_CHARS - 1] + "…"
 
@@ -194,3 +245,60 @@ def _row(symbol: str, entry: Mapping[str, Any]) -> ProductionRow:
         problem=problem_text(entry),
         attention=attention(entry),
     )
+
+
+def equity_series(
+    newest: Sequence[DayLedger], live: Sequence[DayLedger]
+) -> tuple[EquitySeries, ...]:
+    """Each symbol's daily cumulative net after costs, bps: the newest models' days and
+    production's live days, over the days either traded, in date order.
+
+    A day the newest model did not trade repeats its last value; a day production was flat
+    (no live day) is None, so a chart leaves a gap rather than drawing a flat line it never
+    traded.
+    """
+    by_symbol: dict[str, tuple[dict[str, DayLedger], dict[str, DayLedger]]] = {}
+    for index, days in enumerate((newest, live)):
+        for day in days:
+            if day.status == TRADED:
+                by_symbol.setdefault(day.symbol, ({}, {}))[index][day.day] = day
+    series = []
+    for symbol, (ours, theirs) in sorted(by_symbol.items()):
+        dates = sorted(set(ours) | set(theirs))
+        series.append(
+            EquitySeries(
+                symbol=symbol,
+                days=tuple(dates),
+                newest_net_bps=tuple(_cumulative(ours, dates, carry=True)),  # type: ignore[arg-type]
+                live_net_bps=tuple(_cumulative(theirs, dates, carry=False)),
+                trades=sum(len(d.trades) for d in ours.values()),
+            )
+        )
+    return tuple(series)
+
+
+def _cumulative(days: Mapping[str, DayLedger], dates: Sequence[str], carry: bool) -> list:
+    total, values = 0.0, []
+    for date in dates:
+        day = days.get(date)
+        if day is not None:
+            total += 1e4 * float(sum(day.net))
+        values.append(round(total, 2) if day is not None or carry else None)
+    return values
+
+
+def table_text(rows: Sequence[ProductionRow]) -> list[str]:
+    """The production table as fixed-width text lines for a terminal, header first."""
+    names = [name for name, _, _ in PRODUCTION_COLUMNS]
+    cells = [names, *([_cell(v) for v in row.to_table_dict().values()] for row in rows)]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(names))]
+    return ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+            for line in cells]  # fmt: skip
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:+.1f}"
+    return str(value)

@@ -87,6 +87,7 @@ ASSET_SETTINGS: dict[str, tuple[str, ...]] = {
     "champion": (*_METRICS, *GATE),
     "walk_forward_report": ("min_trades", "product_version"),
     "engine_summary": ("product_version",),
+    "desk_report": ("product_version",),
 }
 
 

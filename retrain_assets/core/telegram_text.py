@@ -171,6 +171,7 @@ def format_completion(
     best: tuple[str, float] | None,
     worst: tuple[str, float] | None,
     lifecycle: Sequence[str] = (),
+    headline: str | None = None,
 ) -> str:
     """Builds the summary sent when a day's retraining has finished.
 
@@ -184,6 +185,7 @@ def format_completion(
         best: The best symbol and its score; None shows no ranking (see `best_and_worst`).
         worst: The worst symbol and its score; None shows no ranking.
         lifecycle: Lines from `format_lifecycle` (promoted, kept back, drifted).
+        headline: The production table's headline (`core.desk.headline`), when known.
 
     Returns:
         The message, in Telegram HTML.
@@ -194,6 +196,8 @@ def format_completion(
         f"Date: <code>{escape(date)}</code> · Duration: {_duration(duration_s)}",
         f"Succeeded: <b>{succeeded}</b> · Failed: <b>{failed}</b> · Skipped: <b>{skipped}</b>",
     ]
+    if headline:
+        lines.append(f"Production: {escape(headline)}")
     for name, entry in (("Best", best), ("Worst", worst)):
         if entry is not None:
             lines.append(f"{name}: <code>{escape(entry[0])}</code> {entry[1]:.4f}")

@@ -15,6 +15,7 @@ summary_job = dg.define_asset_job(
     SUMMARY_JOB,
     selection=dg.AssetSelection.assets(*date_assets),
     description=(
-        "Refresh one date's engine summary and walk-forward report from the instance's records."
+        "Refresh one date's engine summary, walk-forward report and desk report from the "
+        "instance's records."
     ),
 )

@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 
+from retrain_assets.core.desk import headline, production_rows
 from retrain_assets.core.evaluation import INSUFFICIENT_EVIDENCE
 from retrain_assets.core.provenance import Provenance
 from retrain_assets.defs.partitions import SYMBOLS
@@ -133,6 +134,14 @@ def date_summary(
         for s, e in status.items()
     }
     return _document(date, dry_run, invocation, mode, status, by_symbol, cpu_hour_usd, gpu_hour_usd)
+
+
+def desk_headline(instance: dg.DagsterInstance, date: str) -> str | None:
+    """The production table's headline of `date` from the records (`core.desk.headline`);
+    None when the date has no symbol-day run yet."""
+    summary = date_summary(instance, date)
+    rows = production_rows(summary)
+    return headline(summary, rows) if rows else None
 
 
 def _document(

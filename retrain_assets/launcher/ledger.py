@@ -141,23 +141,25 @@ def metrics_facts(md: dict[str, Any]) -> dict[str, Any]:
 
 
 def champion_of_run(instance: dg.DagsterInstance, run_id: str) -> str | None:
-    """What the run's decision did, in the words the CLI prints: `promoted`, `demoted, now flat
-    (why)`, `kept since D (failing conditions)`, `none yet (failing conditions)`; None when
-    the run made no decision."""
+    """What the run's decision did, in the words the CLI prints: `champion promoted`,
+    `champion demoted, now flat (why)`, `kept (champion since D; failing conditions)`, `no
+    champion yet (failing conditions)`; None when the run made no decision."""
     champion = champion_metadata(instance, run_id)
     if champion is None:
         return None
     action = champion.get("action") or ("promoted" if champion.get("moved") else "kept")
     failing = champion.get("gate_failing") or "gate"
     if action == "promoted":
-        return "promoted"
+        return "champion promoted"
     if action == "demoted":
         why = str(champion.get("reason") or "").removeprefix("demoted: ").split(";")[0]
-        return f"demoted, now flat ({why})"
+        return f"champion demoted, now flat ({why})"
     if action == "flat":
-        return f"none yet ({failing})"
+        return f"no champion yet ({failing})"
     since = champion.get("champion_since")
-    return f"kept since {since} ({failing})" if since else f"kept ({failing})"
+    if since in (None, "", "none"):
+        since = champion.get("champion_as_of")
+    return f"kept (champion since {since}; {failing})"
 
 
 class DateRecords:

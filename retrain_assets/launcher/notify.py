@@ -28,7 +28,7 @@ from retrain_assets.core.telegram import (
     run_url,
 )
 from retrain_assets.defs.lifecycle_records import lifecycle_of
-from retrain_assets.defs.summary_records import run_net_bps
+from retrain_assets.defs.summary_records import desk_headline, run_net_bps
 from retrain_assets.launcher.status import SymbolStatus
 
 logger = logging.getLogger(__name__)
@@ -143,12 +143,14 @@ class InvocationNotifier:
                 scores.append((status.symbol, net))
         best, worst = best_and_worst(scores)
         lifecycle: list[str] = []
+        line = None
         if instance is not None:
             runs = [(s.symbol, s.run_id) for s in succeeded if s.run_id]
             found = lifecycle_of(instance, runs)
             lifecycle = format_lifecycle(
                 found.promoted, found.kept_back, found.drifted, found.demoted
             )
+            line = desk_headline(instance, date)
         return format_completion(
             self._label,
             date,
@@ -159,6 +161,7 @@ class InvocationNotifier:
             best=best,
             worst=worst,
             lifecycle=lifecycle,
+            headline=line,
         )
 
     def _send(

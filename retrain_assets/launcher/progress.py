@@ -70,7 +70,7 @@ def _detail(entry: SymbolStatus) -> str:
         return str(entry.skip_reason)
     repaired = f"  (repaired: {entry.repaired})" if entry.repaired else ""
     stale = f"  (stale: {entry.stale})" if entry.stale else ""
-    parts = [p for p in (_net(entry), entry.champion and f"champion {entry.champion}") if p]
+    parts = [p for p in (_net(entry), entry.champion) if p]
     made = f"[{entry.source} · method {entry.method}]" if entry.source else None
     return "  ".join([*parts, f"attempts {entry.attempts}{repaired}{stale}", *filter(None, [made])])
 

@@ -41,8 +41,9 @@ class SymbolStatus:
         net_bps_interval: Its 95% interval, `(low, high)`.
         trades: The held-out trades behind it.
         evidence: `ok`, or `insufficient_evidence` below the minimum trades.
-        champion: What the promotion gate did: `promoted`, or `kept` with the failing
-            conditions.
+        champion: What the decision did, in the CLI's words (`launcher.ledger.champion_of_run`):
+            `champion promoted`, `kept (champion since D; ...)`, `no champion yet (...)` or
+            `champion demoted, now flat (why)`.
         source: The data source its result was made from (`files /data/binance`).
         method: The method digest of its result (the settings are in its metadata).
         unreachable_since: When the `--submit` deployment stopped answering (ISO time), on

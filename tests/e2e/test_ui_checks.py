@@ -37,16 +37,13 @@ FEATURE_CHECKS = {
 }
 SUMMARY_COLUMNS = [
     "symbol",
-    "attention",
     "status",
-    "champion_moved",
-    "champion_as_of",
-    "wf_net_bps_per_trade",
-    "wf_net_bps_lo",
-    "wf_net_bps_hi",
-    "wf_trades",
-    "checks",
-    "failure",
+    "champion",
+    "day_net_bps",
+    "day_trades",
+    "window_net",
+    "evidence",
+    "problem",
 ]
 PASSED = CheckRow("check_circle", "Passed")
 WARNED = CheckRow("warning_outline", "Failed")  # a failed WARN check: yellow, worded "Failed"
@@ -122,14 +119,13 @@ def test_the_ui_shows_the_checks_the_gate_and_the_failed_symbol_first_in_the_sum
         gate = _page(
             base, "/assets/champion?view=checks", "ui-checks-champion", "Evaluation result", profile
         )
-        # Wide enough for all eleven columns of the table (and a long artifact path) to show.
         summary = _page(
             base,
             f"/assets/engine_summary?view=partitions&partition={DATE}",
             "ui-summary-table",
-            "champion_moved",
+            "window_net",
             profile,
-            window=(3000, 1000),
+            window=(1600, 1000),
         )
 
     _assert_feature_checks(freshness, drift)
@@ -163,15 +159,15 @@ def _assert_promotion_gate(gate: str) -> None:
 
 
 def _assert_summary_table(summary: str) -> None:
-    found = [t for t in tables(summary) if "champion_moved" in t.headers]
+    found = [t for t in tables(summary) if "window_net" in t.headers]
     assert len(found) == 1, visible_text(summary)[:3000]
     table = found[0]
     assert table.headers == SUMMARY_COLUMNS
     rows = table.records()
     assert [r["symbol"] for r in rows] == ["NOPEUSDT", "BTCUSDT"], rows
     failed, ok = rows
-    assert failed["attention"] == "failed" and failed["status"] == "failed", failed
-    assert failed["failure"].startswith("DataSourceError: NOPEUSDT: bars have no 'volume'"), failed
-    assert ok["attention"] == "check warning" and ok["status"] == "success", ok
-    assert ok["champion_moved"] == "false" and ok["checks"] == "promotion_gate WARN", ok
-    assert ok["failure"] == "", ok
+    assert failed["status"] == "failed today", failed
+    assert failed["problem"].startswith("DataSourceError: NOPEUSDT: bars have no 'volume'"), failed
+    assert ok["status"] == "no champion yet" and ok["champion"] == "", ok
+    assert ok["evidence"].startswith("failed method_evidence"), ok
+    assert "promotion_gate" not in ok["problem"], ok

@@ -21,11 +21,11 @@ def test_a_success_shows_the_net_with_its_interval_evidence_and_what_the_gate_di
         net_bps_interval=(-170.14, 81.5),
         trades=34,
         evidence="ok",
-        champion="kept (evidence, net_after_costs)",
+        champion="kept (champion since 2025-04-20; symbol_evidence)",
     )
     assert _line(entry) == (
         "  ADAUSDT        success  net -32.7 bps/trade [-170.1, +81.5], 34 trades (ok)  "
-        "champion kept (evidence, net_after_costs)  attempts 1"
+        "kept (champion since 2025-04-20; symbol_evidence)  attempts 1"
     )
 
 

@@ -12,6 +12,7 @@ from resources.method import current_of
 from resources.training import TrainingResource
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.core.desk import equity_series
 from retrain_assets.core.families import describe, split_by_family
 from retrain_assets.core.ledger_chain import (
     LedgerFigures,
@@ -96,7 +97,8 @@ def walk_forward_report(
     flat), per symbol, pooled (intervals over whole days) and as an equal-weight portfolio
     (interval from its own daily net), each with its trade count and 95% interval. Writes
     walk_forward.png and walk_forward.json beside the engine summary, and shows both in the UI;
-    walk_forward/{SYMBOL}.png draws each symbol alone (so is the champion's `gate_window`).
+    walk_forward/{SYMBOL}.png draws each symbol alone (so is the champion's `gate_window`), and
+    equity_days.json keeps each symbol's daily record for the desk report's charts.
 
     The headline is production's own record, the champions' live days (`live_*` metadata,
     the `side_by_side` table and the JSON's `live`), beside the newest models' record over the
@@ -141,6 +143,9 @@ def walk_forward_report(
         chart = render_symbol_png(curves, figures, title=f"{symbol} walk-forward through {date}")
         atomic_write_bytes(folder / "walk_forward" / f"{symbol}.png", chart)
     metadata["per_symbol_png"] = dg.MetadataValue.path(str(folder / "walk_forward"))
+    series = equity_series(days, production.days)
+    equity = {"through": date, "series": [s.to_json_dict() for s in series]}
+    atomic_write_bytes(artifacts.layout().equity_file(date), json_bytes(equity))
     return dg.MaterializeResult(metadata=metadata)
 
 

@@ -6,9 +6,10 @@ from pydantic import Field
 from resources.artifact_io import ArtifactRootResource
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
-from retrain_assets.core.summary_table import COLUMNS, summary_rows
+from retrain_assets.core.desk import production_rows
 from retrain_assets.core.summary_text import markdown_table
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
+from retrain_assets.defs.assets.desk import production_table
 from retrain_assets.defs.partitions import EVERY_SYMBOL_OF_THE_DATE, date_partitions
 from retrain_assets.defs.summary_records import date_summary
 from retrain_assets.defs.tags import RunTags
@@ -34,9 +35,10 @@ def engine_summary(
 ) -> dg.MaterializeResult:
     """The day's engine summary (engine_summary.json): counts, train minutes, by-symbol results.
 
-    Its `symbols` table puts the symbols needing attention first: failed runs, then checks
-    failing with ERROR, then warnings, with the champion's move, the walk-forward net of the
-    gate's window with its interval, the checks that did not pass and the failure reason.
+    Its `symbols` table is the production table (`core.desk`, the same as `desk_report`'s):
+    the symbols needing attention first (failed runs, then checks failing with ERROR, then
+    warnings), what production trades, yesterday's model's net, the gate window's net with
+    its interval and evidence, and the problem.
 
     Built from the instance's run and materialization records, so failed and skipped symbols
     are included; refreshed when a launcher invocation, backfill or schedule tick finishes. A
@@ -54,7 +56,7 @@ def engine_summary(
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
-            "symbols": summary_table(summary),
+            "symbols": production_table(production_rows(summary)),
             "summary": dg.MetadataValue.md(markdown_table(summary)),
             "invocation": dg.MetadataValue.text(summary["invocation"] or ""),
             "total_symbols": dg.MetadataValue.int(summary["total_symbols"]),
@@ -71,12 +73,3 @@ def engine_summary(
             ),
         }
     )
-
-
-def summary_table(summary: dict) -> dg.MetadataValue:
-    """The day's symbols as a UI table, most attention first (see `core.summary_table`)."""
-    schema = dg.TableSchema(
-        columns=[dg.TableColumn(name, kind, description=text) for name, kind, text in COLUMNS]
-    )
-    records = [dg.TableRecord(row) for row in summary_rows(summary)]
-    return dg.MetadataValue.table(records=records, schema=schema)
