@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from retrain_assets.core.errors import PermanentError, TrainingTimeout
+from retrain_assets.core.model_health import IMPORTANCE_KEY, top_importances
 
 # The per-symbol training timeout when nothing else is said (the spec's 45 minutes).
 DEFAULT_TIMEOUT_MINUTES = 45.0
@@ -104,6 +105,10 @@ class Trainer(Protocol):
     Then with a `train` segment only, every labelled row through the date, and
     `params.iterations` set to the held-out fit's tree count: fit exactly that many, with no
     early stopping (the live fit, the model that trades the next day).
+
+    A trainer may report in its training log `tree_count`, `best_iteration` and
+    `feature_importance` (a list of `{"feature", "importance"}`); what it leaves out is
+    recorded as not reported (`core.model_health`).
     """
 
     name: str
@@ -168,6 +173,7 @@ class CatBoostTrainer:
         model_bytes = _model_to_bytes(model, job.work_dir)
         log = _training_log(job, model, fit_s, resumed, deadline.first_iteration)
         log["best_iteration"] = best
+        log[IMPORTANCE_KEY] = _importance(model, job)
         # The snapshot stays: a fit cut short by a signal can return normally, and only the
         # caller knows whether the model is accepted (then it calls `drop_checkpoint`).
         return TrainedModel(model_bytes, _config(job, model), log)
@@ -235,6 +241,13 @@ def _keep_best_or_floor(model: Any, job: TrainingInput) -> int:
         if keep < int(model.tree_count_):
             model.shrink(keep)
     return best
+
+
+def _importance(model: Any, job: TrainingInput) -> list[dict[str, Any]]:
+    """The kept model's top features by CatBoost's PredictionValuesChange (the change of
+    the prediction a feature's splits make, summing to 100; needs no data)."""
+    values = model.get_feature_importance(type="PredictionValuesChange")
+    return top_importances(list(job.feature_names), [float(v) for v in values])
 
 
 def _model_to_bytes(model: Any, work_dir: Path) -> bytes:

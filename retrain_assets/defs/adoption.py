@@ -38,6 +38,8 @@ _MODEL_FACTS = (
     "provenance",
     "source",
     "method",
+    "model_health",
+    "feature_importance",
 )
 
 

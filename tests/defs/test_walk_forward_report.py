@@ -36,6 +36,11 @@ def test_the_report_chains_every_symbols_days_into_a_png_and_a_table(dagster_hom
     # The first date had no live model: two traded days per symbol.
     assert all(rows[s]["days"] == 2 for s in SYMBOLS)
     assert rows["pooled"]["trades"] == sum(rows[s]["trades"] for s in SYMBOLS)
+    health = {r.data["symbol"]: r.data for r in metadata["model_health"].value.records}
+    assert set(health) == set(SYMBOLS)
+    for row in health.values():  # the model that traded the last date, and its health
+        assert row["model"] == "champion" or row["as_of"] == DATES[-2]
+        assert row["trees"] > 0 and row["top_features"] not in (None, "not reported")
     document = json.loads(png.with_name("walk_forward.json").read_text())
     assert document["through"] == DATES[-1]
     assert document["symbols_without_model"] == {s: 1 for s in SYMBOLS}

@@ -15,6 +15,7 @@ from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.calibration import TREE_FLOOR, tree_floor
 from retrain_assets.core.hardware import detect_hardware
 from retrain_assets.core.locks import FileLock
+from retrain_assets.core.model_health import HEALTH_KEY, health_record, reported_importance
 from retrain_assets.core.pipeline import train_symbol_day, training_input, with_fingerprint
 from retrain_assets.core.splits import Splits
 from retrain_assets.core.training import (
@@ -32,6 +33,7 @@ from retrain_assets.defs.assets.common import (
     RETRAIN_GROUP,
     permanent_errors_fail_fast,
 )
+from retrain_assets.defs.model_health import health_metadata
 from retrain_assets.defs.partitions import (
     CONCURRENCY_TAG,
     TIMEOUT_TAG,
@@ -91,7 +93,9 @@ def model(
     check warns when a live model still has fewer trees than the floor (a trainer of its own
     may ignore the count). config.json and the metadata carry its provenance: the features'
     source and bars, the method (training settings and their digest), the trainer and the
-    product version.
+    product version, and its health (`model_health`: trees, best iteration, the top 10
+    features by CatBoost's importance, also as the `feature_importance` table; importance
+    is None when a trainer reports none).
     """
     date, symbol = split_partition_key(context.partition_key)
     dry_run = is_dry_run(context.run.tags)  # a smoke test: the tiny training budget
@@ -142,8 +146,12 @@ def model(
         "train_seconds": round(train_s, 3),
         "attempt": _attempt(context),
     }
+    health = health_record(
+        live_fit["trees"], log.get("best_iteration"), reported_importance(live.training_log)
+    )
     config = {
         **live.config,
+        HEALTH_KEY: health,
         "provenance": made.to_json_dict(),
         "dry_run": dry_run,
         "fit": "live",
@@ -181,6 +189,7 @@ def model(
             "gpu_seconds": dg.MetadataValue.float(
                 round(train_s if params.task_type == "GPU" else 0.0, 3)
             ),
+            **health_metadata(health),
             **timing.metadata(),
         },
     )

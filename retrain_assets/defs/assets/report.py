@@ -25,6 +25,7 @@ from retrain_assets.core.production import ProductionStore
 from retrain_assets.core.provenance import family_of
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.ledger_records import ledger_days, live_days, window_dates
+from retrain_assets.defs.model_health import live_health_table
 from retrain_assets.defs.partitions import EVERY_SYMBOL_OF_THE_DATE, date_partitions
 
 _COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -102,7 +103,9 @@ def walk_forward_report(
 
     The headline is production's own record, the champions' live days (`live_*` metadata,
     the `side_by_side` table and the JSON's `live`), beside the newest models' record over the
-    same window; a symbol without a champion trades flat and adds no live day.
+    same window; a symbol without a champion trades flat and adds no live day. The
+    `model_health` table shows, per symbol, the model that traded the date (its champion,
+    else the newest model): its trees, best iteration and top features.
 
     Only the days traded by a model of the current method and kind of data source are chained: a
     method change starts a new family, and `method_families` (and the JSON's `families`)
@@ -128,6 +131,7 @@ def walk_forward_report(
         **live_metadata(live, record),
         **report_metadata(record, png, folder, len(found.unreadable)),  # before any write
         "method_families": dg.MetadataValue.md(describe(families)),
+        "model_health": live_health_table(context.instance, store, date),
     }
     document = {
         **record.to_json_dict(),
