@@ -103,20 +103,39 @@ def calibration_slope(config: Mapping[str, Any]) -> float:
     return float(recorded["slope"])
 
 
-def tree_floor(model: str, trees: int, floor: int) -> CheckOutcome:
-    """WARN when a live model has fewer trees than the floor: it is too shrunk to trade.
+def tree_floor(
+    model: str, trees: int, floor: int, best_iteration: int | None = None
+) -> CheckOutcome:
+    """WARN when a live model is under the tree floor: fewer trees than the floor (too shrunk
+    to trade), or trees only because of the floor, validation's early stop having kept fewer
+    (`best_iteration` + 1 trees: the model found little to learn).
 
     Args:
         model: Names the model (`BTCUSDT 2024-05-01`).
         trees: The live model's tree count.
         floor: The configured `min_trees`.
+        best_iteration: Validation's best iteration (0-based), when the trainer reports one.
     """
-    passed = trees >= floor
-    verdict = "at or above" if passed else "below"
+    kept = None if best_iteration is None else best_iteration + 1
+    if trees < floor:
+        passed, text = False, f"has {trees} trees, below the floor of {floor}"
+    elif kept is not None and kept < floor:
+        passed = False
+        text = (
+            f"has {trees} trees only because of the floor of {floor}: validation's early "
+            f"stop kept {kept} (best iteration {best_iteration}), it found little to learn"
+        )
+    else:
+        passed, text = True, f"has {trees} trees, at or above the floor of {floor}"
     return CheckOutcome(
         name=TREE_FLOOR,
         passed=passed,
         severity=WARN,
-        description=f"live model {model} has {trees} trees, {verdict} the floor of {floor}",
-        metadata={"model": model, "trees": trees, "min_trees": floor},
+        description=f"live model {model} {text}",
+        metadata={
+            "model": model,
+            "trees": trees,
+            "min_trees": floor,
+            "best_iteration": best_iteration,
+        },
     )

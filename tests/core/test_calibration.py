@@ -83,6 +83,15 @@ def test_a_live_model_below_the_tree_floor_is_a_warning_that_names_it():
     assert tree_floor("BTCUSDT 2024-03-01", trees=50, floor=50).passed
 
 
+def test_a_model_lifted_to_the_floor_by_an_early_stop_at_iteration_one_is_a_warning():
+    outcome = tree_floor("BTCUSDT 2024-03-01", trees=50, floor=50, best_iteration=1)
+    assert not outcome.passed and outcome.severity == WARN
+    assert "only because of the floor of 50" in outcome.description
+    assert "best iteration 1" in outcome.description
+    assert tree_floor("BTCUSDT 2024-03-01", trees=300, floor=50, best_iteration=299).passed
+    assert tree_floor("BTCUSDT 2024-03-01", trees=50, floor=50, best_iteration=49).passed
+
+
 def _rows() -> pd.DataFrame:
     """One day of flat hourly bars with a known label, for the cost rule alone."""
     stamps = pd.date_range(DAY, periods=24, freq="h", tz="UTC")

@@ -91,7 +91,12 @@ def test_a_live_model_below_the_tree_floor_is_a_warning_naming_it(dagster_home, 
     assert check.severity == dg.AssetCheckSeverity.WARN
     assert check.description == "live model BTCUSDT 2025-05-01 has 1 trees, below the floor of 50"
     facts = {k: v.value for k, v in check.metadata.items()}
-    assert facts == {"model": "BTCUSDT 2025-05-01", "trees": 1, "min_trees": 50}
+    assert facts == {
+        "model": "BTCUSDT 2025-05-01",
+        "trees": 1,
+        "min_trees": 50,
+        "best_iteration": 0,
+    }
     assert health["trees"] == 1  # the model's own record agrees with the check
     assert 0 < len(health["feature_importance"]) <= 6  # one tree of depth 6 splits on <= 6
 

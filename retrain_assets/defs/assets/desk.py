@@ -18,7 +18,9 @@ from retrain_assets.core.desk import (
     production_rows,
 )
 from retrain_assets.core.desk_html import render_desk_page
+from retrain_assets.core.model_health import health_text
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
+from retrain_assets.defs.model_health import model_health
 from retrain_assets.defs.partitions import date_partitions
 from retrain_assets.defs.summary_records import date_summary
 
@@ -41,7 +43,8 @@ def desk_report(
 
     desk.html is one self-contained page (no outside assets; it opens from a file) with the
     table, the day's failures and one equity chart per symbol: the newest models' and
-    production's own cumulative net after costs. Built from the date's engine_summary.json
+    production's own cumulative net after costs, with each symbol's model health (trees, best
+    iteration, top features) under its chart. Built from the date's engine_summary.json
     and the walk-forward report's equity_days.json, so it runs after both (the summary job
     materializes all three); without the summary file it reads the records itself.
     """
@@ -56,6 +59,7 @@ def desk_report(
         rows=tuple(rows),
         failures=failures(rows),
         charts=_series(layout.equity_file(date)),
+        health=_health(context.instance, date, rows),
         made_by="; ".join(f"{m['source']} · method {m['method']}" for m in summary["made_by"]),
         dry_run=bool(summary.get("dry_run")),
     )
@@ -92,6 +96,18 @@ def _summary(context: dg.AssetExecutionContext, path: Path) -> dict[str, Any]:
         return json.loads(path.read_bytes())
     context.log.warning(f"{path} is missing: the production table is read from the records")
     return date_summary(context.instance, context.partition_key)
+
+
+def _health(instance: dg.DagsterInstance, date: str, rows: list[ProductionRow]) -> dict[str, str]:
+    """Each symbol's model in a line: the champion production trades from tomorrow, else the
+    date's newest model (what would be promoted), with its trees and top features."""
+    models = {r.symbol: (r.champion, "champion") if r.champion else (date, "newest") for r in rows}
+    recorded = model_health(instance, [f"{d}|{s}" for s, (d, _) in models.items()])
+    return {
+        symbol: f"{kind} model {as_of}: {health_text(recorded[f'{as_of}|{symbol}'])}"
+        for symbol, (as_of, kind) in models.items()
+        if f"{as_of}|{symbol}" in recorded
+    }
 
 
 def _series(path: Path) -> tuple[EquitySeries, ...]:

@@ -114,8 +114,11 @@ def model(
         adopted = adopted_model(context, made)  # asked for while another run trained it
         if adopted is not None:
             yield adopted
-            trees = int(adopted.value.json("config.json")["live_fit"]["trees"])
-            yield check_result(tree_floor(f"{symbol} {date}", trees, _floor(params, dry_run)))
+            adopted_config = adopted.value.json("config.json")
+            trees = int(adopted_config["live_fit"]["trees"])
+            best = (adopted_config.get("held_out_fit") or {}).get("best_iteration")
+            floor = _floor(params, dry_run)
+            yield check_result(tree_floor(f"{symbol} {date}", trees, floor, best))
             return
         trainer = load_trainer(training.trainer_path())
         job = training_input(
@@ -193,7 +196,9 @@ def model(
             **timing.metadata(),
         },
     )
-    yield check_result(tree_floor(f"{symbol} {date}", live_fit["trees"], _floor(params, dry_run)))
+    best = log.get("best_iteration")
+    floor = _floor(params, dry_run)
+    yield check_result(tree_floor(f"{symbol} {date}", live_fit["trees"], floor, best))
 
 
 def _live_fit(frame: pd.DataFrame, live_job: TrainingInput, live: TrainedModel) -> dict[str, Any]:
