@@ -1,8 +1,11 @@
 """The Dagster UI shows a day's asset checks, the promotion gate and the summary table.
 
-A real CLI run of two symbols, one without data, then `dagster dev` on that instance and
-headless Chromium on the Checks tabs of `features` and `champion` and on the `engine_summary`
-partition whose `symbols` table puts the failed symbol first.
+A real CLI run of six symbols, one without data, then `dagster dev` on that instance and
+headless Chromium on the Checks tabs of `features` and `champion`, on the `engine_summary`
+partition whose `symbols` table puts the failed symbol first, and on the `desk_report`
+partition at 1600 x 1000: its production table fits the window, failing symbol first, and its
+metadata links to the desk page, which opens with one chart per symbol (screenshots in
+test-artifacts/).
 """
 
 import os
@@ -12,6 +15,7 @@ import pandas as pd
 import pytest
 
 from retrain_assets.core.synthetic import SyntheticSource
+from tests.e2e.browser import chromium
 from tests.e2e.conftest import DATE, REPO, run_cli, status_of, write_candles_without_volume
 from tests.e2e.dagster_dev import dagster_dev, graphql
 from tests.e2e.ui_pages import (
@@ -49,13 +53,36 @@ PASSED = CheckRow("check_circle", "Passed")
 WARNED = CheckRow("warning_outline", "Failed")  # a failed WARN check: yellow, worded "Failed"
 FAILED = CheckRow("cancel", "Failed")  # a failed ERROR check, or one whose execution failed
 BTC_PARTITION = f"Partition {DATE}|BTCUSDT"
+GOOD = ("ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT", "BTCUSDT")
+# The production table in the UI: where it is, whether anything clips it sideways, its rows.
+PRODUCTION_TABLE_JS = """(() => {
+  const table = [...document.querySelectorAll('table')]
+    .filter(t => !t.querySelector('table'))  // the innermost: the metadata panel is a table
+    .find(t => t.innerText.includes('window_net') && t.innerText.includes('day_trades'));
+  if (!table) return null;
+  const box = table.getBoundingClientRect();
+  let clipped = false;
+  for (let e = table.parentElement; e; e = e.parentElement) {
+    const style = getComputedStyle(e);
+    if (e.scrollWidth > e.clientWidth + 1 && style.overflowX !== 'visible') clipped = true;
+  }
+  const rows = [...table.querySelectorAll('tr')]
+    .map(tr => [...tr.querySelectorAll('td')].map(td => td.innerText.replace(/\\s+/g, ' ').trim()))
+    .filter(cells => cells.length > 0);
+  return {left: box.left, right: box.right, viewport: window.innerWidth, clipped, rows,
+          page: document.documentElement.scrollWidth};
+})()"""
+REPORT_LINK_JS = """(() => {
+  const a = [...document.querySelectorAll('a')].find(a => (a.href || '').endsWith('desk.html'));
+  return a ? a.href : null;
+})()"""
 
 
 def _write_candles(folder: Path, symbol: str) -> None:
     """The embedded synthetic bars of `symbol` as a candle file, 200 days through DATE."""
     end = pd.Timestamp(DATE, tz="UTC") + pd.Timedelta(days=1)
     bars, _ = SyntheticSource().load(symbol, end, pd.Timedelta(days=200))
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
     bars.to_parquet(folder / f"{symbol}.parquet")
 
 
@@ -84,19 +111,27 @@ def test_the_ui_shows_the_checks_the_gate_and_the_failed_symbol_first_in_the_sum
     artifacts, tmp_path, monkeypatch
 ):
     candles = tmp_path / "candles"
-    _write_candles(candles, "BTCUSDT")
+    for symbol in GOOD:
+        _write_candles(candles, symbol)
     write_candles_without_volume(candles, "NOPEUSDT")
     monkeypatch.setenv("RETRAIN_DATA_SOURCE", "files")
     monkeypatch.setenv("RETRAIN_DATA_DIR", str(candles))
-    # Sequential with the failing symbol first: BTCUSDT's evaluations are then each check's
-    # latest execution, which the Checks tab details.
-    result = run_cli("--mode", "sequential", "--symbols", "NOPEUSDT,BTCUSDT", "--date", DATE)
+    # Sequential with the failing symbol first and BTCUSDT last: BTCUSDT's evaluations are
+    # then each check's latest execution, which the Checks tab details.
+    symbols = ",".join(["NOPEUSDT", *GOOD])
+    result = run_cli("--mode", "sequential", "--symbols", symbols, "--date", DATE)
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     status = status_of(artifacts)
     assert {s: e["status"] for s, e in status.items()} == {
         "NOPEUSDT": "failed",
-        "BTCUSDT": "success",
+        **dict.fromkeys(GOOD, "success"),
     }
+    # The CLI's last lines: the production table, failing symbol first, its headline, the page.
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("symbol "))
+    assert lines[header + 1].split()[:3] == ["NOPEUSDT", "failed", "today"], lines[header:]
+    assert any(f"{DATE}: 6 symbols · 1 failed" in line for line in lines), lines[header:]
+    assert any(line.startswith("report:") and "desk.html" in line for line in lines)
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     profile = tmp_path / "chromium"
@@ -127,7 +162,9 @@ def test_the_ui_shows_the_checks_the_gate_and_the_failed_symbol_first_in_the_sum
             profile,
             window=(1600, 1000),
         )
+        report = _desk_in_the_ui(base, profile)
 
+    _assert_desk_report(report)
     _assert_feature_checks(freshness, drift)
     _assert_promotion_gate(gate)
     _assert_summary_table(summary)
@@ -164,10 +201,51 @@ def _assert_summary_table(summary: str) -> None:
     table = found[0]
     assert table.headers == SUMMARY_COLUMNS
     rows = table.records()
-    assert [r["symbol"] for r in rows] == ["NOPEUSDT", "BTCUSDT"], rows
-    failed, ok = rows
+    assert rows[0]["symbol"] == "NOPEUSDT", rows
+    failed, ok = rows[0], next(r for r in rows if r["symbol"] == "BTCUSDT")
     assert failed["status"] == "failed today", failed
     assert failed["problem"].startswith("DataSourceError: NOPEUSDT: bars have no 'volume'"), failed
     assert ok["status"] == "no champion yet" and ok["champion"] == "", ok
-    assert ok["evidence"].startswith("failed method_evidence"), ok
+    assert ok["evidence"] == "no evidence yet", ok  # day one: no trades, never a loss
     assert "promotion_gate" not in ok["problem"], ok
+
+
+def _desk_in_the_ui(base: str, profile: Path) -> dict:
+    """The desk_report partition at 1600 x 1000: its production table as laid out, and the
+    desk page its metadata links to, opened in the browser; screenshots of both."""
+    with chromium() as browser:
+        browser.open(f"{base}/assets/desk_report?view=partitions&partition={DATE}")
+        table = browser.wait_for(PRODUCTION_TABLE_JS, timeout=60)
+        browser.screenshot(ARTIFACTS / "ui-desk-report-1600x1000.png")
+        link = browser.wait_for(REPORT_LINK_JS, timeout=20)
+        browser.open(link)
+        browser.wait_for("document.querySelectorAll('figure.equity').length > 0")
+        page = browser.evaluate(
+            """({figures: [...document.querySelectorAll('figure.equity')].map(f => {
+                   const r = f.querySelector('svg').getBoundingClientRect();
+                   return [f.dataset.symbol, r.width, r.height]; }),
+                 first: document.querySelector('#production tbody tr').dataset.symbol,
+                 scroll: document.documentElement.scrollWidth, width: window.innerWidth})"""
+        )
+        browser.screenshot(ARTIFACTS / "desk-report-page-1600x1000.png")
+        browser.screenshot(ARTIFACTS / "desk-report-page-full.png", full_page=True)
+    print(f"screenshots: {ARTIFACTS}/ui-desk-report-1600x1000.png, desk-report-page-*.png")
+    return {"table": table, "link": link, "page": page}
+
+
+def _assert_desk_report(report: dict) -> None:
+    table, page = report["table"], report["page"]
+    # The whole table shows in the 1600 px window: nothing past its right edge, nothing clipped.
+    assert table["right"] <= table["viewport"] and not table["clipped"], table
+    assert table["page"] <= table["viewport"], table
+    rows = table["rows"]
+    assert rows[0][0] == "NOPEUSDT" and rows[0][1] == "failed today", rows
+    assert sorted(r[0] for r in rows) == sorted(["NOPEUSDT", *GOOD]), rows
+    assert report["link"].startswith("file://") and report["link"].endswith("desk.html")
+    # The page: the failing symbol first, one readable chart per symbol (day one: each says
+    # it has no walk-forward day yet).
+    assert page["first"] == "NOPEUSDT" and page["scroll"] <= page["width"], page
+    charts = {symbol: (w, h) for symbol, w, h in page["figures"]}
+    assert [f[0] for f in page["figures"]] == [r[0] for r in rows], page
+    assert set(charts) == {"NOPEUSDT", *GOOD}, charts
+    assert all(w >= 300 and h >= 150 for w, h in charts.values()), charts

@@ -58,7 +58,7 @@ def desk_report(
         headline=line,
         rows=tuple(rows),
         failures=failures(rows),
-        charts=_series(layout.equity_file(date)),
+        charts=charts_for(rows, _series(layout.equity_file(date))),
         health=_health(context.instance, date, rows),
         made_by="; ".join(f"{m['source']} · method {m['method']}" for m in summary["made_by"]),
         dry_run=bool(summary.get("dry_run")),
@@ -88,6 +88,15 @@ def desk_metadata(rows: list[ProductionRow], line: str, path: Path) -> dict[str,
         "failed_today": dg.MetadataValue.int(sum(r.status == "failed today" for r in rows)),
         "in_production": dg.MetadataValue.int(sum(r.champion is not None for r in rows)),
     }
+
+
+def charts_for(
+    rows: list[ProductionRow], series: tuple[EquitySeries, ...]
+) -> tuple[EquitySeries, ...]:
+    """One chart per symbol of the table, in its order: a symbol without a record yet gets an
+    empty series (the page says so) rather than no chart."""
+    found = {s.symbol: s for s in series}
+    return tuple(found.get(r.symbol) or EquitySeries(r.symbol, (), (), ()) for r in rows)
 
 
 def _summary(context: dg.AssetExecutionContext, path: Path) -> dict[str, Any]:
