@@ -32,6 +32,7 @@ from retrain_assets.defs.assets.common import (
     RETRAIN_GROUP,
     permanent_errors_fail_fast,
 )
+from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import (
     CONCURRENCY_TAG,
     TIMEOUT_TAG,
@@ -162,7 +163,7 @@ def model(
         "config.json": json_bytes(config),
         "training_log.json": json_bytes(log),
     }
-    yield dg.Output(
+    output = dg.Output(
         ArtifactFiles(files),
         metadata={
             **provenance_metadata(made),
@@ -184,6 +185,7 @@ def model(
             **timing.metadata(),
         },
     )
+    yield output.with_metadata(unplotted(output.metadata))
     yield check_result(tree_floor(f"{symbol} {date}", live_fit["trees"], _floor(params, dry_run)))
 
 
