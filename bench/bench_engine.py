@@ -310,6 +310,7 @@ def engine_profile(home: Path, started: float, wall: float) -> dict[str, Any]:
     """Where the CLI's wall time went, from its symbol-day run records and event log."""
     import dagster as dg
 
+    from retrain_assets.defs.figures import figure
     from retrain_assets.defs.tags import SYMBOL_TAG
     from retrain_assets.launcher.local import WORKER_PID_TAG
 
@@ -340,7 +341,7 @@ def engine_profile(home: Path, started: float, wall: float) -> dict[str, Any]:
                 elif ev.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
                     meta = ev.step_materialization_data.materialization.metadata
                     if "train_minutes" in meta and e.step_key == "model":
-                        train_s += 60.0 * float(meta["train_minutes"].value)
+                        train_s += 60.0 * (figure(meta["train_minutes"]) or 0.0)
         n = len(records)
         run_s = sum(r.end_time - r.start_time for r in records)
         gaps = [

@@ -39,6 +39,7 @@ from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.errors import IntegrityError, PermanentError
 from retrain_assets.core.hashing import sha256_bytes, write_sha256sums
 from retrain_assets.core.storage import StorageBackend
+from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import split_partition_key
 from retrain_assets.defs.tags import is_dry_run
 
@@ -85,7 +86,7 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         if is_dry_run(tags):  # a smoke test stores locally only, whatever its driver
             metadata = _metadata(entries, folder, dry_run=True)
             metadata["backend"] = dg.MetadataValue.text("none (dry run)")
-            context.add_output_metadata(metadata)
+            context.add_output_metadata(unplotted(metadata))
             log_output_events(context, self.layout().root, entries, sealed=sealed, uploaded=False)
             return
         backend = self._backend(self.storage.driver_for(tags))
@@ -95,7 +96,7 @@ class ArtifactIOManager(dg.ConfigurableIOManager):
         metadata.update(upload_summary({**entries, **extra}, backend.name))
         if extra:
             metadata[EXTRA_FILES_KEY] = dg.MetadataValue.json(extra)
-        context.add_output_metadata(metadata)
+        context.add_output_metadata(unplotted(metadata))  # symbol-day assets: no plotted figure
         log_output_events(
             context, self.layout().root, {**entries, **extra}, sealed=sealed, uploaded=True
         )

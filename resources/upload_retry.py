@@ -21,7 +21,6 @@ from resources.uploads import (
     SCAN_LIMIT,
     Entry,
     _report_upload,
-    metadata_value,
     record_verified,
     recorded_entries,
     upload_entry,
@@ -29,6 +28,7 @@ from resources.uploads import (
 )
 from retrain_assets.core.hashing import sha256_file
 from retrain_assets.core.redaction import redact, secrets_from_env
+from retrain_assets.defs.figures import whole
 
 # A materialization's storage id (as text) -> [asset, partition], the sensor cursor's form.
 Pending = dict[str, list[str]]
@@ -152,7 +152,7 @@ def pending_of_partitions(
             )
             for record in result.records:
                 mat = record.asset_materialization
-                if mat is not None and (metadata_value(mat.metadata.get(PENDING_KEY)) or 0) > 0:
+                if mat is not None and (whole(mat.metadata.get(PENDING_KEY)) or 0) > 0:
                     found[str(record.storage_id)] = [asset, str(mat.partition)]
             if not result.has_more:
                 break

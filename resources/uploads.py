@@ -21,6 +21,7 @@ from retrain_assets.core.artifacts import CHECKSUM_FILE
 from retrain_assets.core.hashing import sha256_file
 from retrain_assets.core.redaction import redact, secrets_from_env
 from retrain_assets.core.storage import StorageBackend
+from retrain_assets.defs.figures import whole
 
 FILES_KEY = "files"
 EXTRA_FILES_KEY = "extra_files"
@@ -114,7 +115,7 @@ def verified_later(
         if observation is None:
             continue
         metadata = observation.metadata
-        if metadata_value(metadata.get(VERIFIED_OF_KEY)) == storage_id:
+        if whole(metadata.get(VERIFIED_OF_KEY)) == storage_id:
             found.update(metadata_value(metadata.get(VERIFIED_FILES_KEY)) or {})
     return found
 
@@ -132,7 +133,7 @@ def record_verified(
             asset_key=key,
             partition=partition,
             metadata={
-                VERIFIED_OF_KEY: dg.MetadataValue.int(storage_id),
+                VERIFIED_OF_KEY: dg.MetadataValue.text(str(storage_id)),  # never plotted
                 VERIFIED_FILES_KEY: dg.MetadataValue.json(dict(entries)),
                 "uris": dg.MetadataValue.json(sorted(e["uri"] for e in entries.values())),
             },
@@ -235,5 +236,5 @@ def scan_new_materializations(
         for record in records:
             cursor.after[asset] = record.storage_id
             mat = record.asset_materialization
-            if mat is not None and (metadata_value(mat.metadata.get(PENDING_KEY)) or 0) > 0:
+            if mat is not None and (whole(mat.metadata.get(PENDING_KEY)) or 0) > 0:
                 cursor.pending[str(record.storage_id)] = [asset, str(mat.partition)]

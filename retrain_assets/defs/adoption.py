@@ -19,6 +19,7 @@ from resources.uploads import metadata_value
 from retrain_assets.core.artifacts import ArtifactFiles
 from retrain_assets.core.errors import IntegrityError
 from retrain_assets.core.provenance import Provenance
+from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.tags import BACKFILL_TAG
 
 ADOPTED_KEY = "adopted_from_run"
@@ -122,5 +123,5 @@ def adopted_output(trained: Trained) -> dg.Output[ArtifactFiles]:
     facts = {k: trained.metadata[k] for k in _MODEL_FACTS if trained.metadata.get(k) is not None}
     return dg.Output(
         ArtifactFiles(files),
-        metadata={**facts, "train_minutes": 0.0, ADOPTED_KEY: trained.run_id},
+        metadata=unplotted({**facts, "train_minutes": 0.0, ADOPTED_KEY: trained.run_id}),
     )

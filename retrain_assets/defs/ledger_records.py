@@ -22,6 +22,7 @@ from retrain_assets.core.gate import DayNet
 from retrain_assets.core.hashing import sha256_bytes
 from retrain_assets.core.production import ProductionStore
 from retrain_assets.core.walk_forward import TRADED, DayLedger
+from retrain_assets.defs.figures import figure, whole
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import latest_metadata_by_partition
 
@@ -129,8 +130,8 @@ def _totals(metadata: Mapping[str, dg.MetadataValue]) -> list[Any]:
     return [
         value("ledger_status"),
         value("live_model_family"),
-        value("day_net_bps") or 0.0,
-        value("day_trades") or 0,
+        figure(metadata.get("day_net_bps")) or 0.0,
+        whole(metadata.get("day_trades")) or 0,
     ]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 
 from retrain_assets.core.provenance import Current, Method, Provenance, digest
+from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.records import latest_metadata_by_partition
 
 PROVENANCE_KEY = "provenance"
@@ -34,11 +35,11 @@ def data_version(record: Provenance) -> dg.DataVersion:
 
 
 def versioned_output(value: Any, metadata: dict[str, Any], record: Provenance) -> dg.Output[Any]:
-    """An output carrying `record`'s data version (`Output(data_version=)`, beta in 1.13:
-    its warning would reach every run's console)."""
+    """A symbol-day's output carrying `record`'s data version (`Output(data_version=)`, beta
+    in 1.13: its warning would reach every run's console), its figures as text (`unplotted`)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
-        return dg.Output(value, metadata=metadata, data_version=data_version(record))
+        return dg.Output(value, metadata=unplotted(metadata), data_version=data_version(record))
 
 
 def recorded_provenance(metadata: dict[str, Any] | None) -> Provenance | None:

@@ -18,12 +18,13 @@ from typing import Any
 
 import dagster as dg
 
-from resources.uploads import PENDING_KEY, metadata_value, recorded_entries, verified_later
+from resources.uploads import PENDING_KEY, recorded_entries, verified_later
 from retrain_assets.core.artifacts import MODELS_DIR, ArtifactLayout
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.hashing import sha256_file
 from retrain_assets.core.production import ProductionStore
 from retrain_assets.core.quarantine import Quarantined, move_aside
+from retrain_assets.defs.figures import whole
 from retrain_assets.defs.tags import DATE_TAG, SYMBOL_TAG
 
 _NOT_SUCCEEDED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
@@ -114,7 +115,7 @@ def _still_recorded(
         entries = {n: e for n, e in _entries(record).items() if _parent(e) == folder}
         if _is_latest(instance, mat, record.storage_id):
             keep |= set(entries)
-        elif (metadata_value(mat.metadata.get(PENDING_KEY)) or 0) > 0:
+        elif (whole(mat.metadata.get(PENDING_KEY)) or 0) > 0:
             done = verified_later(instance, mat.asset_key, str(mat.partition), record.storage_id)
             keep |= {
                 n

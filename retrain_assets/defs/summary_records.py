@@ -16,6 +16,7 @@ import dagster as dg
 from retrain_assets.core.desk import headline, production_rows
 from retrain_assets.core.evaluation import INSUFFICIENT_EVIDENCE
 from retrain_assets.core.provenance import Provenance
+from retrain_assets.defs.figures import figure, whole
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import (
     ACTIVE_STATUSES,
@@ -59,10 +60,10 @@ def run_net_bps(instance: dg.DagsterInstance, run_id: str) -> float | None:
     `net_bps_after_costs` (see the `metrics` asset), and the status is checked as well.
     """
     md = metrics_materialization(instance, run_id) or {}
-    value = md.get(NET_BPS_KEY)
+    value = figure(md.get(NET_BPS_KEY))
     if value is None or md.get("status") == INSUFFICIENT_EVIDENCE:
         return None
-    return float(value)
+    return value
 
 
 def symbol_costs(latest: Mapping[str, Mapping[str, Any]]) -> dict:
@@ -72,10 +73,10 @@ def symbol_costs(latest: Mapping[str, Mapping[str, Any]]) -> dict:
     cpu = gpu = peak = 0.0
     for name in ASSETS:
         md = latest.get(name, {})
-        stages.update({k: float(md[k]) for k in STAGE_KEYS if k in md})
-        cpu += float(md.get("cpu_seconds", 0.0))
-        gpu += float(md.get("gpu_seconds", 0.0))
-        peak = max(peak, float(md.get("peak_rss_mb", 0.0)))
+        stages.update({k: v for k in STAGE_KEYS if (v := figure(md.get(k))) is not None})
+        cpu += figure(md.get("cpu_seconds")) or 0.0
+        gpu += figure(md.get("gpu_seconds")) or 0.0
+        peak = max(peak, figure(md.get("peak_rss_mb")) or 0.0)
     return {
         "stage_seconds": stages,
         "cpu_seconds": round(cpu, 3),
@@ -275,11 +276,11 @@ def _by_symbol(entry: Mapping[str, Any], latest: Mapping[str, Mapping[str, Any]]
         "metrics_path": (files.get("metrics.json") or {}).get("path"),
         # Every model's net per trade, with its interval and evidence; None, never 0.0,
         # where undefined. Materializations from before the interval existed have only the key.
-        "net_bps_after_costs": md.get("net_bps_per_trade", md.get(NET_BPS_KEY)),
+        "net_bps_after_costs": figure(md.get("net_bps_per_trade", md.get(NET_BPS_KEY))),
         "net_bps_interval": _interval(md),
-        "trades": md.get("trades"),
+        "trades": whole(md.get("trades")),
         "evidence": md.get("status"),
-        "train_minutes": md.get("train_minutes"),
+        "train_minutes": figure(md.get("train_minutes")),
         # What made it: the data source, the bars' fingerprint, the method and its settings.
         "provenance": md.get("provenance"),
         "walk_forward": _ledger_day(latest.get("walk_forward", {})),
@@ -301,9 +302,9 @@ def _ledger_day(md: Mapping[str, Any]) -> dict[str, Any] | None:
         "status": md["ledger_status"],
         "live_model_as_of": md.get("live_model_as_of"),
         "live_model_family": md.get("live_model_family"),
-        "trades": md.get("day_trades"),
-        "net_bps": md.get("day_net_bps"),
-        "buy_and_hold_gross_bps": md.get("day_buy_and_hold_gross_bps"),
+        "trades": whole(md.get("day_trades")),
+        "net_bps": figure(md.get("day_net_bps")),
+        "buy_and_hold_gross_bps": figure(md.get("day_buy_and_hold_gross_bps")),
     }
 
 
@@ -311,7 +312,7 @@ def _champion(md: Mapping[str, Any]) -> dict[str, Any] | None:
     """The date's promotion: did the champion move, which is live, and the gate's window."""
     if "moved" not in md:
         return None
-    low, high = md.get("window_net_bps_lo"), md.get("window_net_bps_hi")
+    low, high = figure(md.get("window_net_bps_lo")), figure(md.get("window_net_bps_hi"))
     return {
         "action": md.get("action") or ("promoted" if md["moved"] else "kept"),
         "moved": bool(md["moved"]),
@@ -321,9 +322,9 @@ def _champion(md: Mapping[str, Any]) -> dict[str, Any] | None:
         "reason": md.get("reason"),
         "gate_passed": md.get("gate_passed"),
         "gate_failing": md.get("gate_failing") or None,
-        "window_trades": md.get("window_trades"),
-        "window_days": md.get("window_days"),
-        "window_net_bps_per_trade": md.get("window_net_bps_per_trade"),
+        "window_trades": whole(md.get("window_trades")),
+        "window_days": whole(md.get("window_days")),
+        "window_net_bps_per_trade": figure(md.get("window_net_bps_per_trade")),
         "window_net_bps_interval": None if low is None or high is None else [low, high],
     }
 
@@ -333,8 +334,8 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def _interval(md: Mapping[str, Any]) -> list[float] | None:
-    low, high = md.get("net_bps_lo"), md.get("net_bps_hi")
-    return None if low is None or high is None else [float(low), float(high)]
+    low, high = figure(md.get("net_bps_lo")), figure(md.get("net_bps_hi"))
+    return None if low is None or high is None else [low, high]
 
 
 def _wall_minutes(status: Mapping[str, Mapping[str, Any]]) -> float | None:

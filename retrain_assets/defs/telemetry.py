@@ -20,6 +20,7 @@ import dagster as dg
 
 from retrain_assets.core.logging_setup import EventLog, stack_summary
 from retrain_assets.core.redaction import secrets_from_env
+from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import split_partition_key
 
 _STARTED_RUNS: set[str] = set()
@@ -52,14 +53,15 @@ class StageReport:
     extra: dict[str, float] = field(default_factory=dict)
 
     def metadata(self) -> dict[str, dg.MetadataValue]:
-        """Numeric metadata, so the UI plots stage costs across partitions."""
+        """The stage's costs as metadata, in text: a number would be plotted across every
+        symbol's partitions on one line (`figures`); the engine summary sums them."""
         values = {
             f"{self.name}_seconds": round(self.wall_s, 3),
             "cpu_seconds": round(self.cpu_s, 3),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
             **{k: round(v, 3) for k, v in self.extra.items()},
         }
-        return {k: dg.MetadataValue.float(float(v)) for k, v in values.items()}
+        return unplotted({k: dg.MetadataValue.float(float(v)) for k, v in values.items()})
 
 
 def _cpu_seconds() -> float:

@@ -19,6 +19,7 @@ import dagster as dg
 from retrain_assets.core.artifacts import json_bytes
 from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.locks import FileLock
+from retrain_assets.defs.figures import figure, whole
 from retrain_assets.defs.lifecycle_records import champion_metadata
 from retrain_assets.defs.records import (
     attempts_of,
@@ -127,13 +128,13 @@ def metrics_of_run(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any]:
 def metrics_facts(md: dict[str, Any]) -> dict[str, Any]:
     """The SymbolStatus fields read from a `metrics` materialization's metadata."""
     path = ((md.get("files") or {}).get("metrics.json") or {}).get("path")
-    low, high = md.get("net_bps_lo"), md.get("net_bps_hi")
+    low, high = figure(md.get("net_bps_lo")), figure(md.get("net_bps_hi"))
     return {
         "metrics_path": path,
-        "net_bps_after_costs": md.get("net_bps_after_costs"),
-        "net_bps_per_trade": md.get("net_bps_per_trade"),
+        "net_bps_after_costs": figure(md.get("net_bps_after_costs")),
+        "net_bps_per_trade": figure(md.get("net_bps_per_trade")),
         "net_bps_interval": None if low is None or high is None else (low, high),
-        "trades": md.get("trades"),
+        "trades": whole(md.get("trades")),
         "evidence": md.get("status"),
         "source": md.get("source"),
         "method": md.get("method"),

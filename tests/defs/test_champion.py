@@ -16,6 +16,7 @@ from retrain_assets.api import load_production_model
 from retrain_assets.core.errors import IntegrityError, PermanentError
 from retrain_assets.core.production import ProductionStore, live_history
 from retrain_assets.definitions import defs
+from retrain_assets.defs.figures import figure, whole
 from retrain_assets.defs.partitions import partition_key
 from tests.fakes.markets import write_market, zigzag_bars
 
@@ -85,7 +86,7 @@ def test_a_passing_gate_moves_the_pointer_and_a_failing_one_never_does(crafted):
     # Once the record holds enough trades that make money after costs, the pointer moves.
     assert trend[-1]["gate"].passed is True, trend[-1]["gate"].description
     assert trend[-1]["moved"] is True and trend[-1]["champion_as_of"] == DATES[-1]
-    assert trend[-1]["window_net_bps_lo"] > 0 and trend[-1]["method_net_bps_lo"] > 0
+    assert figure(trend[-1]["window_net_bps_lo"]) > 0 and figure(trend[-1]["method_net_bps_lo"]) > 0
     assert trend[-1]["action"] == "promoted"
     assert trend[-1]["gate_window"].startswith("![TRENDUSDT](data:image/png;base64,")
     live = load_production_model("TRENDUSDT")
@@ -162,7 +163,7 @@ def test_a_champion_whose_gate_keeps_failing_is_demoted_and_production_goes_flat
 
     assert kept["action"] == "kept" and kept["live_model_as_of"] == DATES[-1]
     # The champion's own live record of the day is kept with the decision.
-    assert kept["live_day_trades"] >= 0 and "live_day_net_bps" in kept
+    assert whole(kept["live_day_trades"]) >= 0 and figure(kept["live_day_net_bps"]) is not None
     assert demoted["action"] == "demoted" and demoted["demoted"] is True
     assert demoted["champion_as_of"] == "none"
     assert "the gate failed on 2 dates in a row" in demoted["reason"]

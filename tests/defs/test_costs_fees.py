@@ -16,6 +16,7 @@ from retrain_assets.core.synthetic import SyntheticSource
 from retrain_assets.definitions import build_resources
 from retrain_assets.defs.assets.costs import costs
 from retrain_assets.defs.assets.features import features
+from retrain_assets.defs.figures import figure
 from retrain_assets.defs.partitions import partition_key
 from tests.fakes.fake_binance import (
     FakeBinanceState,
@@ -238,7 +239,9 @@ def test_costs_json_is_bit_identical_when_bars_in_or_after_the_test_window_chang
     assert metadata["estimated_as_of"].value == AS_OF.isoformat()
     assert metadata["test_start"].value == "2025-04-01T20:00:00+00:00"
     assert metadata["liquidity_tier"].value == original["liquidity_tier"]
-    assert metadata["liquidity_quote_volume"].value == original["liquidity_quote_volume"]
+    # Shown as text to 4 places (`defs/figures.py`); costs.json keeps every digit.
+    volume = figure(metadata["liquidity_quote_volume"])
+    assert volume == pytest.approx(original["liquidity_quote_volume"], abs=1e-4)
     assert metadata["spread_source"].value == "estimated"
 
 

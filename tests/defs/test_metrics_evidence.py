@@ -11,6 +11,7 @@ import pytest
 from retrain_assets.core.evaluation import evaluate
 from retrain_assets.core.telegram_text import best_and_worst
 from retrain_assets.defs.assets.metrics import metrics_metadata
+from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import symbol_day_partitions
 from retrain_assets.defs.summary_records import date_summary, run_net_bps
 from retrain_assets.defs.tags import RunTags, partition_tags
@@ -19,6 +20,7 @@ from tests.fakes.costs import fee_only_costs
 
 DATE = "2025-05-01"
 DOC_TAG = "test/metrics_document"
+AS_TEXT_TAG = "test/figures_as_text"
 
 
 def document(min_trades: int, trade: bool = True) -> dict:
@@ -35,8 +37,11 @@ def document(min_trades: int, trade: bool = True) -> dict:
 
 @dg.asset(name="metrics", partitions_def=symbol_day_partitions)
 def stand_in_metrics(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """The real asset's metadata for the metrics.json in the run's tags."""
-    return dg.MaterializeResult(metadata=metrics_metadata(json.loads(context.run.tags[DOC_TAG])))
+    """The real asset's metadata for the metrics.json in the run's tags: figures as text, as
+    it records them now, or as numbers, as records made before did."""
+    metadata = metrics_metadata(json.loads(context.run.tags[DOC_TAG]))
+    as_text = context.run.tags.get(AS_TEXT_TAG) == "true"
+    return dg.MaterializeResult(metadata=unplotted(metadata) if as_text else metadata)
 
 
 @pytest.fixture
@@ -46,11 +51,19 @@ def instance() -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-def run_with(instance: dg.DagsterInstance, symbol: str, doc: dict) -> str:
+@pytest.fixture(params=[False, True], ids=["recorded-as-numbers", "recorded-as-text"])
+def as_text(request: pytest.FixtureRequest) -> bool:
+    """Figures recorded as numbers (records made before they were text) or as text: every
+    reader reads both."""
+    return bool(request.param)
+
+
+def run_with(instance: dg.DagsterInstance, symbol: str, doc: dict, as_text: bool) -> str:
     run_tags = {
         **RunTags("inv-1", "cli", mode="hybrid").to_tags(),
         **partition_tags(DATE, symbol),
         DOC_TAG: json.dumps(doc),
+        AS_TEXT_TAG: str(as_text).lower(),
     }
     result = dg.materialize(
         [stand_in_metrics], instance=instance, partition_key=f"{DATE}|{symbol}", tags=run_tags
@@ -76,24 +89,28 @@ def test_metadata_of_a_ranked_model_carries_net_interval_sides_and_market_neutra
     assert md["market_neutral_net_bps"].value == pytest.approx(doc["market_neutral"]["net_bps"])
 
 
-def test_insufficient_evidence_is_never_ranked_best_or_worst(instance):
+def test_insufficient_evidence_is_never_ranked_best_or_worst(instance, as_text):
     runs = {
-        "BTCUSDT": run_with(instance, "BTCUSDT", document(min_trades=2)),
-        "ETHUSDT": run_with(instance, "ETHUSDT", document(min_trades=30)),
-        "SOLUSDT": run_with(instance, "SOLUSDT", document(min_trades=30, trade=False)),
+        "BTCUSDT": run_with(instance, "BTCUSDT", document(min_trades=2), as_text),
+        "ETHUSDT": run_with(instance, "ETHUSDT", document(min_trades=30), as_text),
+        "SOLUSDT": run_with(instance, "SOLUSDT", document(min_trades=30, trade=False), as_text),
     }
     nets = {s: run_net_bps(instance, r) for s, r in runs.items()}
     assert nets["BTCUSDT"] == pytest.approx(-19.019608)
     assert nets["ETHUSDT"] is None and nets["SOLUSDT"] is None
     # The launcher's status file and notifier read the same key.
     assert metrics_of_run(instance, runs["ETHUSDT"])["net_bps_after_costs"] is None
+    btc = metrics_of_run(instance, runs["BTCUSDT"])
+    assert btc["net_bps_after_costs"] == pytest.approx(-19.019608) and btc["trades"] == 2
+    low, high = btc["net_bps_interval"]
+    assert low < btc["net_bps_per_trade"] < high
     # One ranked model is no ranking; the two without evidence do not make one.
     assert best_and_worst(list(nets.items())) == (None, None)
 
 
-def test_the_summary_reports_an_insufficient_models_net_and_interval_not_zero(instance):
-    run_with(instance, "ETHUSDT", document(min_trades=30))
-    run_with(instance, "SOLUSDT", document(min_trades=30, trade=False))
+def test_the_summary_reports_an_insufficient_models_net_and_interval_not_zero(instance, as_text):
+    run_with(instance, "ETHUSDT", document(min_trades=30), as_text)
+    run_with(instance, "SOLUSDT", document(min_trades=30, trade=False), as_text)
     by_symbol = date_summary(instance, DATE)["by_symbol"]
     eth, sol = by_symbol["ETHUSDT"], by_symbol["SOLUSDT"]
     assert eth["evidence"] == "insufficient_evidence" and eth["trades"] == 2

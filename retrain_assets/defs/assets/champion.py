@@ -64,6 +64,7 @@ from retrain_assets.core.storage import StorageBackend
 from retrain_assets.core.walk_forward import TRADED, DayLedger, untraded_day
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.assets.walk_forward import LEDGER_FILE, trade_model_on
+from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.ledger_records import family_day_nets, ledger_days, window_dates
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
 from retrain_assets.defs.provenance import (
@@ -166,6 +167,7 @@ def champion(
     moved = _tidy(context, (date, symbol), artifacts.layout())
     if moved:
         metadata["quarantined"] = dg.MetadataValue.json([m.to_json() for m in moved])
+    metadata = unplotted(metadata)  # no figure plotted across symbols: defs/figures.py
     return dg.MaterializeResult(metadata=metadata, check_results=[_check_result(verdict)])
 
 

@@ -10,6 +10,7 @@ import warnings
 import dagster as dg
 
 from retrain_assets.core.data_checks import ERROR, CheckOutcome
+from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import symbol_day_partitions
 
 _DESCRIPTIONS = {
@@ -53,11 +54,12 @@ def check_spec(name: str, asset: str, *, blocking: bool = False) -> dg.AssetChec
 
 
 def check_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
-    """The Dagster result of a core check outcome; undefined figures are left out."""
+    """The Dagster result of a core check outcome; undefined figures are left out, the others
+    recorded as text (a check's numbers are plotted across every symbol's partitions)."""
     # A passed check keeps Dagster's default severity: the UI colours a result by it.
     warn = not outcome.passed and outcome.severity != ERROR
     severity = dg.AssetCheckSeverity.WARN if warn else dg.AssetCheckSeverity.ERROR
-    metadata = {k: v for k, v in outcome.metadata.items() if v is not None}
+    metadata = unplotted({k: v for k, v in outcome.metadata.items() if v is not None})
     return dg.AssetCheckResult(
         check_name=outcome.name,
         passed=outcome.passed,

@@ -23,6 +23,7 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.assets.walk_forward import LEDGER_FILE
+from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
 from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
 from retrain_assets.defs.tags import is_dry_run
@@ -109,7 +110,7 @@ def metrics(
         train_minutes=round(train_minutes, 4),
         evaluate_seconds=round(timing.wall_s, 3),
     )
-    return dg.Output(
+    output = dg.Output(
         ArtifactFiles({"metrics.json": json_bytes(document)}),
         metadata={
             **provenance_metadata(made),
@@ -119,6 +120,7 @@ def metrics(
             **timing.metadata(),
         },
     )
+    return output.with_metadata(unplotted(output.metadata))
 
 
 def ledger_day_summary(day: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from retrain_assets.defs.assets.common import (
     RETRAIN_GROUP,
     permanent_errors_fail_fast,
 )
+from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.model_health import health_metadata
 from retrain_assets.defs.partitions import (
     CONCURRENCY_TAG,
@@ -173,7 +174,7 @@ def model(
         "config.json": json_bytes(config),
         "training_log.json": json_bytes(log),
     }
-    yield dg.Output(
+    output = dg.Output(
         ArtifactFiles(files),
         metadata={
             **provenance_metadata(made),
@@ -196,6 +197,7 @@ def model(
             **timing.metadata(),
         },
     )
+    yield output.with_metadata(unplotted(output.metadata))
     best = log.get("best_iteration")
     floor = _floor(params, dry_run)
     yield check_result(tree_floor(f"{symbol} {date}", live_fit["trees"], floor, best))

@@ -41,6 +41,7 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.assets.costs import WALK_FORWARD_COSTS
+from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.ledger_records import ledger_days, window_dates
 from retrain_assets.defs.partitions import (
     START_DATE,
@@ -185,4 +186,6 @@ def _output(ledger: DayLedger, timing: dict[str, dg.MetadataValue]) -> dg.Output
                 round(1e4 * sum(ledger.buy_and_hold_gross), 4)
             ),
         }
-    return dg.Output(ArtifactFiles({LEDGER_FILE: json_bytes(document)}), metadata=metadata)
+    return dg.Output(
+        ArtifactFiles({LEDGER_FILE: json_bytes(document)}), metadata=unplotted(metadata)
+    )
