@@ -224,14 +224,16 @@ def symbol_conditions(
             "symbol_evidence",
             trades >= policy.min_trades and t is not None and t >= policy.symbol_min_t,
             f"{trades} trades over {len(own)} days (need {policy.min_trades}), own daily mean "
-            f"{shown} standard errors from zero (need {policy.symbol_min_t:+.2f})",
+            f"{shown} standard errors from zero (need {policy.symbol_min_t:+.2f})"
+            if trades
+            else f"no trades over {len(own)} days: no evidence yet",
         ),
         GateCondition(
             "symbol_not_losing",
             trades == 0 or total > 0.0,  # no trades: nothing lost, and no evidence (above)
             f"own net {_bps(total)} bps over the window, per day {_interval_text(interval)}"
             if trades
-            else "no trades yet: no evidence",
+            else "no trades yet: nothing lost",
         ),
     ]
     figures = {

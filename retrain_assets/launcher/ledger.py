@@ -8,7 +8,7 @@ failure) is read from the event log once.
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,12 +142,16 @@ def metrics_facts(md: dict[str, Any]) -> dict[str, Any]:
 
 
 def champion_of_run(instance: dg.DagsterInstance, run_id: str) -> str | None:
-    """What the run's decision did, in the words the CLI prints: `champion promoted`,
-    `champion demoted, now flat (why)`, `kept (champion since D; failing conditions)`, `no
-    champion yet (failing conditions)`; None when the run made no decision."""
+    """What the run's decision did, in the words the CLI prints (`champion_words`); None when
+    the run made no decision."""
     champion = champion_metadata(instance, run_id)
-    if champion is None:
-        return None
+    return None if champion is None else champion_words(champion)
+
+
+def champion_words(champion: Mapping[str, Any]) -> str:
+    """A `champion` materialization's decision in the CLI's words: `champion promoted`,
+    `champion demoted, now flat (why)`, `kept (champion since D; failing conditions)`, `no
+    champion yet (failing conditions)`."""
     action = champion.get("action") or ("promoted" if champion.get("moved") else "kept")
     failing = champion.get("gate_failing") or "gate"
     if action == "promoted":

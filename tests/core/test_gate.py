@@ -133,4 +133,4 @@ def test_a_policy_with_a_zero_window_or_an_impossible_level_is_refused():
 def test_a_symbol_without_trades_has_no_evidence_yet_which_is_not_a_loss():
     verdict = _gate(_method({"ETHUSDT": EDGE}), _days("BTCUSDT", [0.0] * 10, trades=0))
     assert verdict.failing == ("symbol_evidence",) and not verdict.losing
-    assert "0 trades over 10 days" in verdict.describe()
+    assert "no trades over 10 days: no evidence yet" in verdict.describe()
