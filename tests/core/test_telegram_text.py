@@ -39,3 +39,11 @@ def test_a_demoted_champion_is_named_first_with_why_and_that_the_symbol_is_flat(
         "Demoted, now flat (1): <code>ETHUSDT</code> (the gate failed on 10 dates in a row)"
     )
     assert lines[1].startswith("Promoted (1): <code>BTCUSDT</code>")
+
+
+def test_the_completion_carries_the_production_tables_headline_escaped():
+    line = "2025-04-26: 3 symbols · 1 failed · 1 in production (1 promoted, 0 demoted) · <x>"
+    text = format_completion("desk", "2025-04-26", 2, 1, 0, 12.0, None, None, headline=line)
+    assert "Production: 2025-04-26: 3 symbols · 1 failed · 1 in production" in text
+    assert "&lt;x&gt;" in text and "<x>" not in text
+    assert "Production:" not in format_completion("desk", "2025-04-26", 2, 1, 0, 1.0, None, None)

@@ -104,6 +104,7 @@ def test_a_ui_asset_backfill_gets_one_start_and_one_completion(instance, fake_te
     start, completion = fake_telegram.texts()
     assert "Symbols: <b>2</b>" in start and "Mode: <code>backfill</code>" in start
     assert "Succeeded: <b>1</b> · Failed: <b>1</b> · Skipped: <b>0</b>" in completion
+    assert f"Production: {DATE}: 2 symbols · 1 failed · 0 in production" in completion
 
 
 @pytest.mark.parametrize("source", ["cli", "api", "submit"])
