@@ -12,13 +12,14 @@ import dagster as dg
 
 from retrain_assets.core.logging_setup import EventLog
 from retrain_assets.defs.partitions import split_partition_key
+from retrain_assets.defs.tags import MODE_TAG, tag_value
 
 
 def output_log(context: dg.OutputContext, root: Path) -> tuple[EventLog, str]:
     """The day's event log for an output, and the output's symbol."""
     date, symbol = split_partition_key(context.asset_partition_key)
     tags = context.step_context.dagster_run.tags
-    mode = tags.get("retrain/mode", "hybrid")
+    mode = tag_value(tags, MODE_TAG) or "hybrid"
     log = EventLog.from_environ(root, date, context.run_id, mode)
     return log, symbol
 

@@ -19,12 +19,12 @@ from requests.adapters import HTTPAdapter
 from resources.settings import setting
 from retrain_assets.core.storage import LocalBackend, StorageBackend, StorageConfigError
 from retrain_assets.core.storage.base import RemoteObject
+from retrain_assets.defs.tags import DRIVER_TAG, tag_value
 
 if TYPE_CHECKING:  # the SDKs load only for the driver that uses them (~0.3 s of imports)
     from retrain_assets.core.storage.dropbox_backend import DropboxBackend
     from retrain_assets.core.storage.s3_backend import S3Backend
 
-DRIVER_TAG = "retrain/driver"
 DROPBOX_ENV = {
     "access_token": "DROPBOX_ACCESS_TOKEN",
     "refresh_token": "DROPBOX_REFRESH_TOKEN",
@@ -104,7 +104,7 @@ def loopback_dropbox_session(api_url: str) -> requests.Session:
 class StorageResource(dg.ConfigurableResource):
     """The artifact store: which driver uploads run artifacts, and where.
 
-    A run's `retrain/driver` tag (set by the CLI's `--driver`) overrides `driver`.
+    A run's driver tag (`DRIVER_TAG`, set by the CLI's `--driver`) overrides `driver`.
     """
 
     driver: str | None = Field(
@@ -151,8 +151,8 @@ class StorageResource(dg.ConfigurableResource):
     _backends: dict[tuple[str, str], StorageBackend] = PrivateAttr(default_factory=dict)
 
     def driver_for(self, tags: Mapping[str, str] | None = None) -> StorageDriver:
-        """The driver of a run: its `retrain/driver` tag, else config, env, `local`."""
-        tagged = (tags or {}).get(DRIVER_TAG)
+        """The driver of a run: its driver tag, else config, env, `local`."""
+        tagged = tag_value(tags or {}, DRIVER_TAG)
         return parse_driver(tagged or setting(self.driver, "RETRAIN_STORAGE_DRIVER", "local"))
 
     def remote_path(self, symbol: str, run_folder: str, name: str) -> str:

@@ -6,7 +6,7 @@ The CLI, the API and `--submit` send their own messages (their runs carry a self
 - `telegram_notifications_sensor`: one start and one completion message per schedule tick or
   backfill, remembering what it sent in its own cursor;
 - `telegram_failure_sensor`: one alert per run that failed for good, whatever launched it
-  (a schedule tick, a UI backfill of `__ASSET_JOB`, a run launched from the UI).
+  (a schedule tick, a UI backfill of the job or of `__ASSET_JOB`, a run launched from the UI).
 """
 
 import json

@@ -3,6 +3,13 @@
 Every run of an invocation (a CLI or API call, a `--submit`, a schedule tick) carries these
 tags, so the runs sharing `retrain/invocation` *are* the invocation: progress, status.json,
 the summary and Telegram read them back instead of keeping a second store.
+
+What a person reads is shown: the partition (`dagster/partition`, plus Dagster's per-dimension
+`dagster/partition/date` and `/symbol`, which the Runs page lists only under "View all tags"),
+the invocation, who launched it, and `retrain/dry_run` on a dry run. The bookkeeping (mode,
+driver, limits, counts, lock path, worker pid, ...) carries Dagster's hidden-tag prefix: stored
+with the run, readable in Python and in run filters, never shown by the UI. Older runs of an
+existing instance carry it under visible `retrain/...` keys; `tag_value` reads both.
 """
 
 from collections.abc import Mapping
@@ -17,16 +24,44 @@ SOURCES: tuple[str, ...] = get_args(Source)
 # the sensors report every other run, so each message has exactly one sender.
 SELF_REPORTING = frozenset({"cli", "api", "submit"})
 
+# Dagster's UI and GraphQL API leave out run tags whose key starts with this (Dagster's
+# `HIDDEN_TAG_PREFIX` in dagster/_core/storage/tags.py, a private module, hence the copy).
+# Dagster allows one `/` in a tag key, so hidden keys read `.dagster/retrain_<name>`.
+HIDDEN_TAG_PREFIX = ".dagster/"
+
+# What a person reads on a run.
 INVOCATION_TAG = "retrain/invocation"
 SOURCE_TAG = "retrain/source"
-MODE_TAG = "retrain/mode"
-DRY_RUN_TAG = "retrain/dry_run"
-DRIVER_TAG = "retrain/driver"
-TIMEOUT_TAG = "retrain/timeout_minutes"
-CONCURRENCY_TAG = "retrain/max_concurrent"
-TOTAL_TAG = "retrain/total_symbols"
-SKIPPED_TAG = "retrain/skipped"
-LOCK_TAG = "retrain/lock"
+DRY_RUN_TAG = "retrain/dry_run"  # only on a dry run
+REMOVED_TAG = "retrain/removed_symbol"  # on the runs that refresh a date after a removal
+# Bookkeeping, hidden.
+MODE_TAG = f"{HIDDEN_TAG_PREFIX}retrain_mode"
+DRIVER_TAG = f"{HIDDEN_TAG_PREFIX}retrain_driver"
+TIMEOUT_TAG = f"{HIDDEN_TAG_PREFIX}retrain_timeout_minutes"
+CONCURRENCY_TAG = f"{HIDDEN_TAG_PREFIX}retrain_max_concurrent"
+TOTAL_TAG = f"{HIDDEN_TAG_PREFIX}retrain_total_symbols"
+SKIPPED_TAG = f"{HIDDEN_TAG_PREFIX}retrain_skipped"
+LOCK_TAG = f"{HIDDEN_TAG_PREFIX}retrain_lock"
+WORKER_PID_TAG = f"{HIDDEN_TAG_PREFIX}retrain_worker_pid"
+# One per `--submit` launch: a launch retried after an ambiguous failure (a timeout after the
+# request left) finds the run the first attempt created instead of queueing a second one.
+SUBMISSION_TAG = f"{HIDDEN_TAG_PREFIX}retrain_submission"
+SUMMARY_OF_TAG = f"{HIDDEN_TAG_PREFIX}retrain_summary_of"
+# The keys the bookkeeping had before it was hidden: an existing instance's older runs carry
+# them (and a person may still type one on a UI launch), so `tag_value` falls back to them.
+LEGACY_KEYS: dict[str, str] = {
+    MODE_TAG: "retrain/mode",
+    DRIVER_TAG: "retrain/driver",
+    TIMEOUT_TAG: "retrain/timeout_minutes",
+    CONCURRENCY_TAG: "retrain/max_concurrent",
+    TOTAL_TAG: "retrain/total_symbols",
+    SKIPPED_TAG: "retrain/skipped",
+    LOCK_TAG: "retrain/lock",
+    WORKER_PID_TAG: "retrain/worker_pid",
+    SUBMISSION_TAG: "retrain/submission",
+    SUMMARY_OF_TAG: "retrain/summary_of",
+}
+# Dagster's own tags.
 PARTITION_TAG = "dagster/partition"
 DATE_TAG = "dagster/partition/date"
 SYMBOL_TAG = "dagster/partition/symbol"
@@ -69,11 +104,12 @@ class RunTags:
             INVOCATION_TAG: self.invocation,
             SOURCE_TAG: self.source,
             MODE_TAG: self.mode,
-            DRY_RUN_TAG: str(self.dry_run).lower(),
             DRIVER_TAG: self.driver,
             TIMEOUT_TAG: repr(float(self.timeout_minutes)),
             SKIPPED_TAG: str(self.skipped),
         }
+        if self.dry_run:
+            tags[DRY_RUN_TAG] = "true"
         if self.max_concurrent is not None:
             tags[CONCURRENCY_TAG] = str(self.max_concurrent)
         if self.total_symbols is not None:
@@ -92,15 +128,24 @@ class RunTags:
         return cls(
             invocation=invocation,
             source=source if source in SOURCES else "cli",  # type: ignore[arg-type]
-            mode=tags.get(MODE_TAG, "hybrid"),
-            dry_run=tags.get(DRY_RUN_TAG, "false").lower() == "true",
-            driver=tags.get(DRIVER_TAG, "local"),
-            timeout_minutes=_float(tags.get(TIMEOUT_TAG), DEFAULT_TIMEOUT_MINUTES),
-            max_concurrent=_int(tags.get(CONCURRENCY_TAG)),
-            total_symbols=_int(tags.get(TOTAL_TAG)),
-            skipped=_int(tags.get(SKIPPED_TAG)) or 0,
-            lock=tags.get(LOCK_TAG),
+            mode=tag_value(tags, MODE_TAG) or "hybrid",
+            dry_run=is_dry_run(tags),
+            driver=tag_value(tags, DRIVER_TAG) or "local",
+            timeout_minutes=_float(tag_value(tags, TIMEOUT_TAG), DEFAULT_TIMEOUT_MINUTES),
+            max_concurrent=_int(tag_value(tags, CONCURRENCY_TAG)),
+            total_symbols=_int(tag_value(tags, TOTAL_TAG)),
+            skipped=_int(tag_value(tags, SKIPPED_TAG)) or 0,
+            lock=tag_value(tags, LOCK_TAG),
         )
+
+
+def tag_value(tags: Mapping[str, str], key: str) -> str | None:
+    """A run's tag `key`, or, on a run recorded before the bookkeeping was hidden, the same
+    fact under its old visible key (`LEGACY_KEYS`); None when the run has neither."""
+    value = tags.get(key)
+    if value is None and key in LEGACY_KEYS:
+        value = tags.get(LEGACY_KEYS[key])
+    return value
 
 
 def partition_tags(date: str, symbol: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ from retrain_assets.core.logging_setup import EventLog, stack_summary
 from retrain_assets.core.redaction import secrets_from_env
 from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import split_partition_key
+from retrain_assets.defs.tags import MODE_TAG, tag_value
 
 _STARTED_RUNS: set[str] = set()
 
@@ -29,7 +30,7 @@ _STARTED_RUNS: set[str] = set()
 def event_log(context: dg.AssetExecutionContext, root: Path) -> EventLog:
     """The day's event log for this step (level from $STRUCTLOG_LEVEL, secrets masked)."""
     date, _ = split_partition_key(context.partition_key)
-    mode = context.run.tags.get("retrain/mode", "hybrid")
+    mode = tag_value(context.run.tags, MODE_TAG) or "hybrid"
     return EventLog.from_environ(root, date, context.run.run_id, mode)
 
 

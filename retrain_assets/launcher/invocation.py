@@ -20,11 +20,18 @@ from retrain_assets.core.hardware import Hardware, detect_hardware
 from retrain_assets.core.locks import FileLock
 from retrain_assets.defs.liveness import release_dead_runs
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG, RunTags, Source
+from retrain_assets.defs.tags import (
+    INVOCATION_TAG,
+    PARTITION_TAG,
+    WORKER_PID_TAG,
+    RunTags,
+    Source,
+    tag_value,
+)
 from retrain_assets.launcher.config import SchedulerConfig, concurrency_ceiling
 from retrain_assets.launcher.interrupts import ExitNow, Interrupts
 from retrain_assets.launcher.ledger import DateRecords, InvocationLedger, StatusFile
-from retrain_assets.launcher.local import WORKER_PID_TAG, LocalPool
+from retrain_assets.launcher.local import LocalPool
 from retrain_assets.launcher.plan import SymbolPlan
 from retrain_assets.launcher.progress import ProgressFn
 from retrain_assets.launcher.runs import RunSpec
@@ -183,7 +190,7 @@ def _cancel(
         for run in _active_runs(inv):
             if run.status != dg.DagsterRunStatus.CANCELING:
                 inv.instance.report_run_canceling(run, message="interrupted (Ctrl-C / SIGTERM)")
-                pool.interrupt_worker(run.tags.get(WORKER_PID_TAG), signal.SIGINT)
+                pool.interrupt_worker(tag_value(run.tags, WORKER_PID_TAG), signal.SIGINT)
         time.sleep(0.2)
         tick()
     pool.interrupt_workers(signal.SIGKILL)

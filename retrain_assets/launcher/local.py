@@ -33,11 +33,10 @@ import dagster as dg
 
 from retrain_assets.core.locks import FileLock
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG
+from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG, WORKER_PID_TAG
 from retrain_assets.launcher.jobs import job_for
 from retrain_assets.launcher.runs import RunSpec
 
-WORKER_PID_TAG = "retrain/worker_pid"
 # The launcher prints its own progress, one line per finished symbol; every event (failures'
 # stack traces included) still goes to the instance's event log and the JSON logs. Dagster logs
 # nothing above ERROR, so CRITICAL keeps its console silent.

@@ -16,11 +16,10 @@ from retrain_assets.core.errors import InvalidSymbolError, PermanentError
 from retrain_assets.core.symbols import normalize_symbol
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import DATE_TAG, SYMBOL_TAG
+from retrain_assets.defs.tags import DATE_TAG, PARTITION_TAG, REMOVED_TAG, SYMBOL_TAG
 from retrain_assets.launcher import environment
 
 FLAG = "--remove_symbol"
-REMOVED_TAG = "retrain/removed_symbol"  # on the runs that refresh a date after a removal
 SUMMARY = dg.AssetKey("engine_summary")
 REPORT = dg.AssetKey("walk_forward_report")
 _SHOWN = 5
@@ -138,7 +137,7 @@ def _refresh(
             dg.reconstructable(summary_job_def),
             instance=instance,
             run_config=QUIET_CONSOLE,
-            tags={"dagster/partition": date, REMOVED_TAG: symbol},
+            tags={PARTITION_TAG: date, REMOVED_TAG: symbol},
             asset_selection=keys,
             raise_on_error=False,
         )

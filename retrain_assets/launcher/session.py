@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 
 from retrain_assets.core.artifacts import ArtifactLayout
-from retrain_assets.defs.tags import RunTags
+from retrain_assets.defs.tags import PARTITION_TAG, SUMMARY_OF_TAG, RunTags
 from retrain_assets.launcher.config import SchedulerConfig
 from retrain_assets.launcher.home import exported, open_instance, prepare_home
 from retrain_assets.launcher.invocation import (
@@ -182,7 +182,7 @@ def _summarize(inv: Invocation, statuses: Mapping[str, SymbolStatus], tags: dict
         dg.reconstructable(summary_job_def),
         instance=inv.instance,
         run_config={**QUIET_CONSOLE, "ops": {"engine_summary": {"config": {"skipped": skipped}}}},
-        tags={**tags, "dagster/partition": inv.date, "retrain/summary_of": inv.invocation_id},
+        tags={**tags, PARTITION_TAG: inv.date, SUMMARY_OF_TAG: inv.invocation_id},
         raise_on_error=False,
     )
     path = inv.layout.summary_file(inv.date)

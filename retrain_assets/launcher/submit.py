@@ -37,6 +37,7 @@ from retrain_assets.defs.tags import (
     DATE_TAG,
     INVOCATION_TAG,
     PARTITION_TAG,
+    SUBMISSION_TAG,
     SYMBOL_TAG,
 )
 from retrain_assets.launcher.outcome import DeploymentLost
@@ -45,9 +46,6 @@ from retrain_assets.launcher.status import State, SymbolStatus
 
 T = TypeVar("T")
 
-# One tag per submission, so a submit retried after an ambiguous failure (a timeout after the
-# request left) finds the run the first attempt created instead of queueing a second one.
-SUBMISSION_TAG = "retrain/submission"
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_S = 0.5

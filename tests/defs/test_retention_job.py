@@ -23,7 +23,7 @@ from retrain_assets.core.artifacts import ArtifactFiles, day_folder
 from retrain_assets.core.retention import Reason, RetentionPlan
 from retrain_assets.defs.partitions import partition_key, symbol_day_partitions
 from retrain_assets.defs.retention import retention_job, retention_schedule
-from retrain_assets.defs.tags import DATE_TAG, SYMBOL_TAG
+from retrain_assets.defs.tags import DATE_TAG, DRIVER_TAG, SYMBOL_TAG
 from tests.fakes.moto_s3 import FAKE_ENV, s3_client
 
 SYM = "BTCUSDT"
@@ -66,7 +66,7 @@ def materialize(instance: dg.DagsterInstance, root: Path, driver: str) -> None:
         partition_key=str(partition_key(DATE, SYM)),
         instance=instance,
         resources={"artifact_io_manager": io},
-        tags={"retrain/driver": driver},
+        tags={DRIVER_TAG: driver},
     )
     assert result.success
 
@@ -151,7 +151,7 @@ def test_local_retention_keeps_the_newest_and_every_protected_folder(instance, t
         patch.setenv("RETRAIN_LOCAL_STORE_ROOT", str(blocker))
 
     unfinished, verified, pending = seed(instance, root, env, fail_upload=fail, driver="local")
-    result = run_retention(instance, root, {"retrain/driver": "local"}, keep=1)
+    result = run_retention(instance, root, {DRIVER_TAG: "local"}, keep=1)
 
     assert result.success
     assert folders(root) == {NEWEST, CHAMPION, unfinished, pending}
@@ -202,7 +202,7 @@ def test_s3_retention_deletes_remote_objects_of_deleted_folders_only(
     assert f"models/{SYM}/{verified}/metrics.json" in keys  # uploaded by the real IO manager
     assert not any(pending in k for k in keys)  # its upload is pending
 
-    result = run_retention(instance, root, {"retrain/driver": "s3"}, keep=1)
+    result = run_retention(instance, root, {DRIVER_TAG: "s3"}, keep=1)
 
     assert result.success
     assert folders(root) == {NEWEST, CHAMPION, unfinished, pending}

@@ -25,6 +25,10 @@ mutation($params: LaunchBackfillParams!) {
 }
 """
 
+REPOSITORIES = """
+{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }
+"""
+
 
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
@@ -100,6 +104,28 @@ def graphql(base: str, query: str, variables: dict | None = None) -> dict:
 def launch_asset_backfill(base: str, partitions: list[str], assets: list[str]) -> str:
     """Launch an asset backfill like the UI does; return its id."""
     params = {"partitionNames": partitions, "assetSelection": [{"path": [a]} for a in assets]}
+    result = graphql(base, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+    if result["__typename"] != "LaunchBackfillSuccess":
+        raise RuntimeError(result)
+    return result["backfillId"]
+
+
+def launch_job_backfill(base: str, job: str, partitions: list[str], assets: list[str]) -> str:
+    """Launch a backfill like the job page's "Materialize all" does (a partition set selector
+    with the assets, so its runs run as `job`); return its id."""
+    (repo,) = graphql(base, REPOSITORIES)["repositoriesOrError"]["nodes"]
+    params = {
+        "partitionNames": partitions,
+        "assetSelection": [{"path": [a]} for a in assets],
+        "fromFailure": False,
+        "selector": {
+            "partitionSetName": f"{job}_partition_set",
+            "repositorySelector": {
+                "repositoryLocationName": repo["location"]["name"],
+                "repositoryName": repo["name"],
+            },
+        },
+    }
     result = graphql(base, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
     if result["__typename"] != "LaunchBackfillSuccess":
         raise RuntimeError(result)

@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from retrain_assets.defs.tags import WORKER_PID_TAG
 from tests.e2e.conftest import (
     DATE,
     REPO,
@@ -437,7 +438,7 @@ def test_a_killed_worker_takes_down_only_its_own_symbol_day(artifacts):
 
         wait_for(two_training, 120, "two trainings in flight")
         victim, survivor = in_flight
-        os.kill(int(victim.tags["retrain/worker_pid"]), signal.SIGKILL)
+        os.kill(int(victim.tags[WORKER_PID_TAG]), signal.SIGKILL)
         out, _ = proc.communicate(timeout=300)
         assert proc.returncode == 0, out
         for symbol in symbols:

@@ -136,6 +136,24 @@ def tables(html: str) -> list[Table]:
     return parser.tables
 
 
+_RUN_ID = re.compile(r'href="/runs/([0-9a-f-]{36})"')
+_TAG_TOOLTIP = re.compile(r'data-tooltip="([^"]+)"')
+
+
+def run_row_tags(html: str) -> dict[str, list[str]]:
+    """The Runs page's tags on each run's row (`key: value` as shown), by run id; the tags
+    behind "View all tags" are not on the row."""
+    found = {}
+    for segment in re.split(r'class="VirtualizedTable_row', html)[1:]:
+        run = _RUN_ID.search(segment)
+        start = segment.find("RunRowTags_runTagsWrapper")
+        if run is None or start < 0:
+            continue
+        cell = segment[start : segment.find("VirtualizedTable_cellBox", start)]
+        found[run[1]] = _TAG_TOOLTIP.findall(cell)
+    return found
+
+
 @dataclass(frozen=True)
 class CheckRow:
     """One entry of an asset's Checks list: its icon and the status word under its name."""

@@ -27,7 +27,7 @@ import pytest
 
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.training import TrainedModel, TrainingInput
-from retrain_assets.defs.tags import RunTags
+from retrain_assets.defs.tags import SUBMISSION_TAG, RunTags
 from retrain_assets.launcher.home import write_instance_config
 from retrain_assets.launcher.outcome import DeploymentLost
 from retrain_assets.launcher.runs import RunSpec
@@ -356,6 +356,9 @@ def test_submitted_runs_are_queued_and_materialize_their_partitions(
         assert run is not None
         assert run.tags["dagster/partition"] == f"{DATE}|{symbol}"
         assert run.tags["retrain/source"] == "submit"
+        # A launch retried after an ambiguous failure finds its run by this hidden tag, which
+        # GraphQL filters on though it never returns it.
+        assert deployment._run_with_tag(SUBMISSION_TAG, run.tags[SUBMISSION_TAG]) == run_id
         assert run.asset_selection == {dg.AssetKey(list(k)) for k in ASSETS}
         # Queued by the webserver, then dequeued and launched by the daemon's run launcher:
         # this process never executed it.

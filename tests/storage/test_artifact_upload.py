@@ -12,6 +12,7 @@ from resources.storage import StorageResource
 from retrain_assets.core.artifacts import ArtifactFiles
 from retrain_assets.defs.figures import whole
 from retrain_assets.defs.partitions import partition_key, symbol_day_partitions
+from retrain_assets.defs.tags import DRIVER_TAG, DRY_RUN_TAG
 from sensors.pending_uploads import build_pending_uploads_sensor
 from tests.fakes.fake_dropbox import content_hash
 from tests.storage.drivers import dropbox_env, s3_env
@@ -70,7 +71,7 @@ def materialize(instance, root: Path, selection, driver: str) -> dg.ExecuteInPro
         partition_key=str(KEY),
         instance=instance,
         resources={"artifact_io_manager": io},
-        tags={"retrain/driver": driver},
+        tags={DRIVER_TAG: driver},
         raise_on_error=False,
     )
 
@@ -132,7 +133,7 @@ def test_a_dry_run_uploads_nothing_whatever_its_driver(
         partition_key=str(KEY),
         instance=instance,
         resources={"artifact_io_manager": io},
-        tags={"retrain/driver": "dropbox", "retrain/dry_run": "true"},
+        tags={DRIVER_TAG: "dropbox", DRY_RUN_TAG: "true"},
     )
     assert result.success
     assert not fake_dropbox.store.files

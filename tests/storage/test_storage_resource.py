@@ -6,6 +6,7 @@ from resources.storage import StorageDriver, StorageResource, loopback_dropbox_s
 from retrain_assets.core.storage import StorageConfigError
 from retrain_assets.core.storage.dropbox_backend import DropboxBackend
 from retrain_assets.core.storage.s3_backend import S3Backend
+from retrain_assets.defs.tags import DRIVER_TAG
 from tests.storage.drivers import dropbox_env, s3_env
 
 ALL_STORAGE_VARS = (
@@ -33,7 +34,8 @@ def clean_env(monkeypatch):
         (None, None, None, "local"),
         (None, "s3", None, "s3"),
         ("dropbox", "s3", None, "dropbox"),  # config beats the environment
-        ("dropbox", None, {"retrain/driver": "s3"}, "s3"),  # the run's tag beats config
+        ("dropbox", None, {DRIVER_TAG: "s3"}, "s3"),  # the run's tag beats config
+        ("dropbox", None, {"retrain/driver": "s3"}, "s3"),  # so does a run's tag of before
         (None, "DropBox", None, "dropbox"),
     ],
 )

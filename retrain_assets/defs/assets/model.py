@@ -43,7 +43,7 @@ from retrain_assets.defs.partitions import (
     symbol_day_partitions,
 )
 from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
-from retrain_assets.defs.tags import is_dry_run
+from retrain_assets.defs.tags import is_dry_run, tag_value
 from retrain_assets.defs.telemetry import stage
 from retrain_assets.defs.timeout import symbol_deadline
 
@@ -53,7 +53,7 @@ TRAINING_RETRIES = dg.RetryPolicy(
 
 
 def _concurrency(context: dg.AssetExecutionContext) -> int | None:
-    tagged = context.run.tags.get(CONCURRENCY_TAG)
+    tagged = tag_value(context.run.tags, CONCURRENCY_TAG)
     if tagged:
         return int(tagged)
     info = context.instance.event_log_storage.get_concurrency_info(TRAIN_POOL)
@@ -61,7 +61,7 @@ def _concurrency(context: dg.AssetExecutionContext) -> int | None:
 
 
 def _timeout_s(context: dg.AssetExecutionContext, training: TrainingResource) -> float:
-    minutes = float(context.run.tags.get(TIMEOUT_TAG) or training.timeout_minutes)
+    minutes = float(tag_value(context.run.tags, TIMEOUT_TAG) or training.timeout_minutes)
     return minutes * 60.0
 
 
