@@ -60,7 +60,7 @@ def desk_report(
         failures=failures(rows),
         charts=charts_for(rows, _series(layout.equity_file(date))),
         health=_health(context.instance, date, rows),
-        made_by="; ".join(f"{m['source']} · method {m['method']}" for m in summary["made_by"]),
+        made_by=_made_by(summary),
         dry_run=bool(summary.get("dry_run")),
     )
     path = layout.desk_file(date)
@@ -117,6 +117,13 @@ def _health(instance: dg.DagsterInstance, date: str, rows: list[ProductionRow]) 
         for symbol, (as_of, kind) in models.items()
         if f"{as_of}|{symbol}" in recorded
     }
+
+
+def _made_by(summary: dict[str, Any]) -> str:
+    """The sources and methods the date's results were made with (a failed symbol's missing
+    record is not one)."""
+    made = [m for m in summary["made_by"] if m["source"] != "unrecorded"]
+    return "; ".join(f"{m['source']} · method {m['method']} ({m['symbols']} symbols)" for m in made)
 
 
 def _series(path: Path) -> tuple[EquitySeries, ...]:
