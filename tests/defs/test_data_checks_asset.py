@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from retrain_assets.core.features import FEATURE_NAMES
 from retrain_assets.definitions import defs
 from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.records import failure_of
@@ -111,3 +112,6 @@ def test_a_fresh_feed_passes_every_data_check_and_reports_drift(feeds):
             assert found[name].passed, found[name].description
         assert {"feature_drift", "live_ic", "promotion_gate"} <= set(found)
         assert all(e.partition == f"{DATE}|FRESHUSDT" for e in found.values())
+        drift = found["feature_drift"]  # text metadata naming what the description names
+        worst = drift.metadata["worst_feature"].value
+        assert worst.split(" PSI ")[0] in FEATURE_NAMES and worst in drift.description

@@ -183,7 +183,9 @@ def _assert_feature_checks(freshness: str, drift: str) -> None:
     text = visible_text(drift)
     assert "This is a non-blocking asset check." in text, text[:3000]
     assert evaluation_result(drift) == PASSED, text[:3000]
-    assert BTC_PARTITION in text and "max_psi" in text and "worst_feature" in text, text[:3000]
+    assert BTC_PARTITION in text and "above_error_limit" in text and "worst_feature" in text, text[
+        :3000
+    ]
 
 
 def _assert_promotion_gate(gate: str) -> None:

@@ -10,9 +10,11 @@ import warnings
 import dagster as dg
 
 from retrain_assets.core.data_checks import ERROR, CheckOutcome
+from retrain_assets.core.drift import DriftPolicy
 from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import symbol_day_partitions
 
+_DRIFT = DriftPolicy()
 _DESCRIPTIONS = {
     "data_freshness": "The last bar reaches the date's close (WARN 1 h stale, ERROR 4 h).",
     "gaps_and_duplicates": (
@@ -26,8 +28,13 @@ _DESCRIPTIONS = {
         "of the date (ERROR); invalid rows dropped or a 1 h move of 50%+ (WARN)."
     ),
     "feature_drift": (
-        "Population stability index of each feature, training window vs the latest week; "
-        "names the worst features."
+        "Population stability index of each feature, the latest week vs the training rows "
+        "(deciles plus below-min and above-max bins). A feature's limits are multiples of its "
+        "typical training week's PSI (the median of each training week against the rest): "
+        f"ERROR when any feature is above {_DRIFT.fail_ratio:g}x (and at least "
+        f"{_DRIFT.fail_psi:g}), WARN above {_DRIFT.warn_ratio:g}x (and at least "
+        f"{_DRIFT.warn_psi:g}). The description and `worst_feature` name the same feature, "
+        "PSI and limits."
     ),
     "tree_floor": (
         "The live model has at least `min_trees` trees (WARN below: its predictions are too "

@@ -20,7 +20,7 @@ from retrain_assets.core.data_checks import (
     no_bars,
     usable_rows,
 )
-from retrain_assets.core.drift import feature_drift, psi_by_feature
+from retrain_assets.core.drift import DriftReport, feature_drift, measure_drift
 from retrain_assets.core.errors import DataSourceError, InsufficientHistoryError
 from retrain_assets.core.feature_rows import RowAccount, account_rows
 from retrain_assets.core.features import FEATURE_NAMES
@@ -98,8 +98,8 @@ def features(
     checks.append(usable_rows(int(frame["label"].notna().sum()), training.rows_needed()))
     account = account_rows(bars, frame, training.horizon_bars)
     train = splits.row_ranges()["train"]
-    psi = psi_by_feature(frame, train, FEATURE_NAMES, day_end(date))
-    drift = feature_drift(frame, train, FEATURE_NAMES, day_end(date), psi=psi)
+    drift_report = measure_drift(frame, train, FEATURE_NAMES, day_end(date))
+    drift = feature_drift(drift_report)
     files = {
         "features.parquet": parquet_bytes(frame),
         "split_indices.json": json_bytes(splits.to_json_dict()),
@@ -107,7 +107,7 @@ def features(
     made = current_of(market_data, training).provenance("features", bars_sha256(bars))
     metadata = {
         **provenance_metadata(made),
-        **_metadata(len(frame), report, quality, account, psi),
+        **_metadata(len(frame), report, quality, account, drift_report),
         **timing.metadata(),
     }
     yield versioned_output(ArtifactFiles(files), metadata, made)
@@ -133,9 +133,10 @@ def _metadata(
     report: BarsReport,
     quality: BarsQuality,
     account: RowAccount,
-    psi: dict[str, float | None],
+    drift: DriftReport,
 ) -> dict[str, dg.MetadataValue]:
-    """What the bars were and what gaps, duplicates and warm-up cost; each feature's PSI."""
+    """What the bars were and what gaps, duplicates and warm-up cost; each feature's PSI
+    and its drift limits."""
     return {
         "rows": dg.MetadataValue.int(rows),
         "bars": dg.MetadataValue.int(report.rows),
@@ -150,5 +151,6 @@ def _metadata(
         "data_quality": dg.MetadataValue.json(
             {**quality.to_json_dict(), "rows": account.to_json_dict()}
         ),
-        "psi": dg.MetadataValue.json(psi),
+        "psi": dg.MetadataValue.json(drift.psi()),
+        "psi_limits": dg.MetadataValue.json(drift.limits()),
     }
