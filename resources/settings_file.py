@@ -2,9 +2,11 @@
 
 `RETRAIN_SETTINGS=path/to/settings.yaml` names a YAML file with one section per resource, each
 a mapping of that resource's fields (`training: {lookback_days: 120}`, `cost_model: {...}`,
-`promotion: {...}`, `market_data: {...}`). The definitions build their resources from it, so
-the CLI, `dg dev`, the daemon's runs and the code versions all see the same method; a field left
-out keeps its default (or its environment variable, where the field has one).
+`promotion: {...}`, `market_data: {...}`), plus `deployment: {start_date, schedule_cron}` (read,
+with `training.timeout_minutes`, by `resources.deployment`). The definitions build their
+resources from it, so the CLI, `dg dev`, the daemon's runs and the code versions all see the
+same method; a field left out keeps its default (or its environment variable, where the field
+has one).
 
 A bad file is one line naming the file and the field (`PermanentError`), checked by the CLI
 before any work.
@@ -21,7 +23,7 @@ import yaml
 from retrain_assets.core.errors import PermanentError
 
 SETTINGS_VAR = "RETRAIN_SETTINGS"
-SECTIONS = ("training", "cost_model", "promotion", "market_data")
+SECTIONS = ("training", "cost_model", "promotion", "market_data", "deployment")
 
 
 def settings_sections(environ: Mapping[str, str] = os.environ) -> dict[str, dict[str, Any]]:
@@ -57,8 +59,11 @@ def settings_sections(environ: Mapping[str, str] = os.environ) -> dict[str, dict
     return {str(k): dict(v) for k, v in document.items()}
 
 
-def configured(cls: type, section: str, sections: Mapping[str, dict[str, Any]]) -> Any:
-    """`cls` built from the file's `section` (its defaults where the file says nothing).
+def configured(
+    cls: type, section: str, sections: Mapping[str, dict[str, Any]], **defaults: Any
+) -> Any:
+    """`cls` built from the file's `section` (`defaults`, else its own, where the file says
+    nothing).
 
     Raises:
         PermanentError: a field is unknown or has a value of the wrong kind, named.
@@ -71,7 +76,7 @@ def configured(cls: type, section: str, sections: Mapping[str, dict[str, Any]]) 
             f"unknown setting (known: {', '.join(sorted(cls.model_fields))})"
         )
     try:
-        return cls(**fields)
+        return cls(**{**defaults, **fields})
     except pydantic.ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first.get("loc", ())) or "?"

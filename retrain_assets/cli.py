@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from retrain_assets.core.errors import PermanentError, RetrainError
-from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
 from retrain_assets.launcher.config import DRIVERS, SchedulerConfig, TrainingMode
 from retrain_assets.launcher.outcome import (
     EXIT_BAD_INPUT,
@@ -41,6 +40,16 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+def _deployment_timeout() -> str:
+    """The deployment's timeout for `--help` (a bad setting is reported by the checks)."""
+    from resources.deployment import deployment_settings
+
+    try:
+        return f"{deployment_settings().timeout_minutes:g}"
+    except PermanentError:
+        return "the deployment's"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The spec's flags (underscore spellings, dashed aliases accepted) plus --date, --submit."""
     p = argparse.ArgumentParser(
@@ -69,8 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout_minutes",
         "--timeout-minutes",
         type=float,
-        default=DEFAULT_TIMEOUT_MINUTES,
-        help="per-symbol training timeout, 1 to 1440",
+        default=None,
+        help=f"per-symbol training timeout of this invocation, 1 to 1440 (default: "
+        f"{_deployment_timeout()}: training.timeout_minutes in RETRAIN_SETTINGS, else "
+        "RETRAIN_TIMEOUT_MINUTES, else 45)",
     )
     p.add_argument("--force", action="store_true", help="retrain symbols already done")
     p.add_argument("--driver", choices=DRIVERS, default="local", help="artifact storage")
@@ -156,13 +167,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_dates(args: argparse.Namespace) -> int:
     """`--dates FIRST..LAST`: the range checked whole first, then each day in order."""
+    from resources.deployment import deployment_settings
     from retrain_assets.api import run_dates_with_progress
-    from retrain_assets.core.dates import date_range, first_partition_date
+    from retrain_assets.core.dates import date_range
     from retrain_assets.launcher.environment import check_text
 
     now = datetime.now(UTC)
     check_text("--dates", args.dates)
-    dates = date_range(args.dates, first_partition_date(), now)
+    dates = date_range(args.dates, deployment_settings().start_date, now)
     config = config_from_args(args)
     return run_dates_with_progress(
         args.symbols, config, dates, now, submit_url=args.submit, table=not args.quiet

@@ -5,6 +5,7 @@ from typing import cast
 import dagster as dg
 
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
+from resources.deployment import deployment_settings
 from resources.market_data import MarketDataResource
 from resources.method import current_of
 from resources.notifier import telegram_resource
@@ -29,15 +30,17 @@ from sensors.universe import symbol_universe_sensor
 
 def build_resources() -> dict[str, object]:
     """The resource set: the settings file's sections (`RETRAIN_SETTINGS`) where it has them;
-    every field left unset falls back to the environment at run time."""
+    every field left unset falls back to the environment at run time. The training timeout's
+    default is the deployment's (`resources.deployment`), which the schedule and pods follow."""
     artifacts = ArtifactRootResource()
     storage = StorageResource()
     sections = settings_sections()
+    timeout = deployment_settings().timeout_minutes
     return {
         "artifacts": artifacts,
         "market_data": configured(MarketDataResource, "market_data", sections),
         "universe": SymbolUniverseResource(),
-        "training": configured(TrainingResource, "training", sections),
+        "training": configured(TrainingResource, "training", sections, timeout_minutes=timeout),
         "cost_model": configured(CostModelResource, "cost_model", sections),
         "promotion": configured(PromotionResource, "promotion", sections),
         "storage": storage,

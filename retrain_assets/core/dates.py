@@ -1,7 +1,5 @@
 """Which day an invocation retrains, checked before any work starts."""
 
-import os
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 
 from retrain_assets.core.errors import PermanentError
@@ -10,20 +8,24 @@ from retrain_assets.core.errors import PermanentError
 DEFAULT_START_DATE = "2025-01-01"
 
 
-def first_partition_date(environ: Mapping[str, str] = os.environ) -> str:
-    """The first date partition: `$RETRAIN_START_DATE`, else 2025-01-01.
+def checked_start_date(text: str, where: str = "RETRAIN_START_DATE") -> str:
+    """`text` if it is a past day written YYYY-MM-DD.
+
+    Args:
+        text: The first date partition as configured.
+        where: Where it was configured, for the message (a variable, or the settings file's
+            field).
 
     Raises:
-        PermanentError: The variable is not a past day written YYYY-MM-DD (the code location
-            then fails to load with this one line, and the CLI stops before any work).
+        PermanentError: Not such a day (the code location then fails to load with this one
+            line, and the CLI stops before any work).
     """
-    text = environ.get("RETRAIN_START_DATE") or DEFAULT_START_DATE
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise PermanentError(f"RETRAIN_START_DATE={text!r}: expected YYYY-MM-DD") from None
+        raise PermanentError(f"{where}={text!r}: expected YYYY-MM-DD") from None
     if len(text) != len("YYYY-MM-DD") or day > datetime.now(UTC).date():
-        raise PermanentError(f"RETRAIN_START_DATE={text!r}: expected a past day as YYYY-MM-DD")
+        raise PermanentError(f"{where}={text!r}: expected a past day as YYYY-MM-DD")
     return text
 
 
@@ -43,7 +45,8 @@ def validate_date(text: str, first: str, now: datetime, flag: str = "--date") ->
         raise PermanentError(f"{flag} {text}: not a complete UTC day yet (last complete: {last})")
     if day.isoformat() < first:
         raise PermanentError(
-            f"{flag} {text}: before the first partition {first}; set RETRAIN_START_DATE earlier"
+            f"{flag} {text}: before the first partition {first}; set the start date "
+            "earlier (deployment.start_date in RETRAIN_SETTINGS, or RETRAIN_START_DATE)"
         )
     return day.isoformat()
 

@@ -35,9 +35,9 @@ class StepPodSettings:
         gpu_node_selector: Labels of the GPU nodes.
         gpu_tolerations: Tolerations of the GPU nodes' taints.
         timeout_minutes: The per-symbol training timeout the deadline follows: the
-            training resource's default (45 min) unless `RETRAIN_K8S_TIMEOUT_MINUTES` says
-            otherwise; set it with a longer `timeout_minutes` or `--timeout`, or Kubernetes
-            stops the pod first.
+            deployment's (`resources.deployment`), the same the training resource and the
+            schedule use. A longer `--timeout_minutes` of one invocation does not reach the
+            pods (dagster-k8s gives step pods no run tags): Kubernetes stops it here.
     """
 
     cpu_request: str = "2"
@@ -56,8 +56,9 @@ class StepPodSettings:
     timeout_minutes: float = DEFAULT_TIMEOUT_MINUTES
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> "StepPodSettings":
-        """Settings from `RETRAIN_K8S_*` variables (unset: the defaults above).
+    def from_env(cls, environ: Mapping[str, str], timeout_minutes: float) -> "StepPodSettings":
+        """Settings from `RETRAIN_K8S_*` variables (unset: the defaults above), with the
+        deployment's training timeout.
 
         Raises:
             RetrainError: A variable that does not parse, named with what it expects.
@@ -71,15 +72,7 @@ class StepPodSettings:
         if gpu not in ("", "0", "1", "true", "false"):
             raise RetrainError(f"RETRAIN_K8S_GPU must be true or false, got {gpu!r}")
         values["gpu"] = gpu in ("1", "true")
-        timeout = environ.get("RETRAIN_K8S_TIMEOUT_MINUTES")
-        if timeout:
-            try:
-                values["timeout_minutes"] = float(timeout)
-            except ValueError:
-                raise RetrainError(
-                    f"RETRAIN_K8S_TIMEOUT_MINUTES must be a number, got {timeout!r}"
-                ) from None
-        return cls(**values)
+        return cls(**values, timeout_minutes=timeout_minutes)
 
     @property
     def deadline_seconds(self) -> int:

@@ -20,8 +20,11 @@ import pandas as pd
 from retrain_assets.core.errors import PermanentError, TrainingTimeout
 from retrain_assets.core.model_health import IMPORTANCE_KEY, top_importances
 
-# The per-symbol training timeout when nothing else is said (the spec's 45 minutes).
+# The per-symbol training timeout when nothing else is said (the spec's 45 minutes), and its
+# bounds; its one home is `resources.deployment`.
 DEFAULT_TIMEOUT_MINUTES = 45.0
+MIN_TIMEOUT_MINUTES = 1.0
+MAX_TIMEOUT_MINUTES = 24 * 60.0
 
 Segment = tuple[int, int]
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from resources.deployment import deployment_settings
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.step_pods import StepPodSettings, light_pod, training_pod
 
@@ -28,11 +29,19 @@ def k8s_executor_config(settings: StepPodSettings) -> dict:
     }
 
 
+def k8s_config_from_env(environ: Mapping[str, str]) -> dict:
+    """The `k8s_job_executor` config of this deployment: `RETRAIN_K8S_*` and its one training
+    timeout (`resources.deployment`), which the training pod's deadline follows."""
+    timeout = deployment_settings(environ).timeout_minutes
+    return k8s_executor_config(StepPodSettings.from_env(environ, timeout))
+
+
 def build_executor(environ: Mapping[str, str] = os.environ) -> dg.ExecutorDefinition:
     """The executor `RETRAIN_EXECUTOR` names (default `in_process`).
 
     Raises:
-        RetrainError: An unknown executor, or a `RETRAIN_K8S_*` setting that does not parse.
+        RetrainError: An unknown executor, a `RETRAIN_K8S_*` setting that does not parse, or a
+            training timeout that does not (the pod deadline follows the deployment's).
     """
     chosen = environ.get("RETRAIN_EXECUTOR", "in_process").strip() or "in_process"
     if chosen not in EXECUTORS:
@@ -44,5 +53,4 @@ def build_executor(environ: Mapping[str, str] = os.environ) -> dg.ExecutorDefini
     # Imported only here: dagster-k8s and the kubernetes client cost every run process ~0.3 s.
     from dagster_k8s import k8s_job_executor
 
-    config = k8s_executor_config(StepPodSettings.from_env(environ))
-    return k8s_job_executor.configured(config, name="retrain_k8s")
+    return k8s_job_executor.configured(k8s_config_from_env(environ), name="retrain_k8s")

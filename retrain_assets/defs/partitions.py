@@ -4,7 +4,7 @@ import warnings
 
 import dagster as dg
 
-from retrain_assets.core.dates import first_partition_date
+from resources.deployment import deployment_settings
 from retrain_assets.defs.tags import (
     CONCURRENCY_TAG,
     DRY_RUN_TAG,
@@ -14,8 +14,9 @@ from retrain_assets.defs.tags import (
 )
 
 # Structural, not a secret: the first date decides the partition space, so it is read once
-# when the code location loads.
-START_DATE = first_partition_date()
+# when the code location loads, from its one home (`resources.deployment`), which the CLI, the
+# webserver, the daemon and the run workers all read.
+START_DATE = deployment_settings().start_date
 
 SYMBOLS = "symbols"
 symbol_partitions = dg.DynamicPartitionsDefinition(name=SYMBOLS)

@@ -1,17 +1,15 @@
 """The daily schedule: the last complete day for every active symbol that does not have it,
 or has it made from another data source or method than the current configuration's."""
 
-import os
-
 import dagster as dg
 
+from resources.deployment import deployment_settings
 from resources.market_data import MarketDataResource
 from resources.method import current_of
 from resources.promotion import PromotionResource
 from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.dates import last_complete_utc_day
 from retrain_assets.core.provenance import Current, stale_reason
-from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
 from retrain_assets.defs.jobs import retrain_job
 from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.provenance import recorded_provenance
@@ -19,8 +17,9 @@ from retrain_assets.defs.records import latest_metadata_by_partition
 from retrain_assets.defs.tags import RunTags
 from retrain_assets.defs.universe import active_symbols
 
-# Structural like the partitions' start date: read once when the code location loads.
-SCHEDULE_CRON = os.environ.get("RETRAIN_SCHEDULE_CRON") or "0 2 * * *"
+# Structural like the partitions' start date: read once when the code location loads, from
+# its one home (`resources.deployment`).
+SCHEDULE_CRON = deployment_settings().schedule_cron
 
 
 def missing_symbols(
@@ -58,8 +57,16 @@ def _real_result(metadata: dict | None) -> bool:
     return bool(metadata) and "files" in metadata
 
 
-def _run_request(date: str, symbol: str, tick: str, tags: RunTags) -> dg.RunRequest:
-    backstop_s = int(DEFAULT_TIMEOUT_MINUTES * 60 * 3 + 600)  # three attempts, then the daemon
+def max_runtime_s(timeout_minutes: float) -> int:
+    """A scheduled run's `dagster/max_runtime`: three training attempts and ten minutes more,
+    after which the daemon stops a run the step's own timeout could not."""
+    return int(timeout_minutes * 60 * 3 + 600)
+
+
+def _run_request(
+    date: str, symbol: str, tick: str, tags: RunTags, timeout_minutes: float
+) -> dg.RunRequest:
+    backstop_s = max_runtime_s(timeout_minutes)
     return dg.RunRequest(
         # Run keys de-duplicate forever: the tick time lets a failed day be requested again.
         run_key=f"{date}|{symbol}|{tick}",
@@ -83,7 +90,9 @@ def daily_retrain_schedule(
     promotion: PromotionResource,
 ) -> dg.SkipReason | list[dg.RunRequest]:
     """Request one run per symbol still missing yesterday's model (or holding one made another
-    way than the current configuration), tagged as one invocation."""
+    way than the current configuration), tagged as one invocation. The runs carry no timeout:
+    they train with the `training` resource's, whose default is the deployment's, as is the
+    backstop `dagster/max_runtime`."""
     scheduled = context.scheduled_execution_time
     date = last_complete_utc_day(scheduled)
     current = current_of(market_data, training, cost_model, promotion)
@@ -99,6 +108,5 @@ def daily_retrain_schedule(
         mode="hybrid",
         total_symbols=total,
         skipped=total - len(todo),
-        timeout_minutes=DEFAULT_TIMEOUT_MINUTES,
     )
-    return [_run_request(date, s, tick, tags) for s in todo]
+    return [_run_request(date, s, tick, tags, training.timeout_minutes) for s in todo]

@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
-
 Source = Literal["cli", "api", "submit", "schedule", "backfill"]
 SOURCES: tuple[str, ...] = get_args(Source)
 # Sources whose own process reports their runs (start, failures, completion) to Telegram;
@@ -79,7 +77,10 @@ class RunTags:
         dry_run: A smoke test: tiny training budget, nothing uploaded (it runs on an instance
             and artifact root of its own).
         driver: The artifact storage driver (`local`, `dropbox`, `s3`).
-        timeout_minutes: The per-symbol training timeout.
+        timeout_minutes: An invocation's own per-symbol training timeout (`--timeout_minutes`),
+            which its run workers must know; None (no tag): the `training` resource's, whose
+            default is the deployment's one setting (`resources.deployment`). Configuration
+            otherwise stays off the tags.
         max_concurrent: The invocation's own bound on symbols at once (None: not bounded).
         total_symbols: Symbols the invocation covers, skipped ones included.
         skipped: Symbols it skipped because they were already done.
@@ -92,7 +93,7 @@ class RunTags:
     mode: str = "hybrid"
     dry_run: bool = False
     driver: str = "local"
-    timeout_minutes: float = DEFAULT_TIMEOUT_MINUTES
+    timeout_minutes: float | None = None
     max_concurrent: int | None = None
     total_symbols: int | None = None
     skipped: int = 0
@@ -105,9 +106,10 @@ class RunTags:
             SOURCE_TAG: self.source,
             MODE_TAG: self.mode,
             DRIVER_TAG: self.driver,
-            TIMEOUT_TAG: repr(float(self.timeout_minutes)),
             SKIPPED_TAG: str(self.skipped),
         }
+        if self.timeout_minutes is not None:
+            tags[TIMEOUT_TAG] = repr(float(self.timeout_minutes))
         if self.dry_run:
             tags[DRY_RUN_TAG] = "true"
         if self.max_concurrent is not None:
@@ -131,7 +133,7 @@ class RunTags:
             mode=tag_value(tags, MODE_TAG) or "hybrid",
             dry_run=is_dry_run(tags),
             driver=tag_value(tags, DRIVER_TAG) or "local",
-            timeout_minutes=_float(tag_value(tags, TIMEOUT_TAG), DEFAULT_TIMEOUT_MINUTES),
+            timeout_minutes=_float(tag_value(tags, TIMEOUT_TAG)),
             max_concurrent=_int(tag_value(tags, CONCURRENCY_TAG)),
             total_symbols=_int(tag_value(tags, TOTAL_TAG)),
             skipped=_int(tag_value(tags, SKIPPED_TAG)) or 0,
@@ -165,8 +167,8 @@ def _int(text: str | None) -> int | None:
         return None
 
 
-def _float(text: str | None, default: float) -> float:
+def _float(text: str | None) -> float | None:
     try:
-        return float(text) if text else default
+        return float(text) if text else None
     except ValueError:
-        return default
+        return None

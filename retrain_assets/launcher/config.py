@@ -12,11 +12,9 @@ from enum import StrEnum
 
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.hardware import Hardware, default_max_concurrent
-from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES
+from retrain_assets.core.training import MAX_TIMEOUT_MINUTES, MIN_TIMEOUT_MINUTES
 
 DRIVERS = ("local", "dropbox", "s3")
-MIN_TIMEOUT_MINUTES = 1.0
-MAX_TIMEOUT_MINUTES = 24 * 60.0
 # The spec budgets 2-4 GB per training worker; 2 GiB bounds workers by memory.
 WORKER_MEMORY_BYTES = 2 * 1024**3
 WORKERS_PER_CORE = 4
@@ -47,27 +45,34 @@ def concurrency_ceiling(hardware: Hardware, memory_bytes: int | None = None) -> 
     return max(1, min(by_cores, by_memory))
 
 
+def _check_timeout(timeout: object) -> None:
+    """`--timeout_minutes` is a finite number of minutes within the bounds."""
+    if not isinstance(timeout, int | float) or not math.isfinite(timeout):
+        raise PermanentError(f"--timeout_minutes {timeout!r}: expected a finite number")
+    if not MIN_TIMEOUT_MINUTES <= timeout <= MAX_TIMEOUT_MINUTES:
+        raise PermanentError(
+            f"--timeout_minutes {timeout:g}: expected {MIN_TIMEOUT_MINUTES:g} to "
+            f"{MAX_TIMEOUT_MINUTES:g} minutes"
+        )
+
+
 @dataclass(frozen=True)
 class SchedulerConfig:
-    """One invocation's knobs; `max_concurrent=None` means the machine's default."""
+    """One invocation's knobs; `max_concurrent=None` means the machine's default and
+    `timeout_minutes=None` the deployment's timeout (`resources.deployment`), which the runs
+    then take from their `training` resource instead of a tag."""
 
     mode: TrainingMode = TrainingMode.HYBRID
     max_concurrent: int | None = None
-    timeout_minutes: float = DEFAULT_TIMEOUT_MINUTES
+    timeout_minutes: float | None = None
     force: bool = False
     dry_run: bool = False
     driver: str = "local"
     date: str | None = None
 
     def __post_init__(self) -> None:
-        timeout = self.timeout_minutes
-        if not isinstance(timeout, int | float) or not math.isfinite(timeout):
-            raise PermanentError(f"--timeout_minutes {timeout!r}: expected a finite number")
-        if not MIN_TIMEOUT_MINUTES <= timeout <= MAX_TIMEOUT_MINUTES:
-            raise PermanentError(
-                f"--timeout_minutes {timeout:g}: expected {MIN_TIMEOUT_MINUTES:g} to "
-                f"{MAX_TIMEOUT_MINUTES:g} minutes"
-            )
+        if self.timeout_minutes is not None:
+            _check_timeout(self.timeout_minutes)
         if self.max_concurrent is not None and self.max_concurrent < 1:
             raise PermanentError(f"--max_concurrent {self.max_concurrent}: expected at least 1")
         if self.driver not in DRIVERS:

@@ -8,7 +8,6 @@ import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
-from retrain_assets.core.dates import first_partition_date
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.logging_setup import LEVELS
 
@@ -46,9 +45,12 @@ def check_settings_text(environ: Mapping[str, str] = os.environ) -> None:
             check_text(name, environ[name])
 
 
-def check_start_date(environ: Mapping[str, str] = os.environ) -> None:
-    """`RETRAIN_START_DATE`, when set, is a YYYY-MM-DD day not in the future."""
-    first_partition_date(environ)
+def check_deployment_settings(environ: Mapping[str, str] = os.environ) -> str:
+    """The timeout, the start date and the cron parse wherever they are set (the settings
+    file, else the environment); returns the first date partition."""
+    from resources.deployment import deployment_settings
+
+    return deployment_settings(environ).start_date
 
 
 def check_log_level(environ: Mapping[str, str] = os.environ) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from retrain_assets.core.dates import first_partition_date, last_complete_utc_day, validate_date
+from retrain_assets.core.dates import last_complete_utc_day, validate_date
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.hardware import detect_hardware
 from retrain_assets.core.provenance import ASSET_SETTINGS
@@ -32,7 +32,7 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     environment.check_settings_text()
     environment.check_text("--symbols", spec)
     environment.check_text("--date", config.date)
-    environment.check_start_date()
+    first = environment.check_deployment_settings()
     environment.check_log_level()
     from retrain_assets.launcher.market_check import check_market_data, checked_source
 
@@ -50,7 +50,7 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     selection = parse_selection(spec)
     if len(selection.symbols) > MAX_SYMBOLS or (selection.top_n or 0) > MAX_SYMBOLS:
         raise PermanentError(f"--symbols: at most {MAX_SYMBOLS} symbols per invocation")
-    date = validate_date(config.date or last_complete_utc_day(now), first_partition_date(), now)
+    date = validate_date(config.date or last_complete_utc_day(now), first, now)
     check_market_data(selection, source)
     hardware = detect_hardware()
     config.check_ceiling(concurrency_ceiling(hardware), hardware)

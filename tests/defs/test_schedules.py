@@ -9,7 +9,7 @@ import pytest
 from retrain_assets.definitions import current_configuration, defs
 from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.schedules import daily_retrain_schedule
-from retrain_assets.defs.tags import RunTags
+from retrain_assets.defs.tags import TIMEOUT_TAG, RunTags
 from retrain_assets.defs.universe import set_retired_symbols
 
 TICK = datetime(2025, 5, 2, 2, 0, tzinfo=UTC)
@@ -75,10 +75,10 @@ def test_every_run_of_a_tick_carries_the_invocations_tags(instance):
             mode="hybrid",
             total_symbols=3,
             skipped=1,
-            timeout_minutes=45.0,
         )
     }
     assert all(int(r.tags["dagster/max_runtime"]) > 45 * 60 for r in data.run_requests)
+    assert not any(TIMEOUT_TAG in r.tags for r in data.run_requests)  # configuration, not identity
 
 
 def test_the_tick_skips_when_every_symbol_is_done(instance):

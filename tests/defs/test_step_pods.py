@@ -26,7 +26,7 @@ IMAGE = "registry.example/retrain-assets:1.0"
 GPU_ENV = {
     "RETRAIN_EXECUTOR": "k8s",
     "RETRAIN_K8S_GPU": "true",
-    "RETRAIN_K8S_TIMEOUT_MINUTES": "30",
+    "RETRAIN_TIMEOUT_MINUTES": "30",
 }
 
 
@@ -63,7 +63,7 @@ def test_the_training_step_of_the_real_definitions_is_the_one_given_the_training
 
 
 def test_a_gpu_training_pod_asks_for_one_gpu_on_gpu_nodes_with_a_deadline_past_the_timeout():
-    settings = StepPodSettings.from_env(GPU_ENV)
+    settings = StepPodSettings.from_env(GPU_ENV, 30.0)
     job = _step_job(training_pod(settings))
     pod = job.spec.template.spec
     (container,) = pod.containers
@@ -82,7 +82,7 @@ def test_a_gpu_training_pod_asks_for_one_gpu_on_gpu_nodes_with_a_deadline_past_t
 
 
 def test_a_cpu_training_pod_has_no_gpu_and_the_other_steps_are_small():
-    settings = StepPodSettings.from_env({"RETRAIN_K8S_MEMORY_LIMIT": "3Gi"})
+    settings = StepPodSettings.from_env({"RETRAIN_K8S_MEMORY_LIMIT": "3Gi"}, 45.0)
     training = _step_job(training_pod(settings)).spec.template.spec
     assert training.containers[0].resources.limits == {"memory": "3Gi"}
     assert training.node_selector is None and training.tolerations is None
@@ -92,7 +92,7 @@ def test_a_cpu_training_pod_has_no_gpu_and_the_other_steps_are_small():
 
 @pytest.mark.parametrize(("request_", "threads"), [("2", "2"), ("1500m", "2"), ("250m", "1")])
 def test_the_training_pod_tells_catboost_its_cpu_request_not_the_nodes_cores(request_, threads):
-    settings = StepPodSettings.from_env({"RETRAIN_K8S_CPU_REQUEST": request_})
+    settings = StepPodSettings.from_env({"RETRAIN_K8S_CPU_REQUEST": request_}, 45.0)
     container = _step_job(training_pod(settings)).spec.template.spec.containers[0]
     assert {e.name: e.value for e in container.env}[THREADS_ENV] == threads
 
@@ -108,7 +108,10 @@ def test_the_executor_is_in_process_unless_kubernetes_is_asked_for():
     [
         ({"RETRAIN_EXECUTOR": "spark"}, "RETRAIN_EXECUTOR must be one of in_process, k8s"),
         ({"RETRAIN_EXECUTOR": "k8s", "RETRAIN_K8S_GPU": "maybe"}, "RETRAIN_K8S_GPU"),
-        ({"RETRAIN_EXECUTOR": "k8s", "RETRAIN_K8S_TIMEOUT_MINUTES": "soon"}, "RETRAIN_K8S_TIMEOUT"),
+        ({"RETRAIN_EXECUTOR": "k8s", "RETRAIN_TIMEOUT_MINUTES": "soon"}, "RETRAIN_TIMEOUT_MINUTES"),
+        # The pods' deadline once had a variable of its own: a deployment still setting it is
+        # told where the timeout lives now, rather than silently getting another deadline.
+        ({"RETRAIN_EXECUTOR": "k8s", "RETRAIN_K8S_TIMEOUT_MINUTES": "90"}, "no longer read"),
         ({"RETRAIN_EXECUTOR": "k8s", "RETRAIN_K8S_CPU_REQUEST": "two"}, "RETRAIN_K8S_CPU_REQUEST"),
         ({"RETRAIN_EXECUTOR": "k8s", "RETRAIN_K8S_CPU_REQUEST": "0m"}, "RETRAIN_K8S_CPU_REQUEST"),
     ],

@@ -182,8 +182,8 @@ def test_the_cuda_target_asks_for_the_gpu_and_the_cpu_target_does_not() -> None:
     assert "compute" in cuda["NVIDIA_DRIVER_CAPABILITIES"].split(",")
     assert cuda["NVIDIA_VISIBLE_DEVICES"] == "all"
     # Exactly the variables the project reads: the k8s executor's training pod asks for a GPU.
-    assert StepPodSettings.from_env(cuda).gpu is True
-    assert StepPodSettings.from_env(cpu).gpu is False
+    assert StepPodSettings.from_env(cuda, 45.0).gpu is True
+    assert StepPodSettings.from_env(cpu, 45.0).gpu is False
     assert "CUDA_VISIBLE_DEVICES" not in cuda  # it would claim devices a CPU node does not have
     assert {k: v for k, v in cuda.items() if k in cpu} == cpu
 

@@ -9,11 +9,13 @@ from retrain_assets.launcher import environment
 @pytest.mark.parametrize("value", ["garbage", "2020", "2020-13-01", "2999-01-01"])
 def test_a_bad_start_date_names_the_variable(value):
     with pytest.raises(PermanentError, match=f"RETRAIN_START_DATE='{value}'"):
-        environment.check_start_date({"RETRAIN_START_DATE": value})
+        environment.check_deployment_settings({"RETRAIN_START_DATE": value})
 
 
 def test_a_good_start_date_passes():
-    environment.check_start_date({"RETRAIN_START_DATE": "2020-12-01"})
+    assert environment.check_deployment_settings({"RETRAIN_START_DATE": "2020-12-01"}) == (
+        "2020-12-01"
+    )
 
 
 @pytest.mark.parametrize("value", ["nonsense", "verbose"])

@@ -60,9 +60,10 @@ def _concurrency(context: dg.AssetExecutionContext) -> int | None:
     return info.slot_count or None
 
 
-def _timeout_s(context: dg.AssetExecutionContext, training: TrainingResource) -> float:
-    minutes = float(tag_value(context.run.tags, TIMEOUT_TAG) or training.timeout_minutes)
-    return minutes * 60.0
+def _timeout_minutes(context: dg.AssetExecutionContext, training: TrainingResource) -> float:
+    """An invocation's own `--timeout_minutes` (its tag), else the resource's: the deployment's
+    timeout unless the launchpad set another for this run."""
+    return float(tag_value(context.run.tags, TIMEOUT_TAG) or training.timeout_minutes)
 
 
 @dg.asset(
@@ -104,13 +105,13 @@ def model(
     splits = Splits.from_json_dict(features.json("split_indices.json"))
     params = training.params(detect_hardware(), _concurrency(context), dry_run)
     layout = artifacts.layout()
-    timeout_s = _timeout_s(context, training)
+    timeout_minutes = _timeout_minutes(context, training)
     made = derived_provenance(context, "model", method_of(training), training.trainer_path())
     with (
         _training_lock(context),
         stage(context, layout.root, "train") as timing,
         permanent_errors_fail_fast(),
-        symbol_deadline(symbol, timeout_s) as d,
+        symbol_deadline(symbol, timeout_minutes * 60.0) as d,
     ):
         adopted = adopted_model(context, made)  # asked for while another run trained it
         if adopted is not None:
@@ -179,6 +180,7 @@ def model(
         metadata={
             **provenance_metadata(made),
             "train_minutes": dg.MetadataValue.float(round(train_s / 60.0, 4)),
+            "timeout_minutes": dg.MetadataValue.float(timeout_minutes),
             "best_iteration": dg.MetadataValue.int(int(log.get("best_iteration", 0))),
             "live_trees": dg.MetadataValue.int(live_fit["trees"]),
             "min_trees": dg.MetadataValue.int(params.min_trees),
