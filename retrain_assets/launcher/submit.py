@@ -319,31 +319,49 @@ class Deployment:
         """Queue one symbol-day run on the deployment; return its run id.
 
         The run carries `spec.run_tags()` (the partition tags among them, which make the
-        asset job's run materialize that `date|symbol` partition) and a submission tag that
-        makes the call safe to retry.
+        asset job's run materialize that `date|symbol` partition).
+
+        Raises:
+            DeploymentError: the deployment refused the run or stayed unreachable.
+        """
+        selection = [dg.AssetKey(list(key)) for key in spec.asset_keys]
+        what = f"{spec.job_name} {spec.partition_key}"
+        return self.launch(spec.job_name, spec.run_tags(), selection, what=what)
+
+    def launch(
+        self,
+        job_name: str,
+        tags: Mapping[str, str],
+        selection: Sequence[dg.AssetKey] = (),
+        run_config: Mapping[str, Any] | None = None,
+        what: str = "",
+    ) -> str:
+        """Queue one run of `job_name` (its `selection`, else every asset); return its id.
+
+        A submission tag added to `tags` makes the call safe to retry: a launch whose answer
+        was lost is found by it instead of being made twice.
 
         Raises:
             DeploymentError: the deployment refused the run or stayed unreachable.
         """
         info = self._info
-        if info is None or spec.job_name not in info.jobs:
-            info = self.check((spec.job_name,))
+        if info is None or job_name not in info.jobs:
+            info = self.check((job_name,))
         token = uuid.uuid4().hex
-        tags = {**spec.run_tags(), SUBMISSION_TAG: token}
-        selection = [dg.AssetKey(list(key)) for key in spec.asset_keys]
+        tagged = {**tags, SUBMISSION_TAG: token}
 
         def launch() -> str:
             with _quiet_client():
                 return self._client.submit_job_execution(
-                    spec.job_name,
+                    job_name,
                     repository_location_name=info.location,
                     repository_name=info.repository,
-                    run_config={},
-                    tags=tags,
-                    asset_selection=selection or None,
+                    run_config=dict(run_config or {}),
+                    tags=tagged,
+                    asset_selection=list(selection) or None,
                 )
 
-        what, outage = f"{spec.job_name} {spec.partition_key}", _Outage()
+        what, outage = what or job_name, _Outage()
         while True:
             try:
                 run_id = launch()
@@ -580,6 +598,10 @@ class Deployment:
             job=str(run.get("jobName") or ""),
             assets=tuple(tuple(a["path"]) for a in run.get("assetSelection") or ()),
         )
+
+    def query(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """One GraphQL request's `data`, retried like every other request."""
+        return self._query(query, variables)
 
     def _query(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """POST one GraphQL request (retried when transient); its `data`."""
