@@ -49,6 +49,11 @@ def _materializations(arguments: str = "") -> str:
 
 
 _RUN = f"__typename ... on Run {{ status {_materializations()} }} ... on PythonError {{ message }}"
+_SUMMARY_RUN = f"query RetrainSummaryRun($r: ID!) {{ run: runOrError(runId: $r) {{ {_RUN} }} }}"
+_STATUS = (
+    "query RetrainRunStatus($r: ID!) { run: runOrError(runId: $r) {"
+    " __typename ... on Run { status } } }"
+)
 _LATEST_METRICS = f"""
 query RetrainLatestMetrics($keys: [String!]) {{
   assetOrError(assetKey: {{ path: ["metrics"] }}) {{
@@ -162,34 +167,37 @@ def summarize_on(
     desk report, from its records onto its disk), wait for it, and read its table back.
 
     Raises:
-        DeploymentError: the deployment refused the run or stayed unreachable.
+        DeploymentError: the deployment refused the run or does not know it.
+        DeploymentLost: the deployment stopped answering for longer than its patience.
     """
     run_config = {"ops": {"engine_summary": {"config": {"skipped": dict(skipped)}}}}
     run_tags = {**tags, PARTITION_TAG: date, SUMMARY_OF_TAG: invocation}
     run_id = deployment.launch(SUMMARY_JOB, run_tags, run_config=run_config, what=SUMMARY_JOB)
     deadline = time.monotonic() + wait_s
-    while True:
-        run = (
-            deployment.query(
-                f"query RetrainSummaryRun($r: ID!) {{ run: runOrError(runId: $r) {{ {_RUN} }} }}",
-                {"r": run_id},
-            ).get("run")
-            or {}
-        )
-        status = run.get("status")
-        if run.get("__typename") != "Run":
-            raise DeploymentError(f"--submit {deployment.url}: summary run {run_id} not found")
-        if status in _FINAL or time.monotonic() >= deadline:
-            return desk_of(run_id, str(status), by_asset(run.get("assetMaterializations") or []))
+    status = _status_of(deployment, run_id)
+    while status not in _FINAL and time.monotonic() < deadline:
         time.sleep(POLL_S)
+        status = _status_of(deployment, run_id)
+    run = deployment.query(_SUMMARY_RUN, {"r": run_id}).get("run") or {}
+    return desk_of(run_id, status, by_asset(run.get("assetMaterializations") or []))
+
+
+def _status_of(deployment: Deployment, run_id: str) -> str:
+    run = deployment.query(_STATUS, {"r": run_id}).get("run") or {}
+    if run.get("__typename") != "Run":
+        raise DeploymentError(f"--submit {deployment.url}: summary run {run_id} not found")
+    return str(run["status"])
 
 
 def desk_of(run_id: str, status: str, assets: Mapping[str, Mapping[str, Any]]) -> DeploymentDesk:
     """The production table, headline and paths a summary run recorded; else why not."""
     desk, summary = assets.get("desk_report"), assets.get("engine_summary") or {}
     if desk is None or "production" not in desk:
-        ended = "had not ended" if status not in _FINAL else f"ended {status}"
-        why = f"summary run {run_id} on the deployment {ended} without a production table"
+        why = f"summary run {run_id} on the deployment ended {status} without a production table"
+        if status not in _FINAL:
+            why = (
+                f"summary run {run_id} still {status} on the deployment (desk_report will show it)"
+            )
         return DeploymentDesk(run_id, summary=summary.get("path"), problem=why)
     return DeploymentDesk(
         run_id,

@@ -193,6 +193,9 @@ def _summarize_on(
         return summarize_on(deployment, inv.date, tags, _skipped(statuses), inv.invocation_id)
     except RetrainError as exc:
         return DeploymentDesk("", problem=f"no production table from the deployment: {exc}")
+    except KeyboardInterrupt:  # the runs are done: only the wait for the table is given up
+        inv.interrupted = True
+        return DeploymentDesk("", problem="interrupted: the summary run goes on there")
 
 
 def _summarize(inv: Invocation, statuses: Mapping[str, SymbolStatus], tags: dict) -> Any:

@@ -15,6 +15,7 @@ import pytest
 from retrain_assets.core.artifacts import ArtifactLayout
 from retrain_assets.defs.tags import PARTITION_TAG, RunTags
 from retrain_assets.launcher import remote
+from retrain_assets.launcher.deployment_records import desk_of
 from retrain_assets.launcher.ledger import StatusFile, champion_words, metrics_facts
 from retrain_assets.launcher.outcome import DeploymentLost
 from retrain_assets.launcher.plan import SymbolPlan
@@ -233,3 +234,22 @@ def test_a_submitted_symbols_line_shows_net_trades_and_gate_as_a_local_run_print
         "kept (champion since 2025-04-20; net_lo)  attempts 1  [files /data · method m1]"
     )
     assert _status_json(tmp_path)["BTCUSDT"]["metrics_path"] == "/art/runs/BTCUSDT/metrics.json"
+
+
+def test_the_closing_table_comes_from_the_summary_runs_desk_report_or_says_why_not() -> None:
+    cells = {"symbol": "BTCUSDT", "status": "failed today", "champion": None, "day_net_bps": None}
+    desk_report = {"production": [cells], "headline": "h", "report": "/srv/desk.html"}
+    desk = desk_of("s1", "SUCCESS", {"desk_report": desk_report, "engine_summary": {"path": "/p"}})
+    assert (desk.rows[0].symbol, desk.rows[0].status, desk.headline) == (
+        "BTCUSDT",
+        "failed today",
+        "h",
+    )
+    assert (desk.report, desk.summary, desk.problem) == ("/srv/desk.html", "/p", None)
+    failed = desk_of("s2", "FAILURE", {})
+    assert (
+        failed.problem
+        == "summary run s2 on the deployment ended FAILURE without a production table"
+    )
+    waiting = desk_of("s3", "QUEUED", {}).problem
+    assert waiting == "summary run s3 still QUEUED on the deployment (desk_report will show it)"
