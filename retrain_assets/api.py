@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from retrain_assets.core.desk import headline, production_rows, table_text
+from retrain_assets.core.desk import ProductionRow, headline, production_rows, table_text
 from retrain_assets.core.errors import IntegrityError, PermanentError
 from retrain_assets.core.locks import FileLock
 from retrain_assets.core.production import (
@@ -34,10 +34,13 @@ from retrain_assets.launcher.outcome import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    DeploymentDesk,
     InvocationResult,
 )
 from retrain_assets.launcher.progress import ConsoleProgress, ProgressFn, printable
 from retrain_assets.launcher.status import SymbolStatus
+
+THERE = " (on the deployment)"  # `--submit`: its files are on the deployment's disk
 
 __all__ = [
     "ProductionModel",
@@ -97,10 +100,15 @@ def run_with_progress(
         submit_url=submit_url,
         announce=announce,
     )
-    print_desk(result.summary_path, table)
+    if result.deployment_desk is None:
+        print_desk(result.summary_path, table)
+    else:
+        print_deployment_desk(result.deployment_desk, table)
     print(f"status:    {result.status_path}")
     if result.summary_path:
         print(f"summary:   {result.summary_path}")
+    elif result.deployment_desk and result.deployment_desk.summary:
+        print(printable(f"summary:   {result.deployment_desk.summary}{THERE}", sys.stdout))
     if result.dry_run_home:
         print(f"instance:  {result.dry_run_home} (dry runs only; `make dev-dry` shows it)")
     bad = [s.symbol for s in result.statuses.values() if not s.ok]
@@ -117,13 +125,28 @@ def print_desk(summary_path: Path | None, table: bool) -> None:
         return
     summary = json.loads(summary_path.read_bytes())
     rows = production_rows(summary)
-    if table and rows:
-        for line in table_text(rows):
-            print(printable(line, sys.stdout))
-    print(printable(headline(summary, rows), sys.stdout))
     desk = summary_path.with_name("desk.html")
-    if desk.exists():
-        print(f"report:    {desk}")
+    _print_table(rows, headline(summary, rows), str(desk) if desk.exists() else None, table)
+
+
+def print_deployment_desk(desk: DeploymentDesk, table: bool) -> None:
+    """`--submit`: the same closing lines, from the summary run the invocation queued on the
+    deployment; its files are on the deployment's disk, and the lines say so."""
+    if desk.problem:
+        print(printable(f"desk:      {desk.problem}", sys.stdout))
+        return
+    report = f"{desk.report}{THERE}" if desk.report else None
+    _print_table(list(desk.rows), desk.headline or "", report, table)
+
+
+def _print_table(rows: list[ProductionRow], line: str, report: str | None, table: bool) -> None:
+    """The production table (unless not `table`), its headline and the report's path."""
+    if table and rows:
+        for text in table_text(rows):
+            print(printable(text, sys.stdout))
+    print(printable(line, sys.stdout))
+    if report:
+        print(printable(f"report:    {report}", sys.stdout))
 
 
 def run_dates_with_progress(

@@ -302,3 +302,21 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:+.1f}"
     return str(value)
+
+
+def row_from_table(cells: Mapping[str, Any]) -> ProductionRow:
+    """A row back from its table cells (`ProductionRow.to_table_dict`, as a deployment's
+    `production` metadata holds them). The attention rank is no column (the table's order
+    carries it), so it is left empty."""
+    net, trades = cells.get("day_net_bps"), cells.get("day_trades")
+    return ProductionRow(
+        symbol=str(cells["symbol"]),
+        status=str(cells.get("status") or ""),
+        champion=cells.get("champion") or None,
+        day_net_bps=None if net is None else float(net),
+        day_trades=None if trades is None else int(trades),
+        window_net=str(cells.get("window_net") or ""),
+        evidence=str(cells.get("evidence") or ""),
+        problem=str(cells.get("problem") or ""),
+        attention="",
+    )

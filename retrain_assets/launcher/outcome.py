@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from retrain_assets.core.desk import ProductionRow
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.symbols import Selection
 from retrain_assets.launcher.status import SymbolStatus
@@ -53,6 +54,27 @@ class Checked:
 
 
 @dataclass(frozen=True)
+class DeploymentDesk:
+    """The date's production table as a `--submit` deployment's summary run left it.
+
+    Attributes:
+        run_id: The summary run on the deployment.
+        rows: The production table (`desk_report`'s `production` metadata).
+        headline: The table in one line.
+        report: desk.html's path on the deployment's disk (None: not written).
+        summary: engine_summary.json's path on the deployment's disk.
+        problem: Why there is no table (the run failed, or had not ended in time).
+    """
+
+    run_id: str
+    rows: tuple[ProductionRow, ...] = ()
+    headline: str | None = None
+    report: str | None = None
+    summary: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class InvocationResult:
     """What an invocation did: its id, date, per-symbol statuses and where its files are."""
 
@@ -63,6 +85,7 @@ class InvocationResult:
     summary_path: Path | None
     interrupted: bool = False
     dry_run_home: Path | None = None  # a dry run's own Dagster home (None: a real run)
+    deployment_desk: DeploymentDesk | None = None  # `--submit`: the table, read from there
 
     @property
     def exit_code(self) -> int:

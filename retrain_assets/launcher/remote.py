@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG
+from retrain_assets.launcher.deployment_records import DeploymentRecords
 from retrain_assets.launcher.interrupts import ExitNow, Interrupts
 from retrain_assets.launcher.invocation import Invocation
 from retrain_assets.launcher.ledger import StatusFile, initial_statuses
@@ -59,6 +60,7 @@ def execute_remotely(
             inv.interrupted = interrupts.requested
         if inv.interrupted:
             remote.refresh()
+        remote.statuses = remote.records.skipped_metrics(remote.statuses)
     except DeploymentLost as lost:
         status_file.write(remote.left_behind(lost), final=True)
         raise lost.explained(remote.what_to_do()) from None
@@ -90,6 +92,7 @@ class RemoteInvocation:
         # When the plan was made: runs that succeeded since then did work it thought left.
         self._taken_since = time.time() - (time.monotonic() - inv.started)
         self._succeeded: list[RemoteRun] = []
+        self.records = DeploymentRecords(deployment, inv.date)  # each line's net, gate, ...
 
     def start(self) -> None:
         """Check the job is there and register the symbols on the deployment."""
@@ -116,7 +119,8 @@ class RemoteInvocation:
             time.sleep(POLL_S)
 
     def refresh(self) -> None:
-        """Read this invocation's runs, and the newest run of each followed symbol-day."""
+        """Read this invocation's runs, and the newest run of each followed symbol-day, with
+        what each successful one recorded (the facts of its line)."""
         self.statuses = self.deployment.statuses(self.inv.invocation_id, self.statuses)
         for symbol, (created, spec) in self.followed.items():
             if self.statuses[symbol].final:
@@ -127,6 +131,7 @@ class RemoteInvocation:
             # Oldest first: the newest run doing the work wins (a retry of the one followed).
             for run in (r for r in runs if r.does(spec)):
                 self.statuses[symbol] = run.symbol_status(self.statuses[symbol])
+        self.statuses = self.records.filled(self.statuses)
 
     def cancel(self) -> None:
         """Terminate the runs this invocation submitted and that have not finished."""

@@ -24,7 +24,7 @@ from retrain_assets.launcher.invocation import (
 )
 from retrain_assets.launcher.job_events import job_completed, job_log, job_started
 from retrain_assets.launcher.notify import InvocationNotifier
-from retrain_assets.launcher.outcome import Checked, InvocationResult
+from retrain_assets.launcher.outcome import Checked, DeploymentDesk, InvocationResult
 from retrain_assets.launcher.pending_uploads import complete_pending_uploads
 from retrain_assets.launcher.plan import AssetGraph, SymbolPlan, plan_date
 from retrain_assets.launcher.progress import ProgressFn
@@ -75,9 +75,13 @@ def _execute(
         statuses = execute_remotely(inv, plans, deployment, specs, report, workers)
     statuses = _with_metrics(inv, statuses)
     job_completed(log, statuses, time.monotonic() - inv.started)
-    summary = None
+    summary = desk = None
     if not inv.exit_now:
-        summary = _summarize(inv, statuses, inv.run_tags(plans, workers, None).to_tags())
+        tags = inv.run_tags(plans, workers, None).to_tags()
+        if deployment is None:
+            summary = _summarize(inv, statuses, tags)
+        else:
+            desk = _summarize_on(deployment, inv, statuses, tags)
         duration = time.monotonic() - inv.started
         notifier.completion(inv.date, list(statuses.values()), duration, str(config.mode))
     status_path = inv.status_path
@@ -89,6 +93,7 @@ def _execute(
         summary,
         inv.interrupted,
         checked.home if config.dry_run else None,
+        desk,
     )
 
 
@@ -171,13 +176,35 @@ def _with_metrics(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> dict
     return result
 
 
+def _skipped(statuses: Mapping[str, SymbolStatus]) -> dict[str, str]:
+    return {s.symbol: s.skip_reason or "" for s in statuses.values() if s.status == "skipped"}
+
+
+def _summarize_on(
+    deployment: "Deployment", inv: Invocation, statuses: Mapping[str, SymbolStatus], tags: dict
+) -> DeploymentDesk:
+    """`--submit`: the date's summary made on the deployment, from its records onto its disk
+    (this machine need not share either), and its production table read back; a deployment
+    lost or refusing at this point costs the table, not the invocation's result."""
+    from retrain_assets.core.errors import RetrainError
+    from retrain_assets.launcher.deployment_records import summarize_on
+
+    try:
+        return summarize_on(deployment, inv.date, tags, _skipped(statuses), inv.invocation_id)
+    except RetrainError as exc:
+        return DeploymentDesk("", problem=f"no production table from the deployment: {exc}")
+    except KeyboardInterrupt:  # the runs are done: only the wait for the table is given up
+        inv.interrupted = True
+        return DeploymentDesk("", problem="interrupted: the summary run goes on there")
+
+
 def _summarize(inv: Invocation, statuses: Mapping[str, SymbolStatus], tags: dict) -> Any:
     """The date's engine summary and walk-forward report, materialized (a dry run's on its own
     instance, under its own root)."""
     from retrain_assets.launcher.jobs import summary_job_def
     from retrain_assets.launcher.local import QUIET_CONSOLE
 
-    skipped = {s.symbol: s.skip_reason or "" for s in statuses.values() if s.status == "skipped"}
+    skipped = _skipped(statuses)
     dg.execute_job(
         dg.reconstructable(summary_job_def),
         instance=inv.instance,

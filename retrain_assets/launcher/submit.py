@@ -16,7 +16,6 @@ default), so a restarting webserver is waited for; past that the deployment is l
 """
 
 import os
-import re
 import time
 import uuid
 import warnings
@@ -25,7 +24,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import SplitResult, urlsplit
 
 import dagster as dg
 import requests
@@ -40,6 +38,7 @@ from retrain_assets.defs.tags import (
     SUBMISSION_TAG,
     SYMBOL_TAG,
 )
+from retrain_assets.launcher.endpoint import DeploymentError, parse_url
 from retrain_assets.launcher.outcome import DeploymentLost
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import State, SymbolStatus
@@ -133,36 +132,6 @@ _REASON_FIELDS = f"""
   ... on RunNotFoundError {{ message }}
   ... on PythonError {{ message }}
 """
-
-
-class DeploymentError(PermanentError):
-    """The deployment behind `--submit` is unreachable, lacks the job, or refused a request."""
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where a deployment's webserver listens, parsed from a `--submit` URL."""
-
-    scheme: str
-    host: str
-    port: int | None
-    path_prefix: str = ""
-
-    @property
-    def netloc_host(self) -> str:
-        """The host as it appears in a URL (IPv6 addresses in brackets)."""
-        return f"[{self.host}]" if ":" in self.host else self.host
-
-    @property
-    def url(self) -> str:
-        """The base URL (no trailing slash), as shown in messages."""
-        port = f":{self.port}" if self.port is not None else ""
-        return f"{self.scheme}://{self.netloc_host}{port}{self.path_prefix}"
-
-    @property
-    def graphql_url(self) -> str:
-        """The GraphQL endpoint."""
-        return f"{self.url}/graphql"
 
 
 @dataclass(frozen=True)
@@ -319,31 +288,49 @@ class Deployment:
         """Queue one symbol-day run on the deployment; return its run id.
 
         The run carries `spec.run_tags()` (the partition tags among them, which make the
-        asset job's run materialize that `date|symbol` partition) and a submission tag that
-        makes the call safe to retry.
+        asset job's run materialize that `date|symbol` partition).
+
+        Raises:
+            DeploymentError: the deployment refused the run or stayed unreachable.
+        """
+        selection = [dg.AssetKey(list(key)) for key in spec.asset_keys]
+        what = f"{spec.job_name} {spec.partition_key}"
+        return self.launch(spec.job_name, spec.run_tags(), selection, what=what)
+
+    def launch(
+        self,
+        job_name: str,
+        tags: Mapping[str, str],
+        selection: Sequence[dg.AssetKey] = (),
+        run_config: Mapping[str, Any] | None = None,
+        what: str = "",
+    ) -> str:
+        """Queue one run of `job_name` (its `selection`, else every asset); return its id.
+
+        A submission tag added to `tags` makes the call safe to retry: a launch whose answer
+        was lost is found by it instead of being made twice.
 
         Raises:
             DeploymentError: the deployment refused the run or stayed unreachable.
         """
         info = self._info
-        if info is None or spec.job_name not in info.jobs:
-            info = self.check((spec.job_name,))
+        if info is None or job_name not in info.jobs:
+            info = self.check((job_name,))
         token = uuid.uuid4().hex
-        tags = {**spec.run_tags(), SUBMISSION_TAG: token}
-        selection = [dg.AssetKey(list(key)) for key in spec.asset_keys]
+        tagged = {**tags, SUBMISSION_TAG: token}
 
         def launch() -> str:
             with _quiet_client():
                 return self._client.submit_job_execution(
-                    spec.job_name,
+                    job_name,
                     repository_location_name=info.location,
                     repository_name=info.repository,
-                    run_config={},
-                    tags=tags,
-                    asset_selection=selection or None,
+                    run_config=dict(run_config or {}),
+                    tags=tagged,
+                    asset_selection=list(selection) or None,
                 )
 
-        what, outage = f"{spec.job_name} {spec.partition_key}", _Outage()
+        what, outage = what or job_name, _Outage()
         while True:
             try:
                 run_id = launch()
@@ -581,6 +568,10 @@ class Deployment:
             assets=tuple(tuple(a["path"]) for a in run.get("assetSelection") or ()),
         )
 
+    def query(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """One GraphQL request's `data`, retried like every other request."""
+        return self._query(query, variables)
+
     def _query(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """POST one GraphQL request (retried when transient); its `data`."""
         response = self._with_retries("reach the webserver", lambda: self._post(query, variables))
@@ -725,39 +716,6 @@ def patience_from_env(environ: Mapping[str, str] = os.environ) -> float:
     return value
 
 
-_HOST = re.compile(r"[A-Za-z0-9._-]+|[0-9A-Fa-f:.]+")
-
-
-def parse_url(url: str) -> Endpoint:
-    """The endpoint of a `--submit` value.
-
-    Raises:
-        PermanentError: not an http(s) URL of a host (the message names `--submit` and the
-            value, with any credentials in it masked).
-    """
-    text = (url or "").strip()
-    if text and "://" not in text:
-        text = f"http://{text}"
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        raise _bad_url(url, "not a URL with a valid port") from None
-    if parts.scheme not in ("http", "https"):
-        raise _bad_url(url, "expected an http:// or https:// URL like http://127.0.0.1:3000")
-    if not parts.hostname:
-        raise _bad_url(url, "no host")
-    if not _HOST.fullmatch(parts.hostname):
-        raise _bad_url(url, f"{parts.hostname!r} is not a host name or IP address")
-    if parts.username or parts.password:
-        raise _bad_url(url, "credentials in the URL are not supported")
-    if parts.query or parts.fragment:
-        raise _bad_url(url, "a query or fragment is not allowed")
-    prefix = parts.path.rstrip("/")
-    prefix = prefix.removesuffix("/graphql")
-    return Endpoint(parts.scheme, parts.hostname, port, prefix)
-
-
 def reason_from_events(connection: Mapping[str, Any], canceled: bool = False) -> tuple[str, str]:
     """(error type, one-line reason) of a failed or canceled run, from its `logsForRun`.
 
@@ -889,20 +847,3 @@ def _one_line(text: object) -> str:
 
 def _iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, UTC).isoformat() if ts else None
-
-
-def _bad_url(value: str, why: str) -> DeploymentError:
-    return DeploymentError(f"--submit {_masked(value)!r}: {why}")
-
-
-def _masked(value: str) -> str:
-    """The value with any `user:password@` replaced, so errors never echo credentials."""
-    text = str(value)
-    try:
-        parts: SplitResult = urlsplit(text if "://" in text else f"//{text}")
-    except ValueError:
-        return text
-    if "@" not in parts.netloc:
-        return text
-    host = parts.netloc.rpartition("@")[2]
-    return text.replace(parts.netloc, f"***@{host}", 1)

@@ -1,5 +1,7 @@
 """The production table: its words for each state, its order, its width and its headline."""
 
+import json
+
 from retrain_assets.core.desk import (
     NO_CHAMPION,
     NO_EVIDENCE,
@@ -9,6 +11,7 @@ from retrain_assets.core.desk import (
     failures,
     headline,
     production_rows,
+    row_from_table,
     table_text,
 )
 from retrain_assets.core.walk_forward import DayLedger
@@ -176,3 +179,18 @@ def test_a_gate_waiting_for_evidence_is_no_problem_but_a_gate_error_is():
         ("BUSDT", "promotion_gate ERROR", "check error"),
         ("AUSDT", "", "ok"),
     ]
+
+
+def test_rows_read_back_from_a_ui_tables_records_print_the_same_table_and_headline():
+    failed = _entry(status="failed", champion=None, walk_forward=None, error_type="E", error="x")
+    summary = _summary(
+        AUSDT=_entry(champion=_champion("kept", "2021-06-01", since="2021-06-02")),
+        BUSDT=failed,
+        CUSDT=_entry(champion=_champion("flat", None), walk_forward={"net_bps": -2.0, "trades": 2}),
+    )
+    rows = production_rows(summary)
+    # A deployment's `production` metadata: each record's cells as JSON (GraphQL's `records`).
+    records = [json.loads(json.dumps(row.to_table_dict())) for row in rows]
+    back = [row_from_table(cells) for cells in records]
+    assert table_text(back) == table_text(rows)
+    assert headline(summary, back) == headline(summary, rows)

@@ -2,6 +2,7 @@
 lost deployment leaves in status.json (the real deployment: tests/launcher/test_submit.py and
 tests/e2e/test_reliability.py)."""
 
+import io
 import json
 import time
 from collections.abc import Mapping
@@ -14,9 +15,11 @@ import pytest
 from retrain_assets.core.artifacts import ArtifactLayout
 from retrain_assets.defs.tags import PARTITION_TAG, RunTags
 from retrain_assets.launcher import remote
-from retrain_assets.launcher.ledger import StatusFile
+from retrain_assets.launcher.deployment_records import desk_of
+from retrain_assets.launcher.ledger import StatusFile, champion_words, metrics_facts
 from retrain_assets.launcher.outcome import DeploymentLost
 from retrain_assets.launcher.plan import SymbolPlan
+from retrain_assets.launcher.progress import ConsoleProgress
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import SymbolStatus
 from retrain_assets.launcher.submit import RemoteRun
@@ -25,6 +28,42 @@ DATE = "2025-05-01"
 JOB = "retrain_symbol_day"
 ASSETS = (("model",), ("metrics",))
 URL = "http://127.0.0.1:3000"
+# What a successful run's `metrics` and `champion` record, as GraphQL gives it: the figures of
+# symbol-day assets as text (defs/figures.py), the champion's words as text.
+METRICS = {
+    "files": ("Json", '{"metrics.json": {"path": "/art/runs/BTCUSDT/metrics.json"}}'),
+    "net_bps_after_costs": ("Text", "-32.7"),
+    "net_bps_per_trade": ("Text", "-32.7"),
+    "net_bps_lo": ("Text", "-170.1"),
+    "net_bps_hi": ("Text", "81.5"),
+    "trades": ("Text", "34"),
+    "status": ("Text", "ok"),
+    "source": ("Text", "files /data"),
+    "method": ("Text", "m1"),
+}
+CHAMPION = {
+    "action": ("Text", "kept"),
+    "moved": ("Bool", False),
+    "gate_failing": ("Text", "net_lo"),
+    "champion_since": ("Text", "2025-04-20"),
+    "champion_as_of": ("Text", "2025-04-19"),
+    "reason": ("Text", "kept: gate failed"),
+    "pending_uploads": ("Int", "0"),
+}
+_FIELD = {"Json": "jsonString", "Text": "text", "Bool": "boolValue", "Int": "intRepr"}
+
+
+def _materialization(asset: str, metadata: Mapping[str, tuple[str, Any]]) -> dict[str, Any]:
+    entries = [
+        {"label": k, "__typename": f"{kind}MetadataEntry", _FIELD[kind]: v}
+        for k, (kind, v) in metadata.items()
+    ]
+    return {"assetKey": {"path": [asset]}, "metadataEntries": entries}
+
+
+def _values(metadata: Mapping[str, tuple[str, Any]]) -> dict[str, Any]:
+    """The same metadata as a local instance's records give it (`MetadataValue.value`)."""
+    return {k: json.loads(v) if kind == "Json" else v for k, (kind, v) in metadata.items()}
 
 
 @dataclass
@@ -78,8 +117,18 @@ class FakeDeployment:
         result = dict(base)
         for symbol, at in self.submitted.items():
             state = "success" if self.polls - at >= 2 else "running"
-            result[symbol] = base[symbol].with_run(status=state, run_id=f"{invocation}-{symbol}")
+            run_id = f"{invocation}-{symbol}"
+            result[symbol] = base[symbol].with_run(status=state, run_id=run_id, attempts=1)
         return result
+
+    def query(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """A successful run's `metrics` and `champion`; no metrics for skipped symbols."""
+        self._answer()
+        if "RetrainLatestMetrics" in query:
+            return {"assetOrError": {"__typename": "Asset", "assetMaterializations": []}}
+        mats = [_materialization("metrics", METRICS), _materialization("champion", CHAMPION)]
+        run = {"__typename": "Run", "status": "SUCCESS", "assetMaterializations": mats}
+        return dict.fromkeys(variables, run)
 
     def taken(self, date: str, since: float) -> list[RemoteRun]:
         self._answer()
@@ -158,3 +207,49 @@ def test_a_lost_deployment_leaves_unknown_and_unsubmitted_entries_since_then(
     assert btc["error"].startswith(f"running on {URL} when it stopped answering")
     assert (eth["status"], eth["error"]) == ("pending", f"not submitted: {URL} stopped answering")
     assert btc["unreachable_since"] == eth["unreachable_since"]
+
+
+def test_a_submitted_symbols_line_shows_net_trades_and_gate_as_a_local_run_prints_them(
+    tmp_path: Path,
+) -> None:
+    statuses = _execute(tmp_path, FakeDeployment(), ["BTCUSDT"], workers=1)
+    local = SymbolStatus(
+        "BTCUSDT",
+        "success",
+        run_id="inv1-BTCUSDT",
+        attempts=1,
+        champion=champion_words(_values(CHAMPION)),
+        **metrics_facts(_values(METRICS)),
+    )
+
+    lines = []
+    for status in (statuses["BTCUSDT"], local):
+        out = io.StringIO()
+        ConsoleProgress(out)({"BTCUSDT": status}, 0.0)
+        lines.append(out.getvalue().splitlines()[0])
+
+    assert lines[0] == lines[1]
+    assert lines[0] == (
+        "  BTCUSDT        success  net -32.7 bps/trade [-170.1, +81.5], 34 trades (ok)  "
+        "kept (champion since 2025-04-20; net_lo)  attempts 1  [files /data · method m1]"
+    )
+    assert _status_json(tmp_path)["BTCUSDT"]["metrics_path"] == "/art/runs/BTCUSDT/metrics.json"
+
+
+def test_the_closing_table_comes_from_the_summary_runs_desk_report_or_says_why_not() -> None:
+    cells = {"symbol": "BTCUSDT", "status": "failed today", "champion": None, "day_net_bps": None}
+    desk_report = {"production": [cells], "headline": "h", "report": "/srv/desk.html"}
+    desk = desk_of("s1", "SUCCESS", {"desk_report": desk_report, "engine_summary": {"path": "/p"}})
+    assert (desk.rows[0].symbol, desk.rows[0].status, desk.headline) == (
+        "BTCUSDT",
+        "failed today",
+        "h",
+    )
+    assert (desk.report, desk.summary, desk.problem) == ("/srv/desk.html", "/p", None)
+    failed = desk_of("s2", "FAILURE", {})
+    assert (
+        failed.problem
+        == "summary run s2 on the deployment ended FAILURE without a production table"
+    )
+    waiting = desk_of("s3", "QUEUED", {}).problem
+    assert waiting == "summary run s3 still QUEUED on the deployment (desk_report will show it)"

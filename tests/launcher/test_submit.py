@@ -427,20 +427,49 @@ def test_the_cli_submits_to_the_deployment_and_reports_like_a_local_run(
         timeout=300,
     )
     assert first.returncode == 0, first.stdout + first.stderr
-    status = json.loads(
-        (
-            Path(os.environ["RETRAIN_ARTIFACT_ROOT"]) / "runs" / "20250501Z" / "status.json"
-        ).read_text()
-    )
+    artifacts = Path(os.environ["RETRAIN_ARTIFACT_ROOT"])
+    status = json.loads((artifacts / "runs" / "20250501Z" / "status.json").read_text())
     assert status["source"] == "submit"
     for symbol in ("ADAUSDT", "XRPUSDT"):
         entry = status["symbols"][symbol]
         assert entry["status"] == "success", entry
         assert lifecycle(instance, entry["run_id"])[0] == "RUN_ENQUEUED"  # the daemon ran it
+        # The line a local run prints: net (or no trades) with its evidence, the gate's move,
+        # attempts, and what made it, read from the deployment's records.
+        line = next(t for t in first.stdout.splitlines() if t.strip().startswith(symbol))
+        assert re.fullmatch(
+            rf"  {symbol}\s+success  (net [-+]\d+\.\d bps/trade.*|no trades \(\w+\))  "
+            r"(champion promoted|no champion yet \(.+\)|kept \(champion since .+\))  "
+            r"attempts 1  \[synthetic.* · method \w+\]",
+            line,
+        ), line
+        assert entry["evidence"] and entry["metrics_path"] and entry["champion"], entry
+    # The end a local run prints: the production table, its headline, the report, the
+    # summary, from the summary run the CLI queued on the deployment (on its disk).
+    header = re.search(r"^symbol +status +champion +day_net_bps", first.stdout, re.M)
+    assert header, first.stdout
+    closing = first.stdout[header.start() :]
+    assert re.search(r"^ADAUSDT +\S", closing, re.M) and re.search(r"^XRPUSDT +\S", closing, re.M)
+    assert re.search(rf"^{DATE}: \d+ symbols · \d+ failed · \d+ in production", closing, re.M)
+    report = re.search(r"^report: +(\S+desk\.html) \(on the deployment\)$", closing, re.M)
+    summary = re.search(r"^summary: +(\S+) \(on the deployment\)$", closing, re.M)
+    assert report and Path(report[1]).exists(), closing
+    assert summary and Path(summary[1]).exists(), closing
+    # `--dates` with `--submit`: each day in order; the day done is skipped, the next runs.
     again = subprocess.run(
-        [*args, "--symbols", "ADAUSDT"], cwd=REPO, capture_output=True, text=True, timeout=300
+        [*args[:-2], "--dates", f"{DATE}..2025-05-02", "--symbols", "ADAUSDT"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    assert again.returncode == 0 and "skipped" in again.stdout, again.stdout + again.stderr
+    out = again.stdout
+    assert again.returncode == 0, out + again.stderr
+    assert out.index(f"-- {DATE} (1/2)") < out.index("skipped") < out.index("-- 2025-05-02 (2/2)")
+    assert re.search(r"ADAUSDT\s+success  .*attempts 1", out[out.index("-- 2025-05-02") :]), out
+    assert "dates: 2 of 2 run, 0 with a symbol not ok" in out
+    day2 = json.loads((artifacts / "runs" / "20250502Z" / "status.json").read_text())
+    assert day2["symbols"]["ADAUSDT"]["status"] == "success" and day2["source"] == "submit"
 
 
 @pytest.mark.e2e
