@@ -17,7 +17,11 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
-from retrain_assets.core.chunked_fit import PINNED_MAX_CTR_COMPLEXITY, grow_in_chunks
+from retrain_assets.core.chunked_fit import (
+    CHECK_EVERY_S,
+    PINNED_MAX_CTR_COMPLEXITY,
+    grow_in_chunks,
+)
 from retrain_assets.core.errors import PermanentError, TrainingTimeout
 from retrain_assets.core.model_health import IMPORTANCE_KEY, top_importances
 
@@ -165,10 +169,13 @@ class CatBoostTrainer:
 
     name = "catboost"
 
-    def __init__(self, deadline_check: DeadlineCheck | None = None) -> None:
+    def __init__(
+        self, deadline_check: DeadlineCheck | None = None, check_every_s: float = CHECK_EVERY_S
+    ) -> None:
         """`deadline_check` overrides `deadline_check_for` the task type (tests run the
-        GPU's chunked fit on CPU)."""
+        GPU's chunked fit on CPU); `check_every_s` is a chunked fit's longest chunk."""
         self.deadline_check = deadline_check
+        self.check_every_s = check_every_s
 
     def train(self, job: TrainingInput) -> TrainedModel:
         """Train with snapshots in `job.work_dir`, resuming from one left by a killed run."""
@@ -220,7 +227,9 @@ class CatBoostTrainer:
             fitted[:] = [model]
             return int(model.tree_count_)
 
-        outcome = grow_in_chunks(fit_to, job.params.iterations, job.deadline_monotonic)
+        outcome = grow_in_chunks(
+            fit_to, job.params.iterations, job.deadline_monotonic, check_every_s=self.check_every_s
+        )
         deadline.timed_out, deadline.chunks = outcome.timed_out, outcome.chunks
         return (fitted[0] if fitted else None), deadline
 
