@@ -17,6 +17,11 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
+from retrain_assets.core.chunked_fit import (
+    CHECK_EVERY_S,
+    PINNED_MAX_CTR_COMPLEXITY,
+    grow_in_chunks,
+)
 from retrain_assets.core.errors import PermanentError, TrainingTimeout
 from retrain_assets.core.model_health import IMPORTANCE_KEY, top_importances
 
@@ -131,13 +136,27 @@ def rows(frame: pd.DataFrame, segment: Segment, columns: Sequence[str]) -> pd.Da
     return frame.iloc[start:end][list(columns)]
 
 
+DeadlineCheck = Literal["callback", "chunks"]
+
+
+def deadline_check_for(task_type: Literal["CPU", "GPU"]) -> DeadlineCheck:
+    """How a CatBoost fit reads its soft deadline: every iteration through a callback on CPU;
+    on GPU, which refuses callbacks, between chunks of a fit grown from its snapshot
+    (`core.chunked_fit`)."""
+    return "callback" if task_type == "CPU" else "chunks"
+
+
 class _Deadline:
-    """CatBoost `after_iteration` callback: stops at the deadline and remembers the first step."""
+    """CatBoost `after_iteration` callback: stops at the deadline and remembers the first step.
+
+    A chunked fit records its outcome here too (`timed_out`, `chunks`).
+    """
 
     def __init__(self, deadline_monotonic: float | None) -> None:
         self.deadline = deadline_monotonic
         self.first_iteration: int | None = None
         self.timed_out = False
+        self.chunks: int | None = None  # set by a chunked fit
 
     def after_iteration(self, info: Any) -> bool:
         if self.first_iteration is None:
@@ -152,6 +171,14 @@ class CatBoostTrainer:
     """The default trainer: a CatBoost regressor of the forward return."""
 
     name = "catboost"
+
+    def __init__(
+        self, deadline_check: DeadlineCheck | None = None, check_every_s: float = CHECK_EVERY_S
+    ) -> None:
+        """`deadline_check` overrides `deadline_check_for` the task type (tests run the
+        GPU's chunked fit on CPU); `check_every_s` is a chunked fit's longest chunk."""
+        self.deadline_check = deadline_check
+        self.check_every_s = check_every_s
 
     def train(self, job: TrainingInput) -> TrainedModel:
         """Train with snapshots in `job.work_dir`, resuming from one left by a killed run."""
@@ -175,6 +202,7 @@ class CatBoostTrainer:
         best = _keep_best_or_floor(model, job)
         model_bytes = _model_to_bytes(model, job.work_dir)
         log = _training_log(job, model, fit_s, resumed, deadline.first_iteration)
+        log["fit_chunks"] = deadline.chunks
         log["best_iteration"] = best
         log[IMPORTANCE_KEY] = _importance(model, job)
         # The snapshot stays: a fit cut short by a signal can return normally, and only the
@@ -182,49 +210,31 @@ class CatBoostTrainer:
         return TrainedModel(model_bytes, _config(job, model), log)
 
     def _fit(self, job: TrainingInput, snapshot: Path) -> tuple[Any, _Deadline]:
-        from catboost import CatBoostRegressor
-
-        p = job.params
         deadline = _Deadline(job.deadline_monotonic)
-        validation = job.segments.get("validation")
-        # Without a validation segment (the live fit) exactly `iterations` trees are grown.
-        # With one, the trees past the best iteration are kept and cut after the fit
-        # (`_keep_best_or_floor`); waiting at least the floor's count grows enough of them for
-        # the floor, so the held-out and live models have the same count and no second fit.
-        patience = max(p.early_stopping_rounds, tree_floor_of(p))
-        stopping = (
-            {"od_type": "Iter", "od_wait": patience, "use_best_model": False}
-            if validation is not None
-            else {}
-        )
-        model = CatBoostRegressor(
-            iterations=p.iterations,
-            learning_rate=p.learning_rate,
-            depth=p.depth,
-            l2_leaf_reg=p.l2_leaf_reg,
-            loss_function=p.loss_function,
-            random_seed=p.random_seed,
-            thread_count=p.thread_count,
-            task_type=p.task_type,
-            **gpu_options(p),
-            **stopping,
-            train_dir=str(job.work_dir / "catboost_info"),
-            save_snapshot=True,
-            snapshot_file=str(snapshot),
-            snapshot_interval=p.snapshot_interval_s,
-            verbose=False,
-        )
-        names = job.feature_names
-        callbacks = [deadline] if p.task_type == "CPU" else None  # GPU refuses callbacks
-        model.fit(
-            rows(job.frame, job.segments["train"], names),
-            job.frame["label"].iloc[slice(*job.segments["train"])],
-            eval_set=None
-            if validation is None
-            else (rows(job.frame, validation, names), job.frame["label"].iloc[slice(*validation)]),
-            callbacks=callbacks,
-        )
+        check = self.deadline_check or deadline_check_for(job.params.task_type)
+        if check == "chunks" and job.deadline_monotonic is not None:
+            return self._fit_in_chunks(job, snapshot, deadline)
+        model = _model(job, snapshot, job.params.iterations)
+        _fit_model(model, job, [deadline] if check == "callback" else None)
         return model, deadline
+
+    def _fit_in_chunks(
+        self, job: TrainingInput, snapshot: Path, deadline: _Deadline
+    ) -> tuple[Any, _Deadline]:
+        """Grow the fit from its snapshot in chunks, reading the deadline between them."""
+        fitted: list[Any] = []
+
+        def fit_to(end: int) -> int:
+            model = _model(job, snapshot, end, max_ctr_complexity=PINNED_MAX_CTR_COMPLEXITY)
+            _fit_model(model, job, None)
+            fitted[:] = [model]
+            return int(model.tree_count_)
+
+        outcome = grow_in_chunks(
+            fit_to, job.params.iterations, job.deadline_monotonic, check_every_s=self.check_every_s
+        )
+        deadline.timed_out, deadline.chunks = outcome.timed_out, outcome.chunks
+        return (fitted[0] if fitted else None), deadline
 
     def predict(self, model_bytes: bytes, features: pd.DataFrame) -> np.ndarray:
         """Load a native `.cbm` model from bytes and predict."""
@@ -233,6 +243,55 @@ class CatBoostTrainer:
         model = CatBoostRegressor()
         model.load_model(blob=model_bytes)
         return np.asarray(model.predict(features), dtype=float)
+
+
+def _model(job: TrainingInput, snapshot: Path, iterations: int, **pinned: Any) -> Any:
+    """The CatBoost regressor of a job, growing at most `iterations` trees from `snapshot`."""
+    from catboost import CatBoostRegressor
+
+    p = job.params
+    # Without a validation segment (the live fit) exactly `iterations` trees are grown.
+    # With one, the trees past the best iteration are kept and cut after the fit
+    # (`_keep_best_or_floor`); waiting at least the floor's count grows enough of them for
+    # the floor, so the held-out and live models have the same count and no second fit.
+    patience = max(p.early_stopping_rounds, tree_floor_of(p))
+    stopping = (
+        {"od_type": "Iter", "od_wait": patience, "use_best_model": False}
+        if "validation" in job.segments
+        else {}
+    )
+    return CatBoostRegressor(
+        iterations=iterations,
+        learning_rate=p.learning_rate,
+        depth=p.depth,
+        l2_leaf_reg=p.l2_leaf_reg,
+        loss_function=p.loss_function,
+        random_seed=p.random_seed,
+        thread_count=p.thread_count,
+        task_type=p.task_type,
+        **gpu_options(p),
+        **stopping,
+        **pinned,
+        train_dir=str(job.work_dir / "catboost_info"),
+        save_snapshot=True,
+        snapshot_file=str(snapshot),
+        snapshot_interval=p.snapshot_interval_s,
+        verbose=False,
+    )
+
+
+def _fit_model(model: Any, job: TrainingInput, callbacks: list[Any] | None) -> None:
+    """Fit on the train segment, evaluating on validation when the job has one."""
+    names = job.feature_names
+    validation = job.segments.get("validation")
+    model.fit(
+        rows(job.frame, job.segments["train"], names),
+        job.frame["label"].iloc[slice(*job.segments["train"])],
+        eval_set=None
+        if validation is None
+        else (rows(job.frame, validation, names), job.frame["label"].iloc[slice(*validation)]),
+        callbacks=callbacks,
+    )
 
 
 def _keep_best_or_floor(model: Any, job: TrainingInput) -> int:

@@ -1,8 +1,10 @@
 """Per-symbol timeout: Dagster has no op timeout, so the step enforces its own.
 
-Two layers: a soft deadline at the timeout, which the trainer checks every iteration (CatBoost
-on CPU stops cleanly), and a hard `SIGALRM` `HARD_GRACE_S` later for trainers that never look
-at the clock (CatBoost on GPU refuses callbacks; a hung call). Either way the training ends by
+Two layers: a soft deadline at the timeout, which the trainer checks (CatBoost on CPU every
+iteration; on GPU, which refuses callbacks, between chunks of a fit grown from its snapshot,
+the last chunk sized to end at the deadline: `core.chunked_fit`), and a hard `SIGALRM`
+`HARD_GRACE_S` later for trainers that never look at the clock (a trainer of its own; a hung
+call). Either way the training ends by
 the timeout plus the grace, and the error says how long it actually ran. Steps run in the main
 thread of their process under the in-process and multiprocess executors, so the alarm works.
 A timeout is final (`TrainingTimeout` is a `PermanentError`): the same data under the same
