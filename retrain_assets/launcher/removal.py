@@ -5,7 +5,8 @@ Its `symbols` partition is deleted with Dagster's public
 the schedule no longer offer it (nor does the retired set keep it). `engine_summary` and
 `walk_forward_report` list only registered symbols, so the dates that listed it are
 materialized again: the summary of each summarized date with a run of it, the report of each
-reported date from its first real run on. Its runs, event logs and artifact files stay.
+reported date from its first real run on, and the desk report of each of those dates that had
+one. Its runs, event logs and artifact files stay.
 """
 
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from retrain_assets.launcher import environment
 FLAG = "--remove_symbol"
 SUMMARY = dg.AssetKey("engine_summary")
 REPORT = dg.AssetKey("walk_forward_report")
+DESK = dg.AssetKey("desk_report")
 _SHOWN = 5
 
 
@@ -33,6 +35,7 @@ class Removal:
     summaries: tuple[str, ...]
     reports: tuple[str, ...]
     failed: tuple[str, ...]
+    desks: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         """What the CLI prints, one fact a line."""
@@ -40,6 +43,7 @@ class Removal:
         for what, dates in (
             ("engine_summary", self.summaries),
             ("walk_forward_report", self.reports),
+            ("desk_report", self.desks),
         ):
             if dates:
                 lines.append(f"refreshed {what} of {_dates(dates)} (without {self.symbol})")
@@ -80,10 +84,13 @@ def remove_symbol(raw: str) -> Removal:
     with open_instance(prepare_home(home)) as instance:
         _check_removable(instance, symbol)
         summaries, reports = _dates_listing(instance, symbol)
+        # A desk report is built from its date's summary and report: refreshed with either.
+        listed = set(summaries) | set(reports)
+        desks = tuple(sorted(listed & set(instance.get_materialized_partitions(DESK))))
         instance.delete_dynamic_partition(SYMBOLS, symbol)
         _unretire(instance, symbol)
-        failed = _refresh(instance, symbol, summaries, reports)
-    return Removal(symbol, summaries, reports, failed)
+        failed = _refresh(instance, symbol, summaries, reports, desks)
+    return Removal(symbol, summaries, reports, failed, desks)
 
 
 def _check_removable(instance: dg.DagsterInstance, symbol: str) -> None:
@@ -124,15 +131,21 @@ def _unretire(instance: dg.DagsterInstance, symbol: str) -> None:
 
 
 def _refresh(
-    instance: dg.DagsterInstance, symbol: str, summaries: tuple[str, ...], reports: tuple[str, ...]
+    instance: dg.DagsterInstance,
+    symbol: str,
+    summaries: tuple[str, ...],
+    reports: tuple[str, ...],
+    desks: tuple[str, ...],
 ) -> tuple[str, ...]:
-    """Materialize each date's summary and/or report again; returns the dates that failed."""
+    """Materialize each date's summary, report and desk report again (those it had); returns
+    the dates that failed."""
     from retrain_assets.launcher.jobs import summary_job_def
     from retrain_assets.launcher.local import QUIET_CONSOLE
 
     failed = []
     for date in sorted(set(summaries) | set(reports)):
-        keys = [k for k, dates in ((SUMMARY, summaries), (REPORT, reports)) if date in dates]
+        listing = ((SUMMARY, summaries), (REPORT, reports), (DESK, desks))
+        keys = [k for k, dates in listing if date in dates]
         result = dg.execute_job(
             dg.reconstructable(summary_job_def),
             instance=instance,

@@ -22,11 +22,12 @@ REAL_DATE = "2021-06-30"
 
 
 def _lines(result) -> dict[str, str]:
-    """The CLI's one line per finished symbol, by symbol."""
+    """The CLI's one line per finished symbol, by symbol (indented: the closing production
+    table's rows are not)."""
     found = {}
     for line in result.stdout.splitlines():
         parts = line.split()
-        if len(parts) > 1 and parts[0].endswith("USDT"):
+        if line.startswith("  ") and len(parts) > 1 and parts[0].endswith("USDT"):
             found[parts[0]] = line
     return found
 

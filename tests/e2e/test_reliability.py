@@ -976,18 +976,24 @@ def test_bad_bytes_in_any_input_are_one_line_exit_2_and_create_nothing(
     assert _made_under(tmp_path, {"s.csv"}) == []
 
 
-_FRAME = ("retrain 2025-05-01: ", "status:    ", "summary:   ")
+_FRAME = ("retrain 2025-05-01: ", "status:    ", "summary:   ", "report:    ")
 
 
 def _symbol_lines(output: str) -> tuple[dict[str, list[str]], list[str]]:
     """The per-symbol lines of a CLI's output by symbol, and every other line that is not one
-    of the run's frame (its header, the progress counters, the closing paths and counts)."""
+    of the run's frame (its header, the progress counters, the closing production table with
+    its headline, the closing paths and counts)."""
     import re
 
     counts = re.compile(r"^\[\d\d:\d\d\] done \d+/\d+ |^\d+ ok, \d+ not ok")
     per_symbol: dict[str, list[str]] = {}
     others = []
+    in_table = False
     for line in output.splitlines():
+        in_table = in_table or line.startswith("symbol ")
+        if in_table:  # the production table, closed by its headline
+            in_table = " symbols · " not in line
+            continue
         if counts.match(line) or line.startswith(_FRAME):
             continue
         if line.startswith("  ") and len(line.split()) > 1:

@@ -192,6 +192,7 @@ def test_the_removal_command_removes_a_symbol_from_partitions_summary_and_report
     assert removed.stdout.splitlines()[0] == "removed FOOBAR: no longer a `symbols` partition"
     assert f"refreshed engine_summary of {DATE} (without FOOBAR)" in removed.stdout
     assert f"refreshed walk_forward_report of {DATE} (without FOOBAR)" in removed.stdout
+    assert f"refreshed desk_report of {DATE} (without FOOBAR)" in removed.stdout
     summary, report = _summary_and_report(artifacts)
     assert set(summary["by_symbol"]) == {"BTCUSDT"} and summary["total_symbols"] == 1
     assert "FOOBAR" not in report
