@@ -10,8 +10,8 @@ equity chart per symbol. Pure: reads documents, writes nothing.
 
 Words match the state: `no champion yet` when a symbol never had one (or is flat after a
 demotion), `kept (champion since D)` when one stays live, `promoted`, `demoted, now flat`,
-and `failed today` when the day's run failed or was canceled (the champion stays live). A
-gate window without trades reads `no evidence yet`, never a loss.
+and `failed today` or `canceled today` when the day's run did not finish (the champion stays
+live). A gate window without trades reads `no evidence yet`, never a loss.
 """
 
 from collections.abc import Mapping, Sequence
@@ -28,6 +28,9 @@ PENDING = "running or skipped"
 OK = "ok"
 ATTENTION_ORDER = (FAILED, CHECK_ERROR, CHECK_WARNING, PENDING, OK)
 FAILED_TODAY = "failed today"
+CANCELED_TODAY = "canceled today"
+# The statuses of a symbol whose day did not finish: counted as failures, listed as such.
+NOT_FINISHED = (FAILED_TODAY, CANCELED_TODAY)
 GATE_CHECK = "promotion_gate"
 NO_CHAMPION = "no champion yet"
 PROMOTED = "promoted"
@@ -38,7 +41,7 @@ PROBLEM_CHARS = 90
 # (name, type, description) of each column of the production table, in order: at most 8.
 PRODUCTION_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("symbol", "string", "the trading symbol; symbols needing attention first"),
-    ("status", "string", "failed today, demoted, no champion yet, promoted, kept (since D)"),
+    ("status", "string", "failed/canceled today, demoted, no champion yet, promoted, kept"),
     ("champion", "string", "as-of date of the model production trades from tomorrow (empty: flat)"),
     ("day_net_bps", "float", "yesterday's model on the date's bars: net after costs, bps"),
     ("day_trades", "int", "trades behind day_net_bps"),
@@ -147,8 +150,10 @@ def _failing_checks(entry: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def status_text(entry: Mapping[str, Any]) -> str:
     """What production does with the symbol, in the table's words."""
-    if entry.get("status") in ("failed", "canceled"):
+    if entry.get("status") == "failed":
         return FAILED_TODAY
+    if entry.get("status") == "canceled":
+        return CANCELED_TODAY
     champion = entry.get("champion")
     if not champion:
         return str(entry.get("status") or "unknown")
@@ -205,12 +210,13 @@ def problem_text(entry: Mapping[str, Any]) -> str:
 def headline(summary: Mapping[str, Any], rows: Sequence[ProductionRow]) -> str:
     """The table in one line: failures, what production trades, and yesterday's models' net
     after costs over the symbols that traded (with their trades and symbol count)."""
-    failed = sum(r.status == FAILED_TODAY for r in rows)
+    failed = sum(r.status in NOT_FINISHED for r in rows)
     live = sum(r.champion is not None for r in rows)
     promoted = sum(r.status == PROMOTED for r in rows)
     demoted = sum(r.status == DEMOTED for r in rows)
     traded = [r for r in rows if r.day_net_bps is not None]
-    parts = [f"{summary['date']}: {len(rows)} symbols", f"{failed} failed"]
+    noun = "symbol" if len(rows) == 1 else "symbols"
+    parts = [f"{summary['date']}: {len(rows)} {noun}", f"{failed} failed"]
     parts.append(f"{live} in production ({promoted} promoted, {demoted} demoted)")
     parts.append(f"{sum(r.status == NO_CHAMPION for r in rows)} without a champion")
     if traded:
@@ -226,8 +232,8 @@ def headline(summary: Mapping[str, Any], rows: Sequence[ProductionRow]) -> str:
 
 
 def failures(rows: Sequence[ProductionRow]) -> tuple[tuple[str, str], ...]:
-    """(symbol, why) of each symbol whose run failed today."""
-    return tuple((r.symbol, r.problem) for r in rows if r.status == FAILED_TODAY)
+    """(symbol, why) of each symbol whose run failed or was canceled today."""
+    return tuple((r.symbol, r.problem) for r in rows if r.status in NOT_FINISHED)
 
 
 def _row(symbol: str, entry: Mapping[str, Any]) -> ProductionRow:

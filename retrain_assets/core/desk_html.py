@@ -19,7 +19,7 @@ and, when known, `p.health`.
 from html import escape
 
 from retrain_assets.core.desk import (
-    FAILED_TODAY,
+    NOT_FINISHED,
     PRODUCTION_COLUMNS,
     DeskPage,
     EquitySeries,
@@ -148,7 +148,7 @@ def _col(name: str) -> str:
 
 
 def _row(row: ProductionRow) -> str:
-    failed = ' class="failed"' if row.status == FAILED_TODAY else ""
+    failed = ' class="failed"' if row.status in NOT_FINISHED else ""
     values = row.to_table_dict()
     cells = "".join(_cell(name, kind, values[name]) for name, kind, _ in PRODUCTION_COLUMNS)
     return f'<tr data-symbol="{escape(row.symbol)}"{failed}>{cells}</tr>'

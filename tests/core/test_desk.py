@@ -194,3 +194,11 @@ def test_rows_read_back_from_a_ui_tables_records_print_the_same_table_and_headli
     back = [row_from_table(cells) for cells in records]
     assert table_text(back) == table_text(rows)
     assert headline(summary, back) == headline(summary, rows)
+
+
+def test_a_canceled_run_reads_canceled_today_and_counts_as_not_finished():
+    canceled = _entry(status="canceled", error_type="Canceled", error="interrupted")
+    rows = production_rows(_summary(AUSDT=canceled))
+    assert rows[0].status == "canceled today"
+    assert failures(rows) == (("AUSDT", "Canceled: interrupted"),)
+    assert headline(_summary(), rows).startswith("2021-06-10: 1 symbol · 1 failed")

@@ -992,7 +992,7 @@ def _symbol_lines(output: str) -> tuple[dict[str, list[str]], list[str]]:
     for line in output.splitlines():
         in_table = in_table or line.startswith("symbol ")
         if in_table:  # the production table, closed by its headline
-            in_table = " symbols · " not in line
+            in_table = not (" symbol" in line and " failed · " in line)
             continue
         if counts.match(line) or line.startswith(_FRAME):
             continue

@@ -9,6 +9,7 @@ import dagster as dg
 from resources.artifact_io import ArtifactRootResource
 from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.desk import (
+    NOT_FINISHED,
     PRODUCTION_COLUMNS,
     DeskPage,
     EquitySeries,
@@ -85,7 +86,7 @@ def desk_metadata(rows: list[ProductionRow], line: str, path: Path) -> dict[str,
         "report": dg.MetadataValue.path(str(path)),
         "report_url": dg.MetadataValue.url(path.resolve().as_uri()),
         "symbols": dg.MetadataValue.int(len(rows)),
-        "failed_today": dg.MetadataValue.int(sum(r.status == "failed today" for r in rows)),
+        "failed_today": dg.MetadataValue.int(sum(r.status in NOT_FINISHED for r in rows)),
         "in_production": dg.MetadataValue.int(sum(r.champion is not None for r in rows)),
     }
 
