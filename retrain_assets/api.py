@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from retrain_assets.core.artifacts import DESK_FILE
 from retrain_assets.core.desk import ProductionRow, headline, production_rows, table_text
 from retrain_assets.core.errors import IntegrityError, PermanentError
 from retrain_assets.core.locks import FileLock
@@ -125,7 +126,7 @@ def print_desk(summary_path: Path | None, table: bool) -> None:
         return
     summary = json.loads(summary_path.read_bytes())
     rows = production_rows(summary)
-    desk = summary_path.with_name("desk.html")
+    desk = summary_path.with_name(DESK_FILE)
     _print_table(rows, headline(summary, rows), str(desk) if desk.exists() else None, table)
 
 

@@ -67,6 +67,10 @@ def run_folder_name(run_created: datetime, run_id: str) -> str:
     return f"{stamp}_{run_id[:8]}"
 
 
+# The day's desk report, beside its engine summary.
+DESK_FILE = "desk.html"
+
+
 def day_folder(date: str) -> str:
     """`YYYYMMDDZ` for a partition date `YYYY-MM-DD` (runs/, logs/ and summary/ folders)."""
     return date.replace("-", "") + "Z"
@@ -106,4 +110,4 @@ class ArtifactLayout:
 
     def desk_file(self, date: str) -> Path:
         """`summary/YYYYMMDDZ/desk.html`: the day's desk report, one self-contained page."""
-        return self.root / "summary" / day_folder(date) / "desk.html"
+        return self.summary_file(date).with_name(DESK_FILE)
