@@ -28,7 +28,7 @@ from retrain_assets.core.telegram import (
     run_url,
 )
 from retrain_assets.defs.lifecycle_records import lifecycle_of
-from retrain_assets.defs.summary_records import desk_headline, run_net_bps
+from retrain_assets.defs.summary_records import run_net_bps
 from retrain_assets.launcher.status import SymbolStatus
 
 logger = logging.getLogger(__name__)
@@ -103,6 +103,7 @@ class InvocationNotifier:
         *,
         instance: dg.DagsterInstance | None = None,
         net_bps: Mapping[str, float] | None = None,
+        headline: str | None = None,
     ) -> bool:
         """Summarizes the finished invocation. Returns whether the message went out.
 
@@ -114,6 +115,8 @@ class InvocationNotifier:
             instance: Reads a successful run's `net_bps_after_costs` from its `metrics`
                 materialization when neither `net_bps` nor its status has the figure.
             net_bps: Net bps after costs by symbol, when the caller already has them.
+            headline: The production table's headline of the date (`core.desk.headline`),
+                from the summary the invocation refreshed.
 
         Returns:
             True when the summary was sent.
@@ -122,7 +125,9 @@ class InvocationNotifier:
         return self._send(
             "completion",
             date,
-            lambda: self._completion_text(date, statuses, duration_s, instance, net_bps or {}),
+            lambda: self._completion_text(
+                date, statuses, duration_s, instance, net_bps or {}, headline
+            ),
         )
 
     def _completion_text(
@@ -132,6 +137,7 @@ class InvocationNotifier:
         duration_s: float,
         instance: dg.DagsterInstance | None,
         net_bps: Mapping[str, float],
+        headline: str | None,
     ) -> str:
         succeeded = [s for s in statuses if s.status == "success"]
         scores: list[tuple[str, float]] = []
@@ -143,14 +149,12 @@ class InvocationNotifier:
                 scores.append((status.symbol, net))
         best, worst = best_and_worst(scores)
         lifecycle: list[str] = []
-        line = None
         if instance is not None:
             runs = [(s.symbol, s.run_id) for s in succeeded if s.run_id]
             found = lifecycle_of(instance, runs)
             lifecycle = format_lifecycle(
                 found.promoted, found.kept_back, found.drifted, found.demoted
             )
-            line = desk_headline(instance, date)
         return format_completion(
             self._label,
             date,
@@ -161,7 +165,7 @@ class InvocationNotifier:
             best=best,
             worst=worst,
             lifecycle=lifecycle,
-            headline=line,
+            headline=headline,
         )
 
     def _send(

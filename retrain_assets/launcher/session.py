@@ -5,6 +5,7 @@ of its own that the checks chose (`environment.dry_run_places`); what it exports
 (`home.exported`) is what its workers and the summary run see.
 """
 
+import json
 import time
 from collections.abc import Mapping
 from functools import partial
@@ -83,7 +84,10 @@ def _execute(
         else:
             desk = _summarize_on(deployment, inv, statuses, tags)
         duration = time.monotonic() - inv.started
-        notifier.completion(inv.date, list(statuses.values()), duration, str(config.mode))
+        line = desk.headline if desk is not None else _headline(summary)
+        notifier.completion(
+            inv.date, list(statuses.values()), duration, str(config.mode), headline=line
+        )
     status_path = inv.status_path
     return InvocationResult(
         inv.invocation_id,
@@ -178,6 +182,17 @@ def _with_metrics(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> dict
 
 def _skipped(statuses: Mapping[str, SymbolStatus]) -> dict[str, str]:
     return {s.symbol: s.skip_reason or "" for s in statuses.values() if s.status == "skipped"}
+
+
+def _headline(summary_path: Any) -> str | None:
+    """The production table's headline of the summary this invocation wrote (None without)."""
+    from retrain_assets.core.desk import headline, production_rows
+
+    if summary_path is None or not summary_path.exists():
+        return None
+    summary = json.loads(summary_path.read_bytes())
+    rows = production_rows(summary)
+    return headline(summary, rows) if rows else None
 
 
 def _summarize_on(

@@ -51,5 +51,6 @@ def test_a_cli_run_with_one_failing_symbol_sends_start_failure_and_completion(
     assert "<b>NOPEUSDT</b> failed" in texts[1] and "DataSourceError" in texts[1]
     assert 'href="http://127.0.0.1:3000/runs/' in texts[1]
     assert "Succeeded: <b>1</b> · Failed: <b>1</b> · Skipped: <b>0</b>" in texts[2]
+    assert f"Production: {DATE}: 2 symbols · 1 failed · 0 in production" in texts[2], texts[2]
     assert all(FAKE_TOKEN not in t for t in texts)
     assert FAKE_TOKEN not in output

@@ -192,3 +192,12 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_the_completion_carries_the_headline_of_the_summary_the_invocation_wrote(fake_telegram):
+    notifier = InvocationNotifier(environ_for(fake_telegram))
+    statuses = [SymbolStatus("BTCUSDT", "success", run_id="r1")]
+    line = "2025-05-01: 1 symbol · 0 failed · 0 in production (0 promoted, 0 demoted)"
+    assert notifier.completion("2025-05-01", statuses, 5.0, "hybrid", headline=line)
+    (completion,) = fake_telegram.texts()
+    assert f"Production: {line}" in completion
