@@ -1,7 +1,13 @@
 """The house rules, read from the source: public Dagster API, one-way imports, no cycles."""
 
 import ast
+import importlib
+import importlib.util
+import inspect
+import re
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("retrain_assets", "resources", "sensors")
@@ -41,11 +47,63 @@ def _graph() -> dict[str, set[str]]:
     return {m: {i for i in _imports(p) if i in modules and i != m} for m, p in modules.items()}
 
 
+def _marked_public(module: str, name: str) -> bool:
+    """Whether `module.name` is a class Dagster marks `@public` (some live only in `_core`)."""
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return False
+    source = inspect.getsource(found) if inspect.isclass(found) else ""
+    return any(line.strip() == "@public" for line in source.split("\nclass ")[0].splitlines())
+
+
+def _private_dagster_imports(path: Path) -> set[str]:
+    """Imports of Dagster's private modules, except of a class Dagster marks `@public`."""
+    private = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            private |= {a.name for a in node.names if a.name.startswith("dagster._")}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dagster._"):
+            private |= {
+                f"{node.module}.{a.name}"
+                for a in node.names
+                if not _marked_public(node.module, a.name)
+            }
+    return private
+
+
 def test_no_python_code_imports_private_dagster_modules():
     for package in (*PACKAGES, "bench", "tests"):
         for path in (REPO / package).rglob("*.py"):
-            private = {i for i in _imports(path) if i.startswith("dagster._")}
+            private = _private_dagster_imports(path)
             assert not private, f"{path}: {private}"
+
+
+def _class_paths(node) -> list[tuple[str, str]]:
+    if isinstance(node, dict):
+        found = [(node["module"], node["class"])] if {"module", "class"} <= node.keys() else []
+        return found + [p for value in node.values() for p in _class_paths(value)]
+    if isinstance(node, list):
+        return [p for value in node for p in _class_paths(value)]
+    return []
+
+
+def _dagster_default(module: str, name: str) -> bool:
+    """Whether Dagster's own default instance config names `module` and `name` (instance/ref.py):
+    the SQLite run and schedule storages are configurable under no other path."""
+    ref = Path(importlib.util.find_spec("dagster").origin).parent / "_core/instance/ref.py"
+    return re.search(rf'"{re.escape(module)}",\s*"{re.escape(name)}"', ref.read_text()) is not None
+
+
+def test_every_class_the_instance_configs_name_is_ours_public_or_dagsters_own_default():
+    for config in (REPO / "dagster.yaml", REPO / "deploy" / "dagster.yaml"):
+        for module, name in _class_paths(yaml.safe_load(config.read_text())):
+            if module.startswith(PACKAGES):
+                assert inspect.isclass(getattr(importlib.import_module(module), name))
+            elif "._" in module:
+                assert _marked_public(module, name) or _dagster_default(module, name), (
+                    f"{config.name}: {module}.{name}"
+                )
 
 
 def test_assets_resources_and_sensors_never_import_the_cli_runtime():

@@ -13,12 +13,14 @@ from typing import Any
 import dagster as dg
 import yaml
 
+from retrain_assets.core.atomic import atomic_write_bytes
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.locks import FileLock
 from retrain_assets.launcher.environment import INSTANCE_DIR_VAR, storage_dir
 
 INSTANCE_TEMPLATE = Path(__file__).resolve().parents[2] / "dagster.yaml"
 INIT_LOCK = ".retrain-instance.lock"
+HOME_HEADER = "# The settings of retrain-assets's dagster.yaml; storage lives in this folder.\n"
 
 
 def instance_config(template: Path = INSTANCE_TEMPLATE) -> dict[str, Any]:
@@ -37,17 +39,26 @@ def _storage_in_home(node: Any) -> Any:
 
 
 def write_instance_config(home: Path) -> Path:
-    """Write `home/dagster.yaml`: the repo's settings, with the storage inside `home`."""
+    """Write `home/dagster.yaml`: the repo's settings, with the storage inside `home`.
+
+    A copy written earlier by this function is brought up to date (atomically: a process
+    opening the instance meanwhile reads the old or the new file, never half of one); a
+    dagster.yaml the operator wrote, without the header, is never touched.
+    """
     config = home / "dagster.yaml"
-    header = "# The settings of retrain-assets's dagster.yaml; storage lives in this folder.\n"
-    config.write_text(header + yaml.safe_dump(instance_config(), sort_keys=False))
+    text = HOME_HEADER + yaml.safe_dump(instance_config(), sort_keys=False)
+    if config.exists() and (
+        not config.read_text().startswith(HOME_HEADER) or config.read_text() == text
+    ):
+        return config
+    atomic_write_bytes(config, text.encode())
     return config
 
 
 def prepare_home(home: Path) -> Path:
-    """Create `home` with the repo's instance settings if it has none; export it as DAGSTER_HOME."""
+    """Give `home` the repo's instance settings (see `write_instance_config`); export it."""
     home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists() and INSTANCE_TEMPLATE.exists():
+    if INSTANCE_TEMPLATE.exists():
         write_instance_config(home)
     storage_dir(home).mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
