@@ -55,9 +55,9 @@ CMD ["dagster", "code-server", "start", "-h", "0.0.0.0", "-p", "4000", "-m", "re
 # requirements"): it needs only the NVIDIA driver (>= 450.80.02), whose libcuda and NVML the
 # NVIDIA container toolkit mounts into the container. So this is the same runtime, no
 # nvidia/cuda base image: the variables below ask the toolkit for the compute and utility
-# (NVML, nvidia-smi) driver parts. Training picks task_type GPU when core/hardware.py finds a
+# (NVML, nvidia-smi) driver parts. Training picks task_type GPU when adapters/hardware.py finds a
 # device (CUDA_VISIBLE_DEVICES, else NVML, else nvidia-smi); RETRAIN_K8S_GPU=true makes the k8s
-# executor's training pod ask for one `nvidia.com/gpu` (core/step_pods.py). In Kubernetes the
+# executor's training pod ask for one `nvidia.com/gpu` (adapters/step_pods.py). In Kubernetes the
 # device plugin replaces NVIDIA_VISIBLE_DEVICES with the training pod's own GPU, and the GPU
 # nodes' taint keeps this image's other pods (code server, run and light step pods) off them.
 FROM runtime AS cuda

@@ -142,7 +142,7 @@ def time_ledger_refresh(home: Path, date: str, symbols: list[str]) -> dict[str, 
     """`InvocationLedger.refresh` on the run's instance: first (reads each finished run's
     attempts and metrics from the event log once) and later ticks (one run-records query,
     cached entries)."""
-    from retrain_assets.core.artifacts import ArtifactLayout
+    from retrain_assets.core.lifecycle.artifacts import ArtifactLayout
     from retrain_assets.defs.assets import symbol_day_assets
     from retrain_assets.launcher.ledger import InvocationLedger
     from retrain_assets.launcher.plan import AssetGraph, SymbolPlan

@@ -18,10 +18,10 @@ from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from retrain_assets.core.hashing import file_digests, sha256_file
-from retrain_assets.core.storage.dropbox_backend import DropboxBackend
-from retrain_assets.core.storage.limiter import RateLimiter
-from retrain_assets.core.storage.s3_backend import S3Backend
+from retrain_assets.adapters.hashing import file_digests, sha256_file
+from retrain_assets.adapters.storage.dropbox_backend import DropboxBackend
+from retrain_assets.adapters.storage.limiter import RateLimiter
+from retrain_assets.adapters.storage.s3_backend import S3Backend
 from tests.fakes.fake_dropbox import local_dropbox_session, running_fake_dropbox
 from tests.fakes.moto_s3 import FAKE_ENV, start_moto
 

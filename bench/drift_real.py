@@ -34,9 +34,9 @@ import numpy as np
 import pandas as pd
 
 from resources.training import TrainingResource
-from retrain_assets.core.drift import feature_drift, measure_drift
-from retrain_assets.core.features import FEATURE_NAMES
-from retrain_assets.core.file_source import FileSource
+from retrain_assets.adapters.file_source import FileSource
+from retrain_assets.core.model.drift import feature_drift, measure_drift
+from retrain_assets.core.model.features import FEATURE_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "binance-spot-1h"
@@ -46,9 +46,9 @@ PLANTED = (3.0, 5.0)
 
 
 def old_drift(rev: str) -> ModuleType:
-    """`retrain_assets/core/drift.py` as it was at `rev`, imported under another name."""
+    """`retrain_assets/core/model/drift.py` as it was at `rev`, imported under another name."""
     text = subprocess.run(
-        ["git", "show", f"{rev}:retrain_assets/core/drift.py"],
+        ["git", "show", f"{rev}:retrain_assets/core/model/drift.py"],
         cwd=REPO,
         capture_output=True,
         text=True,

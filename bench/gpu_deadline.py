@@ -40,7 +40,7 @@ def check(symbol: str, iterations: int, days: int, timeout_s: float) -> int:
 
 
 def _check(job: Any, timeout_s: float) -> int:
-    from retrain_assets.core.training import CatBoostTrainer
+    from retrain_assets.core.model.training import CatBoostTrainer
 
     print(f"{job.symbol}: task_type {job.params.task_type}, gpu_ram_part {job.params.gpu_ram_part}")
     whole, whole_s = _timed(CatBoostTrainer().train, job)
@@ -66,7 +66,7 @@ def _check(job: Any, timeout_s: float) -> int:
 def _stops_softly(job: Any, timeout_s: float) -> bool:
     """A million trees under the step's timeout: True when the soft deadline stopped them."""
     from retrain_assets.core.errors import TrainingTimeout
-    from retrain_assets.core.training import CatBoostTrainer
+    from retrain_assets.core.model.training import CatBoostTrainer
     from retrain_assets.defs.timeout import HARD_GRACE_S, symbol_deadline
 
     many = replace(job.params, iterations=MANY, early_stopping_rounds=MANY)
@@ -91,9 +91,9 @@ def _held_out_job(symbol: str, iterations: int, days: int, work: Path) -> Any:
     import pandas as pd
 
     from resources.training import TrainingResource
-    from retrain_assets.core.hardware import Hardware
-    from retrain_assets.core.pipeline import training_input
-    from retrain_assets.core.synthetic import SyntheticSource
+    from retrain_assets.adapters.hardware import Hardware
+    from retrain_assets.core.data.synthetic import SyntheticSource
+    from retrain_assets.core.lifecycle.pipeline import training_input
 
     training = TrainingResource(
         iterations=iterations,

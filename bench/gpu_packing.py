@@ -89,7 +89,7 @@ def _symbols(text: str) -> list[str]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; argparse exits 2 with one line on a bad value."""
-    from retrain_assets.core.synthetic import SYNTHETIC_SYMBOLS
+    from retrain_assets.core.data.synthetic import SYNTHETIC_SYMBOLS
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
@@ -159,10 +159,10 @@ def _train(spec: Spec) -> dict[str, Any]:
     import pandas as pd
 
     from resources.training import TrainingResource
-    from retrain_assets.core.hardware import Hardware
-    from retrain_assets.core.pipeline import train_symbol_day, training_input
-    from retrain_assets.core.synthetic import SyntheticSource
-    from retrain_assets.core.training import CatBoostTrainer
+    from retrain_assets.adapters.hardware import Hardware
+    from retrain_assets.core.data.synthetic import SyntheticSource
+    from retrain_assets.core.lifecycle.pipeline import train_symbol_day, training_input
+    from retrain_assets.core.model.training import CatBoostTrainer
     from retrain_assets.defs.timeout import symbol_deadline
 
     training = TrainingResource(
@@ -196,7 +196,7 @@ def _train(spec: Spec) -> dict[str, Any]:
 
 def run_level(n: int, args: argparse.Namespace, smi: str) -> Level:
     """N workers at once on GPU `args.gpu`, sampled until the last exits."""
-    from retrain_assets.core.hardware import gpu_ram_part
+    from retrain_assets.adapters.hardware import gpu_ram_part
 
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()

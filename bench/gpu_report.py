@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from retrain_assets.core.hardware import GPU_RAM_BUDGET
+from retrain_assets.adapters.hardware import GPU_RAM_BUDGET
 
 NO_GPU_EXIT = 3  # distinct from argparse's 2 and a failed check's 1
 HEADROOM = 0.95  # a level whose total peak passes this share of the card is not advised

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from retrain_assets.core.production import ProductionStore, live_history
+from retrain_assets.core.lifecycle.production import ProductionStore, live_history
 from retrain_assets.defs.records import check_evaluations_of
 
 

@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from bench.planted_market import PlantedSymbol, planted_bars
-from retrain_assets.core.costs import CostItem, Costs
-from retrain_assets.core.execution import bar_returns, execute
-from retrain_assets.core.features import LabelSpec, build_features
-from retrain_assets.core.file_source import FileSource
-from retrain_assets.core.walk_forward import DayLedger, day_rows, trade_day
+from retrain_assets.adapters.file_source import FileSource
+from retrain_assets.core.model.features import LabelSpec, build_features
+from retrain_assets.core.trading.costs import CostItem, Costs
+from retrain_assets.core.trading.execution import bar_returns, execute
+from retrain_assets.core.trading.walk_forward import DayLedger, day_rows, trade_day
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "binance-spot-1h"

@@ -7,7 +7,7 @@ with the repo root on PYTHONPATH, so the engine's workers can import `bench`).
 import numpy as np
 import pandas as pd
 
-from retrain_assets.core.training import TrainedModel, TrainingInput
+from retrain_assets.core.model.training import TrainedModel, TrainingInput
 
 
 class NoopTrainer:

@@ -8,7 +8,7 @@ seconds, the size ARCHITECTURE.md quotes. Select it with
 
 from dataclasses import replace
 
-from retrain_assets.core.training import CatBoostTrainer, TrainedModel, TrainingInput
+from retrain_assets.core.model.training import CatBoostTrainer, TrainedModel, TrainingInput
 
 REFERENCE_ITERATIONS = 500
 # About ten seconds on one thread here: the training time ARCHITECTURE.md quotes for

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from retrain_assets.core.costs import Costs
+from retrain_assets.core.trading.costs import Costs
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "binance-spot-1h"

@@ -34,11 +34,11 @@ from resources.uploads import (
     upload_entry,
     upload_summary,
 )
-from retrain_assets.core.artifacts import CHECKSUM_FILE, ArtifactFiles, ArtifactLayout
-from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.adapters.atomic import atomic_write_bytes
+from retrain_assets.adapters.hashing import sha256_bytes, write_sha256sums
+from retrain_assets.adapters.storage import StorageBackend
 from retrain_assets.core.errors import IntegrityError, PermanentError
-from retrain_assets.core.hashing import sha256_bytes, write_sha256sums
-from retrain_assets.core.storage import StorageBackend
+from retrain_assets.core.lifecycle.artifacts import CHECKSUM_FILE, ArtifactFiles, ArtifactLayout
 from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import split_partition_key
 from retrain_assets.defs.tags import is_dry_run

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from resources.settings_file import SETTINGS_VAR, settings_sections
-from retrain_assets.core.dates import DEFAULT_START_DATE, checked_start_date
+from retrain_assets.core.data.dates import DEFAULT_START_DATE, checked_start_date
 from retrain_assets.core.errors import PermanentError
-from retrain_assets.core.training import (
+from retrain_assets.core.model.training import (
     DEFAULT_TIMEOUT_MINUTES,
     MAX_TIMEOUT_MINUTES,
     MIN_TIMEOUT_MINUTES,

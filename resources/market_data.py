@@ -7,8 +7,8 @@ import dagster as dg
 from pydantic import Field
 
 from resources.settings import setting
-from retrain_assets.core.data_config import source_from_settings
-from retrain_assets.core.market_data import BarSource
+from retrain_assets.adapters.data_config import source_from_settings
+from retrain_assets.core.data.market_data import BarSource
 
 
 class SourceKind(Enum):

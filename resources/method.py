@@ -10,8 +10,8 @@ from typing import Any
 from resources.market_data import MarketDataResource
 from resources.promotion import PromotionResource
 from resources.training import CostModelResource, TrainingResource
-from retrain_assets.core.features import FEATURE_NAMES
-from retrain_assets.core.provenance import (
+from retrain_assets.core.model.features import FEATURE_NAMES
+from retrain_assets.core.model.provenance import (
     COST_FIELDS,
     GATE_FIELDS,
     TRAINING_FIELDS,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import dagster as dg
 from pydantic import Field
 
-from retrain_assets.core.telegram import TelegramClient
+from retrain_assets.adapters.telegram import TelegramClient
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
 TOKEN_ENV = "TELEGRAM_TOKEN"  # noqa: S105 - the variable's name, not a secret

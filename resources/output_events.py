@@ -10,7 +10,7 @@ from typing import Any
 
 import dagster as dg
 
-from retrain_assets.core.logging_setup import EventLog
+from retrain_assets.adapters.logging_setup import EventLog
 from retrain_assets.defs.partitions import split_partition_key
 from retrain_assets.defs.tags import MODE_TAG, tag_value
 

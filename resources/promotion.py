@@ -5,7 +5,7 @@ from dataclasses import fields
 import dagster as dg
 from pydantic import Field
 
-from retrain_assets.core.gate import GatePolicy
+from retrain_assets.core.lifecycle.gate import GatePolicy
 
 _DEFAULT = GatePolicy()
 

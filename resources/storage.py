@@ -17,13 +17,13 @@ from pydantic import Field, PrivateAttr
 from requests.adapters import HTTPAdapter
 
 from resources.settings import setting
-from retrain_assets.core.storage import LocalBackend, StorageBackend, StorageConfigError
-from retrain_assets.core.storage.base import RemoteObject
+from retrain_assets.adapters.storage import LocalBackend, StorageBackend, StorageConfigError
+from retrain_assets.adapters.storage.base import RemoteObject
 from retrain_assets.defs.tags import DRIVER_TAG, tag_value
 
 if TYPE_CHECKING:  # the SDKs load only for the driver that uses them (~0.3 s of imports)
-    from retrain_assets.core.storage.dropbox_backend import DropboxBackend
-    from retrain_assets.core.storage.s3_backend import S3Backend
+    from retrain_assets.adapters.storage.dropbox_backend import DropboxBackend
+    from retrain_assets.adapters.storage.s3_backend import S3Backend
 
 DROPBOX_ENV = {
     "access_token": "DROPBOX_ACCESS_TOKEN",
@@ -62,7 +62,7 @@ class InPlaceLocalBackend(LocalBackend):
         """Verify a file in place, or copy it like `LocalBackend` when it lives elsewhere."""
         target = self._path(remote_path)
         if target.exists() and target.samefile(local_path):
-            from retrain_assets.core.hashing import sha256_file
+            from retrain_assets.adapters.hashing import sha256_file
 
             digest = sha256_file(target)
             size = target.stat().st_size
@@ -202,7 +202,7 @@ class StorageResource(dg.ConfigurableResource):
             raise StorageConfigError("storage retry settings must be numbers") from None
 
     def _dropbox(self) -> "DropboxBackend":
-        from retrain_assets.core.storage.dropbox_backend import (
+        from retrain_assets.adapters.storage.dropbox_backend import (
             DropboxBackend,
             build_dropbox_client,
         )
@@ -218,7 +218,7 @@ class StorageResource(dg.ConfigurableResource):
     def _s3(self) -> "S3Backend":
         from dagster_aws.s3 import S3Resource
 
-        from retrain_assets.core.storage.s3_backend import S3Backend
+        from retrain_assets.adapters.storage.s3_backend import S3Backend
 
         bucket = setting(self.s3_bucket, "RETRAIN_S3_BUCKET", None)
         if not bucket:

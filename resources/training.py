@@ -13,23 +13,23 @@ import pandas as pd
 from pydantic import Field
 
 from resources.settings import setting
-from retrain_assets.core.cost_settings import DEFAULT_TIERS, CostSettings, tiers_from_config
-from retrain_assets.core.costs import Costs, FeeSchedule, estimate_costs
-from retrain_assets.core.errors import PermanentError, RetrainError
-from retrain_assets.core.hardware import (
+from retrain_assets.adapters.hardware import (
     Hardware,
     default_max_concurrent,
     gpu_ram_part,
     thread_count_for,
     trainings_per_gpu,
 )
-from retrain_assets.core.pipeline import BARS_PER_DAY, feature_set
+from retrain_assets.adapters.step_pods import THREADS_ENV
+from retrain_assets.core.errors import PermanentError, RetrainError
+from retrain_assets.core.lifecycle.pipeline import BARS_PER_DAY, feature_set
+from retrain_assets.core.model.splits import Splits, rows_needed
+from retrain_assets.core.model.training import DEFAULT_TIMEOUT_MINUTES, TrainingParams
 from retrain_assets.core.redaction import redact
-from retrain_assets.core.splits import Splits, rows_needed
-from retrain_assets.core.step_pods import THREADS_ENV
-from retrain_assets.core.training import DEFAULT_TIMEOUT_MINUTES, TrainingParams
+from retrain_assets.core.trading.cost_settings import DEFAULT_TIERS, CostSettings, tiers_from_config
+from retrain_assets.core.trading.costs import Costs, FeeSchedule, estimate_costs
 
-DEFAULT_TRAINER = "retrain_assets.core.training:CatBoostTrainer"
+DEFAULT_TRAINER = "retrain_assets.core.model.training:CatBoostTrainer"
 GPU_SHARING_ENV = "RETRAIN_GPU_TRAININGS_PER_GPU"
 EXCHANGE_KEY_ENV = "RETRAIN_EXCHANGE_API_KEY"
 EXCHANGE_SECRET_ENV = "RETRAIN_EXCHANGE_API_SECRET"  # noqa: S105 - a variable's name
@@ -180,7 +180,8 @@ class CostModelResource(dg.ConfigurableResource):
         },
         description="TIER -> [min daily quote volume, spread floor bps, cap bps]; a symbol takes "
         "the highest tier its own pre-window daily volume (`liquidity_measure`) reaches, whatever "
-        "else is selected; one tier starts at 0. Defaults and their basis: core/cost_settings.py.",
+        "else is selected; one tier starts at 0. Defaults and their basis: "
+        "core/trading/cost_settings.py.",
     )
     liquidity_measure: Literal["median", "mean"] = Field(
         default="median",
@@ -260,7 +261,7 @@ class CostModelResource(dg.ConfigurableResource):
 
     def _exchange_fees(self, symbol: str, api_key: str, secret: str) -> tuple[float, float]:
         # Imported here so that deployments without exchange credentials never import ccxt.
-        from retrain_assets.core.exchange_fees import fetch_exchange_fees, loopback_api_urls
+        from retrain_assets.adapters.exchange_fees import fetch_exchange_fees, loopback_api_urls
 
         exchange_id = str(setting(self.exchange_id, "RETRAIN_EXCHANGE", self.venue)).lower()
         api_url = setting(self.exchange_api_url, "RETRAIN_EXCHANGE_API_URL", None)

@@ -4,8 +4,8 @@ import dagster as dg
 from pydantic import Field
 
 from resources.settings import setting
-from retrain_assets.core.market_data import BarSource
-from retrain_assets.core.symbols import Selection, parse_selection, universe_for_day
+from retrain_assets.core.data.market_data import BarSource
+from retrain_assets.core.data.symbols import Selection, parse_selection, universe_for_day
 
 DEFAULT_SELECTION = "top20"
 

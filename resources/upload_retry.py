@@ -26,7 +26,7 @@ from resources.uploads import (
     upload_entry,
     verified_later,
 )
-from retrain_assets.core.hashing import sha256_file
+from retrain_assets.adapters.hashing import sha256_file
 from retrain_assets.core.redaction import redact, secrets_from_env
 from retrain_assets.defs.figures import whole
 

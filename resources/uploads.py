@@ -17,10 +17,10 @@ from typing import Any
 
 import dagster as dg
 
-from retrain_assets.core.artifacts import CHECKSUM_FILE
-from retrain_assets.core.hashing import sha256_file
+from retrain_assets.adapters.hashing import sha256_file
+from retrain_assets.adapters.storage import StorageBackend
+from retrain_assets.core.lifecycle.artifacts import CHECKSUM_FILE
 from retrain_assets.core.redaction import redact, secrets_from_env
-from retrain_assets.core.storage import StorageBackend
 from retrain_assets.defs.figures import whole
 
 FILES_KEY = "files"

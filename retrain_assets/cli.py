@@ -169,7 +169,7 @@ def _run_dates(args: argparse.Namespace) -> int:
     """`--dates FIRST..LAST`: the range checked whole first, then each day in order."""
     from resources.deployment import deployment_settings
     from retrain_assets.api import run_dates_with_progress
-    from retrain_assets.core.dates import date_range
+    from retrain_assets.core.data.dates import date_range
     from retrain_assets.launcher.environment import check_text
 
     now = datetime.now(UTC)

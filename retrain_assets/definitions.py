@@ -14,7 +14,7 @@ from resources.settings_file import configured, settings_sections
 from resources.storage import StorageResource
 from resources.training import CostModelResource, TrainingResource
 from resources.universe import SymbolUniverseResource
-from retrain_assets.core.provenance import Current
+from retrain_assets.core.model.provenance import Current
 from retrain_assets.defs.assets import date_assets, symbol_day_assets
 from retrain_assets.defs.executor import build_executor
 from retrain_assets.defs.jobs import retrain_job, summary_job

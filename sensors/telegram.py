@@ -18,8 +18,7 @@ from typing import Literal
 import dagster as dg
 
 from resources.notifier import TelegramResource
-from retrain_assets.core.redaction import redact
-from retrain_assets.core.telegram import (
+from retrain_assets.adapters.telegram import (
     TelegramClient,
     TelegramError,
     best_and_worst,
@@ -29,6 +28,7 @@ from retrain_assets.core.telegram import (
     format_start,
     run_url,
 )
+from retrain_assets.core.redaction import redact
 from retrain_assets.defs.invocations import InvocationView, recent_views
 from retrain_assets.defs.lifecycle_records import lifecycle_of
 from retrain_assets.defs.records import failure_of, will_retry

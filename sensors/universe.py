@@ -11,9 +11,9 @@ import pandas as pd
 
 from resources.market_data import MarketDataResource
 from resources.universe import SymbolUniverseResource
-from retrain_assets.core.dates import last_complete_utc_day
+from retrain_assets.core.data.dates import last_complete_utc_day
+from retrain_assets.core.data.symbols import check_symbols, unknown_symbols_message
 from retrain_assets.core.errors import RetrainError
-from retrain_assets.core.symbols import check_symbols, unknown_symbols_message
 from retrain_assets.defs.partitions import symbol_partitions
 from retrain_assets.defs.universe import retired_symbols, set_retired_symbols
 

@@ -38,7 +38,7 @@ def binance_dir() -> Path:
 @pytest.fixture
 def synthetic_bars() -> pd.DataFrame:
     """200 days of deterministic synthetic 1h bars for one symbol."""
-    from retrain_assets.core.synthetic import SyntheticSource
+    from retrain_assets.core.data.synthetic import SyntheticSource
 
     bars, _ = SyntheticSource().load(
         "BTCUSDT", pd.Timestamp("2025-06-01", tz="UTC"), pd.Timedelta(days=200)

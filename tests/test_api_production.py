@@ -6,8 +6,8 @@ import pytest
 
 from retrain_assets import api
 from retrain_assets.core.errors import PermanentError
-from retrain_assets.core.production import ProductionStore
-from tests.core.test_production import FAILED, PASSED, _decide
+from retrain_assets.core.lifecycle.production import ProductionStore
+from tests.core.lifecycle.test_production import FAILED, PASSED, _decide
 
 
 def _store(tmp_path) -> ProductionStore:

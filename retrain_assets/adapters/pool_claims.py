@@ -19,7 +19,7 @@ from dagster._core.storage.event_log.sqlite.consolidated_sqlite_event_log import
     ConsolidatedSqliteEventLogStorage,
 )
 
-from retrain_assets.core.locks import FileLock
+from retrain_assets.adapters.locks import FileLock
 
 CLAIMS_LOCK = "pool_claims.lock"
 

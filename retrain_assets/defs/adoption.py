@@ -16,9 +16,9 @@ import dagster as dg
 
 from resources.artifact_io import read_verified
 from resources.uploads import metadata_value
-from retrain_assets.core.artifacts import ArtifactFiles
 from retrain_assets.core.errors import IntegrityError
-from retrain_assets.core.provenance import Provenance
+from retrain_assets.core.lifecycle.artifacts import ArtifactFiles
+from retrain_assets.core.model.provenance import Provenance
 from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.tags import BACKFILL_TAG
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 import dagster as dg
 
 from resources.deployment import deployment_settings
+from retrain_assets.adapters.step_pods import StepPodSettings, light_pod, training_pod
 from retrain_assets.core.errors import RetrainError
-from retrain_assets.core.step_pods import StepPodSettings, light_pod, training_pod
 
 EXECUTORS = ("in_process", "k8s")
 TRAINING_STEP = "model"

@@ -9,7 +9,7 @@ and their `train` slots freed for everyone else.
 
 import dagster as dg
 
-from retrain_assets.core.locks import holder_gone
+from retrain_assets.adapters.locks import holder_gone
 from retrain_assets.defs.records import ACTIVE_STATUSES
 from retrain_assets.defs.tags import LOCK_TAG, tag_value
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from retrain_assets.core.provenance import Current, Method, Provenance, digest
+from retrain_assets.core.model.provenance import Current, Method, Provenance, digest
 from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.records import latest_metadata_by_partition
 

@@ -21,8 +21,8 @@ from resources.uploads import (
     scan_new_materializations,
     verified_later,
 )
-from retrain_assets.core.redaction import redact, secrets_from_env
-from retrain_assets.core.retention import (
+from retrain_assets.adapters.storage import StorageBackend
+from retrain_assets.core.lifecycle.retention import (
     Action,
     Reason,
     RemoteOutcome,
@@ -39,7 +39,7 @@ from retrain_assets.core.retention import (
     read_champions,
     run_folder_path,
 )
-from retrain_assets.core.storage import StorageBackend
+from retrain_assets.core.redaction import redact, secrets_from_env
 from retrain_assets.defs.assets import symbol_day_assets
 from retrain_assets.defs.records import ACTIVE_STATUSES
 from retrain_assets.defs.tags import DATE_TAG, SYMBOL_TAG

@@ -8,8 +8,8 @@ from resources.market_data import MarketDataResource
 from resources.method import current_of
 from resources.promotion import PromotionResource
 from resources.training import CostModelResource, TrainingResource
-from retrain_assets.core.dates import last_complete_utc_day
-from retrain_assets.core.provenance import Current, stale_reason
+from retrain_assets.core.data.dates import last_complete_utc_day
+from retrain_assets.core.model.provenance import Current, stale_reason
 from retrain_assets.defs.jobs import retrain_job
 from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.provenance import recorded_provenance

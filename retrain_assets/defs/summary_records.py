@@ -13,9 +13,9 @@ from typing import Any
 
 import dagster as dg
 
-from retrain_assets.core.desk import headline, production_rows
-from retrain_assets.core.evaluation import INSUFFICIENT_EVIDENCE
-from retrain_assets.core.provenance import Provenance
+from retrain_assets.core.model.provenance import Provenance
+from retrain_assets.core.report.desk import headline, production_rows
+from retrain_assets.core.trading.evaluation import INSUFFICIENT_EVIDENCE
 from retrain_assets.defs.figures import figure, whole
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import (

@@ -18,7 +18,7 @@ from typing import Any
 
 import dagster as dg
 
-from retrain_assets.core.logging_setup import EventLog, stack_summary
+from retrain_assets.adapters.logging_setup import EventLog, stack_summary
 from retrain_assets.core.redaction import secrets_from_env
 from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import split_partition_key

@@ -10,9 +10,9 @@ import os
 from dataclasses import dataclass
 from enum import StrEnum
 
+from retrain_assets.adapters.hardware import Hardware, default_max_concurrent
 from retrain_assets.core.errors import PermanentError
-from retrain_assets.core.hardware import Hardware, default_max_concurrent
-from retrain_assets.core.training import MAX_TIMEOUT_MINUTES, MIN_TIMEOUT_MINUTES
+from retrain_assets.core.model.training import MAX_TIMEOUT_MINUTES, MIN_TIMEOUT_MINUTES
 
 DRIVERS = ("local", "dropbox", "s3")
 # The spec budgets 2-4 GB per training worker; 2 GiB bounds workers by memory.

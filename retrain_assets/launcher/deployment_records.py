@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from retrain_assets.core.desk import row_from_table
+from retrain_assets.core.report.desk import row_from_table
 from retrain_assets.defs.partitions import SUMMARY_JOB
 from retrain_assets.defs.tags import PARTITION_TAG, SUMMARY_OF_TAG
 from retrain_assets.launcher.ledger import champion_words, metrics_facts

@@ -8,8 +8,8 @@ import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
+from retrain_assets.adapters.logging_setup import LEVELS
 from retrain_assets.core.errors import PermanentError
-from retrain_assets.core.logging_setup import LEVELS
 
 DEFAULT_HOME = ".dagster_home"
 # Where the repo-root dagster.yaml keeps its storage (`make` sets it to ./.dagster_home), so that

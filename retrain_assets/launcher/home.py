@@ -13,9 +13,9 @@ from typing import Any
 import dagster as dg
 import yaml
 
-from retrain_assets.core.atomic import atomic_write_bytes
+from retrain_assets.adapters.atomic import atomic_write_bytes
+from retrain_assets.adapters.locks import FileLock
 from retrain_assets.core.errors import PermanentError
-from retrain_assets.core.locks import FileLock
 from retrain_assets.launcher.environment import INSTANCE_DIR_VAR, storage_dir
 
 INSTANCE_TEMPLATE = Path(__file__).resolve().parents[2] / "dagster.yaml"

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from retrain_assets.core.artifacts import ArtifactLayout
-from retrain_assets.core.hardware import Hardware, detect_hardware
-from retrain_assets.core.locks import FileLock
+from retrain_assets.adapters.hardware import Hardware, detect_hardware
+from retrain_assets.adapters.locks import FileLock
+from retrain_assets.core.lifecycle.artifacts import ArtifactLayout
 from retrain_assets.defs.liveness import release_dead_runs
 from retrain_assets.defs.records import ACTIVE_STATUSES
 from retrain_assets.defs.tags import (

@@ -3,8 +3,8 @@
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from retrain_assets.core.artifacts import ArtifactLayout
-from retrain_assets.core.logging_setup import EventLog
+from retrain_assets.adapters.logging_setup import EventLog
+from retrain_assets.core.lifecycle.artifacts import ArtifactLayout
 from retrain_assets.launcher.status import SymbolStatus
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import dagster as dg
 
-from retrain_assets.core.artifacts import json_bytes
-from retrain_assets.core.atomic import atomic_write_bytes
-from retrain_assets.core.locks import FileLock
+from retrain_assets.adapters.atomic import atomic_write_bytes
+from retrain_assets.adapters.locks import FileLock
+from retrain_assets.core.lifecycle.artifacts import json_bytes
 from retrain_assets.defs.figures import figure, whole
 from retrain_assets.defs.lifecycle_records import champion_metadata
 from retrain_assets.defs.records import (

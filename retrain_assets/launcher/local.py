@@ -31,7 +31,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from retrain_assets.core.locks import FileLock
+from retrain_assets.adapters.locks import FileLock
 from retrain_assets.defs.records import ACTIVE_STATUSES
 from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG, WORKER_PID_TAG
 from retrain_assets.launcher.jobs import job_for

@@ -11,11 +11,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from retrain_assets.core.dates import last_complete_utc_day, validate_date
+from retrain_assets.adapters.hardware import detect_hardware
+from retrain_assets.core.data.dates import last_complete_utc_day, validate_date
+from retrain_assets.core.data.symbols import parse_selection
 from retrain_assets.core.errors import PermanentError
-from retrain_assets.core.hardware import detect_hardware
-from retrain_assets.core.provenance import ASSET_SETTINGS
-from retrain_assets.core.symbols import parse_selection
+from retrain_assets.core.model.provenance import ASSET_SETTINGS
 from retrain_assets.launcher import environment
 from retrain_assets.launcher.config import MAX_SYMBOLS, SchedulerConfig, concurrency_ceiling
 from retrain_assets.launcher.outcome import Checked, InvocationResult
@@ -92,8 +92,8 @@ def check_storage(config: SchedulerConfig, root: Path) -> None:
     if config.dry_run:
         return
     from resources.storage import StorageResource
+    from retrain_assets.adapters.storage import StorageConfigError
     from retrain_assets.core.errors import RetrainError
-    from retrain_assets.core.storage import StorageConfigError
 
     try:
         StorageResource().check_access(config.driver, root)

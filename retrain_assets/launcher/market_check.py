@@ -6,14 +6,14 @@ selection is ranked from the source's own candidates later, so only the source i
 """
 
 from resources.market_data import MarketDataResource
+from retrain_assets.core.data.market_data import BarSource
+from retrain_assets.core.data.symbols import Selection, require_symbols
 from retrain_assets.core.errors import (
     DataSourceError,
     InvalidSymbolError,
     PermanentError,
     TransientError,
 )
-from retrain_assets.core.market_data import BarSource
-from retrain_assets.core.symbols import Selection, require_symbols
 
 # The resource field, and its variable, that a failing source of each kind is set by.
 _SETTING_OF_KIND = {

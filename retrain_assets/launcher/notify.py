@@ -16,9 +16,8 @@ import dagster as dg
 
 from resources.notifier import telegram_from_env
 from resources.settings import artifact_root as resolve_artifact_root
-from retrain_assets.core.logging_setup import EventLog
-from retrain_assets.core.redaction import redact, secrets_from_env
-from retrain_assets.core.telegram import (
+from retrain_assets.adapters.logging_setup import EventLog
+from retrain_assets.adapters.telegram import (
     TelegramClient,
     best_and_worst,
     format_completion,
@@ -27,6 +26,7 @@ from retrain_assets.core.telegram import (
     format_start,
     run_url,
 )
+from retrain_assets.core.redaction import redact, secrets_from_env
 from retrain_assets.defs.lifecycle_records import lifecycle_of
 from retrain_assets.defs.summary_records import run_net_bps
 from retrain_assets.launcher.status import SymbolStatus

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from retrain_assets.core.desk import ProductionRow
+from retrain_assets.core.data.symbols import Selection
 from retrain_assets.core.errors import RetrainError
-from retrain_assets.core.symbols import Selection
+from retrain_assets.core.report.desk import ProductionRow
 from retrain_assets.launcher.status import SymbolStatus
 
 EXIT_OK = 0

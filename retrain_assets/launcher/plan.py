@@ -18,10 +18,10 @@ from urllib.parse import urlparse
 import dagster as dg
 import pandas as pd
 
+from retrain_assets.adapters.hashing import sha256_file
 from retrain_assets.core.errors import RetrainError
-from retrain_assets.core.hashing import sha256_file
-from retrain_assets.core.provenance import Current, stale_reason
-from retrain_assets.core.walk_forward import NO_LIVE_MODEL
+from retrain_assets.core.model.provenance import Current, stale_reason
+from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL
 from retrain_assets.defs.provenance import recorded_provenance
 from retrain_assets.defs.records import latest_metadata_by_partition
 

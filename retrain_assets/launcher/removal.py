@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from retrain_assets.core.data.symbols import normalize_symbol
 from retrain_assets.core.errors import InvalidSymbolError, PermanentError
-from retrain_assets.core.symbols import normalize_symbol
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import ACTIVE_STATUSES
 from retrain_assets.defs.tags import DATE_TAG, PARTITION_TAG, REMOVED_TAG, SYMBOL_TAG

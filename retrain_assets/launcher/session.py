@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 
-from retrain_assets.core.artifacts import ArtifactLayout
+from retrain_assets.core.lifecycle.artifacts import ArtifactLayout
 from retrain_assets.defs.tags import PARTITION_TAG, SUMMARY_OF_TAG, RunTags
 from retrain_assets.launcher.config import SchedulerConfig
 from retrain_assets.launcher.home import exported, open_instance, prepare_home
@@ -103,7 +103,7 @@ def _execute(
 
 def _open(checked: Checked, config: SchedulerConfig, source: str) -> Invocation:
     """The instance (created once), the universe of the date (at its 00:00), partitions added."""
-    from retrain_assets.core.symbols import universe_for_day
+    from retrain_assets.core.data.symbols import universe_for_day
     from retrain_assets.launcher.market_check import market_data_resource
 
     instance = open_instance(prepare_home(checked.home))
@@ -186,7 +186,7 @@ def _skipped(statuses: Mapping[str, SymbolStatus]) -> dict[str, str]:
 
 def _headline(summary_path: Any) -> str | None:
     """The production table's headline of the summary this invocation wrote (None without)."""
-    from retrain_assets.core.desk import headline, production_rows
+    from retrain_assets.core.report.desk import headline, production_rows
 
     if summary_path is None or not summary_path.exists():
         return None

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from retrain_assets.core.locks import FileLock
+from retrain_assets.adapters.locks import FileLock
 
 
 def start_watchdog(lock: Path) -> subprocess.Popen[bytes]:

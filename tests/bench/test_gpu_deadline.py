@@ -12,9 +12,9 @@ from dataclasses import replace
 import pytest
 
 from bench import gpu_deadline
-from retrain_assets.core import training
-from retrain_assets.core.training import TrainingParams
-from tests.core.test_training import _job
+from retrain_assets.core.model import training
+from retrain_assets.core.model.training import TrainingParams
+from tests.core.model.test_training import _job
 
 
 def test_the_deadline_check_passes_when_fits_chunk_and_stop_softly(

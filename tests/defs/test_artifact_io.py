@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
-from retrain_assets.core.artifacts import ArtifactFiles
+from retrain_assets.core.lifecycle.artifacts import ArtifactFiles
 from retrain_assets.defs.partitions import partition_key, symbol_day_partitions
 
 KEY = partition_key("2025-03-01", "BTCUSDT")

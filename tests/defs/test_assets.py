@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from retrain_assets.core.artifacts import CHECKSUM_FILE, RUN_FOLDER_FILES
+from retrain_assets.core.lifecycle.artifacts import CHECKSUM_FILE, RUN_FOLDER_FILES
 from retrain_assets.definitions import defs
 from retrain_assets.defs.partitions import partition_key
 

@@ -14,7 +14,7 @@ import pytest
 
 from retrain_assets.api import load_production_model
 from retrain_assets.core.errors import IntegrityError, PermanentError
-from retrain_assets.core.production import ProductionStore, live_history
+from retrain_assets.core.lifecycle.production import ProductionStore, live_history
 from retrain_assets.definitions import defs
 from retrain_assets.defs.figures import figure, whole
 from retrain_assets.defs.partitions import partition_key

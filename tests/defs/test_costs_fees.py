@@ -11,8 +11,8 @@ import pytest
 
 from resources.market_data import MarketDataResource, SourceKind
 from resources.training import CostModelResource
+from retrain_assets.core.data.synthetic import SyntheticSource
 from retrain_assets.core.errors import InvalidSymbolError, PermanentError
-from retrain_assets.core.synthetic import SyntheticSource
 from retrain_assets.definitions import build_resources
 from retrain_assets.defs.assets.costs import costs
 from retrain_assets.defs.assets.features import features

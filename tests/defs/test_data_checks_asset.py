@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retrain_assets.core.features import FEATURE_NAMES
+from retrain_assets.core.model.features import FEATURE_NAMES
 from retrain_assets.definitions import defs
 from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.records import failure_of

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from retrain_assets.core.hashing import sha256_bytes
+from retrain_assets.adapters.hashing import sha256_bytes
 from retrain_assets.definitions import defs
 from retrain_assets.defs.adoption import Trained, adopted_output
 from retrain_assets.defs.figures import figure, unplotted, whole

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from retrain_assets.core.evaluation import evaluate
-from retrain_assets.core.telegram_text import best_and_worst
+from retrain_assets.core.report.telegram_text import best_and_worst
+from retrain_assets.core.trading.evaluation import evaluate
 from retrain_assets.defs.assets.metrics import metrics_metadata
 from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import symbol_day_partitions
@@ -24,7 +24,7 @@ AS_TEXT_TAG = "test/figures_as_text"
 
 
 def document(min_trades: int, trade: bool = True) -> dict:
-    """metrics.json of a model with 2 trades (worked in tests/core/test_evaluation.py)."""
+    """metrics.json of a model with 2 trades (worked in tests/core/trading/test_evaluation.py)."""
     open_ = np.array([100.0, 102.0, 103.0, 101.0, 100.0, 97.0])
     close = np.array([101.0, 103.0, 102.0, 100.0, 98.0, 99.0])
     frame = pd.DataFrame(

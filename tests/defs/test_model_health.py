@@ -7,9 +7,9 @@ from pathlib import Path
 import dagster as dg
 
 from resources.uploads import metadata_value
-from retrain_assets.core.calibration import TREE_FLOOR
-from retrain_assets.core.features import FEATURE_NAMES
-from retrain_assets.core.production import ModelRef, ProductionStore, decide
+from retrain_assets.core.lifecycle.production import ModelRef, ProductionStore, decide
+from retrain_assets.core.model.calibration import TREE_FLOOR
+from retrain_assets.core.model.features import FEATURE_NAMES
 from retrain_assets.definitions import defs
 from retrain_assets.defs.adoption import Trained, adopted_output
 from retrain_assets.defs.figures import whole

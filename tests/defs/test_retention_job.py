@@ -19,8 +19,8 @@ import pytest
 
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.storage import StorageResource
-from retrain_assets.core.artifacts import ArtifactFiles, day_folder
-from retrain_assets.core.retention import Reason, RetentionPlan
+from retrain_assets.core.lifecycle.artifacts import ArtifactFiles, day_folder
+from retrain_assets.core.lifecycle.retention import Reason, RetentionPlan
 from retrain_assets.defs.partitions import partition_key, symbol_day_partitions
 from retrain_assets.defs.retention import retention_job, retention_schedule
 from retrain_assets.defs.tags import DATE_TAG, DRIVER_TAG, SYMBOL_TAG

@@ -17,8 +17,8 @@ from dagster_k8s.job import (
     construct_dagster_k8s_job,
 )
 
+from retrain_assets.adapters.step_pods import THREADS_ENV, StepPodSettings, light_pod, training_pod
 from retrain_assets.core.errors import RetrainError
-from retrain_assets.core.step_pods import THREADS_ENV, StepPodSettings, light_pod, training_pod
 from retrain_assets.definitions import defs
 from retrain_assets.defs.executor import TRAINING_STEP, build_executor, k8s_executor_config
 

@@ -126,7 +126,7 @@ def test_a_symbol_whose_partition_was_removed_is_left_out_of_the_summary(instanc
 
 
 def test_the_summary_says_which_sources_and_methods_made_the_date():
-    from retrain_assets.core.provenance import Provenance
+    from retrain_assets.core.model.provenance import Provenance
     from retrain_assets.defs.summary_records import made_by
 
     def made(source: str, method: str) -> dict:

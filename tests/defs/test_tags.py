@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from retrain_assets.core.locks import FileLock
+from retrain_assets.adapters.locks import FileLock
 from retrain_assets.defs.liveness import release_dead_runs
 from retrain_assets.defs.partitions import RETRAIN_JOB
 from retrain_assets.defs.tags import (

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from retrain_assets.core.locks import FileLock
+from retrain_assets.adapters.locks import FileLock
 from retrain_assets.defs.tags import RunTags, partition_tags
 from retrain_assets.launcher.jobs import retrain_job_def
 

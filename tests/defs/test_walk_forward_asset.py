@@ -6,8 +6,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from retrain_assets.core.hashing import sha256_file
-from retrain_assets.core.walk_forward import NO_LIVE_MODEL, TRADED
+from retrain_assets.adapters.hashing import sha256_file
+from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, TRADED
 from retrain_assets.definitions import defs
 from retrain_assets.defs.partitions import partition_key
 

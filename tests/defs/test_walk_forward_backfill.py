@@ -11,7 +11,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from retrain_assets.core.synthetic import SyntheticSource
+from retrain_assets.core.data.synthetic import SyntheticSource
 from retrain_assets.definitions import defs
 from retrain_assets.defs.partitions import partition_key
 from retrain_assets.launcher.home import write_instance_config

@@ -51,8 +51,8 @@ def test_the_report_chains_every_symbols_days_into_a_png_and_a_table(dagster_hom
 
 
 def test_a_symbol_without_trades_or_days_is_a_row_of_empty_cells_not_zeros(tmp_path):
-    from retrain_assets.core.ledger_chain import chain_ledgers
-    from retrain_assets.core.walk_forward import NO_LIVE_MODEL, DayLedger, untraded_day
+    from retrain_assets.core.report.pnl_chain import chain_ledgers
+    from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, DayLedger, untraded_day
     from retrain_assets.defs.assets.report import report_metadata
 
     flat_day = DayLedger(
@@ -78,7 +78,7 @@ def test_a_symbol_without_trades_or_days_is_a_row_of_empty_cells_not_zeros(tmp_p
 
 
 def test_the_ui_table_has_a_described_column_for_every_figure_of_a_row():
-    from retrain_assets.core.ledger_chain import TABLE_COLUMNS
+    from retrain_assets.core.report.pnl_chain import TABLE_COLUMNS
     from retrain_assets.defs.assets.report import _COLUMNS
 
     assert [name for name, _, _ in _COLUMNS] == list(TABLE_COLUMNS)

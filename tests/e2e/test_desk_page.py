@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from retrain_assets.core.desk import (
+from retrain_assets.core.report.desk import (
     DeskPage,
     EquitySeries,
     failures,
     headline,
     production_rows,
 )
-from retrain_assets.core.desk_html import render_desk_page
+from retrain_assets.core.report.desk_html import render_desk_page
 from tests.e2e.browser import chromium
 from tests.e2e.conftest import REPO
 from tests.e2e.ui_pages import CHROMIUM

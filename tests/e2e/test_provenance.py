@@ -13,8 +13,8 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from retrain_assets.core.file_source import FileSource
-from retrain_assets.core.provenance import bars_sha256
+from retrain_assets.adapters.file_source import FileSource
+from retrain_assets.core.model.provenance import bars_sha256
 from tests.e2e.conftest import run_cli, status_of
 
 FAST = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}

@@ -51,7 +51,7 @@ def verify_every_recorded_file() -> int:
     """sha256 of every file recorded on the latest materialization of every partition."""
     checked = 0
     with dg.DagsterInstance.get() as instance:
-        from retrain_assets.core.hashing import sha256_file
+        from retrain_assets.adapters.hashing import sha256_file
 
         for name in ASSETS:
             latest: dict[str, dict] = {}
@@ -541,8 +541,8 @@ def test_a_killed_cli_with_no_daemon_releases_its_runs_and_slots_within_seconds(
 def test_a_deleted_pointer_is_rebuilt_from_the_decisions(artifacts, monkeypatch, tmp_path, caplog):
     import pandas as pd
 
+    from retrain_assets.adapters.hashing import sha256_bytes
     from retrain_assets.api import load_production_model
-    from retrain_assets.core.hashing import sha256_bytes
     from retrain_assets.definitions import defs
     from retrain_assets.defs.partitions import partition_key
     from tests.fakes.markets import write_market, zigzag_bars
@@ -591,10 +591,10 @@ def test_a_rerun_uploads_the_files_a_stopped_s3_left_pending(artifacts, monkeypa
     from resources.artifact_io import ArtifactRootResource
     from resources.storage import StorageResource
     from sensors.pending_uploads import pending_uploads_sensor
+    from tests.adapters.storage.drivers import s3_env
     from tests.e2e.test_storage_e2e import assert_remote_matches_manifests, manifests
     from tests.fakes.moto_s3 import s3_client, start_moto
     from tests.fakes.s3_outage import S3Outage
-    from tests.storage.drivers import s3_env
 
     def _pending_upload_files() -> int:
         """Files recorded `pending_upload` on any materialization, less those verified later."""

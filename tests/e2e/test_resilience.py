@@ -16,7 +16,7 @@ SYMBOLS = "BTCUSDT,ETHUSDT,SOLUSDT"
 
 
 def _verify_every_recorded_file(instance: dg.DagsterInstance) -> None:
-    from retrain_assets.core.hashing import sha256_file
+    from retrain_assets.adapters.hashing import sha256_file
 
     for name in ("costs", "features", "model", "walk_forward", "metrics"):
         for record in instance.fetch_materializations(dg.AssetKey(name), limit=100).records:

@@ -14,10 +14,10 @@ import pytest
 from resources.artifact_io import ArtifactRootResource
 from resources.storage import StorageResource
 from sensors.pending_uploads import pending_uploads_sensor
+from tests.adapters.storage.drivers import dropbox_env, s3_env
 from tests.e2e.conftest import DATE, REPO, run_cli, status_of
 from tests.fakes.dropbox_fixtures import fake_dropbox
 from tests.fakes.moto_s3 import s3_client, start_moto
-from tests.storage.drivers import dropbox_env, s3_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 __all__ = ["fake_dropbox"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from retrain_assets.core.synthetic import SyntheticSource
+from retrain_assets.core.data.synthetic import SyntheticSource
 from tests.e2e.conftest import DATE, run_cli, write_candles_without_volume
 from tests.fakes.fake_telegram import FAKE_TOKEN, FakeTelegram
 

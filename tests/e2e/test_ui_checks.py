@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from retrain_assets.core.synthetic import SyntheticSource
+from retrain_assets.core.data.synthetic import SyntheticSource
 from tests.e2e.browser import chromium
 from tests.e2e.conftest import DATE, REPO, run_cli, status_of, write_candles_without_volume
 from tests.e2e.dagster_dev import dagster_dev, graphql

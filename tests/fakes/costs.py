@@ -1,6 +1,6 @@
 """A cost model for tests: only a taker (and maker) fee; no spread, no slippage."""
 
-from retrain_assets.core.costs import CostItem, Costs
+from retrain_assets.core.trading.costs import CostItem, Costs
 
 
 def fee_only_costs(fee_bps: float, as_of: str = "2024-01-01T00:00:00+00:00") -> Costs:

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from retrain_assets.core.storage.dropbox_backend import DropboxBackend, build_dropbox_client
+from retrain_assets.adapters.storage.dropbox_backend import DropboxBackend, build_dropbox_client
 from tests.fakes.fake_dropbox import FakeDropbox, local_dropbox_session, running_fake_dropbox
 
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bench.noop_trainer import NoopTrainer
-from retrain_assets.core.training import TrainedModel, TrainingInput
+from retrain_assets.core.model.training import TrainedModel, TrainingInput
 
 MAX_WAIT_S = 300.0
 GATE = "open"

@@ -8,7 +8,7 @@ import os
 import time
 
 from bench.noop_trainer import NoopTrainer
-from retrain_assets.core.training import TrainedModel, TrainingInput
+from retrain_assets.core.model.training import TrainedModel, TrainingInput
 
 
 class NapTrainer(NoopTrainer):

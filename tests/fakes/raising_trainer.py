@@ -9,7 +9,7 @@ without waiting out the one-minute minimum.
 import os
 
 from retrain_assets.core.errors import TrainingTimeout
-from retrain_assets.core.training import TrainedModel, TrainingInput
+from retrain_assets.core.model.training import TrainedModel, TrainingInput
 from tests.fakes.trainers import NoopTrainer
 
 

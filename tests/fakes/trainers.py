@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from retrain_assets.core.training import CatBoostTrainer, TrainedModel, TrainingInput
+from retrain_assets.core.model.training import CatBoostTrainer, TrainedModel, TrainingInput
 
 LIVE_TREES = 100
 

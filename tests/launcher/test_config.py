@@ -2,8 +2,8 @@
 
 import pytest
 
+from retrain_assets.adapters.hardware import Hardware
 from retrain_assets.core.errors import PermanentError
-from retrain_assets.core.hardware import Hardware
 from retrain_assets.launcher.config import SchedulerConfig, TrainingMode, concurrency_ceiling
 
 CPU = Hardware(gpu_count=0, cpu_count=2, detected_by="none")

@@ -5,7 +5,7 @@ import signal
 import subprocess
 import sys
 
-from retrain_assets.core.locks import FileLock, holder_gone
+from retrain_assets.adapters.locks import FileLock, holder_gone
 
 
 def test_a_held_lock_is_not_gone_and_a_released_one_is(tmp_path):
@@ -20,7 +20,7 @@ def test_a_held_lock_is_not_gone_and_a_released_one_is(tmp_path):
 def test_a_lock_held_by_a_killed_process_is_gone(tmp_path):
     path = tmp_path / "x.lock"
     code = (
-        "import sys, time; from retrain_assets.core.locks import FileLock; "
+        "import sys, time; from retrain_assets.adapters.locks import FileLock; "
         f"FileLock({str(path)!r}).acquire(); print('held', flush=True); time.sleep(60)"
     )
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from retrain_assets.core.data.symbols import parse_selection
 from retrain_assets.core.errors import DataSourceError, InvalidSymbolError, PermanentError
-from retrain_assets.core.symbols import parse_selection
 from retrain_assets.launcher.market_check import check_market_data
 from tests.fakes.fake_binance import FakeBinanceState, fake_binance, forbid_outside_connections
 

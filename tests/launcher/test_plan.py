@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from retrain_assets.core.hashing import sha256_file
+from retrain_assets.adapters.hashing import sha256_file
 from retrain_assets.launcher.plan import AssetGraph, _plan_symbol, damage
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from retrain_assets.core.artifacts import ArtifactLayout
+from retrain_assets.core.lifecycle.artifacts import ArtifactLayout
 from retrain_assets.defs.tags import PARTITION_TAG, RunTags
 from retrain_assets.launcher import remote
 from retrain_assets.launcher.deployment_records import desk_of

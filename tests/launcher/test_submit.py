@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 
 from retrain_assets.core.errors import PermanentError
-from retrain_assets.core.training import TrainedModel, TrainingInput
+from retrain_assets.core.model.training import TrainedModel, TrainingInput
 from retrain_assets.defs.tags import SUBMISSION_TAG, RunTags
 from retrain_assets.launcher.home import write_instance_config
 from retrain_assets.launcher.outcome import DeploymentLost

@@ -3,10 +3,10 @@
 import pytest
 
 from resources.training import GPU_SHARING_ENV, TrainingResource
+from retrain_assets.adapters.hardware import Hardware
+from retrain_assets.adapters.step_pods import THREADS_ENV
 from retrain_assets.core.errors import PermanentError
-from retrain_assets.core.hardware import Hardware
-from retrain_assets.core.step_pods import THREADS_ENV
-from retrain_assets.core.training import TrainingParams, gpu_options
+from retrain_assets.core.model.training import TrainingParams, gpu_options
 
 ONE_GPU = Hardware(1, 16, "nvml")
 

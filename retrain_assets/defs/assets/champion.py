@@ -31,10 +31,14 @@ from resources.promotion import PromotionResource
 from resources.storage import StorageResource
 from resources.training import CostModelResource, TrainingResource
 from resources.uploads import PENDING_KEY, UnavailableBackend, metadata_value, upload_entry
-from retrain_assets.core.artifacts import ArtifactLayout, json_bytes
-from retrain_assets.core.atomic import atomic_write_bytes
-from retrain_assets.core.families import describe, split_by_family
-from retrain_assets.core.gate import (
+from retrain_assets.adapters.atomic import atomic_write_bytes
+from retrain_assets.adapters.hashing import sha256_bytes
+from retrain_assets.adapters.locks import FileLock
+from retrain_assets.adapters.quarantine import Quarantined
+from retrain_assets.adapters.storage import StorageBackend
+from retrain_assets.core.data.families import describe, split_by_family
+from retrain_assets.core.lifecycle.artifacts import ArtifactLayout, json_bytes
+from retrain_assets.core.lifecycle.gate import (
     GATE_CHECK,
     DayNet,
     GatePolicy,
@@ -43,11 +47,7 @@ from retrain_assets.core.gate import (
     demotion,
     promotion_gate,
 )
-from retrain_assets.core.hashing import sha256_bytes
-from retrain_assets.core.ledger_chain import chain_ledgers, equity_curves
-from retrain_assets.core.ledger_plot import render_symbol_png
-from retrain_assets.core.locks import FileLock
-from retrain_assets.core.production import (
+from retrain_assets.core.lifecycle.production import (
     Decision,
     ModelRef,
     ProductionStore,
@@ -58,10 +58,10 @@ from retrain_assets.core.production import (
     tenure,
     verified_model_bytes,
 )
-from retrain_assets.core.provenance import family_of
-from retrain_assets.core.quarantine import Quarantined
-from retrain_assets.core.storage import StorageBackend
-from retrain_assets.core.walk_forward import TRADED, DayLedger, untraded_day
+from retrain_assets.core.model.provenance import family_of
+from retrain_assets.core.report.pnl_chain import chain_ledgers, equity_curves
+from retrain_assets.core.report.pnl_plot import render_symbol_png
+from retrain_assets.core.trading.walk_forward import TRADED, DayLedger, untraded_day
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.assets.walk_forward import LEDGER_FILE, trade_model_on
 from retrain_assets.defs.figures import unplotted

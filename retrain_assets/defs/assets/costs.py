@@ -7,9 +7,9 @@ from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
 from resources.method import current_of
 from resources.training import CostModelResource, TrainingResource
-from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
-from retrain_assets.core.costs import Costs, evaluation_cost_as_of
-from retrain_assets.core.provenance import bars_sha256
+from retrain_assets.core.lifecycle.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.model.provenance import bars_sha256
+from retrain_assets.core.trading.costs import Costs, evaluation_cost_as_of
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,

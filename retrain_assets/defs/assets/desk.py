@@ -7,8 +7,9 @@ from typing import Any
 import dagster as dg
 
 from resources.artifact_io import ArtifactRootResource
-from retrain_assets.core.atomic import atomic_write_bytes
-from retrain_assets.core.desk import (
+from retrain_assets.adapters.atomic import atomic_write_bytes
+from retrain_assets.core.model.model_health import health_text
+from retrain_assets.core.report.desk import (
     NOT_FINISHED,
     PRODUCTION_COLUMNS,
     DeskPage,
@@ -18,8 +19,7 @@ from retrain_assets.core.desk import (
     headline,
     production_rows,
 )
-from retrain_assets.core.desk_html import render_desk_page
-from retrain_assets.core.model_health import health_text
+from retrain_assets.core.report.desk_html import render_desk_page
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.model_health import model_health
 from retrain_assets.defs.partitions import date_partitions

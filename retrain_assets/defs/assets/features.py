@@ -10,9 +10,8 @@ from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
 from resources.method import current_of
 from resources.training import TrainingResource
-from retrain_assets.core.artifacts import ArtifactFiles, json_bytes, parquet_bytes
-from retrain_assets.core.bars import BarsReport
-from retrain_assets.core.data_checks import (
+from retrain_assets.core.data.bars import BarsReport
+from retrain_assets.core.data.data_checks import (
     DATA_CHECK_NAMES,
     CheckOutcome,
     bar_checks,
@@ -20,12 +19,13 @@ from retrain_assets.core.data_checks import (
     no_bars,
     usable_rows,
 )
-from retrain_assets.core.drift import DriftReport, feature_drift, measure_drift
+from retrain_assets.core.data.gaps import BarsQuality, assess_bars
 from retrain_assets.core.errors import DataSourceError, InsufficientHistoryError
-from retrain_assets.core.feature_rows import RowAccount, account_rows
-from retrain_assets.core.features import FEATURE_NAMES
-from retrain_assets.core.gaps import BarsQuality, assess_bars
-from retrain_assets.core.provenance import bars_sha256
+from retrain_assets.core.lifecycle.artifacts import ArtifactFiles, json_bytes, parquet_bytes
+from retrain_assets.core.model.drift import DriftReport, feature_drift, measure_drift
+from retrain_assets.core.model.feature_rows import RowAccount, account_rows
+from retrain_assets.core.model.features import FEATURE_NAMES
+from retrain_assets.core.model.provenance import bars_sha256
 from retrain_assets.defs.assets.checks import check_result, check_spec
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,

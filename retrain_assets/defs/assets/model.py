@@ -11,14 +11,18 @@ import pandas as pd
 from resources.artifact_io import ArtifactRootResource
 from resources.method import method_of
 from resources.training import TrainingResource
-from retrain_assets.core.artifacts import ArtifactFiles, json_bytes
-from retrain_assets.core.calibration import TREE_FLOOR, tree_floor
-from retrain_assets.core.hardware import detect_hardware
-from retrain_assets.core.locks import FileLock
-from retrain_assets.core.model_health import HEALTH_KEY, health_record, reported_importance
-from retrain_assets.core.pipeline import train_symbol_day, training_input, with_fingerprint
-from retrain_assets.core.splits import Splits
-from retrain_assets.core.training import (
+from retrain_assets.adapters.hardware import detect_hardware
+from retrain_assets.adapters.locks import FileLock
+from retrain_assets.core.lifecycle.artifacts import ArtifactFiles, json_bytes
+from retrain_assets.core.lifecycle.pipeline import (
+    train_symbol_day,
+    training_input,
+    with_fingerprint,
+)
+from retrain_assets.core.model.calibration import TREE_FLOOR, tree_floor
+from retrain_assets.core.model.model_health import HEALTH_KEY, health_record, reported_importance
+from retrain_assets.core.model.splits import Splits
+from retrain_assets.core.model.training import (
     TrainedModel,
     TrainingInput,
     TrainingParams,

@@ -10,19 +10,19 @@ from resources.artifact_io import ArtifactRootResource
 from resources.market_data import MarketDataResource
 from resources.method import current_of
 from resources.training import TrainingResource
-from retrain_assets.core.artifacts import json_bytes
-from retrain_assets.core.atomic import atomic_write_bytes
-from retrain_assets.core.desk import equity_series
-from retrain_assets.core.families import describe, split_by_family
-from retrain_assets.core.ledger_chain import (
+from retrain_assets.adapters.atomic import atomic_write_bytes
+from retrain_assets.core.data.families import describe, split_by_family
+from retrain_assets.core.lifecycle.artifacts import json_bytes
+from retrain_assets.core.lifecycle.production import ProductionStore
+from retrain_assets.core.model.provenance import family_of
+from retrain_assets.core.report.desk import equity_series
+from retrain_assets.core.report.pnl_chain import (
     LedgerFigures,
     WalkForwardRecord,
     chain_ledgers,
     equity_curves,
 )
-from retrain_assets.core.ledger_plot import render_equity_png, render_symbol_png
-from retrain_assets.core.production import ProductionStore
-from retrain_assets.core.provenance import family_of
+from retrain_assets.core.report.pnl_plot import render_equity_png, render_symbol_png
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.ledger_records import ledger_days, live_days, window_dates
 from retrain_assets.defs.model_health import live_health_table

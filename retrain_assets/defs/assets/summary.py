@@ -4,10 +4,10 @@ import dagster as dg
 from pydantic import Field
 
 from resources.artifact_io import ArtifactRootResource
-from retrain_assets.core.artifacts import json_bytes
-from retrain_assets.core.atomic import atomic_write_bytes
-from retrain_assets.core.desk import production_rows
-from retrain_assets.core.summary_text import markdown_table
+from retrain_assets.adapters.atomic import atomic_write_bytes
+from retrain_assets.core.lifecycle.artifacts import json_bytes
+from retrain_assets.core.report.desk import production_rows
+from retrain_assets.core.report.summary_text import markdown_table
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.assets.desk import production_table
 from retrain_assets.defs.partitions import EVERY_SYMBOL_OF_THE_DATE, date_partitions

@@ -1,0 +1,1 @@
+"""Market data: bars, gaps, checks, features, symbols, sources' shared types."""

@@ -1,0 +1,1 @@
+"""A symbol-day's steps, its artifacts, the production pointer and retention."""

@@ -1,0 +1,1 @@
+"""One model: splits, training, calibration, evaluation, health, drift, provenance."""

@@ -1,0 +1,1 @@
+"""Trading after costs: fills, costs, the walk-forward P&L, bootstrap, the promotion gate."""
