@@ -1,10 +1,12 @@
 """The storage backend interface shared by the local, Dropbox and S3 stores."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol, runtime_checkable
 
-from retrain_assets.core.errors import PermanentError
+from retrain_assets.adapters.atomic import commit_temp, temp_path_for
+from retrain_assets.core.errors import IntegrityError, PermanentError
 
 
 class StorageConfigError(PermanentError):
@@ -37,6 +39,22 @@ class RemoteObject:
     sha256: str
     size: int
     verified: bool
+
+
+@dataclass(frozen=True)
+class Received:
+    """The checksum of the bytes written to a temp file, and the one they must match.
+
+    Attributes:
+        digest: The checksum of the bytes written, in the store's own kind.
+        expected: The checksum the store (or the source) recorded for them.
+    """
+
+    digest: str
+    expected: str
+
+
+Write = Callable[[Path], Received | None]
 
 
 @runtime_checkable
@@ -100,3 +118,37 @@ def clean_remote_path(remote_path: str) -> str:
     if not parts or ".." in parts:
         raise ValueError(f"invalid remote path: {remote_path!r}")
     return str(PurePosixPath(*parts))
+
+
+def commit_verified(
+    uri: str, dest: Path, write: Write, mismatch: str = "downloaded bytes do not match"
+) -> Path:
+    """Let `write` fill a temp file next to `dest`, check its checksum, rename it into place.
+
+    Every backend's `get` ends here (and the local store's `put`), so that `dest` only ever
+    holds the old file or a complete, checked new one, and no temp file outlives a failure.
+
+    Args:
+        uri: The object's URI, named in the mismatch message.
+        dest: The local destination; its parent folders are created.
+        write: Writes the object into the temp path it is given and returns the checksums
+            to compare, or None when there is nothing recorded to check against.
+        mismatch: What the IntegrityError says after the URI.
+
+    Returns:
+        `dest`.
+
+    Raises:
+        IntegrityError: The written bytes' checksum differs from the expected one.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path_for(dest)
+    try:
+        received = write(temp)
+        if received is not None and received.digest != received.expected:
+            raise IntegrityError(f"{uri}: {mismatch}")
+        commit_temp(temp, dest)
+    finally:
+        temp.unlink(missing_ok=True)
+    return dest

@@ -2,19 +2,21 @@
 
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 import dropbox
 from dropbox import files as dbx_files
 from dropbox.exceptions import ApiError
 
-from retrain_assets.adapters.atomic import commit_temp, temp_path_for
 from retrain_assets.adapters.hashing import DROPBOX_BLOCK, dropbox_content_hash_file, file_digests
 from retrain_assets.adapters.storage.base import (
+    Received,
     RemoteNotFoundError,
     RemoteObject,
     StorageConfigError,
     clean_remote_path,
+    commit_verified,
 )
 from retrain_assets.adapters.storage.dropbox_calls import (
     DropboxCaller,
@@ -192,23 +194,18 @@ class DropboxBackend:
             RemoteNotFoundError: Nothing is stored there.
             IntegrityError: The bytes received do not match Dropbox's content hash.
         """
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        temp = temp_path_for(dest)
         full = self._full(remote_path)
+        return commit_verified(self.uri(remote_path), dest, partial(self._download, full))
+
+    def _download(self, full: str, temp: Path) -> Received:
+        """Download `full` into `temp`; return its content hash and the one Dropbox reports."""
         try:
-            try:
-                meta = self.call("download", self.client.files_download_to_file, str(temp), full)
-            except ApiError as exc:
-                if is_not_found(exc, "path"):
-                    raise RemoteNotFoundError(f"{self.uri(remote_path)}: not found") from None
-                raise
-            if dropbox_content_hash_file(temp) != meta.content_hash:
-                raise IntegrityError(f"{self.uri(remote_path)}: downloaded bytes do not match")
-            commit_temp(temp, dest)
-        finally:
-            temp.unlink(missing_ok=True)
-        return dest
+            meta = self.call("download", self.client.files_download_to_file, str(temp), full)
+        except ApiError as exc:
+            if is_not_found(exc, "path"):
+                raise RemoteNotFoundError(f"dropbox://{full}: not found") from None
+            raise
+        return Received(dropbox_content_hash_file(temp), meta.content_hash)
 
     def exists(self, remote_path: str) -> bool:
         """Tell whether a file is stored at `remote_path`."""

@@ -2,24 +2,33 @@
 
 import os
 import shutil
+from functools import partial
 from pathlib import Path
 
-from retrain_assets.adapters.atomic import commit_temp, is_temp_name, temp_path_for
+from retrain_assets.adapters.atomic import is_temp_name
 from retrain_assets.adapters.hashing import sha256_file
 from retrain_assets.adapters.storage.base import (
+    Received,
     RemoteNotFoundError,
     RemoteObject,
     StorageConfigError,
     clean_remote_path,
+    commit_verified,
 )
-from retrain_assets.core.errors import IntegrityError
 
 
 def _copy_to_temp(src: Path, temp: Path) -> None:
+    """Copy `src` into `temp` and fsync it; a local copy has no stored checksum to check."""
     with src.open("rb") as source, temp.open("wb") as target:
         shutil.copyfileobj(source, target, 1024 * 1024)
         target.flush()
         os.fsync(target.fileno())
+
+
+def _copy_checked(src: Path, expected: str, temp: Path) -> Received:
+    """Copy `src` into `temp`; return the copy's SHA-256 and the source's, read before."""
+    _copy_to_temp(src, temp)
+    return Received(sha256_file(temp), expected)
 
 
 class LocalBackend:
@@ -56,16 +65,10 @@ class LocalBackend:
         """
         src = Path(local_path)
         dst = self._path(remote_path)
-        dst.parent.mkdir(parents=True, exist_ok=True)
         expected = sha256_file(src)
-        temp = temp_path_for(dst)
-        try:
-            _copy_to_temp(src, temp)
-            if sha256_file(temp) != expected:
-                raise IntegrityError(f"{self.uri(remote_path)}: copy does not match source sha256")
-            commit_temp(temp, dst)
-        finally:
-            temp.unlink(missing_ok=True)
+        write = partial(_copy_checked, src, expected)
+        mismatch = "copy does not match source sha256"
+        commit_verified(self.uri(remote_path), dst, write, mismatch)
         return RemoteObject(
             self.name,
             self.uri(remote_path),
@@ -80,15 +83,7 @@ class LocalBackend:
         src = self._path(remote_path)
         if not src.is_file():
             raise RemoteNotFoundError(f"{self.uri(remote_path)}: not found")
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        temp = temp_path_for(dest)
-        try:
-            _copy_to_temp(src, temp)
-            commit_temp(temp, dest)
-        finally:
-            temp.unlink(missing_ok=True)
-        return dest
+        return commit_verified(self.uri(remote_path), dest, partial(_copy_to_temp, src))
 
     def exists(self, remote_path: str) -> bool:
         """Tell whether an object is stored at `remote_path`."""

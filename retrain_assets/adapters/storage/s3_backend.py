@@ -2,15 +2,17 @@
 
 import base64
 import hashlib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from retrain_assets.adapters.atomic import commit_temp, temp_path_for
 from retrain_assets.adapters.hashing import READ_CHUNK, sha256_file
 from retrain_assets.adapters.storage.base import (
+    Received,
     RemoteNotFoundError,
     RemoteObject,
     clean_remote_path,
+    commit_verified,
 )
 from retrain_assets.adapters.storage.s3_errors import s3_errors
 from retrain_assets.core.errors import IntegrityError
@@ -168,26 +170,19 @@ class S3Backend:
             IntegrityError: The downloaded bytes do not match the stored checksums.
         """
         key = self._key(remote_path)
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        temp = temp_path_for(dest)
-        try:
-            with s3_errors(self.bucket, "get", key):
-                response = self.client.get_object(
-                    Bucket=self.bucket, Key=key, ChecksumMode="ENABLED"
-                )
-                digest = hashlib.sha256()
-                with temp.open("wb") as handle:
-                    for chunk in response["Body"].iter_chunks(READ_CHUNK):
-                        digest.update(chunk)
-                        handle.write(chunk)
-            expected = _full_sha256(response)
-            if expected is not None and digest.hexdigest() != expected:
-                raise IntegrityError(f"{self.uri(remote_path)}: downloaded bytes do not match")
-            commit_temp(temp, dest)
-        finally:
-            temp.unlink(missing_ok=True)
-        return dest
+        return commit_verified(self.uri(remote_path), dest, partial(self._download, key))
+
+    def _download(self, key: str, temp: Path) -> Received | None:
+        """Stream `key` into `temp`, hashing on the way; None when no full SHA-256 is stored."""
+        with s3_errors(self.bucket, "get", key):
+            response = self.client.get_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+            digest = hashlib.sha256()
+            with temp.open("wb") as handle:
+                for chunk in response["Body"].iter_chunks(READ_CHUNK):
+                    digest.update(chunk)
+                    handle.write(chunk)
+        expected = _full_sha256(response)
+        return None if expected is None else Received(digest.hexdigest(), expected)
 
     def exists(self, remote_path: str) -> bool:
         """Tell whether an object is stored at `remote_path`."""

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from retrain_assets.adapters.hashing import dropbox_content_hash_bytes, sha256_bytes
+from retrain_assets.adapters.storage import dropbox_backend as dropbox_module
 from retrain_assets.adapters.storage.base import RemoteNotFoundError, StorageConfigError
 from retrain_assets.adapters.storage.dropbox_backend import DropboxBackend, build_dropbox_client
 from retrain_assets.core.errors import IntegrityError, TransientError
@@ -175,6 +176,24 @@ def test_a_corrupted_body_does_not_replace_a_good_file(
     assert dropbox_backend.remote_checksum("c/x.bin") == dropbox_content_hash_bytes(
         small_file.read_bytes()
     )
+
+
+def test_a_download_not_matching_the_content_hash_keeps_the_old_file(
+    dropbox_backend: DropboxBackend,
+    small_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dropbox_backend.put(small_file, "c/x.bin")
+    dest = tmp_path / "out" / "x.bin"
+    dest.parent.mkdir()
+    dest.write_bytes(b"old")
+    # bytes damaged on the way: the received file's content hash is not Dropbox's
+    monkeypatch.setattr(dropbox_module, "dropbox_content_hash_file", lambda path: "0" * 64)
+    with pytest.raises(IntegrityError, match=r"c/x\.bin: downloaded bytes do not match"):
+        dropbox_backend.get("c/x.bin", dest)
+    assert dest.read_bytes() == b"old"
+    assert [p.name for p in dest.parent.iterdir()] == ["x.bin"]
 
 
 def test_check_access_passes_with_good_credentials(dropbox_backend: DropboxBackend) -> None:

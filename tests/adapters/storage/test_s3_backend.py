@@ -143,9 +143,10 @@ def test_a_corrupted_stored_object_fails_on_get(
         Body=b"x" + src.read_bytes()[1:],
         Metadata={"sha256": original.sha256},
     )
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="models/f: downloaded bytes do not match"):
         backend.get("f", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+    assert list(tmp_path.glob(".out.tmp-*")) == []
 
 
 def test_bytes_not_matching_the_stored_s3_checksum_fail_on_get(
