@@ -23,6 +23,15 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def fsync_file(path: Path) -> None:
+    """Flush a file's bytes to disk (a download written by a library that does not)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def commit_temp(temp: Path, path: Path) -> None:
     """Rename a fully written and fsynced temp file over `path`, then fsync the folder."""
     temp.replace(path)
