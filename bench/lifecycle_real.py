@@ -17,7 +17,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from retrain_assets.core.lifecycle.production import ProductionStore, live_history
+from retrain_assets.adapters.production_store import ProductionStore
+from retrain_assets.core.lifecycle.production import live_history
 from retrain_assets.defs.records import check_evaluations_of
 
 

@@ -18,16 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from retrain_assets.adapters.locks import FileLock
+from retrain_assets.adapters.production_store import ProductionStore, verified_model_bytes
 from retrain_assets.core.data.symbols import normalize_symbol
 from retrain_assets.core.errors import IntegrityError, PermanentError
 from retrain_assets.core.lifecycle.artifacts import DESK_FILE
-from retrain_assets.core.lifecycle.production import (
-    MODEL_FILE,
-    ModelRef,
-    ProductionStore,
-    checked_model_bytes,
-    verified_model_bytes,
-)
+from retrain_assets.core.lifecycle.production import MODEL_FILE, ModelRef, checked_model_bytes
 from retrain_assets.core.report.desk import ProductionRow, headline, production_rows, table_text
 from retrain_assets.launcher.config import SchedulerConfig, TrainingMode
 from retrain_assets.launcher.main import run_invocation

@@ -5,9 +5,9 @@ import logging
 import pytest
 
 from retrain_assets import api
+from retrain_assets.adapters.production_store import ProductionStore
 from retrain_assets.core.errors import PermanentError
-from retrain_assets.core.lifecycle.production import ProductionStore
-from tests.core.lifecycle.test_production import FAILED, PASSED, _decide
+from tests.adapters.test_production_store import FAILED, PASSED, _decide
 
 
 def _store(tmp_path) -> ProductionStore:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from retrain_assets.adapters.atomic import atomic_write_bytes
 
+# sha256_bytes is pure and lives in the core; adapters keep importing it from here.
+from retrain_assets.core.digests import sha256_bytes as sha256_bytes
+
 READ_CHUNK = 1024 * 1024
 DROPBOX_BLOCK = 4 * 1024 * 1024
 SHA256SUMS_NAME = "sha256.txt"
@@ -19,11 +22,6 @@ class FileDigests:
     sha256: str
     dropbox_content_hash: str
     size: int
-
-
-def sha256_bytes(data: bytes) -> str:
-    """Return the lowercase hex SHA-256 of `data`."""
-    return hashlib.sha256(data).hexdigest()
 
 
 def sha256_file(path: Path) -> str:

@@ -17,10 +17,10 @@ import pandas as pd
 from resources.artifact_io import read_verified
 from retrain_assets.adapters.atomic import atomic_write_bytes
 from retrain_assets.adapters.hashing import sha256_bytes
+from retrain_assets.adapters.production_store import ProductionStore
 from retrain_assets.core.errors import IntegrityError
 from retrain_assets.core.lifecycle.artifacts import json_bytes
 from retrain_assets.core.lifecycle.gate import DayNet
-from retrain_assets.core.lifecycle.production import ProductionStore
 from retrain_assets.core.trading.walk_forward import TRADED, DayLedger
 from retrain_assets.defs.figures import figure, whole
 from retrain_assets.defs.partitions import SYMBOLS

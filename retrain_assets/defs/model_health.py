@@ -12,8 +12,8 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+from retrain_assets.adapters.production_store import ProductionStore
 from retrain_assets.core.errors import IntegrityError
-from retrain_assets.core.lifecycle.production import ProductionStore
 from retrain_assets.core.model.model_health import HEALTH_KEY, IMPORTANCE_KEY, top_text
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import latest_metadata_by_partition

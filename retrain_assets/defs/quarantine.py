@@ -20,10 +20,10 @@ import dagster as dg
 
 from resources.uploads import PENDING_KEY, recorded_entries, verified_later
 from retrain_assets.adapters.hashing import sha256_file
+from retrain_assets.adapters.production_store import ProductionStore
 from retrain_assets.adapters.quarantine import Quarantined, move_aside
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.lifecycle.artifacts import MODELS_DIR, ArtifactLayout
-from retrain_assets.core.lifecycle.production import ProductionStore
 from retrain_assets.defs.figures import whole
 from retrain_assets.defs.tags import DATE_TAG, SYMBOL_TAG
 

@@ -21,6 +21,13 @@ from resources.uploads import (
     scan_new_materializations,
     verified_later,
 )
+from retrain_assets.adapters.retention_files import (
+    apply_local,
+    apply_remote,
+    list_checkpoint_days,
+    list_run_folders,
+    read_champions,
+)
 from retrain_assets.adapters.storage import StorageBackend
 from retrain_assets.core.lifecycle.retention import (
     Action,
@@ -28,15 +35,10 @@ from retrain_assets.core.lifecycle.retention import (
     RemoteOutcome,
     RetentionPlan,
     RetentionPolicy,
-    apply_local,
-    apply_remote,
     checkpoints_to_sweep,
     folders_of_runs,
-    list_checkpoint_days,
-    list_run_folders,
     plan_retention,
     protections,
-    read_champions,
     run_folder_path,
 )
 from retrain_assets.core.redaction import redact, secrets_from_env

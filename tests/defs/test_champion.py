@@ -12,9 +12,10 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from retrain_assets.adapters.production_store import ProductionStore
 from retrain_assets.api import load_production_model
 from retrain_assets.core.errors import IntegrityError, PermanentError
-from retrain_assets.core.lifecycle.production import ProductionStore, live_history
+from retrain_assets.core.lifecycle.production import live_history
 from retrain_assets.definitions import defs
 from retrain_assets.defs.figures import figure, whole
 from retrain_assets.defs.partitions import partition_key

@@ -7,7 +7,8 @@ from pathlib import Path
 import dagster as dg
 
 from resources.uploads import metadata_value
-from retrain_assets.core.lifecycle.production import ModelRef, ProductionStore, decide
+from retrain_assets.adapters.production_store import ProductionStore
+from retrain_assets.core.lifecycle.production import ModelRef, decide
 from retrain_assets.core.model.calibration import TREE_FLOOR
 from retrain_assets.core.model.features import FEATURE_NAMES
 from retrain_assets.definitions import defs

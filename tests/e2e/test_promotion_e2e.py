@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from bench.planted_market import PlantedSymbol, write_market
-from retrain_assets.core.lifecycle.production import ProductionStore
+from retrain_assets.adapters.production_store import ProductionStore
 from tests.e2e.conftest import run_cli
 
 pytestmark = pytest.mark.slow

@@ -1,34 +1,29 @@
-"""The champion of each symbol: which model is live, why, and since when.
+"""The champion of each symbol: which model is live, why, and since when, as values.
 
-Under the artifact root (and under the same paths in the remote store) each symbol has
+Each symbol's history is a list of decisions, one per date: the candidate trained through that
+date, the gate's verdict, whether the champion moved, and the champion that is live on the next
+day. Replaying them in date order (`replay`) gives which model was live on which day
+(`live_history`) and the pointer naming the current champion (`derive_pointer`), so a backfill
+of an older date never rolls the live pointer back, and dates finishing out of order give the
+same champion as dates in order.
 
-- `production/{SYMBOL}/decisions/{YYYY-MM-DD}.json`: the decision of one date, written once
-  per date: the candidate trained through that date, the gate's verdict, whether the champion
-  moved, and the champion that is live on the next day. The folder is the append-only history
-  of which model was live on which day; `live_history` reads it back, and replaying each
-  `live_on` day with its champion's model rebuilds the live record.
-- `production/{SYMBOL}/production.json`: the pointer, a small manifest naming the current
-  champion and the sha256 of the decision that promoted it. It is derived by replaying every
-  decision in date order (`replay`), so a backfill of an older date never rolls the live
-  pointer back, and dates finishing out of order give the same champion as dates in order.
-
-Every file is written atomically (temp file, fsync, rename) and every model reference carries
-the sha256 its bytes must have: a pointer whose decision or model fails its checksum is not a
-champion (`IntegrityError`).
+Every model reference carries the sha256 its bytes must have, and the pointer carries the
+sha256 of the decision that promoted the champion: a pointer whose decision or model fails its
+checksum is not a champion (`IntegrityError`). The files these values live in under the
+artifact root (`production/{SYMBOL}/decisions/{date}.json`, `production/{SYMBOL}/production.json`)
+are read and written by `retrain_assets.adapters.production_store`.
 """
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from retrain_assets.adapters.atomic import atomic_write_bytes
-from retrain_assets.adapters.hashing import sha256_bytes
-from retrain_assets.core.errors import IntegrityError, PermanentError
-from retrain_assets.core.lifecycle.artifacts import json_bytes
+from retrain_assets.core.digests import sha256_bytes
+from retrain_assets.core.errors import IntegrityError
 
 PRODUCTION_DIR = "production"
 POINTER_FILE = "production.json"
@@ -184,163 +179,88 @@ def _failing(gate: Mapping[str, Any]) -> str:
     return "failed " + ", ".join(failing) if failing else "did not pass"
 
 
-@dataclass(frozen=True)
-class ProductionStore:
-    """The production folder of one artifact root."""
+def parse_decision(data: bytes, where: str) -> Decision:
+    """A decision file's bytes as a `Decision`; an IntegrityError naming `where` if unreadable."""
+    try:
+        return Decision.from_json_dict(json.loads(data))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IntegrityError(f"{where}: unreadable decision ({exc})") from None
 
-    root: Path
 
-    def symbol_dir(self, symbol: str) -> Path:
-        """`production/{SYMBOL}/`."""
-        if not symbol or "/" in symbol or symbol.startswith("."):
-            raise PermanentError(f"invalid symbol for the production store: {symbol!r}")
-        return self.root / PRODUCTION_DIR / symbol
+def champion_before(decisions: list[Decision], date: str) -> ModelRef | None:
+    """The champion live on `date`: the replayed chain of the decisions made before it."""
+    chain = replay([d for d in decisions if d.date < date])
+    return chain[-1][1] if chain else None
 
-    def pointer_path(self, symbol: str) -> Path:
-        """`production/{SYMBOL}/production.json`."""
-        return self.symbol_dir(symbol) / POINTER_FILE
 
-    def decision_path(self, symbol: str, date: str) -> Path:
-        """`production/{SYMBOL}/decisions/{date}.json`."""
-        return self.symbol_dir(symbol) / DECISIONS_DIR / f"{date}.json"
+def derive_pointer(
+    symbol: str, decisions: list[Decision], decision_ref: Callable[[str], dict[str, str]]
+) -> dict[str, Any] | None:
+    """The pointer the decisions give, replayed in date order.
 
-    def live_path(self, symbol: str, date: str) -> Path:
-        """`production/{SYMBOL}/live/{date}.json`: what the champion live on `date` traded."""
-        return self.symbol_dir(symbol) / LIVE_DIR / f"{date}.json"
+    Args:
+        symbol: The symbol.
+        decisions: Every recorded decision of `symbol`, in any order.
+        decision_ref: The `{"path", "sha256"}` of the decision file of a date; the pointer
+            names the decision that promoted (or demoted) its champion by it.
 
-    def method_days_cache(self, family: str) -> Path:
-        """`cache/method_days/{digest}.json`: the family's pooled days, read from the instance
-        incrementally by the gate (`defs.ledger_records.family_day_nets`). Outside
-        production/, whose folders are symbols; safe to delete (it is read again)."""
-        name = f"{sha256_bytes(family.encode())[:16]}.json"
-        return self.root / CACHE_DIR / "method_days" / name
-
-    def lock_path(self, symbol: str) -> Path:
-        """The file lock serialising decisions of one symbol on this machine."""
-        return self.symbol_dir(symbol) / ".lock"
-
-    def relative(self, path: Path) -> str:
-        """`path` relative to the root (the remote store mirrors these paths)."""
-        return path.relative_to(self.root).as_posix()
-
-    def decisions(self, symbol: str) -> list[Decision]:
-        """Every recorded decision of `symbol`, oldest first."""
-        folder = self.symbol_dir(symbol) / DECISIONS_DIR
-        if not folder.is_dir():
-            return []
-        return [self._read_decision(path) for path in sorted(folder.glob("*.json"))]
-
-    def decisions_on(self, symbol: str, dates: Iterable[str]) -> list[Decision]:
-        """The recorded decisions of `symbol` on these dates only, oldest first (a report over
-        a window reads its files, not the whole history)."""
-        paths = [self.decision_path(symbol, date) for date in sorted(set(dates))]
-        return [self._read_decision(path) for path in paths if path.exists()]
-
-    def _read_decision(self, path: Path) -> Decision:
-        try:
-            return Decision.from_json_dict(json.loads(path.read_bytes()))
-        except (ValueError, KeyError, TypeError) as exc:
-            where = self.relative(path)
-            raise IntegrityError(f"{where}: unreadable decision ({exc})") from None
-
-    def champion_before(self, symbol: str, date: str) -> ModelRef | None:
-        """The champion live on `date`: the replayed chain of the decisions made before it."""
-        chain = replay([d for d in self.decisions(symbol) if d.date < date])
-        return chain[-1][1] if chain else None
-
-    def record(self, decision: Decision) -> tuple[Path, Path | None]:
-        """Write the decision, then re-derive the pointer by replaying every decision.
-
-        Returns:
-            The decision file, and the pointer file when it was (re)written; None when the
-            newest decision names no champion (the pointer is then absent).
-        """
-        path = self.decision_path(decision.symbol, decision.date)
-        atomic_write_bytes(path, json_bytes(decision.to_json_dict()))
-        return path, self.rebuild_pointer(decision.symbol)
-
-    def derived_pointer(self, symbol: str) -> dict[str, Any] | None:
-        """The pointer the decisions give, replayed in date order; None when no model was ever
-        promoted. After a demotion it names no champion (`champion: null`) and says why."""
-        chain = replay(self.decisions(symbol))
-        if not chain:
+    Returns:
+        The pointer; None when no model was ever promoted. After a demotion it names no
+        champion (`champion: null`) and says why.
+    """
+    chain = replay(decisions)
+    if not chain:
+        return None
+    newest, champion = chain[-1]
+    if champion is None:
+        demoted = [d for d, _ in chain if d.demoted]
+        if not demoted:
             return None
-        newest, champion = chain[-1]
-        if champion is None:
-            demoted = [d for d, _ in chain if d.demoted]
-            return None if not demoted else self._flat_pointer(symbol, newest, demoted[-1])
-        promoted = [d for d, c in chain if d.moved and c is champion]
-        if not promoted:
-            return None
-        return {
-            "symbol": symbol,
-            "champion": asdict(champion),
-            "decided_on": newest.date,
-            "live_from": promoted[-1].live_on,
-            "decision": self._decision_ref(symbol, promoted[-1].date),
-        }
-
-    def _flat_pointer(self, symbol: str, newest: Decision, demoted: Decision) -> dict[str, Any]:
         return {
             "symbol": symbol,
             "champion": None,
             "decided_on": newest.date,
-            "demoted_on": demoted.date,
-            "flat_from": demoted.live_on,
-            "reason": demoted.reason,
-            "decision": self._decision_ref(symbol, demoted.date),
+            "demoted_on": demoted[-1].date,
+            "flat_from": demoted[-1].live_on,
+            "reason": demoted[-1].reason,
+            "decision": decision_ref(demoted[-1].date),
         }
+    promoted = [d for d, c in chain if d.moved and c is champion]
+    if not promoted:
+        return None
+    return {
+        "symbol": symbol,
+        "champion": asdict(champion),
+        "decided_on": newest.date,
+        "live_from": promoted[-1].live_on,
+        "decision": decision_ref(promoted[-1].date),
+    }
 
-    def _decision_ref(self, symbol: str, date: str) -> dict[str, str]:
-        path = self.decision_path(symbol, date)
-        return {"path": self.relative(path), "sha256": sha256_bytes(path.read_bytes())}
 
-    def rebuild_pointer(self, symbol: str) -> Path | None:
-        """Write the pointer the decisions give, atomically; None (nothing written) without one.
+def checked_pointer(pointer: dict[str, Any], decision_data: bytes, where: str) -> dict[str, Any]:
+    """`pointer` if the decision it names (whose file holds `decision_data`) backs it.
 
-        The champion step calls it after each decision; a reader whose pointer is gone calls
-        it too (under the symbol's lock), so the pointer is always the replayed decisions.
-        """
-        pointer = self.derived_pointer(symbol)
-        if pointer is None:
-            return None
-        path = self.pointer_path(symbol)
-        atomic_write_bytes(path, json_bytes(pointer))
-        return path
-
-    def pointer(self, symbol: str) -> dict[str, Any] | None:
-        """The pointer's content, its decision verified by sha256; None without a champion."""
-        path = self.pointer_path(symbol)
-        if not path.exists():
-            return None
-        try:
-            pointer = json.loads(path.read_bytes())
-            decision = pointer["decision"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise IntegrityError(f"{self.relative(path)}: unreadable pointer ({exc})") from None
-        decision_file = self.root / decision["path"]
-        if not decision_file.exists():
-            raise IntegrityError(f"{self.relative(path)}: its decision {decision['path']} is gone")
-        data = decision_file.read_bytes()
-        if sha256_bytes(data) != decision["sha256"]:
+    Raises:
+        IntegrityError: Naming `where`: the decision fails its sha256, the pointer names no
+            champion but its decision demoted none, or it names a champion its decision did
+            not promote.
+    """
+    decision = pointer["decision"]
+    if sha256_bytes(decision_data) != decision["sha256"]:
+        raise IntegrityError(f"{where}: its decision {decision['path']} fails its sha256")
+    decided = Decision.from_json_dict(json.loads(decision_data))
+    if pointer["champion"] is None:
+        if not decided.demoted:
             raise IntegrityError(
-                f"{self.relative(path)}: its decision {decision['path']} fails its sha256"
-            )
-        decided = Decision.from_json_dict(json.loads(data))
-        if pointer["champion"] is None:
-            if not decided.demoted:
-                raise IntegrityError(
-                    f"{self.relative(path)}: names no champion, but its decision "
-                    f"{decision['path']} demoted none"
-                )
-            return pointer
-        promoted = decided.candidate
-        if promoted is None or asdict(promoted) != pointer["champion"]:
-            raise IntegrityError(
-                f"{self.relative(path)}: names a champion its decision {decision['path']} "
-                "did not promote"
+                f"{where}: names no champion, but its decision {decision['path']} demoted none"
             )
         return pointer
+    promoted = decided.candidate
+    if promoted is None or asdict(promoted) != pointer["champion"]:
+        raise IntegrityError(
+            f"{where}: names a champion its decision {decision['path']} did not promote"
+        )
+    return pointer
 
 
 def replay(decisions: list[Decision]) -> list[tuple[Decision, ModelRef | None]]:
@@ -439,20 +359,6 @@ def _relative_to(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return str(path)
-
-
-def verified_model_bytes(ref: ModelRef, root: Path) -> bytes | None:
-    """The champion's model.bin from local disk, checked by sha256; None if not on disk.
-
-    Raises:
-        IntegrityError: The local file's bytes are not the recorded model.
-    """
-    entry = ref.files[MODEL_FILE]
-    path = Path(entry["path"])
-    path = path if path.is_absolute() else root / path
-    if not path.exists():
-        return None
-    return checked_model_bytes(ref, path.read_bytes(), str(path))
 
 
 def checked_model_bytes(ref: ModelRef, data: bytes, where: str) -> bytes:

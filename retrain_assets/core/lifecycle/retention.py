@@ -1,4 +1,5 @@
-"""Retention: which run folders and checkpoints to delete, and deleting them here and remotely.
+"""Retention: which run folders and checkpoints to delete (the plan; the deleting, here and in the
+remote store, is `retrain_assets.adapters.retention_files`).
 
 Per symbol the newest `keep` run folders are kept, by the `YYYYMMDD_HHMMSSZ` stamp their names
 start with. Protected folders (the champion, a folder with an upload still pending, the folder
@@ -10,14 +11,12 @@ run folder name is never touched. Paths are relative to the artifact root and `/
 
 import json
 import re
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from retrain_assets.adapters.storage import StorageBackend
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.lifecycle.artifacts import MODELS_DIR, day_folder
 
@@ -74,7 +73,7 @@ class RetentionPolicy:
 
 
 @dataclass(frozen=True)
-class Decision:
+class RetentionDecision:
     """One folder's fate: `path` relative to the root, the action and why."""
 
     symbol: str
@@ -89,10 +88,10 @@ class RetentionPlan:
     """Every run folder and checkpoint folder seen, each with its decision."""
 
     keep: int
-    folders: tuple[Decision, ...]
-    checkpoints: tuple[Decision, ...] = ()
+    folders: tuple[RetentionDecision, ...]
+    checkpoints: tuple[RetentionDecision, ...] = ()
 
-    def deletions(self) -> tuple[Decision, ...]:
+    def deletions(self) -> tuple[RetentionDecision, ...]:
         """Run folders and checkpoint folders to delete, in plan order."""
         return tuple(d for d in (*self.folders, *self.checkpoints) if d.action is Action.DELETE)
 
@@ -128,32 +127,6 @@ def run_folder_path(symbol: str, name: str) -> str:
     return f"{MODELS_DIR}/{symbol}/{name}"
 
 
-def list_run_folders(root: Path) -> dict[str, list[str]]:
-    """Folder names under `models/{SYMBOL}/` for every symbol, sorted."""
-    models = root / MODELS_DIR
-    if not models.is_dir():
-        return {}
-    return {
-        sym.name: sorted(p.name for p in sym.iterdir() if p.is_dir())
-        for sym in sorted(models.iterdir())
-        if sym.is_dir()
-    }
-
-
-def list_checkpoint_days(root: Path) -> list[str]:
-    """`checkpoints/{SYMBOL}/{YYYYMMDDZ}` folders under `root`, sorted."""
-    base = root / CHECKPOINTS_DIR
-    if not base.is_dir():
-        return []
-    return sorted(
-        f"{CHECKPOINTS_DIR}/{sym.name}/{day.name}"
-        for sym in base.iterdir()
-        if sym.is_dir()
-        for day in sym.iterdir()
-        if day.is_dir() and DAY_FOLDER_RE.match(day.name)
-    )
-
-
 def folders_of_runs(
     folders_by_symbol: Mapping[str, Sequence[str]], run_ids: Iterable[str]
 ) -> set[str]:
@@ -167,62 +140,44 @@ def folders_of_runs(
     }
 
 
-def champion_folder(root: Path, symbol: str) -> str | None:
-    """The champion run folder of `symbol` from its production manifest; None when it has none.
+def champion_in_manifest(text: str, where: str, symbol: str) -> str | None:
+    """The champion run folder a production manifest names; None when it names none.
 
     The folder is the manifest's `source_run_folder`, at the top level or under `champion`
-    (the pointer `core/lifecycle/production.py` writes); `"champion": null` means no champion.
+    (the pointer `core.lifecycle.production.derive_pointer` builds); `"champion": null` means
+    no champion.
+
+    Args:
+        text: The manifest's content.
+        where: The manifest's path, for the error.
+        symbol: The manifest's symbol, for the error.
 
     Raises:
-        ChampionManifestError: The manifest exists but is not JSON naming a run folder.
+        ChampionManifestError: `text` is not JSON naming a run folder.
     """
-    manifest = root / PRODUCTION_DIR / symbol / MANIFEST_FILE
-    if not manifest.is_file():
-        return None
-    stop = f"retention of {symbol} stopped so its champion cannot be deleted"
     try:
-        data = json.loads(manifest.read_text())
+        data = json.loads(text)
         if data.get("champion", ...) is None and SOURCE_KEY not in data:
             return None
         value = data[SOURCE_KEY] if SOURCE_KEY in data else data["champion"][SOURCE_KEY]
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        raise ChampionManifestError(f"{manifest}: unreadable manifest ({reason}); {stop}") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ChampionManifestError(unreadable_manifest(where, symbol, exc)) from None
     parts = PurePosixPath(str(value).replace("\\", "/")).parts if isinstance(value, str) else ()
     if len(parts) != 3 or parts[0] != MODELS_DIR or not RUN_FOLDER_RE.match(parts[2]):
         raise ChampionManifestError(
-            f"{manifest}: {SOURCE_KEY}={value!r} is not models/{{SYMBOL}}/{{run folder}}; {stop}"
+            f"{where}: {SOURCE_KEY}={value!r} is not models/{{SYMBOL}}/{{run folder}}; "
+            f"{_stopped(symbol)}"
         )
     return "/".join(parts)
 
 
-def read_champions(root: Path) -> Champions:
-    """Every symbol's champion folder; a corrupt manifest is an error for its symbol only."""
-    base = root / PRODUCTION_DIR
-    folders: set[str] = set()
-    errors: dict[str, str] = {}
-    symbols = sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
-    for symbol in symbols:
-        try:
-            found = champion_folder(root, symbol)
-        except ChampionManifestError as exc:
-            errors[symbol] = str(exc)
-            continue
-        if found is not None:
-            folders.add(found)
-    return Champions(frozenset(folders), errors)
+def unreadable_manifest(where: str, symbol: str, exc: Exception) -> str:
+    """The error of a manifest that cannot be read or parsed: its symbol's retention stops."""
+    return f"{where}: unreadable manifest ({type(exc).__name__}: {exc}); {_stopped(symbol)}"
 
 
-def champion_folders(root: Path) -> set[str]:
-    """The champion run folders of every symbol with a production manifest.
-
-    Raises:
-        ChampionManifestError: Some manifest is corrupt (all such symbols are named).
-    """
-    found = read_champions(root)
-    if found.errors:
-        raise ChampionManifestError("; ".join(found.errors.values()))
-    return set(found.folders)
+def _stopped(symbol: str) -> str:
+    return f"retention of {symbol} stopped so its champion cannot be deleted"
 
 
 def protections(
@@ -265,29 +220,35 @@ def plan_retention(
     check_keep(keep)
     reasons = protected if isinstance(protected, Mapping) else protections(set(protected))
     blocked = blocked or {}
-    decisions: list[Decision] = []
+    decisions: list[RetentionDecision] = []
     for symbol in sorted(folders_by_symbol):
         kept = 0
         for name in sorted(folders_by_symbol[symbol], reverse=True):
             path = run_folder_path(symbol, name)
             if symbol in blocked:
-                decision = Decision(symbol, path, Action.KEEP, Reason.BLOCKED, blocked[symbol])
+                decision = RetentionDecision(
+                    symbol, path, Action.KEEP, Reason.BLOCKED, blocked[symbol]
+                )
             elif path in reasons:
-                decision = Decision(symbol, path, Action.KEEP, reasons[path])
+                decision = RetentionDecision(symbol, path, Action.KEEP, reasons[path])
             elif not RUN_FOLDER_RE.match(name):
-                decision = Decision(symbol, path, Action.KEEP, Reason.UNRECOGNIZED)
+                decision = RetentionDecision(symbol, path, Action.KEEP, Reason.UNRECOGNIZED)
             elif kept < keep:
                 kept += 1
-                decision = Decision(symbol, path, Action.KEEP, Reason.NEWEST, f"{kept}/{keep}")
+                decision = RetentionDecision(
+                    symbol, path, Action.KEEP, Reason.NEWEST, f"{kept}/{keep}"
+                )
             else:
-                decision = Decision(symbol, path, Action.DELETE, Reason.OLDER, f"keep={keep}")
+                decision = RetentionDecision(
+                    symbol, path, Action.DELETE, Reason.OLDER, f"keep={keep}"
+                )
             decisions.append(decision)
     return RetentionPlan(keep, tuple(decisions))
 
 
 def checkpoints_to_sweep(
     checkpoint_days: Iterable[str], active: AbstractSet[tuple[str, str]]
-) -> tuple[Decision, ...]:
+) -> tuple[RetentionDecision, ...]:
     """Checkpoint folders to delete: those of symbol-days without an active run.
 
     Args:
@@ -302,9 +263,9 @@ def checkpoints_to_sweep(
     for path in sorted(checkpoint_days):
         symbol = path.split("/")[1]
         if path in busy:
-            decisions.append(Decision(symbol, path, Action.KEEP, Reason.UNFINISHED_RUN))
+            decisions.append(RetentionDecision(symbol, path, Action.KEEP, Reason.UNFINISHED_RUN))
         else:
-            decisions.append(Decision(symbol, path, Action.DELETE, Reason.NO_ACTIVE_RUN))
+            decisions.append(RetentionDecision(symbol, path, Action.DELETE, Reason.NO_ACTIVE_RUN))
     return tuple(decisions)
 
 
@@ -312,52 +273,3 @@ def remote_folder_prefix(path: str, remote_prefix: str = MODELS_DIR) -> str:
     """The remote prefix of a run folder: `{remote_prefix}/{SYMBOL}/{folder}/`."""
     _, symbol, name = path.split("/")
     return "/".join(p for p in (remote_prefix.strip("/"), symbol, name) if p) + "/"
-
-
-def apply_remote(
-    plan: RetentionPlan, backend: StorageBackend, remote_prefix: str = MODELS_DIR
-) -> RemoteOutcome:
-    """Delete every remote object under each deleted run folder's remote prefix.
-
-    A folder whose listing or deletion fails is reported, not raised, so one bad folder
-    does not stop the others; `apply_local` should then keep its local copy.
-    """
-    deleted: dict[str, int] = {}
-    failed: dict[str, str] = {}
-    for decision in plan.folders:
-        if decision.action is not Action.DELETE:
-            continue
-        prefix = remote_folder_prefix(decision.path, remote_prefix)
-        try:
-            objects = [p for p in backend.list(prefix) if p.startswith(prefix)]
-            for remote_path in objects:
-                backend.delete(remote_path)
-        except Exception as exc:  # report and move on: the local folder stays for next time
-            failed[decision.path] = f"{type(exc).__name__}: {exc}"
-            continue
-        deleted[decision.path] = len(objects)
-    return RemoteOutcome(deleted, failed)
-
-
-def apply_local(plan: RetentionPlan, root: Path, skip: AbstractSet[str] = frozenset()) -> list[str]:
-    """Delete the plan's run and checkpoint folders under `root`, except those in `skip`.
-
-    Returns:
-        The paths deleted (relative to `root`).
-
-    Raises:
-        RetentionError: A planned path would resolve outside `root`'s models/ or checkpoints/.
-    """
-    base = root.resolve()
-    allowed = (base / MODELS_DIR, base / CHECKPOINTS_DIR)
-    done: list[str] = []
-    for decision in plan.deletions():
-        if decision.path in skip:
-            continue
-        target = (base / decision.path).resolve()
-        if not any(target.is_relative_to(a) and target != a for a in allowed):
-            raise RetentionError(f"refusing to delete {target}: outside {allowed[0]}/{allowed[1]}")
-        if target.is_dir():
-            shutil.rmtree(target)
-            done.append(decision.path)
-    return done

@@ -34,6 +34,7 @@ from resources.uploads import PENDING_KEY, UnavailableBackend, metadata_value, u
 from retrain_assets.adapters.atomic import atomic_write_bytes
 from retrain_assets.adapters.hashing import sha256_bytes
 from retrain_assets.adapters.locks import FileLock
+from retrain_assets.adapters.production_store import ProductionStore, verified_model_bytes
 from retrain_assets.adapters.quarantine import Quarantined
 from retrain_assets.adapters.storage import StorageBackend
 from retrain_assets.core.data.families import describe, split_by_family
@@ -50,13 +51,11 @@ from retrain_assets.core.lifecycle.gate import (
 from retrain_assets.core.lifecycle.production import (
     Decision,
     ModelRef,
-    ProductionStore,
     decide,
     failed_in_a_row,
     model_ref,
     replay,
     tenure,
-    verified_model_bytes,
 )
 from retrain_assets.core.model.provenance import family_of
 from retrain_assets.core.report.pnl_chain import chain_ledgers, equity_curves

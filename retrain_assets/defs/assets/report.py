@@ -11,9 +11,9 @@ from resources.market_data import MarketDataResource
 from resources.method import current_of
 from resources.training import TrainingResource
 from retrain_assets.adapters.atomic import atomic_write_bytes
+from retrain_assets.adapters.production_store import ProductionStore
 from retrain_assets.core.data.families import describe, split_by_family
 from retrain_assets.core.lifecycle.artifacts import json_bytes
-from retrain_assets.core.lifecycle.production import ProductionStore
 from retrain_assets.core.model.provenance import family_of
 from retrain_assets.core.report.desk import equity_series
 from retrain_assets.core.report.pnl_chain import (

@@ -1,62 +1,51 @@
-"""The champion's files: decisions as an append-only history, the pointer derived from them."""
+"""The champion as values: decisions, their replay, the history and the pointer they give."""
 
 import json
 
 import pytest
 
-from retrain_assets.adapters.hashing import sha256_bytes
+from retrain_assets.core.digests import sha256_bytes
 from retrain_assets.core.errors import IntegrityError
+from retrain_assets.core.lifecycle.artifacts import json_bytes
 from retrain_assets.core.lifecycle.production import (
+    Decision,
     ModelRef,
-    ProductionStore,
+    champion_before,
+    checked_model_bytes,
+    checked_pointer,
     decide,
+    derive_pointer,
     failed_in_a_row,
     live_history,
+    parse_decision,
     tenure,
-    verified_model_bytes,
 )
 
 PASSED = {"passed": True, "failing": []}
 FAILED = {"passed": False, "failing": ["evidence"]}
 
 
-def _model(root, as_of: str) -> ModelRef:
-    folder = root / "models" / "BTCUSDT" / f"{as_of.replace('-', '')}_000000Z_run"
-    folder.mkdir(parents=True)
-    data = f"model of {as_of}".encode()
-    (folder / "model.bin").write_bytes(data)
-    entry = {"path": f"{folder.relative_to(root)}/model.bin", "sha256": sha256_bytes(data)}
-    return ModelRef("BTCUSDT", as_of, "run", str(folder.relative_to(root)), {"model.bin": entry})
+def _ref(as_of: str) -> ModelRef:
+    folder = f"models/BTCUSDT/{as_of.replace('-', '')}_000000Z_run"
+    entry = {"path": f"{folder}/model.bin", "sha256": sha256_bytes(f"model of {as_of}".encode())}
+    return ModelRef("BTCUSDT", as_of, "run", folder, {"model.bin": entry})
 
 
-def _decide(store: ProductionStore, date: str, gate: dict, demotion: str | None = None) -> None:
-    previous = store.champion_before("BTCUSDT", date)
-    decision = decide("BTCUSDT", date, _model(store.root, date), previous, gate, demotion=demotion)
-    store.record(decision)
+def _decide(decisions: list[Decision], date: str, gate: dict, demotion: str | None = None) -> None:
+    previous = champion_before(decisions, date)
+    decisions.append(decide("BTCUSDT", date, _ref(date), previous, gate, demotion=demotion))
 
 
-def test_a_failing_gate_never_moves_the_pointer_and_a_passing_one_does(tmp_path):
-    store = ProductionStore(tmp_path)
-    _decide(store, "2025-04-01", FAILED)
-    assert store.pointer("BTCUSDT") is None
-    _decide(store, "2025-04-02", PASSED)
-    _decide(store, "2025-04-03", FAILED)
-    pointer = store.pointer("BTCUSDT")
-    assert pointer["champion"]["as_of"] == "2025-04-02"
-    assert pointer["decided_on"] == "2025-04-03" and pointer["live_from"] == "2025-04-03"
-    kept = store.decisions("BTCUSDT")[-1]
-    assert not kept.moved and kept.action == "kept"
-    assert (
-        kept.reason
-        == "kept (champion since 2025-04-02, model as of 2025-04-02): gate failed evidence"
-    )
+def _ref_of(date: str) -> dict[str, str]:
+    """A stand-in for the decision file's reference: the pure core never reads the file."""
+    return {"path": f"decisions/{date}.json", "sha256": f"digest of {date}"}
 
 
-def test_the_history_says_which_model_was_live_on_every_day_without_holes(tmp_path):
-    store = ProductionStore(tmp_path)
+def test_the_history_says_which_model_was_live_on_every_day_without_holes():
+    decisions: list[Decision] = []
     for date, gate in (("2025-04-01", PASSED), ("2025-04-02", FAILED), ("2025-04-05", PASSED)):
-        _decide(store, date, gate)
-    days = [(d.day, d.model_as_of) for d in live_history(store.decisions("BTCUSDT"))]
+        _decide(decisions, date, gate)
+    days = [(d.day, d.model_as_of) for d in live_history(decisions)]
     assert days == [
         ("2025-04-02", "2025-04-01"),
         ("2025-04-03", "2025-04-01"),
@@ -66,140 +55,78 @@ def test_the_history_says_which_model_was_live_on_every_day_without_holes(tmp_pa
     ]
 
 
-def test_a_backfill_of_an_older_date_never_rolls_the_pointer_back(tmp_path):
-    store = ProductionStore(tmp_path)
-    _decide(store, "2025-04-05", PASSED)
-    _decide(store, "2025-04-01", PASSED)
-    assert store.pointer("BTCUSDT")["champion"]["as_of"] == "2025-04-05"
-
-
-def test_a_pointer_whose_decision_changed_is_not_a_champion(tmp_path):
-    store = ProductionStore(tmp_path)
-    _decide(store, "2025-04-02", PASSED)
-    decision = store.decision_path("BTCUSDT", "2025-04-02")
-    data = json.loads(decision.read_text())
-    data["champion"]["as_of"] = "2099-01-01"
-    decision.write_text(json.dumps(data))
-    with pytest.raises(IntegrityError, match="fails its sha256"):
-        store.pointer("BTCUSDT")
-
-
-def test_a_model_file_that_changed_is_refused_and_a_missing_one_is_none(tmp_path):
-    ref = _model(tmp_path, "2025-04-02")
-    assert verified_model_bytes(ref, tmp_path) == b"model of 2025-04-02"
-    path = tmp_path / ref.files["model.bin"]["path"]
-    path.write_bytes(b"tampered")
-    with pytest.raises(IntegrityError, match="fails its sha256"):
-        verified_model_bytes(ref, tmp_path)
-    path.unlink()
-    assert verified_model_bytes(ref, tmp_path) is None
-
-
-def test_a_symbol_that_could_climb_out_of_the_store_is_refused(tmp_path):
-    with pytest.raises(Exception, match="invalid symbol"):
-        ProductionStore(tmp_path).symbol_dir("../etc")
-
-
-def test_dates_finishing_out_of_order_give_the_champion_of_dates_in_order(tmp_path):
-    """A UI backfill runs dates in parallel: 04-03 may be decided before 04-02."""
-    in_order, shuffled = ProductionStore(tmp_path / "a"), ProductionStore(tmp_path / "b")
-    gates = {"2025-04-01": PASSED, "2025-04-02": PASSED, "2025-04-03": FAILED}
-    for date in ("2025-04-01", "2025-04-02", "2025-04-03"):
-        _decide(in_order, date, gates[date])
-    for date in ("2025-04-01", "2025-04-03", "2025-04-02"):
-        _decide(shuffled, date, gates[date])
-    for store in (in_order, shuffled):
-        pointer = store.pointer("BTCUSDT")
-        assert pointer["champion"]["as_of"] == "2025-04-02", store.root
-        assert pointer["live_from"] == "2025-04-03" and pointer["decided_on"] == "2025-04-03"
-    history = [live_history(s.decisions("BTCUSDT")) for s in (in_order, shuffled)]
-    assert history[0] == history[1]
-    assert [d.model_as_of for d in history[0]] == ["2025-04-01", "2025-04-02", "2025-04-02"]
-
-
-def test_a_pointer_naming_a_model_its_decision_did_not_promote_is_refused(tmp_path):
-    store = ProductionStore(tmp_path)
-    _decide(store, "2025-04-02", PASSED)
-    path = store.pointer_path("BTCUSDT")
-    pointer = json.loads(path.read_text())
-    pointer["champion"]["as_of"] = "2025-04-09"
-    path.write_text(json.dumps(pointer))
-    with pytest.raises(IntegrityError, match="did not promote"):
-        store.pointer("BTCUSDT")
-
-
-def test_a_deleted_pointer_is_rebuilt_byte_for_byte_from_the_decisions(tmp_path):
-    store = ProductionStore(tmp_path)
-    for date, gate in (("2025-04-01", PASSED), ("2025-04-02", FAILED), ("2025-04-03", FAILED)):
-        _decide(store, date, gate)
-    path = store.pointer_path("BTCUSDT")
-    written = path.read_bytes()
-    path.unlink()
-    assert store.pointer("BTCUSDT") is None
-    assert store.rebuild_pointer("BTCUSDT") == path
-    assert path.read_bytes() == written
-    assert store.pointer("BTCUSDT")["champion"]["as_of"] == "2025-04-01"
-
-
-def test_decisions_that_never_promoted_rebuild_no_pointer(tmp_path):
-    store = ProductionStore(tmp_path)
-    assert store.derived_pointer("BTCUSDT") is None  # no decision at all
-    _decide(store, "2025-04-01", FAILED)
-    assert store.rebuild_pointer("BTCUSDT") is None
-    assert not store.pointer_path("BTCUSDT").exists()
-
-
-def test_a_demoted_champion_leaves_production_flat_and_the_pointer_says_why(tmp_path):
-    store = ProductionStore(tmp_path)
-    _decide(store, "2025-04-01", PASSED)
-    _decide(store, "2025-04-02", PASSED, demotion="the champion's own record is negative")
-    demoted = store.decisions("BTCUSDT")[-1]
-    assert demoted.demoted and demoted.action == "demoted" and demoted.champion is None
-    assert not demoted.moved  # a passing gate on the day of a demotion promotes nothing
-    pointer = store.pointer("BTCUSDT")
-    assert pointer["champion"] is None and pointer["demoted_on"] == "2025-04-02"
-    assert pointer["flat_from"] == "2025-04-03" and "negative" in pointer["reason"]
-    assert store.champion_before("BTCUSDT", "2025-04-03") is None
-    _decide(store, "2025-04-03", PASSED)
-    assert store.pointer("BTCUSDT")["champion"]["as_of"] == "2025-04-03"
-
-
-def test_without_a_champion_there_is_nothing_to_demote(tmp_path):
-    decision = decide("BTCUSDT", "2025-04-01", _model(tmp_path, "2025-04-01"), None, FAILED,
+def test_without_a_champion_there_is_nothing_to_demote():
+    decision = decide("BTCUSDT", "2025-04-01", _ref("2025-04-01"), None, FAILED,
                       demotion="anything")  # fmt: skip
     assert decision.action == "flat" and decision.reason == "no champion yet: gate failed evidence"
 
 
-def test_a_flat_pointer_whose_decision_demoted_nothing_is_refused(tmp_path):
-    store = ProductionStore(tmp_path)
-    _decide(store, "2025-04-01", PASSED)
-    _decide(store, "2025-04-02", PASSED, demotion="negative")
-    path = store.pointer_path("BTCUSDT")
-    pointer = json.loads(path.read_bytes())
-    pointer["decision"]["path"] = "production/BTCUSDT/decisions/2025-04-01.json"
-    first = store.decision_path("BTCUSDT", "2025-04-01").read_bytes()
-    pointer["decision"]["sha256"] = sha256_bytes(first)
-    path.write_text(json.dumps(pointer))
-    with pytest.raises(IntegrityError, match="demoted none"):
-        store.pointer("BTCUSDT")
-
-
-def test_a_tenure_starts_when_production_leaves_flat_and_ends_at_a_demotion(tmp_path):
-    store = ProductionStore(tmp_path)
-    _decide(store, "2025-04-01", FAILED)
-    _decide(store, "2025-04-02", PASSED)
-    _decide(store, "2025-04-03", PASSED)
-    _decide(store, "2025-04-04", FAILED)
-    since, during = tenure(store.decisions("BTCUSDT"), "2025-04-05")
+def test_a_tenure_starts_when_production_leaves_flat_and_ends_at_a_demotion():
+    decisions: list[Decision] = []
+    _decide(decisions, "2025-04-01", FAILED)
+    _decide(decisions, "2025-04-02", PASSED)
+    _decide(decisions, "2025-04-03", PASSED)
+    _decide(decisions, "2025-04-04", FAILED)
+    since, during = tenure(decisions, "2025-04-05")
     assert since == "2025-04-02" and [d.date for d in during] == ["2025-04-03", "2025-04-04"]
-    _decide(store, "2025-04-05", FAILED, demotion="stale")
-    assert tenure(store.decisions("BTCUSDT"), "2025-04-06") == (None, [])
-    assert failed_in_a_row(store.decisions("BTCUSDT")) == 2
+    _decide(decisions, "2025-04-05", FAILED, demotion="stale")
+    assert tenure(decisions, "2025-04-06") == (None, [])
+    assert failed_in_a_row(decisions) == 2
 
 
-def test_a_window_of_decisions_is_read_by_date_alone(tmp_path):
-    store = ProductionStore(tmp_path)
-    for date in ("2025-04-01", "2025-04-02", "2025-04-03"):
-        _decide(store, date, PASSED)
-    found = store.decisions_on("BTCUSDT", ["2025-04-03", "2025-04-02", "2025-04-09"])
-    assert [d.date for d in found] == ["2025-04-02", "2025-04-03"]
+def test_the_pointer_names_the_promoting_decision_whatever_order_dates_were_decided_in():
+    gates = {"2025-04-01": PASSED, "2025-04-02": PASSED, "2025-04-03": FAILED}
+    pointers = []
+    # a UI backfill runs dates in parallel: 04-03 may be decided before 04-02
+    for order in (sorted(gates), ["2025-04-03", "2025-04-01", "2025-04-02"]):
+        decisions: list[Decision] = []
+        for date in order:
+            _decide(decisions, date, gates[date])
+        pointers.append(derive_pointer("BTCUSDT", decisions, _ref_of))
+    assert pointers[0] == pointers[1]
+    assert pointers[0]["champion"]["as_of"] == "2025-04-02"
+    assert pointers[0]["live_from"] == "2025-04-03" and pointers[0]["decided_on"] == "2025-04-03"
+    assert pointers[0]["decision"] == _ref_of("2025-04-02")
+
+
+def test_decisions_that_never_promoted_give_no_pointer_and_a_demotion_a_flat_one():
+    decisions: list[Decision] = []
+    assert derive_pointer("BTCUSDT", decisions, _ref_of) is None
+    _decide(decisions, "2025-04-01", FAILED)
+    assert derive_pointer("BTCUSDT", decisions, _ref_of) is None
+    _decide(decisions, "2025-04-02", PASSED)
+    _decide(decisions, "2025-04-03", FAILED, demotion="negative")
+    pointer = derive_pointer("BTCUSDT", decisions, _ref_of)
+    assert pointer["champion"] is None and pointer["demoted_on"] == "2025-04-03"
+    assert pointer["flat_from"] == "2025-04-04" and pointer["decision"] == _ref_of("2025-04-03")
+
+
+def _backed_pointer(decision: Decision) -> tuple[dict, bytes]:
+    data = json_bytes(decision.to_json_dict())
+    ref = {"path": f"decisions/{decision.date}.json", "sha256": sha256_bytes(data)}
+    return derive_pointer("BTCUSDT", [decision], lambda _: ref), data
+
+
+def test_a_pointer_is_refused_when_its_decision_does_not_back_it():
+    decisions: list[Decision] = []
+    _decide(decisions, "2025-04-01", PASSED)
+    pointer, data = _backed_pointer(decisions[0])
+    assert checked_pointer(pointer, data, "production.json") == pointer
+    with pytest.raises(IntegrityError, match=r"production.json: .* fails its sha256"):
+        checked_pointer(pointer, data + b" ", "production.json")
+    other = json.loads(json.dumps(pointer))
+    other["champion"]["as_of"] = "2025-04-09"
+    with pytest.raises(IntegrityError, match="did not promote"):
+        checked_pointer(other, data, "production.json")
+    flat = {**pointer, "champion": None}
+    with pytest.raises(IntegrityError, match="demoted none"):
+        checked_pointer(flat, data, "production.json")
+
+
+def test_an_unreadable_decision_or_a_changed_model_is_an_integrity_error():
+    with pytest.raises(IntegrityError, match=r"d\.json: unreadable decision"):
+        parse_decision(b"{not json", "d.json")
+    ref = _ref("2025-04-02")
+    assert checked_model_bytes(ref, b"model of 2025-04-02", "here") == b"model of 2025-04-02"
+    with pytest.raises(IntegrityError, match="here fails its sha256"):
+        checked_model_bytes(ref, b"tampered", "here")
