@@ -44,7 +44,7 @@ CONCURRENT = 2
 DATE = "2025-05-01"
 TARGET_ORCHESTRATION_S = 0.6  # per symbol-day, (engine - pool) / N with the no-op trainer
 TARGET_RATIO = 1.10  # engine/pool wall at the notes' size
-DEFAULT_TRAINER = "retrain_assets.core.model.training:CatBoostTrainer"
+DEFAULT_TRAINER = "retrain_assets.adapters.catboost_trainer:CatBoostTrainer"
 SIZES: dict[str, str] = {
     "noop": "bench.noop_trainer:NoopTrainer",
     "default": DEFAULT_TRAINER,
@@ -77,6 +77,7 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
     import pandas as pd
 
     from resources.training import CostModelResource, TrainingResource
+    from retrain_assets.adapters.catboost_trainer import load_trainer
     from retrain_assets.adapters.hardware import detect_hardware
     from retrain_assets.core.data.synthetic import SyntheticSource
     from retrain_assets.core.lifecycle.pipeline import (
@@ -86,7 +87,6 @@ def symbol_day_work(date: str, symbol: str, trainer_path: str) -> dict[str, Any]
         with_fingerprint,
     )
     from retrain_assets.core.model.features import FEATURE_NAMES
-    from retrain_assets.core.model.training import load_trainer
     from retrain_assets.core.trading.costs import evaluation_cost_as_of
     from retrain_assets.core.trading.evaluation import evaluate
     from retrain_assets.core.trading.walk_forward import day_rows, trade_day

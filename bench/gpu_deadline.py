@@ -40,7 +40,7 @@ def check(symbol: str, iterations: int, days: int, timeout_s: float) -> int:
 
 
 def _check(job: Any, timeout_s: float) -> int:
-    from retrain_assets.core.model.training import CatBoostTrainer
+    from retrain_assets.adapters.catboost_trainer import CatBoostTrainer
 
     print(f"{job.symbol}: task_type {job.params.task_type}, gpu_ram_part {job.params.gpu_ram_part}")
     whole, whole_s = _timed(CatBoostTrainer().train, job)
@@ -65,8 +65,8 @@ def _check(job: Any, timeout_s: float) -> int:
 
 def _stops_softly(job: Any, timeout_s: float) -> bool:
     """A million trees under the step's timeout: True when the soft deadline stopped them."""
+    from retrain_assets.adapters.catboost_trainer import CatBoostTrainer
     from retrain_assets.core.errors import TrainingTimeout
-    from retrain_assets.core.model.training import CatBoostTrainer
     from retrain_assets.defs.timeout import HARD_GRACE_S, symbol_deadline
 
     many = replace(job.params, iterations=MANY, early_stopping_rounds=MANY)

@@ -159,10 +159,10 @@ def _train(spec: Spec) -> dict[str, Any]:
     import pandas as pd
 
     from resources.training import TrainingResource
+    from retrain_assets.adapters.catboost_trainer import CatBoostTrainer
     from retrain_assets.adapters.hardware import Hardware
     from retrain_assets.core.data.synthetic import SyntheticSource
     from retrain_assets.core.lifecycle.pipeline import train_symbol_day, training_input
-    from retrain_assets.core.model.training import CatBoostTrainer
     from retrain_assets.defs.timeout import symbol_deadline
 
     training = TrainingResource(

@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 
 from bench.planted_market import PlantedSymbol, planted_bars
+from retrain_assets.adapters.catboost_trainer import CatBoostTrainer
 from retrain_assets.core.lifecycle.pipeline import feature_set, train_symbol_day, training_input
 from retrain_assets.core.model.calibration import calibration_slope
 from retrain_assets.core.model.features import FEATURE_NAMES
 from retrain_assets.core.model.splits import Splits
-from retrain_assets.core.model.training import CatBoostTrainer, TrainedModel, TrainingParams
+from retrain_assets.core.model.training import TrainedModel, TrainingParams
 from retrain_assets.core.trading.costs import FeeSchedule, estimate_costs
 from retrain_assets.core.trading.walk_forward import DayLedger, day_rows, trade_day
 

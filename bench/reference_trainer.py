@@ -8,7 +8,8 @@ seconds, the size ARCHITECTURE.md quotes. Select it with
 
 from dataclasses import replace
 
-from retrain_assets.core.model.training import CatBoostTrainer, TrainedModel, TrainingInput
+from retrain_assets.adapters.catboost_trainer import CatBoostTrainer
+from retrain_assets.core.model.training import TrainedModel, TrainingInput
 
 REFERENCE_ITERATIONS = 500
 # About ten seconds on one thread here: the training time ARCHITECTURE.md quotes for

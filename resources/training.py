@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import Field
 
 from resources.settings import setting
+from retrain_assets.adapters.catboost_trainer import DEFAULT_TRAINER
 from retrain_assets.adapters.hardware import (
     Hardware,
     default_max_concurrent,
@@ -29,7 +30,6 @@ from retrain_assets.core.redaction import redact
 from retrain_assets.core.trading.cost_settings import DEFAULT_TIERS, CostSettings, tiers_from_config
 from retrain_assets.core.trading.costs import Costs, FeeSchedule, estimate_costs
 
-DEFAULT_TRAINER = "retrain_assets.core.model.training:CatBoostTrainer"
 GPU_SHARING_ENV = "RETRAIN_GPU_TRAININGS_PER_GPU"
 EXCHANGE_KEY_ENV = "RETRAIN_EXCHANGE_API_KEY"
 EXCHANGE_SECRET_ENV = "RETRAIN_EXCHANGE_API_SECRET"  # noqa: S105 - a variable's name

@@ -12,15 +12,15 @@ from dataclasses import replace
 import pytest
 
 from bench import gpu_deadline
-from retrain_assets.core.model import training
+from retrain_assets.adapters import catboost_trainer
 from retrain_assets.core.model.training import TrainingParams
-from tests.core.model.test_training import _job
+from tests.adapters.test_catboost_trainer import _job
 
 
 def test_the_deadline_check_passes_when_fits_chunk_and_stop_softly(
     synthetic_bars, tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr(training, "deadline_check_for", lambda task_type: "chunks")
+    monkeypatch.setattr(catboost_trainer, "deadline_check_for", lambda task_type: "chunks")
     params = TrainingParams(iterations=300, early_stopping_rounds=300, min_trees=300)
     job = replace(_job(synthetic_bars, tmp_path / "whole"), params=params)
 
@@ -51,7 +51,7 @@ def test_chunks_that_start_over_are_told_from_chunks_that_resume(
 def test_the_deadline_check_fails_when_only_the_hard_alarm_stops_the_fit(
     synthetic_bars, tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr(training, "deadline_check_for", lambda task_type: "neither")
+    monkeypatch.setattr(catboost_trainer, "deadline_check_for", lambda task_type: "neither")
     params = TrainingParams(iterations=60, early_stopping_rounds=60, min_trees=60)
     job = replace(_job(synthetic_bars, tmp_path / "whole"), params=params)
     monkeypatch.setattr("retrain_assets.defs.timeout.HARD_GRACE_S", 0.5)

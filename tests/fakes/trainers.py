@@ -12,7 +12,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from retrain_assets.core.model.training import CatBoostTrainer, TrainedModel, TrainingInput
+from retrain_assets.adapters.catboost_trainer import CatBoostTrainer
+from retrain_assets.core.model.training import TrainedModel, TrainingInput
 
 LIVE_TREES = 100
 

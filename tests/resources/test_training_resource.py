@@ -1,8 +1,11 @@
-"""The training resource's parameters for a machine: threads per training and GPU sharing."""
+"""The training resource's parameters for a machine (threads per training, GPU sharing) and its
+trainer."""
 
 import pytest
 
+from resources.settings_file import SETTINGS_VAR, configured, settings_sections
 from resources.training import GPU_SHARING_ENV, TrainingResource
+from retrain_assets.adapters.catboost_trainer import CatBoostTrainer, load_trainer
 from retrain_assets.adapters.hardware import Hardware
 from retrain_assets.adapters.step_pods import THREADS_ENV
 from retrain_assets.core.errors import PermanentError
@@ -51,3 +54,31 @@ def test_a_bad_thread_count_is_named_in_the_error(monkeypatch):
     monkeypatch.setenv(THREADS_ENV, "lots")
     with pytest.raises(PermanentError, match=THREADS_ENV):
         TrainingResource().params(Hardware(0, 2, "none"), concurrent=2, dry_run=False)
+
+
+def test_the_default_trainer_is_the_catboost_adapter(monkeypatch):
+    monkeypatch.delenv("RETRAIN_TRAINER", raising=False)
+    path = TrainingResource().trainer_path()
+    assert path == "retrain_assets.adapters.catboost_trainer:CatBoostTrainer"
+    assert isinstance(load_trainer(path), CatBoostTrainer)
+
+
+@pytest.mark.parametrize(
+    "former",
+    [
+        "retrain_assets.core.training:CatBoostTrainer",
+        "retrain_assets.core.model.training:CatBoostTrainer",
+    ],
+)
+def test_a_settings_file_or_variable_of_an_earlier_version_still_trains_with_catboost(
+    tmp_path, monkeypatch, former
+):
+    monkeypatch.delenv("RETRAIN_TRAINER", raising=False)
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(f"training:\n  trainer: {former}\n")
+    sections = settings_sections({SETTINGS_VAR: str(settings)})
+    from_file = configured(TrainingResource, "training", sections).trainer_path()
+    assert from_file == former
+    assert isinstance(load_trainer(from_file), CatBoostTrainer)
+    monkeypatch.setenv("RETRAIN_TRAINER", former)
+    assert isinstance(load_trainer(TrainingResource().trainer_path()), CatBoostTrainer)

@@ -8,7 +8,7 @@ check ignores `iterations` (`NCatboostOptions::IsParamsCompatible` drops it befo
 a fit can be grown by successive fits of the same model to 20 trees, then 120, ... from the
 same snapshot file, reading the clock between them. On CPU, where the snapshot code is the
 same, the chunked model predicts bit for bit what one fit does, early stopping included
-(`tests/core/model/test_chunked_fit.py`). The hard alarm (`defs/timeout.py`) stays the backstop
+(`tests/adapters/test_catboost_trainer.py`). The hard alarm (`defs/timeout.py`) stays the backstop
 for a call that hangs.
 
 Each chunk is sized from the speed of the last one: about `CHECK_EVERY_S` of work, at most

@@ -8,13 +8,13 @@ import dagster as dg
 from resources.artifact_io import SEAL_METADATA_KEY, ArtifactRootResource
 from resources.method import method_of
 from resources.training import CostModelResource, TrainingResource
+from retrain_assets.adapters.catboost_trainer import load_trainer
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.lifecycle.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.lifecycle.pipeline import test_rows
 from retrain_assets.core.model.calibration import calibration_slope
 from retrain_assets.core.model.features import FEATURE_NAMES
 from retrain_assets.core.model.splits import Splits
-from retrain_assets.core.model.training import load_trainer
 from retrain_assets.core.trading.costs import Costs
 from retrain_assets.core.trading.evaluation import OK, evaluate
 from retrain_assets.defs.assets.common import (

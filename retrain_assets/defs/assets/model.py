@@ -11,6 +11,7 @@ import pandas as pd
 from resources.artifact_io import ArtifactRootResource
 from resources.method import method_of
 from resources.training import TrainingResource
+from retrain_assets.adapters.catboost_trainer import drop_checkpoint, load_trainer
 from retrain_assets.adapters.hardware import detect_hardware
 from retrain_assets.adapters.locks import FileLock
 from retrain_assets.core.lifecycle.artifacts import ArtifactFiles, json_bytes
@@ -26,8 +27,6 @@ from retrain_assets.core.model.training import (
     TrainedModel,
     TrainingInput,
     TrainingParams,
-    drop_checkpoint,
-    load_trainer,
     tree_floor_of,
 )
 from retrain_assets.defs.adoption import adopted_model

@@ -17,6 +17,7 @@ import pandas as pd
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.method import method_of
 from resources.training import CostModelResource, TrainingResource
+from retrain_assets.adapters.catboost_trainer import load_trainer
 from retrain_assets.core.data.data_checks import CheckOutcome
 from retrain_assets.core.data.families import family_key, split_by_family
 from retrain_assets.core.lifecycle.artifacts import ArtifactFiles, json_bytes
@@ -24,7 +25,6 @@ from retrain_assets.core.model.calibration import calibration_slope
 from retrain_assets.core.model.features import FEATURE_NAMES
 from retrain_assets.core.model.provenance import Provenance
 from retrain_assets.core.model.rolling_ic import ICPolicy, live_ic
-from retrain_assets.core.model.training import load_trainer
 from retrain_assets.core.trading.costs import Costs
 from retrain_assets.core.trading.walk_forward import (
     NO_LIVE_MODEL,

@@ -1,25 +1,16 @@
 """The GPU's soft deadline: a fit grown in chunks from its snapshot, the clock read between.
 
-No GPU here: the chunk sizing is tested as pure functions, and the chunked CatBoost fit runs
-on CPU (`CatBoostTrainer(deadline_check="chunks")`), where CatBoost's snapshot resume is the
-same Python call. That the GPU build writes and resumes its snapshot at each chunk's end is
-checked only by `bench/gpu_packing.py --deadline_check` on a GPU.
+The chunk sizing and growth are pure functions, tested here with a fake clock; the chunked
+CatBoost fit itself is tested in `tests/adapters/test_catboost_trainer.py`.
 """
 
-import time
-from dataclasses import replace
-
-import numpy as np
 import pytest
 
-from retrain_assets.core.errors import TrainingTimeout
 from retrain_assets.core.model.chunked_fit import (
     FIRST_CHUNK_ITERATIONS,
     grow_in_chunks,
     next_chunk_end,
 )
-from retrain_assets.core.model.training import CatBoostTrainer, TrainingParams, deadline_check_for
-from tests.core.model.test_training import _job, _predict
 
 
 @pytest.mark.parametrize(
@@ -96,54 +87,3 @@ def test_a_snapshot_longer_than_the_first_chunk_is_not_taken_for_speed():
     outcome = grow_in_chunks(fit, 2000, 1000.0, clock=lambda: clock[0])
     assert fit.ends[:2] == [20, 520]  # measured again after the resume
     assert (outcome.trees, outcome.timed_out) == (2000, False)
-
-
-def test_the_deadline_is_read_by_callback_on_cpu_and_between_chunks_on_gpu():
-    assert deadline_check_for("CPU") == "callback"
-    assert deadline_check_for("GPU") == "chunks"
-
-
-@pytest.mark.parametrize("early_stopping_rounds", [60, 3000])
-def test_a_chunked_catboost_fit_predicts_what_one_fit_does(
-    synthetic_bars, tmp_path, early_stopping_rounds
-):
-    params = TrainingParams(iterations=250, early_stopping_rounds=early_stopping_rounds)
-    one = _job(synthetic_bars, tmp_path / "one")
-    one = replace(one, params=params)
-    chunked = replace(one, work_dir=tmp_path / "chunked", deadline_monotonic=time.monotonic() + 600)
-
-    whole = CatBoostTrainer().train(one)
-    grown = CatBoostTrainer(deadline_check="chunks").train(chunked)
-
-    assert grown.training_log["fit_chunks"] > 1
-    assert whole.training_log["fit_chunks"] is None  # the CPU's callback
-    assert grown.training_log["tree_count"] == whole.training_log["tree_count"]
-    assert grown.training_log["best_iteration"] == whole.training_log["best_iteration"]
-    np.testing.assert_array_equal(_predict(grown, one), _predict(whole, one))
-
-
-def test_a_chunked_catboost_fit_stops_at_its_deadline_and_resumes_from_its_snapshot(
-    synthetic_bars, tmp_path
-):
-    params = TrainingParams(iterations=20_000, early_stopping_rounds=20_000, snapshot_interval_s=0)
-    job = replace(_job(synthetic_bars, tmp_path / "ckpt"), params=params)
-    started = time.monotonic()
-    with pytest.raises(TrainingTimeout):
-        CatBoostTrainer(deadline_check="chunks").train(
-            replace(job, deadline_monotonic=started + 2.0)
-        )
-    assert time.monotonic() - started < 2.0 + 5.0  # the soft deadline, inside the hard grace
-    assert (job.work_dir / "snapshot.cbs").exists()
-
-    # Fewer iterations, the same patience: CatBoost's snapshot check ignores `iterations` only.
-    short = replace(job, params=replace(params, iterations=40))
-    resumed = CatBoostTrainer(deadline_check="chunks").train(
-        replace(short, deadline_monotonic=time.monotonic() + 600)
-    )
-    assert resumed.training_log["resumed_from_snapshot"] is True
-
-
-def test_a_passed_deadline_is_a_timeout_before_any_chunk(synthetic_bars, tmp_path):
-    job = replace(_job(synthetic_bars, tmp_path / "ckpt"), deadline_monotonic=0.0)
-    with pytest.raises(TrainingTimeout):
-        CatBoostTrainer(deadline_check="chunks").train(job)

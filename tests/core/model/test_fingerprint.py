@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from bench.noop_trainer import NoopTrainer as BenchNoopTrainer
+from retrain_assets.adapters.catboost_trainer import CatBoostTrainer
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.lifecycle.pipeline import (
     feature_set,
@@ -25,7 +26,6 @@ from retrain_assets.core.model.fingerprint import (
 from retrain_assets.core.model.splits import Splits
 from retrain_assets.core.model.training import (
     MODEL_BIN_VARIES_WITH,
-    CatBoostTrainer,
     TrainingInput,
     TrainingParams,
 )

@@ -1,9 +1,5 @@
 """A model's health: its trees, best iteration and CatBoost's feature importance, in words."""
 
-from pathlib import Path
-
-import numpy as np
-import pandas as pd
 import pytest
 
 from retrain_assets.core.model.model_health import (
@@ -13,45 +9,8 @@ from retrain_assets.core.model.model_health import (
     reported_importance,
     top_importances,
 )
-from retrain_assets.core.model.training import CatBoostTrainer, TrainingInput, TrainingParams
 
 NAMES = ("signal", "noise_a", "noise_b", "noise_c")
-
-
-def _planted_job(work_dir: Path, **params) -> TrainingInput:
-    """A frame whose label is the `signal` column plus a little noise: the model must see it."""
-    rng = np.random.default_rng(7)
-    n = 600
-    frame = pd.DataFrame({name: rng.normal(size=n) for name in NAMES})
-    frame["label"] = 0.01 * frame["signal"] + 0.001 * rng.normal(size=n)
-    frame["timestamp"] = pd.date_range("2025-01-01", periods=n, freq="h", tz="UTC")
-    return TrainingInput(
-        symbol="BTCUSDT",
-        as_of="2025-01-25",
-        frame=frame,
-        feature_names=NAMES,
-        segments={"train": (0, 450), "validation": (450, 600)},
-        label={"column": "label"},
-        params=TrainingParams(**{"iterations": 40, "min_trees": 1, **params}),
-        work_dir=work_dir,
-    )
-
-
-def test_a_catboost_fit_records_its_top_features_by_importance(tmp_path):
-    trained = CatBoostTrainer().train(_planted_job(tmp_path))
-    importance = trained.training_log[IMPORTANCE_KEY]
-    assert importance[0]["feature"] == "signal"
-    assert importance[0]["importance"] > 80.0  # the planted feature carries the model
-    values = [r["importance"] for r in importance]
-    assert values == sorted(values, reverse=True)
-    assert sum(values) == pytest.approx(100.0, abs=0.01)
-
-
-def test_a_one_tree_model_lists_only_the_features_it_split_on(tmp_path):
-    trained = CatBoostTrainer().train(_planted_job(tmp_path, iterations=1, depth=1))
-    assert trained.training_log["tree_count"] == 1
-    assert [r["feature"] for r in trained.training_log[IMPORTANCE_KEY]] == ["signal"]
-    assert trained.training_log[IMPORTANCE_KEY][0]["importance"] == pytest.approx(100.0)
 
 
 @pytest.mark.parametrize(
