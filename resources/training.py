@@ -13,7 +13,7 @@ import pandas as pd
 from pydantic import Field
 
 from resources.settings import setting
-from retrain_assets.adapters.catboost_trainer import DEFAULT_TRAINER
+from retrain_assets.adapters.catboost_trainer import DEFAULT_TRAINER, FORMER_DEFAULT_TRAINERS
 from retrain_assets.adapters.hardware import (
     Hardware,
     default_max_concurrent,
@@ -98,8 +98,13 @@ class TrainingResource(dg.ConfigurableResource):
     )
 
     def trainer_path(self) -> str:
-        """The trainer's import path in force for this run."""
-        return str(setting(self.trainer, "RETRAIN_TRAINER", DEFAULT_TRAINER))
+        """The trainer's import path in force for this run.
+
+        A path where the CatBoost trainer lived in an earlier version reads as today's, so the
+        same trainer is one method in the records, whichever path the settings name.
+        """
+        path = str(setting(self.trainer, "RETRAIN_TRAINER", DEFAULT_TRAINER))
+        return DEFAULT_TRAINER if path in FORMER_DEFAULT_TRAINERS else path
 
     def feature_set(self, bars: pd.DataFrame, symbol: str) -> tuple[pd.DataFrame, Splits]:
         """Features and the purged split, with this resource's horizon and segment lengths."""

@@ -70,7 +70,7 @@ def test_the_default_trainer_is_the_catboost_adapter(monkeypatch):
         "retrain_assets.core.model.training:CatBoostTrainer",
     ],
 )
-def test_a_settings_file_or_variable_of_an_earlier_version_still_trains_with_catboost(
+def test_a_settings_file_or_variable_of_an_earlier_version_names_the_same_catboost_method(
     tmp_path, monkeypatch, former
 ):
     monkeypatch.delenv("RETRAIN_TRAINER", raising=False)
@@ -78,7 +78,9 @@ def test_a_settings_file_or_variable_of_an_earlier_version_still_trains_with_cat
     settings.write_text(f"training:\n  trainer: {former}\n")
     sections = settings_sections({SETTINGS_VAR: str(settings)})
     from_file = configured(TrainingResource, "training", sections).trainer_path()
-    assert from_file == former
+    # one trainer, one method in the records: models made under either path stay current
+    assert from_file == "retrain_assets.adapters.catboost_trainer:CatBoostTrainer"
     assert isinstance(load_trainer(from_file), CatBoostTrainer)
+    assert isinstance(load_trainer(former), CatBoostTrainer)
     monkeypatch.setenv("RETRAIN_TRAINER", former)
-    assert isinstance(load_trainer(TrainingResource().trainer_path()), CatBoostTrainer)
+    assert TrainingResource().trainer_path() == from_file
