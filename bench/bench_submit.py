@@ -10,9 +10,9 @@ run one after the other, so they never share the cores:
               starts, as a deployment has loaded them before anyone submits);
   submit      `dagster dev` (webserver + daemon: QueuedRunCoordinator, default run launcher)
               is started on the same home and left to settle (not timed), then the N
-              symbol-days go through `Deployment.submit`, all at once, and are followed with
-              `Deployment.runs` until all are final. The deployment's queue limits apply
-              (`max_concurrent_runs`, the `train` pool).
+              symbol-days go through `Deployment.submit`, all at once, and are followed on
+              the shared instance with `--submit`'s reader until all are final. The
+              deployment's queue limits apply (`max_concurrent_runs`, the `train` pool).
 Printed: wall time from the first launch to the last run's end, the first run's start latency,
 the mean run duration and queue wait from the run records, their ratios, and a `JSON {...}`
 line. The machine must be otherwise idle.
@@ -130,16 +130,16 @@ def run_submitted(symbols: list[str], log: Path) -> dict[str, Any]:
         time.sleep(SETTLE_S)  # let the daemon's first ticks pass, as on a long-lived deployment
         invocation = f"bench-submit-{uuid.uuid4().hex[:8]}"
         tags = tags_for(invocation)
-        started = time.time()
-        for symbol in symbols:
-            deployment.submit(RunSpec(DATE, symbol, JOB, ASSETS, tags))
-        submitted = time.time()
-        runs = wait_final(deployment, invocation, set(symbols))
-        seen = time.time()
-        failed = sorted(s for s, r in runs.items() if r.state != "success")
-        if failed:
-            raise SystemExit(f"submitted runs not successful: {failed} (log: {log})")
-        with dg.DagsterInstance.get() as instance:
+        with dg.DagsterInstance.get() as instance:  # opened before the clock, as `--submit` has
+            started = time.time()
+            for symbol in symbols:
+                deployment.submit(RunSpec(DATE, symbol, JOB, ASSETS, tags))
+            submitted = time.time()
+            runs = wait_final(instance, invocation, set(symbols))
+            seen = time.time()
+            failed = sorted(s for s, r in runs.items() if r.status != "success")
+            if failed:
+                raise SystemExit(f"submitted runs not successful: {failed} (log: {log})")
             records = run_records(instance, invocation)
             ended = max(r.end_time or 0.0 for r in records)
             result = profile(instance, records, started, ended)
@@ -153,14 +153,16 @@ def run_submitted(symbols: list[str], log: Path) -> dict[str, Any]:
     }
 
 
-def wait_final(deployment: Any, invocation: str, symbols: set[str]) -> dict[str, Any]:
-    """Poll the deployment until every symbol's run is final."""
+def wait_final(instance: Any, invocation: str, symbols: set[str]) -> dict[str, Any]:
+    """Read the invocation's runs, as `--submit` does, until every symbol's run is final."""
+    from retrain_assets.launcher.ledger import InvocationLedger
+    from retrain_assets.launcher.plan import SymbolPlan
+
+    ledger = InvocationLedger(instance, invocation, [SymbolPlan(s, ()) for s in sorted(symbols)])
     deadline = time.monotonic() + DEADLINE_S
     while time.monotonic() < deadline:
-        runs = deployment.runs(invocation)
-        if symbols <= runs.keys() and all(
-            runs[s].state in ("success", "failed", "canceled") for s in symbols
-        ):
+        runs = ledger.refresh()
+        if all(runs[s].status in ("success", "failed", "canceled") for s in symbols):
             return runs
         time.sleep(POLL_S)
     raise SystemExit(f"runs of {invocation} not final after {DEADLINE_S:.0f} s")

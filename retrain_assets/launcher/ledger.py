@@ -24,15 +24,18 @@ from retrain_assets.defs.lifecycle_records import champion_metadata
 from retrain_assets.defs.records import (
     attempts_of,
     failure_of,
+    latest_metadata_by_partition,
     latest_per_partition,
     metrics_materialization,
+    will_retry,
 )
 from retrain_assets.defs.summary_records import date_runs, latest_per_symbol
 from retrain_assets.defs.tags import INVOCATION_TAG, SYMBOL_TAG
 from retrain_assets.launcher.plan import SymbolPlan
-from retrain_assets.launcher.status import FINAL, SymbolStatus
+from retrain_assets.launcher.status import FINAL, State, SymbolStatus
 
-_RUN_STATE = {
+_RUN_STATE: dict[dg.DagsterRunStatus, State] = {
+    dg.DagsterRunStatus.QUEUED: "pending",  # in a deployment's run queue, not started
     dg.DagsterRunStatus.SUCCESS: "success",
     dg.DagsterRunStatus.FAILURE: "failed",
     dg.DagsterRunStatus.CANCELED: "canceled",
@@ -79,6 +82,11 @@ class InvocationLedger:
                 self.statuses[symbol] = self._entry(self.statuses[symbol], record)
         return dict(self.statuses)
 
+    def follow(self, symbol: str, record: dg.RunRecord) -> None:
+        """Read `symbol` from another invocation's run doing its symbol-day (`--submit` follows
+        a run its deployment already has instead of queueing the work again)."""
+        self.statuses[symbol] = self._entry(self.statuses[symbol], record)
+
     def mark(self, symbol: str, **changes: Any) -> None:
         """Set facts the runs cannot tell (a symbol another run was already training)."""
         self.statuses[symbol] = self.statuses[symbol].with_run(**changes)
@@ -96,16 +104,22 @@ class InvocationLedger:
 def run_entry(
     instance: dg.DagsterInstance, base: SymbolStatus, record: dg.RunRecord
 ) -> SymbolStatus:
-    """`base` with the facts of one symbol-day run: state, times, attempts, metrics or failure."""
+    """`base` with the facts of one symbol-day run: state, times, attempts, metrics or failure.
+
+    A queued run is pending, and so is a failed run the daemon's run retries launch again (a
+    newer run takes over); any other unfinished run is running.
+    """
     run = record.dagster_run
     facts: dict[str, Any] = {
         "run_id": run.run_id,
         "started_at": _iso(record.start_time),
         "ended_at": _iso(record.end_time),
     }
-    state = _RUN_STATE.get(run.status)
-    if state is None:
-        return base.with_run(status="running", **facts)
+    state = _RUN_STATE.get(run.status, "running")
+    if state == "failed" and will_retry(run):
+        state = "pending"
+    if state in ("pending", "running"):
+        return base.with_run(status=state, **facts)
     facts["attempts"] = attempts_of(instance, run.run_id)
     if state == "success":
         facts.update(metrics_of_run(instance, run.run_id))
@@ -139,6 +153,22 @@ def metrics_facts(md: dict[str, Any]) -> dict[str, Any]:
         "source": md.get("source"),
         "method": md.get("method"),
     }
+
+
+def with_latest_metrics(
+    instance: dg.DagsterInstance,
+    date: str,
+    statuses: Mapping[str, SymbolStatus],
+    symbols: Iterable[str],
+) -> dict[str, SymbolStatus]:
+    """`statuses` with the facts of the newest `metrics` of each of `symbols` on `date`: the
+    line of a symbol this invocation did not run (skipped as done), from its latest result."""
+    keys = [f"{date}|{symbol}" for symbol in symbols]
+    result = dict(statuses)
+    for key, md in latest_metadata_by_partition(instance, dg.AssetKey("metrics"), keys).items():
+        symbol = key.partition("|")[2]
+        result[symbol] = result[symbol].with_run(**metrics_facts(md))
+    return result
 
 
 def champion_of_run(instance: dg.DagsterInstance, run_id: str) -> str | None:
@@ -193,8 +223,8 @@ class StatusFile:
     of the date as the instance has it, so whoever writes last writes the records' truth.
 
     Writers of one date take turns under `lock` (a file beside the instance), each re-reading
-    the file; without `records` (a `--submit` with no local instance) other symbols are kept
-    as the file had them. Throttled to one write a second, plus the final one.
+    the file; without `records` other symbols are kept as the file had them. Throttled to one
+    write a second, plus the final one.
     """
 
     def __init__(

@@ -1,8 +1,11 @@
 """Running an invocation's symbol-days on a deployment (`--submit URL`).
 
-The runs go to the deployment's run queue through its GraphQL API, so its run launcher (a
+The runs go to the deployment's run queue through its webserver, so its run launcher (a
 Kubernetes job per run, say) executes them; this process only submits, at most
 `max_concurrent` in flight, and follows them: same progress, same status.json, same codes.
+It follows them on the deployment's instance, which it planned on (`DAGSTER_HOME` names it),
+with the local path's reader (`ledger.InvocationLedger`): the same states, attempts, failure
+reasons and results. The webserver is asked at every look whether it still answers.
 
 A symbol-day that a run on the deployment already has (still queued or running, say from an
 invocation whose deployment was lost, or a UI backfill; or one that succeeded since planning)
@@ -15,21 +18,34 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG
-from retrain_assets.launcher.deployment_records import DeploymentRecords
+import dagster as dg
+
+from retrain_assets.defs.tags import DATE_TAG, INVOCATION_TAG, PARTITION_TAG, SYMBOL_TAG
+from retrain_assets.launcher.endpoint import DeploymentError
 from retrain_assets.launcher.interrupts import ExitNow, Interrupts
 from retrain_assets.launcher.invocation import Invocation
-from retrain_assets.launcher.ledger import StatusFile, initial_statuses
+from retrain_assets.launcher.ledger import InvocationLedger, StatusFile, with_latest_metrics
 from retrain_assets.launcher.outcome import DeploymentLost
 from retrain_assets.launcher.plan import SymbolPlan
 from retrain_assets.launcher.progress import ProgressFn
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import SymbolStatus
-from retrain_assets.launcher.submit import Deployment, RemoteRun
+from retrain_assets.launcher.submit import Deployment
 
 POLL_S = 1.0
 # Run end times come from the deployment's clock, the look times from this machine's.
 CLOCK_SLACK_S = 5.0
+# The job of asset runs launched from the UI (materialize, backfills).
+ASSET_JOB = "__ASSET_JOB"
+# A run that will still do its symbol-day's work (CANCELING ends CANCELED, doing none).
+_WORKING = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.MANAGED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.SUSPENDED,
+]
 
 
 def execute_remotely(
@@ -46,7 +62,7 @@ def execute_remotely(
         DeploymentLost: the deployment stopped answering (status.json says what it left).
     """
     specs = specs_for(inv.run_tags(plans, workers, None))
-    remote = RemoteInvocation(inv, deployment, initial_statuses(plans), specs, workers)
+    remote = RemoteInvocation(inv, deployment, plans, specs, workers)
     status_file = inv.status_file(workers)
     try:
         remote.start()
@@ -60,12 +76,25 @@ def execute_remotely(
             inv.interrupted = interrupts.requested
         if inv.interrupted:
             remote.refresh()
-        remote.statuses = remote.records.skipped_metrics(remote.statuses)
+        skipped = [s.symbol for s in remote.statuses.values() if s.status == "skipped"]
+        remote.statuses = with_latest_metrics(inv.instance, inv.date, remote.statuses, skipped)
     except DeploymentLost as lost:
         status_file.write(remote.left_behind(lost), final=True)
         raise lost.explained(remote.what_to_do()) from None
     status_file.write(remote.statuses, final=True)
     return remote.statuses
+
+
+def does(run: dg.DagsterRun, spec: RunSpec) -> bool:
+    """Whether `run` does `spec`'s work: its partition, by the same job, or by the UI's asset
+    job with some of the same assets (a backfill)."""
+    date = run.tags.get(DATE_TAG) or run.tags.get(PARTITION_TAG, "").partition("|")[0]
+    if run.tags.get(SYMBOL_TAG) != spec.symbol or date != spec.date:
+        return False
+    if run.job_name == spec.job_name:
+        return True
+    wanted = {dg.AssetKey(list(key)) for key in spec.asset_keys}
+    return run.job_name == ASSET_JOB and bool(set(run.asset_selection or ()) & wanted)
 
 
 class RemoteInvocation:
@@ -76,13 +105,14 @@ class RemoteInvocation:
         self,
         inv: Invocation,
         deployment: Deployment,
-        statuses: dict[str, SymbolStatus],
+        plans: list[SymbolPlan],
         specs: list[RunSpec],
         workers: int,
     ) -> None:
         self.inv = inv
         self.deployment = deployment
-        self.statuses = statuses
+        self.ledger = InvocationLedger(inv.instance, inv.invocation_id, plans)
+        self.statuses = dict(self.ledger.statuses)
         self.workers = workers
         self.waiting = list(specs)
         self.submitted: dict[str, str] = {}  # symbol -> run id of this invocation
@@ -91,8 +121,7 @@ class RemoteInvocation:
         self.submitting: str | None = None  # a symbol whose submission is not confirmed yet
         # When the plan was made: runs that succeeded since then did work it thought left.
         self._taken_since = time.time() - (time.monotonic() - inv.started)
-        self._succeeded: list[RemoteRun] = []
-        self.records = DeploymentRecords(deployment, inv.date)  # each line's net, gate, ...
+        self._succeeded: list[dg.RunRecord] = []
 
     def start(self) -> None:
         """Check the job is there and register the symbols on the deployment."""
@@ -119,19 +148,21 @@ class RemoteInvocation:
             time.sleep(POLL_S)
 
     def refresh(self) -> None:
-        """Read this invocation's runs, and the newest run of each followed symbol-day, with
-        what each successful one recorded (the facts of its line)."""
-        self.statuses = self.deployment.statuses(self.inv.invocation_id, self.statuses)
+        """Check the webserver still answers; read this invocation's runs, and the newest run
+        of each followed symbol-day, with what each finished one recorded."""
+        self.deployment.ping()
         for symbol, (created, spec) in self.followed.items():
             if self.statuses[symbol].final:
                 continue
-            runs = self.deployment.runs_tagged(
-                PARTITION_TAG, spec.partition_key, created_after=created - 1.0
+            after = datetime.fromtimestamp(created - 1.0, UTC)
+            runs = self.inv.instance.get_run_records(
+                dg.RunsFilter(tags={PARTITION_TAG: spec.partition_key}, created_after=after)
             )
-            # Oldest first: the newest run doing the work wins (a retry of the one followed).
-            for run in (r for r in runs if r.does(spec)):
-                self.statuses[symbol] = run.symbol_status(self.statuses[symbol])
-        self.statuses = self.records.filled(self.statuses)
+            # The newest run doing the work wins (a retry of the one followed).
+            doing = [r for r in runs if does(r.dagster_run, spec)]
+            if doing:
+                self.ledger.follow(symbol, max(doing, key=_created))
+        self.statuses = self.ledger.refresh()
 
     def cancel(self) -> None:
         """Terminate the runs this invocation submitted and that have not finished."""
@@ -149,24 +180,52 @@ class RemoteInvocation:
         taken = self._taken()
         while self.waiting and free > 0:
             spec = self.waiting.pop(0)
-            there = [r for r in taken if r.does(spec)]
+            there = [r for r in taken if does(r.dagster_run, spec)]
             if there:
-                self.followed[spec.symbol] = (there[-1].created, spec)
-                self.statuses[spec.symbol] = there[-1].symbol_status(self.statuses[spec.symbol])
+                self.followed[spec.symbol] = (_created(there[-1]), spec)
+                self.ledger.follow(spec.symbol, there[-1])
+                self.statuses[spec.symbol] = self.ledger.statuses[spec.symbol]
             else:
                 self.submitting = spec.symbol
-                self.submitted[spec.symbol] = self.deployment.submit(spec)
+                self.submitted[spec.symbol] = self._submit(spec)
                 self.submitting = None
             free -= 1
 
-    def _taken(self) -> list[RemoteRun]:
+    def _submit(self, spec: RunSpec) -> str:
+        """Queue the run; it is in the instance at once when that is the deployment's.
+
+        Raises:
+            DeploymentError: the instance `DAGSTER_HOME` names is not the deployment's.
+        """
+        run_id = self.deployment.submit(spec)
+        if self.inv.instance.get_run_by_id(run_id) is None:
+            self.deployment.cancel([run_id])  # nothing is left running unfollowed
+            raise DeploymentError(
+                f"--submit {self.deployment.url}: run {run_id} is not in the instance"
+                f" DAGSTER_HOME names ({self.inv.instance.root_directory}): give the CLI the"
+                " deployment's dagster.yaml, so it plans and follows on the deployment's records"
+            )
+        return run_id
+
+    def _taken(self) -> list[dg.RunRecord]:
         """The runs of the date that have work already: queued or running now, or succeeded
         since the plan (read incrementally: each look asks only for the newly succeeded)."""
         looked = time.time()
-        runs = self.deployment.taken(self.inv.date, self._taken_since)
-        self._succeeded += [r for r in runs if r.state == "success"]
+        since = datetime.fromtimestamp(self._taken_since, UTC)
+        runs = self.inv.instance.get_run_records(
+            dg.RunsFilter(tags={DATE_TAG: self.inv.date}, statuses=_WORKING)
+        )
+        done = self.inv.instance.get_run_records(
+            dg.RunsFilter(
+                tags={DATE_TAG: self.inv.date},
+                statuses=[dg.DagsterRunStatus.SUCCESS],
+                updated_after=since,
+            )
+        )
+        new = [r for r in done if (r.end_time or 0) >= self._taken_since]
+        self._succeeded += sorted(new, key=_created)
         self._taken_since = looked - CLOCK_SLACK_S
-        return [*(r for r in runs if r.state != "success"), *self._succeeded]
+        return [*sorted(runs, key=_created), *self._succeeded]
 
     def left_behind(self, lost: DeploymentLost) -> dict[str, SymbolStatus]:
         """The statuses once the deployment is lost: what was queued or running there is
@@ -198,3 +257,7 @@ class RemoteInvocation:
             f"{unknown} run(s) may still be running there: {rerun}, "
             f"or see them in its UI under Runs, tag {tag}"
         )
+
+
+def _created(record: dg.RunRecord) -> float:
+    return record.create_timestamp.timestamp()

@@ -167,17 +167,11 @@ def _failure_reporter(
 
 def _with_metrics(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> dict[str, SymbolStatus]:
     """Fill in each skipped symbol's metrics.json path and net bps from its latest `metrics`."""
-    from retrain_assets.defs.records import latest_metadata_by_partition
-    from retrain_assets.launcher.ledger import metrics_facts
+    from retrain_assets.launcher.ledger import with_latest_metrics
 
-    key = dg.AssetKey("metrics")
     # Symbols run now got theirs from their run (the ledger); the skipped ones need a look.
-    done = [f"{inv.date}|{s.symbol}" for s in statuses.values() if s.ok and not s.metrics_path]
-    result = dict(statuses)
-    for pkey, md in latest_metadata_by_partition(inv.instance, key, done).items():
-        symbol = pkey.partition("|")[2]
-        result[symbol] = result[symbol].with_run(**metrics_facts(md))
-    return result
+    done = [s.symbol for s in statuses.values() if s.ok and not s.metrics_path]
+    return with_latest_metrics(inv.instance, inv.date, statuses, done)
 
 
 def _skipped(statuses: Mapping[str, SymbolStatus]) -> dict[str, str]:
@@ -199,13 +193,16 @@ def _summarize_on(
     deployment: "Deployment", inv: Invocation, statuses: Mapping[str, SymbolStatus], tags: dict
 ) -> DeploymentDesk:
     """`--submit`: the date's summary made on the deployment, from its records onto its disk
-    (this machine need not share either), and its production table read back; a deployment
-    lost or refusing at this point costs the table, not the invocation's result."""
+    (this machine need not share the disk), and its production table read back from its
+    instance; a deployment lost or refusing at this point costs the table, not the
+    invocation's result."""
     from retrain_assets.core.errors import RetrainError
     from retrain_assets.launcher.deployment_records import summarize_on
 
     try:
-        return summarize_on(deployment, inv.date, tags, _skipped(statuses), inv.invocation_id)
+        return summarize_on(
+            deployment, inv.instance, inv.date, tags, _skipped(statuses), inv.invocation_id
+        )
     except RetrainError as exc:
         return DeploymentDesk("", problem=f"no production table from the deployment: {exc}")
     except KeyboardInterrupt:  # the runs are done: only the wait for the table is given up

@@ -1,7 +1,7 @@
 """One status record per symbol of an invocation: the ledger, progress and API results.
 
-The instance's runs are the truth; these records are read from them (or, for `--submit`,
-from the deployment's GraphQL API) and exported to `runs/YYYYMMDDZ/status.json`.
+The instance's runs are the truth (for `--submit`, the deployment's instance); these records
+are read from them (`launcher/ledger.py`) and exported to `runs/YYYYMMDDZ/status.json`.
 """
 
 import json

@@ -1,19 +1,24 @@
-"""`--submit`'s loop against a scripted deployment: following runs already there, and what a
-lost deployment leaves in status.json (the real deployment: tests/launcher/test_submit.py and
-tests/e2e/test_reliability.py)."""
+"""`--submit`'s loop against a scripted deployment on a test instance: following runs already
+there, reading its runs with the local path's reader, what a lost deployment leaves in
+status.json, and a CLI whose instance is not the deployment's (the real deployment:
+tests/launcher/test_submit.py and tests/e2e/test_reliability.py)."""
 
 import io
 import json
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 
+from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.lifecycle.artifacts import ArtifactLayout
-from retrain_assets.defs.tags import PARTITION_TAG, RunTags
+from retrain_assets.defs.partitions import symbol_day_partitions
+from retrain_assets.defs.tags import RunTags
 from retrain_assets.launcher import remote
 from retrain_assets.launcher.deployment_records import desk_of
 from retrain_assets.launcher.ledger import StatusFile, champion_words, metrics_facts
@@ -22,48 +27,60 @@ from retrain_assets.launcher.plan import SymbolPlan
 from retrain_assets.launcher.progress import ConsoleProgress
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import SymbolStatus
-from retrain_assets.launcher.submit import RemoteRun
 
 DATE = "2025-05-01"
 JOB = "retrain_symbol_day"
 ASSETS = (("model",), ("metrics",))
 URL = "http://127.0.0.1:3000"
-# What a successful run's `metrics` and `champion` record, as GraphQL gives it: the figures of
-# symbol-day assets as text (defs/figures.py), the champion's words as text.
+# What a successful run's `metrics` and `champion` record: the figures of symbol-day assets as
+# text (defs/figures.py), the champion's words as text.
 METRICS = {
-    "files": ("Json", '{"metrics.json": {"path": "/art/runs/BTCUSDT/metrics.json"}}'),
-    "net_bps_after_costs": ("Text", "-32.7"),
-    "net_bps_per_trade": ("Text", "-32.7"),
-    "net_bps_lo": ("Text", "-170.1"),
-    "net_bps_hi": ("Text", "81.5"),
-    "trades": ("Text", "34"),
-    "status": ("Text", "ok"),
-    "source": ("Text", "files /data"),
-    "method": ("Text", "m1"),
+    "files": dg.MetadataValue.json({"metrics.json": {"path": "/art/runs/BTCUSDT/metrics.json"}}),
+    "net_bps_after_costs": dg.MetadataValue.text("-32.7"),
+    "net_bps_per_trade": dg.MetadataValue.text("-32.7"),
+    "net_bps_lo": dg.MetadataValue.text("-170.1"),
+    "net_bps_hi": dg.MetadataValue.text("81.5"),
+    "trades": dg.MetadataValue.text("34"),
+    "status": dg.MetadataValue.text("ok"),
+    "source": dg.MetadataValue.text("files /data"),
+    "method": dg.MetadataValue.text("m1"),
 }
 CHAMPION = {
-    "action": ("Text", "kept"),
-    "moved": ("Bool", False),
-    "gate_failing": ("Text", "net_lo"),
-    "champion_since": ("Text", "2025-04-20"),
-    "champion_as_of": ("Text", "2025-04-19"),
-    "reason": ("Text", "kept: gate failed"),
-    "pending_uploads": ("Int", "0"),
+    "action": dg.MetadataValue.text("kept"),
+    "moved": dg.MetadataValue.bool(False),
+    "gate_failing": dg.MetadataValue.text("net_lo"),
+    "champion_since": dg.MetadataValue.text("2025-04-20"),
+    "champion_as_of": dg.MetadataValue.text("2025-04-19"),
+    "reason": dg.MetadataValue.text("kept: gate failed"),
+    "pending_uploads": dg.MetadataValue.int(0),
 }
-_FIELD = {"Json": "jsonString", "Text": "text", "Bool": "boolValue", "Int": "intRepr"}
 
 
-def _materialization(asset: str, metadata: Mapping[str, tuple[str, Any]]) -> dict[str, Any]:
-    entries = [
-        {"label": k, "__typename": f"{kind}MetadataEntry", _FIELD[kind]: v}
-        for k, (kind, v) in metadata.items()
-    ]
-    return {"assetKey": {"path": [asset]}, "metadataEntries": entries}
+@dg.asset(name="metrics", partitions_def=symbol_day_partitions)
+def metrics() -> dg.MaterializeResult:
+    """A stand-in `metrics`: the figures above."""
+    return dg.MaterializeResult(metadata=METRICS)
 
 
-def _values(metadata: Mapping[str, tuple[str, Any]]) -> dict[str, Any]:
-    """The same metadata as a local instance's records give it (`MetadataValue.value`)."""
-    return {k: json.loads(v) if kind == "Json" else v for k, (kind, v) in metadata.items()}
+@dg.asset(name="champion", partitions_def=symbol_day_partitions, deps=[metrics])
+def champion() -> dg.MaterializeResult:
+    """A stand-in `champion`: the decision above."""
+    return dg.MaterializeResult(metadata=CHAMPION)
+
+
+SYMBOL_DAY = dg.Definitions(
+    assets=[metrics, champion], jobs=[dg.define_asset_job(JOB)]
+).resolve_job_def(JOB)
+
+
+def run_id_of(name: str) -> str:
+    """The run id of a scripted run (Dagster's run ids are UUIDs)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
+def _values(metadata: Mapping[str, dg.MetadataValue]) -> dict[str, Any]:
+    """The metadata as an instance's records give it back (`MetadataValue.value`)."""
+    return {k: v.value for k, v in metadata.items()}
 
 
 @dataclass
@@ -71,6 +88,7 @@ class FakeInvocation:
     """The parts of an `Invocation` that `execute_remotely` reads."""
 
     layout: ArtifactLayout
+    instance: dg.DagsterInstance
     date: str = DATE
     invocation_id: str = "inv1"
     started: float = field(default_factory=time.monotonic)
@@ -88,21 +106,50 @@ class FakeInvocation:
 
 
 class FakeDeployment:
-    """Runs finish on the second poll after their submission; every request fails once
-    `lost_at_poll` polls were answered; `elsewhere` are runs of other invocations."""
+    """A deployment scripted on a test instance: a submitted run is in it at once, started,
+    and finishes (executed for real, under the same run id) at the second look after; every
+    request fails once `lost_at_poll` looks were answered; `elsewhere` are symbols whose
+    symbol-day another invocation's run is doing, finished at the third look."""
 
     url = URL
 
-    def __init__(self, elsewhere: Mapping[str, RemoteRun] = (), lost_at_poll: int = 0) -> None:
+    def __init__(
+        self,
+        instance: dg.DagsterInstance,
+        elsewhere: Sequence[str] = (),
+        lost_at_poll: int = 0,
+        shared: bool = True,
+    ) -> None:
+        self.instance = instance
         self.patience_s = 1.0
-        self.elsewhere = dict(elsewhere)
         self.lost_at_poll = lost_at_poll
-        self.submitted: dict[str, int] = {}  # symbol -> poll of its submission
+        self.shared = shared  # False: its runs are in an instance the CLI does not read
+        self.submitted: dict[str, int] = {}  # symbol -> look of its submission
+        self.canceled: list[str] = []
+        self.running: dict[str, tuple[int, RunSpec]] = {}  # run id -> (look it ends, spec)
         self.polls = 0
+        instance.add_dynamic_partitions("symbols", ["BTCUSDT", "ETHUSDT"])
+        for symbol in elsewhere:
+            tags = RunTags(invocation="earlier", source="submit").to_tags()
+            other = RunSpec(DATE, symbol, JOB, ASSETS, tags)
+            self._start(run_id_of(f"old-{symbol}"), other, ends=3)
 
     def _answer(self) -> None:
         if self.lost_at_poll and self.polls >= self.lost_at_poll:
             raise DeploymentLost(URL, time.time(), 1.0, "ConnectionError")
+
+    def _start(self, run_id: str, spec: RunSpec, ends: int) -> None:
+        self.instance.create_run_for_job(
+            SYMBOL_DAY, run_id=run_id, status=dg.DagsterRunStatus.STARTED, tags=spec.run_tags()
+        )
+        self.running[run_id] = (ends, spec)
+
+    def _finish(self, run_id: str, spec: RunSpec) -> None:
+        """The run's work done: executed for real under its id (its started record goes)."""
+        self.instance.delete_run(run_id)
+        SYMBOL_DAY.execute_in_process(
+            instance=self.instance, run_id=run_id, partition_key=spec.partition_key, tags=spec.tags
+        )
 
     def check(self, job_names: Any = ()) -> None:
         self._answer()
@@ -111,52 +158,30 @@ class FakeDeployment:
         self._answer()
         return []
 
-    def statuses(self, invocation: str, base: dict[str, SymbolStatus]) -> dict[str, SymbolStatus]:
+    def ping(self) -> str:
         self._answer()
         self.polls += 1
-        result = dict(base)
-        for symbol, at in self.submitted.items():
-            state = "success" if self.polls - at >= 2 else "running"
-            run_id = f"{invocation}-{symbol}"
-            result[symbol] = base[symbol].with_run(status=state, run_id=run_id, attempts=1)
-        return result
-
-    def query(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
-        """A successful run's `metrics` and `champion`; no metrics for skipped symbols."""
-        self._answer()
-        if "RetrainLatestMetrics" in query:
-            return {"assetOrError": {"__typename": "Asset", "assetMaterializations": []}}
-        mats = [_materialization("metrics", METRICS), _materialization("champion", CHAMPION)]
-        run = {"__typename": "Run", "status": "SUCCESS", "assetMaterializations": mats}
-        return dict.fromkeys(variables, run)
-
-    def taken(self, date: str, since: float) -> list[RemoteRun]:
-        self._answer()
-        return [r for r in self.elsewhere.values() if r.state != "success" or r.created > since]
-
-    def runs_tagged(self, key: str, value: str, **filters: Any) -> list[RemoteRun]:
-        self._answer()
-        assert key == PARTITION_TAG
-        run = self.elsewhere[value.partition("|")[2]]
-        done = self.polls >= 3
-        return [RemoteRun(**{**run.__dict__, "state": "success" if done else run.state})]
+        for run_id, (ends, spec) in list(self.running.items()):
+            if self.polls >= ends:
+                self._finish(run_id, spec)
+                del self.running[run_id]
+        return "test"
 
     def submit(self, spec: RunSpec) -> str:
         self._answer()
         self.submitted[spec.symbol] = self.polls
-        return f"inv1-{spec.symbol}"
+        run_id = run_id_of(f"inv1-{spec.symbol}")
+        if self.shared:
+            self._start(run_id, spec, ends=self.polls + 2)
+        return run_id
 
     def cancel(self, run_ids: Any) -> list[str]:
+        self.canceled += list(run_ids)
         return []
 
 
-def _other_run(symbol: str) -> RemoteRun:
-    """A run of the symbol-day from an earlier invocation, still running."""
-    return RemoteRun(f"old-{symbol}", symbol, DATE, "STARTED", "running", 100.0, job=JOB)
-
-
 def _execute(tmp_path: Path, deployment: FakeDeployment, symbols: list[str], workers: int):
-    inv = FakeInvocation(ArtifactLayout(tmp_path))
+    inv = FakeInvocation(ArtifactLayout(tmp_path), deployment.instance)
     plans = [SymbolPlan(s, ("model", "metrics")) for s in symbols]
 
     def specs_for(tags: RunTags) -> list[RunSpec]:
@@ -174,21 +199,31 @@ def no_polling_pause(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(remote, "POLL_S", 0.0)
 
 
-def test_a_symbol_day_a_run_already_has_is_followed_not_submitted(tmp_path: Path) -> None:
-    deployment = FakeDeployment({"BTCUSDT": _other_run("BTCUSDT")})
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """The deployment's instance, which the CLI plans and follows on."""
+    with dg.DagsterInstance.ephemeral() as test_instance:
+        yield test_instance
+
+
+def test_a_symbol_day_a_run_already_has_is_followed_not_submitted(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    deployment = FakeDeployment(instance, elsewhere=["BTCUSDT"])
 
     statuses = _execute(tmp_path, deployment, ["BTCUSDT", "ETHUSDT"], workers=2)
 
     assert list(deployment.submitted) == ["ETHUSDT"]
-    assert (statuses["BTCUSDT"].status, statuses["BTCUSDT"].run_id) == ("success", "old-BTCUSDT")
+    followed = statuses["BTCUSDT"]
+    assert (followed.status, followed.run_id) == ("success", run_id_of("old-BTCUSDT"))
     assert statuses["ETHUSDT"].status == "success"
     assert {e["status"] for e in _status_json(tmp_path).values()} == {"success"}
 
 
 def test_a_lost_deployment_leaves_unknown_and_unsubmitted_entries_since_then(
-    tmp_path: Path,
+    tmp_path: Path, instance: dg.DagsterInstance
 ) -> None:
-    deployment = FakeDeployment(lost_at_poll=2)
+    deployment = FakeDeployment(instance, lost_at_poll=2)
 
     with pytest.raises(DeploymentLost) as caught:
         _execute(tmp_path, deployment, ["BTCUSDT", "ETHUSDT"], workers=1)
@@ -201,7 +236,7 @@ def test_a_lost_deployment_leaves_unknown_and_unsubmitted_entries_since_then(
     btc, eth = entries["BTCUSDT"], entries["ETHUSDT"]
     assert (btc["status"], btc["run_id"], btc["error_type"]) == (
         "unknown",
-        "inv1-BTCUSDT",
+        run_id_of("inv1-BTCUSDT"),
         "DeploymentLost",
     )
     assert btc["error"].startswith(f"running on {URL} when it stopped answering")
@@ -210,13 +245,13 @@ def test_a_lost_deployment_leaves_unknown_and_unsubmitted_entries_since_then(
 
 
 def test_a_submitted_symbols_line_shows_net_trades_and_gate_as_a_local_run_prints_them(
-    tmp_path: Path,
+    tmp_path: Path, instance: dg.DagsterInstance
 ) -> None:
-    statuses = _execute(tmp_path, FakeDeployment(), ["BTCUSDT"], workers=1)
+    statuses = _execute(tmp_path, FakeDeployment(instance), ["BTCUSDT"], workers=1)
     local = SymbolStatus(
         "BTCUSDT",
         "success",
-        run_id="inv1-BTCUSDT",
+        run_id=run_id_of("inv1-BTCUSDT"),
         attempts=1,
         champion=champion_words(_values(CHAMPION)),
         **metrics_facts(_values(METRICS)),
@@ -234,6 +269,21 @@ def test_a_submitted_symbols_line_shows_net_trades_and_gate_as_a_local_run_print
         "kept (champion since 2025-04-20; net_lo)  attempts 1  [files /data · method m1]"
     )
     assert _status_json(tmp_path)["BTCUSDT"]["metrics_path"] == "/art/runs/BTCUSDT/metrics.json"
+
+
+def test_a_cli_whose_instance_is_not_the_deployments_stops_at_its_first_run(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    deployment = FakeDeployment(instance, shared=False)
+
+    with pytest.raises(PermanentError) as caught:
+        _execute(tmp_path, deployment, ["BTCUSDT", "ETHUSDT"], workers=2)
+
+    message = str(caught.value)
+    run_id = run_id_of("inv1-BTCUSDT")
+    assert message.startswith(f"--submit {URL}: run {run_id} is not in the instance")
+    assert "deployment's dagster.yaml" in message and "\n" not in message
+    assert list(deployment.submitted) == ["BTCUSDT"] and deployment.canceled == [run_id]
 
 
 def test_the_closing_table_comes_from_the_summary_runs_desk_report_or_says_why_not() -> None:

@@ -2,10 +2,10 @@
 
 One `dagster dev` (webserver + daemon, QueuedRunCoordinator, default run launcher) serves the
 module's end-to-end tests, on its own DAGSTER_HOME with synthetic data and a no-op trainer,
-so each run takes a second or two. Runs are submitted with `Deployment.submit` and followed
-with `Deployment.runs` and `.statuses`; the instance they share with the test is read to prove
-what the deployment did (materializations per partition, queue events). The URL tests need
-no server and are not marked slow.
+so each run takes a second or two. Runs are submitted with `Deployment.submit` and followed on
+the instance the test shares with the deployment, with the reader `--submit` and a local run
+use (`InvocationLedger`); the same instance proves what the deployment did (materializations
+per partition, queue events). The URL tests need no server and are not marked slow.
 """
 
 import http.server
@@ -27,19 +27,17 @@ import pytest
 
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.model.training import TrainedModel, TrainingInput
-from retrain_assets.defs.tags import SUBMISSION_TAG, RunTags
+from retrain_assets.defs.tags import SUBMISSION_TAG, RunTags, partition_tags
+from retrain_assets.launcher.endpoint import parse_url
 from retrain_assets.launcher.home import write_instance_config
+from retrain_assets.launcher.ledger import InvocationLedger
 from retrain_assets.launcher.outcome import DeploymentLost
+from retrain_assets.launcher.plan import SymbolPlan
+from retrain_assets.launcher.remote import ASSET_JOB, does
 from retrain_assets.launcher.runs import RunSpec
-from retrain_assets.launcher.status import FINAL
-from retrain_assets.launcher.submit import (
-    ASSET_JOB,
-    PATIENCE_ENV,
-    Deployment,
-    RemoteRun,
-    parse_url,
-    patience_from_env,
-)
+from retrain_assets.launcher.status import FINAL, SymbolStatus
+from retrain_assets.launcher.submit import Deployment
+from retrain_assets.launcher.webserver import PATIENCE_ENV, patience_from_env
 from tests.e2e.dagster_dev import dagster_dev, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,6 +51,8 @@ BAD = "Q"  # one letter: the data source rejects it (InvalidSymbolError)
 SLOW = "SLOWUSDT"  # sleeps in training on its first attempt, so it can be canceled
 TRAINER = f"{__name__}:SleepOnceNoopTrainer"
 WAIT_S = 60.0
+VERSION = "1.13-test"
+_PONG = json.dumps({"data": {"version": VERSION}}).encode()  # what `Deployment.ping` asks
 
 
 class SleepOnceNoopTrainer:
@@ -128,16 +128,18 @@ def spec(symbol: str, invocation: str) -> RunSpec:
 
 
 def wait_for(
-    deployment: Deployment,
+    instance: dg.DagsterInstance,
     invocation: str,
     symbols: set[str],
     done: frozenset[str] = FINAL,
-) -> dict[str, RemoteRun]:
-    """Poll the deployment until every symbol's newest run is in a `done` (or final) state."""
+) -> dict[str, SymbolStatus]:
+    """Read the invocation's runs until every symbol's newest run is in a `done` (or final)
+    state, as `--submit` reads them."""
+    ledger = InvocationLedger(instance, invocation, [SymbolPlan(s, ()) for s in sorted(symbols)])
     deadline = time.monotonic() + WAIT_S
     while True:
-        runs = deployment.runs(invocation)
-        if symbols <= runs.keys() and all(runs[s].state in done | FINAL for s in symbols):
+        runs = ledger.refresh()
+        if all(runs[s].run_id and runs[s].status in done | FINAL for s in symbols):
             return runs
         if time.monotonic() > deadline:
             pytest.fail(f"runs of {invocation} not {sorted(done)} in {WAIT_S:.0f} s: {runs}")
@@ -209,15 +211,14 @@ def flaky() -> Iterator[tuple[str, type[_Flaky]]]:
 
 def test_transient_answers_are_retried_then_reported(flaky: tuple[str, type[_Flaky]]) -> None:
     url, handler = flaky
-    ok = json.dumps({"data": {"runsOrError": {"__typename": "Runs", "results": []}}}).encode()
-    handler.answers = [(503, b"", 0.0), (200, b"", 1.0), (200, ok, 0.0)]
+    handler.answers = [(503, b"", 0.0), (200, b"", 1.0), (200, _PONG, 0.0)]
     deployment = Deployment(url, retries=2, backoff_s=0.01, timeout_s=0.3, patience_s=0.5)
-    assert deployment.runs("x") == {}  # a 503, then a timeout, then the answer
+    assert deployment.ping() == VERSION  # a 503, then a timeout, then the answer
     assert handler.seen == ["/graphql"] * 3
 
     handler.answers = []  # 503 for ever, from a deployment that answered: lost, not bad input
     with pytest.raises(DeploymentLost) as caught:
-        deployment.runs("x")
+        deployment.ping()
     assert str(caught.value).startswith(f"--submit {url} stopped answering at ")
     assert re.search(r"\(HTTP 503, retried for \d+ s\)", str(caught.value)), caught.value
     assert not isinstance(caught.value, PermanentError)
@@ -225,21 +226,18 @@ def test_transient_answers_are_retried_then_reported(flaky: tuple[str, type[_Fla
 
     handler.answers = [(200, b"<html>not dagster</html>", 0.0)]
     with pytest.raises(PermanentError, match="not JSON"):
-        deployment.runs("x")
-
-
-_NO_RUNS = json.dumps({"data": {"runsOrError": {"__typename": "Runs", "results": []}}}).encode()
+        deployment.ping()
 
 
 class _Answering(http.server.BaseHTTPRequestHandler):
-    """Answers every POST /graphql with an empty list of runs."""
+    """Answers every POST /graphql with the webserver's version."""
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
-        self.wfile.write(_NO_RUNS)
+        self.wfile.write(_PONG)
 
     def log_message(self, *args: object) -> None:
         """Quiet."""
@@ -260,14 +258,14 @@ def test_a_webserver_back_within_the_patience_is_waited_for() -> None:
     server = _serve()
     port = server.server_address[1]
     deployment = Deployment(f"http://127.0.0.1:{port}", retries=1, backoff_s=0.05, patience_s=20)
-    assert deployment.runs("x") == {}
+    assert deployment.ping() == VERSION
     _stop(server)  # a webserver restart: refused connections for a while, then answers
     restarted: list[http.server.ThreadingHTTPServer] = []
     timer = threading.Timer(1.5, lambda: restarted.append(_serve(port)))
     timer.start()
     began = time.monotonic()
     try:
-        assert deployment.runs("x") == {}
+        assert deployment.ping() == VERSION
         assert 1.5 <= time.monotonic() - began < 1.5 + 2 + 1  # noticed within MAX_OUTAGE_PAUSE_S
     finally:
         timer.join()
@@ -279,11 +277,11 @@ def test_a_webserver_gone_past_the_patience_is_a_lost_deployment_not_bad_input()
     server = _serve()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     deployment = Deployment(url, retries=1, backoff_s=0.05, patience_s=1.0)
-    deployment.runs("x")
+    deployment.ping()
     _stop(server)
     began = time.monotonic()
     with pytest.raises(DeploymentLost) as caught:
-        deployment.runs("x")
+        deployment.ping()
     assert 1.0 <= time.monotonic() - began < 2.0
     lost = caught.value
     assert (lost.url, lost.cause) == (url, "ConnectionError") and 1.0 <= lost.waited_s < 2.0
@@ -307,12 +305,15 @@ def test_a_bad_patience_is_a_one_line_error_naming_the_variable(value: str) -> N
         patience_from_env({PATIENCE_ENV: value})
 
 
-def _run(job: str, assets: tuple[tuple[str, ...], ...] = (), symbol: str = "BTCUSDT") -> RemoteRun:
-    return RemoteRun("r", symbol, DATE, "STARTED", "running", 0.0, job=job, assets=assets)
+def _run(
+    job: str, assets: tuple[tuple[str, ...], ...] = (), symbol: str = "BTCUSDT"
+) -> dg.DagsterRun:
+    selection = {dg.AssetKey(list(key)) for key in assets} or None
+    return dg.DagsterRun(job, "r", tags=partition_tags(DATE, symbol), asset_selection=selection)
 
 
 @pytest.mark.parametrize(
-    ("run", "does"),
+    ("run", "expected"),
     [
         (_run(JOB), True),  # another invocation's run of the same job
         (_run(JOB, symbol="ETHUSDT"), False),  # another partition
@@ -321,9 +322,9 @@ def _run(job: str, assets: tuple[tuple[str, ...], ...] = (), symbol: str = "BTCU
     ],
 )
 def test_a_run_does_a_specs_work_only_for_its_partition_and_assets(
-    run: RemoteRun, does: bool
+    run: dg.DagsterRun, expected: bool
 ) -> None:
-    assert run.does(spec("BTCUSDT", "t0")) is does
+    assert does(run, spec("BTCUSDT", "t0")) is expected
 
 
 @pytest.mark.e2e
@@ -345,9 +346,9 @@ def test_submitted_runs_are_queued_and_materialize_their_partitions(
     assert deployment.add_symbols(GOOD) == ["ZZZUSDT"]  # BTCUSDT is registered already
     run_ids = {s: deployment.submit(spec(s, "t1")) for s in GOOD}
 
-    runs = wait_for(deployment, "t1", set(GOOD))
+    runs = wait_for(instance, "t1", set(GOOD))
 
-    assert {s: r.state for s, r in runs.items()} == dict.fromkeys(GOOD, "success")
+    assert {s: r.status for s, r in runs.items()} == dict.fromkeys(GOOD, "success")
     assert {s: r.run_id for s, r in runs.items()} == run_ids
     keys = {f"{DATE}|{s}" for s in GOOD}
     assert keys <= instance.get_materialized_partitions(dg.AssetKey("metrics"))
@@ -370,44 +371,45 @@ def test_submitted_runs_are_queued_and_materialize_their_partitions(
             limit=1,
         ).records
         assert materialized and materialized[0].run_id == run_id
-    status = runs["BTCUSDT"].symbol_status()
+    status = runs["BTCUSDT"]
     assert status.status == "success" and status.run_id == run_ids["BTCUSDT"]
     assert status.started_at and status.ended_at and status.attempts == 1
 
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_a_failing_run_maps_to_failed_with_its_reason(deployment: Deployment) -> None:
-    deployment.submit(spec(BAD, "t2"))
+def test_a_failing_run_maps_to_failed_with_its_reason(
+    deployment: Deployment, instance: dg.DagsterInstance
+) -> None:
+    run_id = deployment.submit(spec(BAD, "t2"))
 
-    run = wait_for(deployment, "t2", {BAD})[BAD]
+    run = wait_for(instance, "t2", {BAD})[BAD]
 
-    assert run.state == "failed" and run.dagster_status == "FAILURE"
+    assert run.run_id == run_id and run.status == "failed"
+    assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
     assert run.error_type == "InvalidSymbolError"
     assert run.error and "invalid symbol 'Q'" in run.error and "\n" not in run.error
-    status = deployment.statuses("t2")[BAD]
-    assert (status.status, status.error_type) == ("failed", "InvalidSymbolError")
 
 
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_cancel_terminates_a_run_and_the_newest_run_of_a_symbol_wins(
-    deployment: Deployment, served: tuple[str, Path]
+    deployment: Deployment, served: tuple[str, Path], instance: dg.DagsterInstance
 ) -> None:
     first = deployment.submit(spec(SLOW, "t3"))
     sleeping = served[1].parent / f"{SLOW}.slept"
     deadline = time.monotonic() + WAIT_S
     while not sleeping.exists():  # the run is training, in the deployment's run worker
-        assert time.monotonic() < deadline, deployment.runs("t3")
+        assert time.monotonic() < deadline, instance.get_run_by_id(first)
         time.sleep(0.1)
 
     assert deployment.cancel([first]) == []
-    canceled = wait_for(deployment, "t3", {SLOW})[SLOW]
-    assert (canceled.run_id, canceled.state) == (first, "canceled")
+    canceled = wait_for(instance, "t3", {SLOW})[SLOW]
+    assert (canceled.run_id, canceled.status) == (first, "canceled")
     assert canceled.error_type == "Canceled" and canceled.error
 
     second = deployment.submit(spec(SLOW, "t3"))  # the retry of a canceled symbol
-    latest = wait_for(deployment, "t3", {SLOW}, done=frozenset({"success"}))[SLOW]
+    latest = wait_for(instance, "t3", {SLOW}, done=frozenset({"success"}))[SLOW]
     assert latest.run_id == second
     assert deployment.cancel([second]) == [second]  # finished: nothing to terminate
 
