@@ -65,7 +65,7 @@ def deliver(
     """Sends a view's start or completion message."""
     if kind == "start":
         return notifier.start(view.date, view.total_symbols, view.mode, view.dry_run)
-    return notifier.completion(finished_of(instance, view), instance)
+    return notifier.completion(lambda: finished_of(instance, view), instance)
 
 
 @dg.sensor(

@@ -210,21 +210,25 @@ class Notifier:
         )
 
     def completion(
-        self, finished: Finished, instance: dg.DagsterInstance | None = None
+        self,
+        finished: Finished | Callable[[], Finished],
+        instance: dg.DagsterInstance | None = None,
     ) -> Delivery:
         """Sends the summary of a finished invocation.
 
         Args:
-            finished: Its counts, successful symbol-days and headline.
+            finished: Its counts, successful symbol-days and headline; or what reads them
+                from the instance, called only when the message is sent (what it raises
+                is a message not sent, never the caller's failure).
             instance: Where a successful run's net figure is read (from its `metrics`) when
                 `finished` lacks it, and the runs' promotions, demotions and drift.
 
         Returns:
             What became of the message.
         """
-        return self._send(
-            "completion", lambda: self._completion_text(finished, instance), finished.date
-        )
+        date = finished.date if isinstance(finished, Finished) else ""
+        read = finished if callable(finished) else lambda: finished
+        return self._send("completion", lambda: self._completion_text(read(), instance), date)
 
     def _completion_text(self, finished: Finished, instance: dg.DagsterInstance | None) -> str:
         scores: list[tuple[str, float]] = []

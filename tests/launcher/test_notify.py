@@ -199,3 +199,16 @@ def test_the_completion_carries_the_headline_of_the_summary_the_invocation_wrote
     assert notifier.completion(Finished.of_statuses("2025-05-01", statuses, 5.0, line)).sent
     (completion,) = fake_telegram.texts()
     assert f"Production: {line}" in completion
+
+
+def test_a_completion_whose_facts_cannot_be_read_is_refused_and_never_raises(fake_telegram):
+    notifier = Notifier.from_env(environ_for(fake_telegram))
+
+    def unreadable() -> Finished:
+        raise OSError(f"instance gone at /bot{FAKE_TOKEN}/")
+
+    delivery = notifier.completion(unreadable)
+
+    assert delivery.outcome == "refused" and "OSError" in delivery.reason
+    assert FAKE_TOKEN not in delivery.reason
+    assert fake_telegram.texts() == []
