@@ -11,92 +11,61 @@ The CLI, the API and `--submit` send their own messages (their runs carry a self
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 import dagster as dg
 
 from resources.notifier import TelegramResource
-from retrain_assets.adapters.telegram import (
-    TelegramClient,
-    TelegramError,
-    best_and_worst,
-    format_completion,
-    format_failure,
-    format_lifecycle,
-    format_start,
-    run_url,
-)
-from retrain_assets.core.redaction import redact
 from retrain_assets.defs.invocations import InvocationView, recent_views
-from retrain_assets.defs.lifecycle_records import lifecycle_of
+from retrain_assets.defs.notifier import Delivery, Finished, Notifier, Succeeded
 from retrain_assets.defs.records import failure_of, will_retry
-from retrain_assets.defs.summary_records import desk_headline, run_net_bps
+from retrain_assets.defs.summary_records import desk_headline
 from retrain_assets.defs.tags import DATE_TAG, PARTITION_TAG, SELF_REPORTING, SYMBOL_TAG, RunTags
 
 MAX_AGE_S = 2 * 86400.0
 # Views older than MAX_AGE_S are never announced, so the cursor only needs the recent ones.
 CURSOR_KEYS = 200
-# Answers that no retry will change (a refused text, an unknown chat): the message is given up.
-_GIVE_UP = frozenset({400, 403, 404})
 Sent = dict[str, list[str]]
-Outcome = Literal["sent", "retry", "refused"]
 
 
-def skip_without_credentials(telegram: TelegramResource) -> dg.SkipReason:
-    """The tick's answer when Telegram is not configured."""
-    return dg.SkipReason(f"Telegram notifications skipped: {', '.join(telegram.missing())} unset")
-
-
-def completion_text(instance: dg.DagsterInstance, view: InvocationView, label: str) -> str:
-    """The completion summary of a finished view, counts and ranking taken from its runs."""
+def finished_of(instance: dg.DagsterInstance, view: InvocationView) -> Finished:
+    """A finished view as its completion message tells it, counts taken from its runs."""
     succeeded = [
-        r for r in view.latest_runs() if r.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+        r.dagster_run
+        for r in view.latest_runs()
+        if r.dagster_run.status == dg.DagsterRunStatus.SUCCESS
     ]
     many_dates = ".." in view.date
-    scores: list[tuple[str, float]] = []
-    for record in succeeded:
-        tags = record.dagster_run.tags
-        name = tags.get(SYMBOL_TAG, "?") + (f" {tags.get(DATE_TAG, '')}" if many_dates else "")
-        net = run_net_bps(instance, record.dagster_run.run_id)
-        if net is not None:
-            scores.append((name, net))
-    best, worst = best_and_worst(scores)
-    names = [
-        (
-            record.dagster_run.tags.get(SYMBOL_TAG, "?")
-            + (f" {record.dagster_run.tags.get(DATE_TAG, '')}" if many_dates else ""),
-            record.dagster_run.run_id,
-        )
-        for record in succeeded
-    ]
-    found = lifecycle_of(instance, names)
-    return format_completion(
-        label,
+
+    def name(run: dg.DagsterRun) -> str:
+        symbol = run.tags.get(SYMBOL_TAG, "?")
+        return symbol + (f" {run.tags.get(DATE_TAG, '')}" if many_dates else "")
+
+    return Finished(
         view.date,
-        succeeded=len(succeeded),
+        [Succeeded(name(run), run.run_id) for run in succeeded],
         failed=max(view.total_symbols - view.skipped - len(succeeded), 0),
         skipped=view.skipped,
         duration_s=max((view.finished_at or view.started_at) - view.started_at, 0.0),
-        best=best,
-        worst=worst,
-        lifecycle=format_lifecycle(found.promoted, found.kept_back, found.drifted, found.demoted),
         headline=None if many_dates else desk_headline(instance, view.date),
     )
 
 
-def due_messages(
-    instance: dg.DagsterInstance, view: InvocationView, label: str, sent: list[str]
-) -> list[tuple[str, Callable[[], str]]]:
-    """(kind, text builder) of the messages a view calls for now and has not had."""
-    mode = view.mode + (" (dry run)" if view.dry_run else "")
-    due: list[tuple[str, Callable[[], str]]] = []
-    if "start" not in sent:
-        due.append(("start", lambda: format_start(label, view.total_symbols, mode, view.date)))
+def due_messages(view: InvocationView, sent: list[str]) -> list[str]:
+    """The kinds of the messages a view calls for now and has not had."""
+    due = [] if "start" in sent else ["start"]
     if view.finished_at is not None and "completion" not in sent:
-        due.append(("completion", lambda: completion_text(instance, view, label)))
+        due.append("completion")
     return due
+
+
+def deliver(
+    notifier: Notifier, instance: dg.DagsterInstance, view: InvocationView, kind: str
+) -> Delivery:
+    """Sends a view's start or completion message."""
+    if kind == "start":
+        return notifier.start(view.date, view.total_symbols, view.mode, view.dry_run)
+    return notifier.completion(lambda: finished_of(instance, view), instance)
 
 
 @dg.sensor(
@@ -108,9 +77,9 @@ def telegram_notifications_sensor(
     context: dg.SensorEvaluationContext, telegram: TelegramResource
 ) -> dg.SkipReason:
     """Send the start and completion messages that are due; the skip reason says how many."""
-    client = telegram.client()
-    if client is None:
-        return skip_without_credentials(telegram)
+    notifier = Notifier(telegram, log=None)
+    if not notifier.enabled:
+        return dg.SkipReason(notifier.skip_reason)
     log = SentLog.load(context.cursor)
     views = [
         v
@@ -120,15 +89,19 @@ def telegram_notifications_sensor(
     count = 0
     for view in views:
         sent = log.sent.get(view.key, [])
-        for kind, build in due_messages(context.instance, view, telegram.label, sent):
-            outcome, reason = _send(client, build, telegram.secrets())
-            if outcome == "retry":
-                context.log.warning(f"Telegram {kind} of {view.key} not sent, retried: {reason}")
+        for kind in due_messages(view, sent):
+            delivery = deliver(notifier, context.instance, view, kind)
+            if delivery.outcome == "retry":
+                context.log.warning(
+                    f"Telegram {kind} of {view.key} not sent, retried: {delivery.reason}"
+                )
                 context.update_cursor(log.dump(views))
                 return dg.SkipReason(f"sent {count} Telegram message(s); Telegram unavailable")
-            if outcome == "refused":
-                context.log.warning(f"Telegram {kind} of {view.key} refused, given up: {reason}")
-            count += outcome == "sent"
+            if delivery.outcome == "refused":
+                context.log.warning(
+                    f"Telegram {kind} of {view.key} refused, given up: {delivery.reason}"
+                )
+            count += delivery.sent
             log.sent.setdefault(view.key, []).append(kind)
             context.update_cursor(log.dump(views))
     context.update_cursor(log.dump(views))
@@ -148,36 +121,22 @@ def telegram_failure_sensor(
     tags = RunTags.from_tags(run.tags)
     if (tags is not None and tags.source in SELF_REPORTING) or will_retry(run):
         return None
-    client = telegram.client()
-    if client is None:
-        return skip_without_credentials(telegram)
+    notifier = Notifier(telegram, log=None)
+    if not notifier.enabled:
+        return dg.SkipReason(notifier.skip_reason)
     failure = failure_of(context.instance, run.run_id)
-    text = format_failure(
+    delivery = notifier.failure(
         run.tags.get(SYMBOL_TAG, run.job_name),
         run.tags.get(DATE_TAG, run.tags.get(PARTITION_TAG, "?")),
         failure.error_type,
         failure.message,
-        run_url(telegram.ui_base_url, run.run_id),
-        secrets=telegram.secrets(),
+        run.run_id,
     )
-    outcome, reason = _send(client, lambda: text, telegram.secrets())
-    if outcome != "sent":  # the run-status cursor moves on: an alert is tried once
-        context.log.warning(f"Telegram failure alert of run {run.run_id} not sent: {reason}")
+    if not delivery.sent:  # the run-status cursor moves on: an alert is tried once
+        context.log.warning(
+            f"Telegram failure alert of run {run.run_id} not sent: {delivery.reason}"
+        )
     return None
-
-
-def _send(
-    client: TelegramClient, build: Callable[[], str], secrets: list[str]
-) -> tuple[Outcome, str]:
-    """Sends one message: `sent`, `retry` (Telegram down, rate limited) or `refused`, and why."""
-    try:
-        client.send(build())
-    except TelegramError as exc:  # its text never holds the token; redacted all the same
-        outcome: Outcome = "refused" if exc.status_code in _GIVE_UP else "retry"
-        return outcome, redact(str(exc), secrets)
-    except Exception as exc:  # a message must never fail the tick
-        return "refused", redact(f"{type(exc).__name__}: {exc}", secrets)
-    return "sent", ""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 
 from retrain_assets.core.lifecycle.artifacts import ArtifactLayout
+from retrain_assets.defs.notifier import Finished, Notifier
 from retrain_assets.defs.tags import PARTITION_TAG, SUMMARY_OF_TAG, RunTags
 from retrain_assets.launcher.config import SchedulerConfig
 from retrain_assets.launcher.home import exported, open_instance, prepare_home
@@ -24,7 +25,6 @@ from retrain_assets.launcher.invocation import (
     prepare,
 )
 from retrain_assets.launcher.job_events import job_completed, job_log, job_started
-from retrain_assets.launcher.notify import InvocationNotifier
 from retrain_assets.launcher.outcome import Checked, DeploymentDesk, InvocationResult
 from retrain_assets.launcher.pending_uploads import complete_pending_uploads
 from retrain_assets.launcher.plan import AssetGraph, SymbolPlan, plan_date
@@ -62,7 +62,7 @@ def _execute(
         workers = local_workers(inv, plans)
     else:
         workers = config.workers(inv.hardware, todo, max(todo, 1))
-    notifier = InvocationNotifier()
+    notifier = Notifier.from_env()
     notifier.start(inv.date, len(plans), str(config.mode), config.dry_run)
     log = job_log(inv.layout, inv.date, inv.invocation_id, str(config.mode))
     job_started(log, inv.header(workers), inv.symbols, len(plans) - todo)
@@ -86,7 +86,7 @@ def _execute(
         duration = time.monotonic() - inv.started
         line = desk.headline if desk is not None else _headline(summary)
         notifier.completion(
-            inv.date, list(statuses.values()), duration, str(config.mode), headline=line
+            Finished.of_statuses(inv.date, list(statuses.values()), duration, headline=line)
         )
     status_path = inv.status_path
     return InvocationResult(
@@ -148,9 +148,7 @@ def _specs(inv: Invocation, plans: list[SymbolPlan], tags: RunTags) -> list[RunS
     ]
 
 
-def _failure_reporter(
-    notifier: InvocationNotifier, date: str, progress: ProgressFn | None
-) -> ProgressFn:
+def _failure_reporter(notifier: Notifier, date: str, progress: ProgressFn | None) -> ProgressFn:
     """Progress that also sends one Telegram alert per symbol as it fails for good."""
     alerted: set[str] = set()
 

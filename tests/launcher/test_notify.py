@@ -8,9 +8,8 @@ import dagster as dg
 import pytest
 
 from resources.notifier import TelegramResource
+from retrain_assets.defs.notifier import Finished, Notifier
 from retrain_assets.defs.tags import RunTags
-from retrain_assets.launcher import notify
-from retrain_assets.launcher.notify import InvocationNotifier
 from retrain_assets.launcher.status import SymbolStatus
 from sensors.telegram import telegram_notifications_sensor
 from tests.fakes.fake_telegram import FAKE_TOKEN, FakeTelegram
@@ -38,9 +37,7 @@ def environ_for(tg: FakeTelegram) -> dict[str, str]:
     }
 
 
-def run_invocation(
-    instance: dg.DagsterInstance, notifier: InvocationNotifier, date: str, n: int
-) -> None:
+def run_invocation(instance: dg.DagsterInstance, notifier: Notifier, date: str, n: int) -> None:
     """One CLI-style invocation: announce, run two symbols, skip one, summarize."""
     tags = RunTags(f"cli-{n}", "cli", mode="parallel", total_symbols=3, skipped=1).to_tags()
     notifier.start(date, 3, "parallel", dry_run=False)
@@ -48,7 +45,7 @@ def run_invocation(
     for symbol, net in (("BTCUSDT", 10.0 + n), ("ETHUSDT", -float(n))):
         run_id = run_symbol_day(instance, date, symbol, tags, net=net)
         statuses.append(SymbolStatus(symbol, "success", run_id=run_id))
-    notifier.completion(date, statuses, 42.0, "parallel", instance=instance)
+    notifier.completion(Finished.of_statuses(date, statuses, 42.0), instance)
 
 
 def test_three_invocations_in_a_row_each_send_their_own_start_and_completion(
@@ -56,7 +53,7 @@ def test_three_invocations_in_a_row_each_send_their_own_start_and_completion(
 ):
     dates = ["2025-05-01", "2025-05-02", "2025-05-03"]
     for n, date in enumerate(dates, start=1):
-        run_invocation(instance, InvocationNotifier(environ_for(fake_telegram)), date, n)
+        run_invocation(instance, Notifier.from_env(environ_for(fake_telegram)), date, n)
 
     texts = fake_telegram.texts()
     assert len(texts) == len(set(texts)) == 6
@@ -71,7 +68,7 @@ def test_three_invocations_in_a_row_each_send_their_own_start_and_completion(
 
 
 def test_the_sensors_leave_the_launchers_runs_alone(instance, fake_telegram):
-    run_invocation(instance, InvocationNotifier(environ_for(fake_telegram)), "2025-05-01", 1)
+    run_invocation(instance, Notifier.from_env(environ_for(fake_telegram)), "2025-05-01", 1)
     resource = TelegramResource(
         token=fake_telegram.token,
         chat_id=fake_telegram.chat_id,
@@ -86,14 +83,14 @@ def test_the_sensors_leave_the_launchers_runs_alone(instance, fake_telegram):
 
 
 def test_a_dry_run_start_says_so_and_one_scored_symbol_is_not_ranked(fake_telegram):
-    notifier = InvocationNotifier(environ_for(fake_telegram))
+    notifier = Notifier.from_env(environ_for(fake_telegram))
     statuses = [
-        SymbolStatus("BTCUSDT", "success", run_id="r1"),
+        SymbolStatus("BTCUSDT", "success", run_id="r1", net_bps_after_costs=3.0),
         SymbolStatus("ETHUSDT", "failed", error_type="Timeout", error="too slow"),
     ]
 
-    assert notifier.start("2025-05-01", 2, "hybrid", dry_run=True)
-    assert notifier.completion("2025-05-01", statuses, 5.0, "hybrid", net_bps={"BTCUSDT": 3.0})
+    assert notifier.start("2025-05-01", 2, "hybrid", dry_run=True).sent
+    assert notifier.completion(Finished.of_statuses("2025-05-01", statuses, 5.0)).sent
 
     start, completion = fake_telegram.texts()
     assert "Mode: <code>hybrid (dry run)</code>" in start
@@ -108,7 +105,8 @@ def test_the_net_figures_on_the_statuses_rank_the_symbols(fake_telegram):
         SymbolStatus("SOLUSDT", "canceled", error="canceled"),
     ]
 
-    InvocationNotifier(environ_for(fake_telegram)).completion("2025-05-01", statuses, 5.0, "hybrid")
+    notifier = Notifier.from_env(environ_for(fake_telegram))
+    notifier.completion(Finished.of_statuses("2025-05-01", statuses, 5.0))
 
     (completion,) = fake_telegram.texts()
     assert "Succeeded: <b>2</b> · Failed: <b>1</b>" in completion
@@ -117,7 +115,7 @@ def test_the_net_figures_on_the_statuses_rank_the_symbols(fake_telegram):
 
 
 def test_a_failure_alert_links_the_run_and_masks_the_token(fake_telegram):
-    notifier = InvocationNotifier(environ_for(fake_telegram))
+    notifier = Notifier.from_env(environ_for(fake_telegram))
 
     notifier.failure("NOPEUSDT", "2025-05-01", "DataSourceError", f"GET /bot{FAKE_TOKEN}/", "r42")
 
@@ -128,12 +126,12 @@ def test_a_failure_alert_links_the_run_and_masks_the_token(fake_telegram):
 
 
 def test_without_credentials_one_line_is_logged_once_and_nothing_is_sent(caplog):
-    notifier = InvocationNotifier(environ={})
+    notifier = Notifier.from_env(environ={})
 
-    with caplog.at_level(logging.INFO, logger=notify.__name__):
-        assert not notifier.start("2025-05-01", 1, "hybrid", dry_run=False)
-        assert not notifier.failure("BTCUSDT", "2025-05-01", "Timeout", "slow", None)
-        assert not notifier.completion("2025-05-01", [], 1.0, "hybrid")
+    with caplog.at_level(logging.INFO, logger=Notifier.__module__):
+        assert not notifier.start("2025-05-01", 1, "hybrid", dry_run=False).sent
+        assert not notifier.failure("BTCUSDT", "2025-05-01", "Timeout", "slow", None).sent
+        assert not notifier.completion(Finished.of_statuses("2025-05-01", [], 1.0)).sent
 
     assert [r.getMessage() for r in caplog.records] == [
         "Telegram notifications skipped: TELEGRAM_TOKEN, TELEGRAM_CHAT_ID unset"
@@ -141,16 +139,16 @@ def test_without_credentials_one_line_is_logged_once_and_nothing_is_sent(caplog)
 
 
 def test_telegram_down_never_raises_and_logs_one_redacted_line(fake_telegram, caplog):
-    notifier = InvocationNotifier(environ_for(fake_telegram))
+    notifier = Notifier.from_env(environ_for(fake_telegram))
     fake_telegram.fail_next(2, status=500)  # both of the resource's attempts
 
-    with caplog.at_level(logging.WARNING, logger=notify.__name__):
-        assert not notifier.start("2025-05-01", 1, "hybrid", dry_run=False)
+    with caplog.at_level(logging.WARNING, logger=Notifier.__module__):
+        assert not notifier.start("2025-05-01", 1, "hybrid", dry_run=False).sent
 
     (line,) = [r.getMessage() for r in caplog.records]
     assert "Telegram start message not sent" in line and "HTTP 500" in line
     assert FAKE_TOKEN not in caplog.text
-    assert notifier.start("2025-05-01", 1, "hybrid", dry_run=False)  # Telegram is back
+    assert notifier.start("2025-05-01", 1, "hybrid", dry_run=False).sent  # Telegram is back
 
 
 def test_telegram_down_prints_one_short_line_and_logs_every_failure_in_full(tmp_path, caplog):
@@ -161,12 +159,12 @@ def test_telegram_down_prints_one_short_line_and_logs_every_failure_in_full(tmp_
         "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{port}",
         "RETRAIN_ARTIFACT_ROOT": str(tmp_path / "root"),
     }
-    notifier = InvocationNotifier(environ)
+    notifier = Notifier.from_env(environ)
 
-    with caplog.at_level(logging.WARNING, logger=notify.__name__):
-        assert not notifier.start("2025-05-01", 2, "hybrid", dry_run=False)
-        assert not notifier.failure("BTCUSDT", "2025-05-01", "Timeout", "slow", "run-7")
-        assert not notifier.completion("2025-05-01", [], 1.0, "hybrid")
+    with caplog.at_level(logging.WARNING, logger=Notifier.__module__):
+        assert not notifier.start("2025-05-01", 2, "hybrid", dry_run=False).sent
+        assert not notifier.failure("BTCUSDT", "2025-05-01", "Timeout", "slow", "run-7").sent
+        assert not notifier.completion(Finished.of_statuses("2025-05-01", [], 1.0)).sent
 
     (line,) = [r.getMessage() for r in caplog.records]
     assert line == (
@@ -195,9 +193,22 @@ def _closed_port() -> int:
 
 
 def test_the_completion_carries_the_headline_of_the_summary_the_invocation_wrote(fake_telegram):
-    notifier = InvocationNotifier(environ_for(fake_telegram))
+    notifier = Notifier.from_env(environ_for(fake_telegram))
     statuses = [SymbolStatus("BTCUSDT", "success", run_id="r1")]
     line = "2025-05-01: 1 symbol · 0 failed · 0 in production (0 promoted, 0 demoted)"
-    assert notifier.completion("2025-05-01", statuses, 5.0, "hybrid", headline=line)
+    assert notifier.completion(Finished.of_statuses("2025-05-01", statuses, 5.0, line)).sent
     (completion,) = fake_telegram.texts()
     assert f"Production: {line}" in completion
+
+
+def test_a_completion_whose_facts_cannot_be_read_is_refused_and_never_raises(fake_telegram):
+    notifier = Notifier.from_env(environ_for(fake_telegram))
+
+    def unreadable() -> Finished:
+        raise OSError(f"instance gone at /bot{FAKE_TOKEN}/")
+
+    delivery = notifier.completion(unreadable)
+
+    assert delivery.outcome == "refused" and "OSError" in delivery.reason
+    assert FAKE_TOKEN not in delivery.reason
+    assert fake_telegram.texts() == []
