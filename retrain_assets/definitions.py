@@ -8,10 +8,10 @@ from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.deployment import deployment_settings
 from resources.market_data import MarketDataResource
 from resources.method import current_of
-from resources.notifier import telegram_resource
 from resources.promotion import PromotionResource
 from resources.settings_file import configured, settings_sections
 from resources.storage import StorageResource
+from resources.telegram import telegram_resource
 from resources.training import CostModelResource, TrainingResource
 from resources.universe import SymbolUniverseResource
 from retrain_assets.core.model.provenance import Current

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from resources.notifier import TelegramResource
+from resources.telegram import TelegramResource
 from retrain_assets.defs.invocations import InvocationView, recent_views
 from retrain_assets.defs.notifier import Delivery, Finished, Notifier, Succeeded
 from retrain_assets.defs.records import failure_of, will_retry

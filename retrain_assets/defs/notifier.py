@@ -16,8 +16,8 @@ from typing import Literal, Protocol
 
 import dagster as dg
 
-from resources.notifier import TelegramResource, telegram_from_env
 from resources.settings import artifact_root as resolve_artifact_root
+from resources.telegram import TelegramResource, telegram_from_env
 from retrain_assets.adapters.logging_setup import EventLog
 from retrain_assets.adapters.telegram import TelegramClient, TelegramError
 from retrain_assets.core.redaction import redact, secrets_from_env

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
-from resources.notifier import TelegramResource
+from resources.telegram import TelegramResource
 from retrain_assets.defs.notifier import Finished, Notifier
 from retrain_assets.defs.tags import RunTags
 from retrain_assets.launcher.status import SymbolStatus

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
-from resources.notifier import TelegramResource, telegram_resource
+from resources.telegram import TelegramResource, telegram_resource
 from retrain_assets.defs.tags import BACKFILL_TAG, RunTags, partition_tags
 from sensors.telegram import telegram_failure_sensor
 from tests.fakes.fake_telegram import FAKE_TOKEN

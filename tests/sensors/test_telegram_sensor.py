@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
-from resources.notifier import TelegramResource, telegram_resource
+from resources.telegram import TelegramResource, telegram_resource
 from retrain_assets.defs.tags import BACKFILL_TAG, RunTags
 from sensors import telegram
 from sensors.telegram import notification_sensors, telegram_notifications_sensor

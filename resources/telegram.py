@@ -1,4 +1,4 @@
-"""The Telegram notifier: credentials and endpoints, and the client built from them.
+"""The Telegram resource: credentials and endpoints, and the client built from them.
 
 An unset `dg.EnvVar` is an error when Dagster resolves a resource's config, even for an
 optional field, so the sensor would fail on every tick of a deployment without Telegram.
