@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from retrain_assets.core.report.desk import row_from_table
-from retrain_assets.defs.partitions import SUMMARY_JOB
+from retrain_assets.defs.partitions import SUMMARY_JOB, split_partition_key, symbol_day_key
 from retrain_assets.defs.tags import PARTITION_TAG, SUMMARY_OF_TAG
 from retrain_assets.launcher.ledger import champion_words, metrics_facts
 from retrain_assets.launcher.outcome import DeploymentDesk
@@ -120,7 +120,9 @@ class DeploymentRecords:
     def skipped_metrics(self, statuses: Mapping[str, SymbolStatus]) -> dict[str, SymbolStatus]:
         """`statuses` with each skipped symbol's newest `metrics` facts, as a local run has
         them (`session._with_metrics`)."""
-        keys = [f"{self.date}|{s.symbol}" for s in statuses.values() if s.status == "skipped"]
+        keys = [
+            symbol_day_key(self.date, s.symbol) for s in statuses.values() if s.status == "skipped"
+        ]
         if not keys:
             return dict(statuses)
         data = self.deployment.query(_LATEST_METRICS, {"keys": keys})
@@ -131,7 +133,7 @@ class DeploymentRecords:
             newest.setdefault(str(mat["partition"]), mat)
         result = dict(statuses)
         for key, mat in newest.items():
-            symbol = key.partition("|")[2]
+            symbol = split_partition_key(key)[1]
             if symbol in result:
                 md = metadata_values(mat.get("metadataEntries") or [])
                 result[symbol] = result[symbol].with_run(**metrics_facts(md))

@@ -167,15 +167,18 @@ def _failure_reporter(
 
 def _with_metrics(inv: Invocation, statuses: Mapping[str, SymbolStatus]) -> dict[str, SymbolStatus]:
     """Fill in each skipped symbol's metrics.json path and net bps from its latest `metrics`."""
+    from retrain_assets.defs.partitions import split_partition_key, symbol_day_key
     from retrain_assets.defs.records import latest_metadata_by_partition
     from retrain_assets.launcher.ledger import metrics_facts
 
     key = dg.AssetKey("metrics")
     # Symbols run now got theirs from their run (the ledger); the skipped ones need a look.
-    done = [f"{inv.date}|{s.symbol}" for s in statuses.values() if s.ok and not s.metrics_path]
+    done = [
+        symbol_day_key(inv.date, s.symbol) for s in statuses.values() if s.ok and not s.metrics_path
+    ]
     result = dict(statuses)
     for pkey, md in latest_metadata_by_partition(inv.instance, key, done).items():
-        symbol = pkey.partition("|")[2]
+        symbol = split_partition_key(pkey)[1]
         result[symbol] = result[symbol].with_run(**metrics_facts(md))
     return result
 

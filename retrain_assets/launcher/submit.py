@@ -30,13 +30,15 @@ import requests
 from dagster_graphql import DagsterGraphQLClient, DagsterGraphQLClientError
 
 from retrain_assets.core.errors import PermanentError, RetrainError
-from retrain_assets.defs.records import ERROR_TYPE_ALIASES, WILL_RETRY_TAG
+from retrain_assets.defs.partitions import split_partition_key
+from retrain_assets.defs.records import ERROR_TYPE_ALIASES
 from retrain_assets.defs.tags import (
     DATE_TAG,
     INVOCATION_TAG,
     PARTITION_TAG,
     SUBMISSION_TAG,
     SYMBOL_TAG,
+    WILL_RETRY_TAG,
 )
 from retrain_assets.launcher.endpoint import DeploymentError, parse_url
 from retrain_assets.launcher.outcome import DeploymentLost
@@ -554,7 +556,7 @@ class Deployment:
         return RemoteRun(
             run_id=run["runId"],
             symbol=tags.get(SYMBOL_TAG, ""),
-            date=tags.get(DATE_TAG) or tags.get(PARTITION_TAG, "").partition("|")[0],
+            date=tags.get(DATE_TAG) or split_partition_key(tags.get(PARTITION_TAG, ""))[0],
             dagster_status=status,
             state=state,
             created=float(run["creationTime"]),
