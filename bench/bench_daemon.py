@@ -53,6 +53,12 @@ sys.path.insert(0, str(REPO))
 
 from bench import bench_engine  # noqa: E402 - importable once the repo is on the path
 from bench.bench_engine import DATE, cli_env, instance_at  # noqa: E402
+from retrain_assets.defs.tags import (  # noqa: E402
+    BACKFILL_TAG,
+    PARTITION_TAG,
+    SCHEDULE_NAME_TAG,
+    SCHEDULED_TIME_TAG,
+)
 
 ASSETS = ("costs", "features", "model", "walk_forward", "metrics", "champion")
 NOOP_TRAINER = "bench.noop_trainer:NoopTrainer"
@@ -62,7 +68,6 @@ DEADLINE_S = 600.0
 READY_TIMEOUT_S = 180.0
 PATHS = ("cli", "backfill", "schedule")
 SCHEDULE = "daily_retrain_schedule"
-TICK_TAG = ".dagster/scheduled_execution_time"
 FINAL_RUN = ("SUCCESS", "FAILURE", "CANCELED")
 FINAL_BACKFILL = ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED")
 # The synthetic source's most liquid pairs, in the order `topN` picks them.
@@ -117,7 +122,7 @@ def run_records(instance: Any, tags: dict[str, str] | None = None) -> list[Any]:
     import dagster as dg
 
     records = instance.get_run_records(dg.RunsFilter(tags=tags or {}), ascending=True)
-    return [r for r in records if "dagster/partition" in r.dagster_run.tags]
+    return [r for r in records if PARTITION_TAG in r.dagster_run.tags]
 
 
 def run_profile(instance: Any, records: list[Any], t0: float) -> dict[str, Any]:
@@ -246,7 +251,9 @@ def wait_for_phase(instance: Any, phase_s: float) -> float:
 
 def run_backfill(home: Path, symbols: Sequence[str], log: Path, phase_s: float) -> dict[str, Any]:
     """An asset backfill of `symbols` on `date` through `dagster dev`, followed to the end."""
-    partitions = [f"{DATE}|{s}" for s in symbols]
+    from retrain_assets.defs.partitions import symbol_day_key
+
+    partitions = [symbol_day_key(DATE, s) for s in symbols]
     params = {"partitionNames": partitions, "assetSelection": [{"path": [a]} for a in ASSETS]}
     begun = time.time()
     with dagster_dev(home, log) as base, instance_at(home) as instance:
@@ -260,7 +267,7 @@ def run_backfill(home: Path, symbols: Sequence[str], log: Path, phase_s: float) 
         launch_s = time.time() - started
         runs_seen_s, status = follow(instance, backfill_id, len(symbols), started)
         backfill = instance.get_backfill(backfill_id)
-        records = run_records(instance, {"dagster/backfill": backfill_id})
+        records = run_records(instance, {BACKFILL_TAG: backfill_id})
         profile = run_profile(instance, records, started)
     if status not in ("COMPLETED", "COMPLETED_SUCCESS") or profile["ok"] != len(symbols):
         raise SystemExit(f"backfill {backfill_id} ended {status}, {profile} (log: {log})")
@@ -282,7 +289,7 @@ def follow(instance: Any, backfill_id: str, n: int, started: float) -> tuple[flo
     import dagster as dg
 
     deadline = time.monotonic() + DEADLINE_S
-    runs_filter = dg.RunsFilter(tags={"dagster/backfill": backfill_id})
+    runs_filter = dg.RunsFilter(tags={BACKFILL_TAG: backfill_id})
     while time.monotonic() < deadline:
         status = instance.get_backfill(backfill_id).status.value
         runs = instance.get_runs(runs_filter)
@@ -324,17 +331,17 @@ def follow_tick(instance: Any, n: int, after: float) -> tuple[float, list[Any]]:
     import dagster as dg
 
     deadline = time.monotonic() + DEADLINE_S
-    runs_filter = dg.RunsFilter(tags={"dagster/schedule_name": SCHEDULE})
+    runs_filter = dg.RunsFilter(tags={SCHEDULE_NAME_TAG: SCHEDULE})
     while time.monotonic() < deadline:
         runs = instance.get_runs(runs_filter)
-        ticks = sorted({r.tags[TICK_TAG] for r in runs if TICK_TAG in r.tags})
+        ticks = sorted({r.tags[SCHEDULED_TIME_TAG] for r in runs if SCHEDULED_TIME_TAG in r.tags})
         if ticks:
-            first = [r for r in runs if r.tags.get(TICK_TAG) == ticks[0]]
+            first = [r for r in runs if r.tags.get(SCHEDULED_TIME_TAG) == ticks[0]]
             if len(first) >= n and all(r.status.value in FINAL_RUN for r in first):
                 tick = datetime.fromisoformat(ticks[0]).timestamp()
                 if tick < after:
                     raise SystemExit("the first schedule tick came before dagster dev settled")
-                tags = {"dagster/schedule_name": SCHEDULE, TICK_TAG: ticks[0]}
+                tags = {SCHEDULE_NAME_TAG: SCHEDULE, SCHEDULED_TIME_TAG: ticks[0]}
                 return tick, run_records(instance, tags)
         time.sleep(POLL_S)
     raise SystemExit(f"no complete schedule tick after {DEADLINE_S:.0f} s")

@@ -90,7 +90,7 @@ def run_in_process(symbols: list[str]) -> dict[str, Any]:
     """N `execute_job` runs one after the other in this process, on the bench's instance."""
     import dagster as dg
 
-    from retrain_assets.defs.tags import partition_tags
+    from retrain_assets.defs.partitions import partition_tags
     from retrain_assets.launcher.jobs import retrain_job_def  # what the local launcher runs
 
     begun = time.time()
@@ -172,8 +172,10 @@ def run_records(instance: Any, invocation: str) -> list[Any]:
     """The invocation's run records, oldest first."""
     import dagster as dg
 
+    from retrain_assets.defs.tags import INVOCATION_TAG
+
     records = instance.get_run_records(
-        dg.RunsFilter(tags={"retrain/invocation": invocation}), ascending=True
+        dg.RunsFilter(tags={INVOCATION_TAG: invocation}), ascending=True
     )
     return sorted(records, key=lambda r: r.create_timestamp.timestamp())
 

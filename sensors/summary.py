@@ -11,6 +11,7 @@ import dagster as dg
 
 from retrain_assets.defs.invocations import dates_of, recent_views
 from retrain_assets.defs.jobs import summary_job
+from retrain_assets.defs.partitions import run_key
 
 MAX_AGE_S = 2 * 24 * 3600
 
@@ -28,5 +29,6 @@ def engine_summary_sensor(context: dg.SensorEvaluationContext) -> list[dg.RunReq
         if view.finished_at is None or view.self_reporting:
             continue
         for date in dates_of(view.date):
-            requests.append(dg.RunRequest(run_key=f"summary|{view.key}|{date}", partition_key=date))
+            key = run_key("summary", view.key, date)
+            requests.append(dg.RunRequest(run_key=key, partition_key=date))
     return requests

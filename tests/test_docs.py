@@ -405,7 +405,6 @@ QUOTED_NAME = re.compile(
 YAML_ENV = re.compile(r"\benv: ([A-Z][A-Z0-9_]+)")
 ENV_FILE_LINE = re.compile(r"^([A-Z][A-Z0-9_]+)=", re.M)
 NOT_SETTINGS = {
-    "RETRAIN_JOB": "a Python constant (the retrain job's name), not a variable",
     "RETRAIN_EXCHANGE_API_URL": "test hook: points the exchange client at a loopback fake",
     "RETRAIN_DROPBOX_API_URL": "test hook: points the Dropbox client at a loopback fake",
 }

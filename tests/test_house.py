@@ -135,3 +135,74 @@ def test_there_are_no_import_cycles():
 def test_the_domain_never_imports_dagster():
     for path in (REPO / "retrain_assets" / "core").rglob("*.py"):
         assert not {i for i in _imports(path) if i.split(".")[0] == "dagster"}, path
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring constants of a parsed module, its classes and functions."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def _strings(tree: ast.AST) -> list[ast.Constant]:
+    """Every string constant of a parsed file that is not a docstring (f-string pieces too)."""
+    docstrings = _docstrings(tree)
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if id(node) not in docstrings
+    ]
+
+
+def _key_separators(path: Path) -> list[int]:
+    """Lines that join or split on `|` by hand: the constant `"|"` itself (a `.split("|")`,
+    `"|".join`, `"|" in key`), or an f-string gluing `|` to a value (`f"{date}|{symbol}"`).
+    Markdown cells (`" | "`) and regular expressions (`"a|b"`) are neither."""
+    tree = ast.parse(path.read_text())
+    lines = [s.lineno for s in _strings(tree) if s.value == "|"]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            parts = node.values
+            for i, part in enumerate(parts):
+                if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
+                    continue
+                after_value = i > 0 and isinstance(parts[i - 1], ast.FormattedValue)
+                before_value = i + 1 < len(parts) and isinstance(parts[i + 1], ast.FormattedValue)
+                if (after_value and part.value.startswith("|")) or (
+                    before_value and part.value.endswith("|")
+                ):
+                    lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+def test_only_the_partitions_module_builds_or_parses_partition_keys():
+    home = REPO / "retrain_assets" / "defs" / "partitions.py"
+    found = {
+        f"{path.relative_to(REPO)}:{line}"
+        for package in PACKAGES
+        for path in (REPO / package).rglob("*.py")
+        if path != home
+        for line in _key_separators(path)
+    }
+    assert not found, f"build or parse keys with defs/partitions.py: {sorted(found)}"
+
+
+TAG_PREFIXES = ("retrain/", ".dagster/", "dagster/")
+
+
+def test_only_the_tags_module_names_tags():
+    home = REPO / "retrain_assets" / "defs" / "tags.py"
+    found = {
+        f"{path.relative_to(REPO)}:{s.lineno}: {s.value}"
+        for package in (*PACKAGES, "bench")
+        for path in (REPO / package).rglob("*.py")
+        if path != home
+        for s in _strings(ast.parse(path.read_text()))
+        if s.value.startswith(TAG_PREFIXES)
+    }
+    assert not found, f"import the tag keys from defs/tags.py: {sorted(found)}"

@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from retrain_assets.defs.partitions import is_symbol_day_key, split_partition_key
 from retrain_assets.defs.records import TERMINAL_STATUSES, latest_per_partition, will_retry
 from retrain_assets.defs.tags import (
     BACKFILL_TAG,
@@ -134,14 +135,14 @@ def backfill_view(instance: dg.DagsterInstance, backfill: Any) -> InvocationView
     keys = _backfill_partitions(backfill)
     if keys is None:
         keys = [r.dagster_run.tags.get(PARTITION_TAG, "") for r in latest]
-    symbol_days = sorted({k for k in keys if "|" in k})
+    symbol_days = sorted({k for k in keys if is_symbol_day_key(k)})
     tags = RunTags.from_tags(backfill.tags or {})
     done = backfill.status.value in BACKFILL_TERMINAL and all(_settled(r) for r in latest)
     end = backfill.backfill_end_timestamp or _last_end(runs, backfill.backfill_timestamp)
     return InvocationView(
         key=f"backfill:{backfill.backfill_id}",
         source=tags.source if tags else "backfill",
-        date=_date_span(k.partition("|")[0] for k in symbol_days),
+        date=_date_span(split_partition_key(k)[0] for k in symbol_days),
         mode=tags.mode if tags else "backfill",
         dry_run=bool(tags and tags.dry_run),
         total_symbols=len(symbol_days),

@@ -23,7 +23,7 @@ from retrain_assets.core.lifecycle.artifacts import json_bytes
 from retrain_assets.core.lifecycle.gate import DayNet
 from retrain_assets.core.trading.walk_forward import TRADED, DayLedger
 from retrain_assets.defs.figures import figure, whole
-from retrain_assets.defs.partitions import SYMBOLS
+from retrain_assets.defs.partitions import SYMBOLS, split_partition_key, symbol_day_key
 from retrain_assets.defs.records import latest_metadata_by_partition
 
 LEDGER_KEY = dg.AssetKey("walk_forward")
@@ -58,7 +58,7 @@ def ledger_days(
         symbols: The symbols; default every symbol partition of the instance.
     """
     names = list(symbols) if symbols is not None else instance.get_dynamic_partitions(SYMBOLS)
-    partitions = [f"{d}|{s}" for d in dates for s in names]
+    partitions = [symbol_day_key(d, s) for d in dates for s in names]
     days: list[DayLedger] = []
     unreadable: dict[str, str] = {}
     for start in range(0, len(partitions), _CHUNK):
@@ -112,11 +112,11 @@ def family_day_nets(
         cursor = result.cursor
     if seen > before:  # nothing new: the file already says all of it
         first = min(wanted) if wanted else ""
-        known = {k: v for k, v in known.items() if k.split("|", 1)[0] >= first}
+        known = {k: v for k, v in known.items() if split_partition_key(k)[0] >= first}
         atomic_write_bytes(cache, json_bytes({"storage_id": seen, "days": known}))
     found = []
     for pkey, (status, day_family, net_bps, trades) in sorted(known.items()):
-        day, symbol = pkey.split("|", 1)
+        day, symbol = split_partition_key(pkey)
         if day in wanted and status == TRADED and day_family == family:
             found.append(DayNet(symbol, day, float(net_bps) / 1e4, int(trades)))
     return found
@@ -158,7 +158,9 @@ def live_days(
             path = store.root / entry["path"]
             data = path.read_bytes() if path.exists() else None
             if data is None or sha256_bytes(data) != entry["sha256"]:
-                unreadable[f"{decision.date}|{symbol}"] = f"{entry['path']}: gone or changed"
+                unreadable[symbol_day_key(decision.date, symbol)] = (
+                    f"{entry['path']}: gone or changed"
+                )
                 continue
             days.append(DayLedger.from_json_dict(json.loads(data)))
     return LedgerDays(tuple(days), unreadable)

@@ -15,7 +15,7 @@ import pandas as pd
 from retrain_assets.adapters.production_store import ProductionStore
 from retrain_assets.core.errors import IntegrityError
 from retrain_assets.core.model.model_health import HEALTH_KEY, IMPORTANCE_KEY, top_text
-from retrain_assets.defs.partitions import SYMBOLS
+from retrain_assets.defs.partitions import SYMBOLS, split_partition_key, symbol_day_key
 from retrain_assets.defs.records import latest_metadata_by_partition
 
 MODEL_KEY = dg.AssetKey("model")
@@ -96,12 +96,12 @@ def live_models(
         try:
             champion = store.champion_before(symbol, date)
         except IntegrityError:
-            found[symbol] = (f"{before}|{symbol}", UNREADABLE)
+            found[symbol] = (symbol_day_key(before, symbol), UNREADABLE)
             continue
         if champion is not None:
-            found[symbol] = (f"{champion.as_of}|{symbol}", CHAMPION)
+            found[symbol] = (symbol_day_key(champion.as_of, symbol), CHAMPION)
         else:
-            found[symbol] = (f"{before}|{symbol}", NEWEST)
+            found[symbol] = (symbol_day_key(before, symbol), NEWEST)
     return found
 
 
@@ -129,7 +129,7 @@ def _live_row(
     return {
         "symbol": symbol,
         "model": kind,
-        "as_of": pkey.split("|", 1)[0],
+        "as_of": split_partition_key(pkey)[0],
         "trees": None if record is None else record.get("trees"),
         "best_iteration": None if record is None else record.get("best_iteration"),
         "top_features": "not recorded" if record is None else top_text(record),

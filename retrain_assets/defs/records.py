@@ -10,6 +10,8 @@ from typing import Any
 
 import dagster as dg
 
+from retrain_assets.defs.tags import PARTITION_TAG, WILL_RETRY_TAG
+
 ERROR_TYPE_ALIASES = {"TrainingTimeout": "Timeout"}
 CANCELED = "Canceled"
 # Dagster's own words for a cancellation, which name no reason ("Run was canceled. Failed
@@ -28,8 +30,6 @@ ACTIVE_STATUSES = (
 TERMINAL_STATUSES = frozenset(
     {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 )
-# Set by Dagster on a failed run that the daemon's run retries will launch again.
-WILL_RETRY_TAG = "dagster/will_retry"
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def latest_per_partition(records: list[dg.RunRecord]) -> dict[str, dg.RunRecord]
     """The newest run of each `dagster/partition` (a re-execution supersedes the run before)."""
     latest: dict[str, dg.RunRecord] = {}
     for record in sorted(records, key=lambda r: r.create_timestamp):
-        key = record.dagster_run.tags.get("dagster/partition") or record.dagster_run.run_id
+        key = record.dagster_run.tags.get(PARTITION_TAG) or record.dagster_run.run_id
         latest[key] = record
     return latest
 

@@ -44,7 +44,7 @@ from retrain_assets.core.lifecycle.retention import (
 from retrain_assets.core.redaction import redact, secrets_from_env
 from retrain_assets.defs.assets import symbol_day_assets
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import DATE_TAG, SYMBOL_TAG
+from retrain_assets.defs.tags import DATE_TAG, RANGE_START_TAG, SYMBOL_TAG
 
 # The assets whose materializations record files that may be pending upload.
 ARTIFACT_ASSETS = tuple(a.key.path[-1] for a in symbol_day_assets)
@@ -52,8 +52,6 @@ ARTIFACT_ASSETS = tuple(a.key.path[-1] for a in symbol_day_assets)
 # Structural like the retrain schedule's cron: read once when the code location loads. The
 # default runs four hours after the retrain schedule's default (02:00 UTC).
 RETENTION_CRON = os.environ.get("RETRAIN_RETENTION_CRON") or "0 6 * * *"
-# A ranged backfill run names no single symbol-day: while one is active no checkpoint is swept.
-RANGE_TAG = "dagster/asset_partition_range_start"
 
 
 class RetentionConfig(dg.Config):
@@ -78,7 +76,8 @@ def unfinished_runs(instance: dg.DagsterInstance, exclude: str) -> list[dg.Dagst
 
 def active_partitions(runs: list[dg.DagsterRun]) -> set[tuple[str, str]] | None:
     """`(date, symbol)` of the unfinished runs; None when one covers a partition range."""
-    if any(RANGE_TAG in run.tags for run in runs):
+    # A ranged backfill run names no single symbol-day: while one is active no checkpoint is swept.
+    if any(RANGE_START_TAG in run.tags for run in runs):
         return None
     return {
         (run.tags[DATE_TAG], run.tags[SYMBOL_TAG])

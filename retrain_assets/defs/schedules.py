@@ -11,10 +11,10 @@ from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.data.dates import last_complete_utc_day
 from retrain_assets.core.model.provenance import Current, stale_reason
 from retrain_assets.defs.jobs import retrain_job
-from retrain_assets.defs.partitions import partition_key
+from retrain_assets.defs.partitions import run_key, symbol_day_key
 from retrain_assets.defs.provenance import recorded_provenance
 from retrain_assets.defs.records import latest_metadata_by_partition
-from retrain_assets.defs.tags import RunTags
+from retrain_assets.defs.tags import MAX_RUNTIME_TAG, RunTags
 from retrain_assets.defs.universe import active_symbols
 
 # Structural like the partitions' start date: read once when the code location loads, from
@@ -28,7 +28,7 @@ def missing_symbols(
     """Active symbols without a real `metrics` materialization for `date`, or (with `current`)
     whose `metrics` or `champion` was made from another data source or method."""
     symbols = active_symbols(instance)
-    keys = [str(partition_key(date, s)) for s in symbols]
+    keys = [symbol_day_key(date, s) for s in symbols]
     done = latest_metadata_by_partition(instance, dg.AssetKey("metrics"), keys)
     decided = {}
     if current is not None:
@@ -69,9 +69,9 @@ def _run_request(
     backstop_s = max_runtime_s(timeout_minutes)
     return dg.RunRequest(
         # Run keys de-duplicate forever: the tick time lets a failed day be requested again.
-        run_key=f"{date}|{symbol}|{tick}",
-        partition_key=str(partition_key(date, symbol)),
-        tags={**tags.to_tags(), "dagster/max_runtime": str(backstop_s)},
+        run_key=run_key(symbol_day_key(date, symbol), tick),
+        partition_key=symbol_day_key(date, symbol),
+        tags={**tags.to_tags(), MAX_RUNTIME_TAG: str(backstop_s)},
     )
 
 

@@ -17,7 +17,7 @@ from retrain_assets.core.model.provenance import Provenance
 from retrain_assets.core.report.desk import headline, production_rows
 from retrain_assets.core.trading.evaluation import INSUFFICIENT_EVIDENCE
 from retrain_assets.defs.figures import figure, whole
-from retrain_assets.defs.partitions import SYMBOLS
+from retrain_assets.defs.partitions import SYMBOLS, symbol_day_key
 from retrain_assets.defs.records import (
     ACTIVE_STATUSES,
     check_evaluations_of,
@@ -126,12 +126,12 @@ def date_summary(
             status[symbol] = {"status": "skipped", "skip_reason": skipped[symbol]}
         elif record is not None:
             status[symbol] = _run_entry(instance, record)
-    keys = [f"{date}|{s}" for s in status]
+    keys = [symbol_day_key(date, s) for s in status]
     latest_md = {
         name: latest_metadata_by_partition(instance, dg.AssetKey(name), keys) for name in ASSETS
     }
     by_symbol = {
-        s: _by_symbol(e, {n: latest_md[n].get(f"{date}|{s}", {}) for n in ASSETS})
+        s: _by_symbol(e, {n: latest_md[n].get(symbol_day_key(date, s), {}) for n in ASSETS})
         for s, e in status.items()
     }
     return _document(date, dry_run, invocation, mode, status, by_symbol, cpu_hour_usd, gpu_hour_usd)

@@ -59,11 +59,19 @@ LEGACY_KEYS: dict[str, str] = {
     SUBMISSION_TAG: "retrain/submission",
     SUMMARY_OF_TAG: "retrain/summary_of",
 }
-# Dagster's own tags.
+# Dagster's own tags, as the product (and the benches) write or read them.
 PARTITION_TAG = "dagster/partition"
 DATE_TAG = "dagster/partition/date"
 SYMBOL_TAG = "dagster/partition/symbol"
 BACKFILL_TAG = "dagster/backfill"
+# On a run of a partition range (a single-run backfill): its first partition key.
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+# On a failed run that the run-retry daemon will launch again.
+WILL_RETRY_TAG = "dagster/will_retry"
+# The run monitor fails a run still going after this many seconds.
+MAX_RUNTIME_TAG = "dagster/max_runtime"
+SCHEDULE_NAME_TAG = "dagster/schedule_name"
+SCHEDULED_TIME_TAG = f"{HIDDEN_TAG_PREFIX}scheduled_execution_time"
 
 
 @dataclass(frozen=True)
@@ -148,11 +156,6 @@ def tag_value(tags: Mapping[str, str], key: str) -> str | None:
     if value is None and key in LEGACY_KEYS:
         value = tags.get(LEGACY_KEYS[key])
     return value
-
-
-def partition_tags(date: str, symbol: str) -> dict[str, str]:
-    """The tags Dagster puts on a run of one `date|symbol` partition."""
-    return {PARTITION_TAG: f"{date}|{symbol}", DATE_TAG: date, SYMBOL_TAG: symbol}
 
 
 def is_dry_run(tags: Mapping[str, str]) -> bool:

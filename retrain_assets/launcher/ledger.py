@@ -21,6 +21,7 @@ from retrain_assets.adapters.locks import FileLock
 from retrain_assets.core.lifecycle.artifacts import json_bytes
 from retrain_assets.defs.figures import figure, whole
 from retrain_assets.defs.lifecycle_records import champion_metadata
+from retrain_assets.defs.partitions import split_partition_key, symbol_day_key
 from retrain_assets.defs.records import (
     attempts_of,
     failure_of,
@@ -163,10 +164,10 @@ def with_latest_metrics(
 ) -> dict[str, SymbolStatus]:
     """`statuses` with the facts of the newest `metrics` of each of `symbols` on `date`: the
     line of a symbol this invocation did not run (skipped as done), from its latest result."""
-    keys = [f"{date}|{symbol}" for symbol in symbols]
+    keys = [symbol_day_key(date, symbol) for symbol in symbols]
     result = dict(statuses)
     for key, md in latest_metadata_by_partition(instance, dg.AssetKey("metrics"), keys).items():
-        symbol = key.partition("|")[2]
+        symbol = split_partition_key(key)[1]
         result[symbol] = result[symbol].with_run(**metrics_facts(md))
     return result
 

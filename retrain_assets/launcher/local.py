@@ -32,6 +32,7 @@ from pathlib import Path
 import dagster as dg
 
 from retrain_assets.adapters.locks import FileLock
+from retrain_assets.defs.partitions import key_file_stem
 from retrain_assets.defs.records import ACTIVE_STATUSES
 from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG, WORKER_PID_TAG
 from retrain_assets.launcher.jobs import job_for
@@ -78,7 +79,7 @@ def execute_symbol_day(
     instance: dg.DagsterInstance, spec: RunSpec, locks_dir: str, planned_at: float
 ) -> Executed:
     """Execute one symbol-day in this process, unless another run has it or just did it."""
-    with FileLock(Path(locks_dir) / (spec.partition_key.replace("|", "_") + ".lock")):
+    with FileLock(Path(locks_dir) / (key_file_stem(spec.partition_key) + ".lock")):
         elsewhere = taken_elsewhere(instance, spec, planned_at)
         if elsewhere is not None:
             return Executed(None, elsewhere)

@@ -22,6 +22,7 @@ from retrain_assets.adapters.hashing import sha256_file
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.model.provenance import Current, stale_reason
 from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL
+from retrain_assets.defs.partitions import split_partition_key, symbol_day_key
 from retrain_assets.defs.provenance import recorded_provenance
 from retrain_assets.defs.records import latest_metadata_by_partition
 
@@ -115,7 +116,7 @@ def plan_date(
     """
     if force:
         return [SymbolPlan(s, graph.order) for s in symbols]
-    keys = [f"{date}|{s}" for s in symbols]
+    keys = [symbol_day_key(date, s) for s in symbols]
     recorded = {
         name: latest_metadata_by_partition(instance, dg.AssetKey(name), keys)
         for name in graph.order
@@ -125,7 +126,7 @@ def plan_date(
         gone_stale = _ledger_days_gone_stale(instance, date, symbols)
     plans = []
     for s in symbols:
-        found = {n: recorded[n].get(f"{date}|{s}") for n in graph.order}
+        found = {n: recorded[n].get(symbol_day_key(date, s)) for n in graph.order}
         files = {n: None if md is None else dict(md.get("files") or {}) for n, md in found.items()}
         made_another_way = {} if current is None else _provenance_stale(found, current)
         plans.append(_plan_symbol(graph, s, files, restore, gone_stale.get(s), made_another_way))
@@ -157,17 +158,17 @@ def _ledger_days_gone_stale(
     under a new method or source) is traded again by the rebuilt model.
     """
     ledger = latest_metadata_by_partition(
-        instance, dg.AssetKey(LEDGER), [f"{date}|{s}" for s in symbols]
+        instance, dg.AssetKey(LEDGER), [symbol_day_key(date, s) for s in symbols]
     )
     if not ledger:
         return {}
     before = pd.Timestamp(date) - pd.Timedelta(days=1)
-    keys = [f"{before:%Y-%m-%d}|{s}" for s in ledger_symbols(ledger)]
+    keys = [symbol_day_key(f"{before:%Y-%m-%d}", s) for s in ledger_symbols(ledger)]
     models = latest_metadata_by_partition(instance, dg.AssetKey("model"), keys)
     stale: dict[str, dict[str, str]] = {}
     for key, model in models.items():
-        symbol = key.partition("|")[2]
-        day = ledger[f"{date}|{symbol}"]
+        symbol = split_partition_key(key)[1]
+        day = ledger[symbol_day_key(date, symbol)]
         if day.get("ledger_status") == NO_LIVE_MODEL:
             why = f"recorded without a live model, and the model of {before:%Y-%m-%d} exists now"
             stale[symbol] = {LEDGER: why}
@@ -182,7 +183,7 @@ def _ledger_days_gone_stale(
 
 def ledger_symbols(ledger: dict[str, dict[str, Any]]) -> list[str]:
     """The symbols of a date's ledger records."""
-    return [key.partition("|")[2] for key in ledger]
+    return [split_partition_key(key)[1] for key in ledger]
 
 
 def _plan_symbol(

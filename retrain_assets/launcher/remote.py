@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from retrain_assets.defs.partitions import split_partition_key
 from retrain_assets.defs.tags import DATE_TAG, INVOCATION_TAG, PARTITION_TAG, SYMBOL_TAG
 from retrain_assets.launcher.endpoint import DeploymentError
 from retrain_assets.launcher.interrupts import ExitNow, Interrupts
@@ -88,7 +89,8 @@ def execute_remotely(
 def does(run: dg.DagsterRun, spec: RunSpec) -> bool:
     """Whether `run` does `spec`'s work: its partition, by the same job, or by the UI's asset
     job with some of the same assets (a backfill)."""
-    date = run.tags.get(DATE_TAG) or run.tags.get(PARTITION_TAG, "").partition("|")[0]
+    key = run.tags.get(PARTITION_TAG)
+    date = run.tags.get(DATE_TAG) or (split_partition_key(key)[0] if key else "")
     if run.tags.get(SYMBOL_TAG) != spec.symbol or date != spec.date:
         return False
     if run.job_name == spec.job_name:

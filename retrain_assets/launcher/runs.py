@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from retrain_assets.defs.tags import partition_tags
+from retrain_assets.defs.partitions import partition_tags, symbol_day_key
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class RunSpec:
     @property
     def partition_key(self) -> str:
         """The `date|symbol` key."""
-        return f"{self.date}|{self.symbol}"
+        return symbol_day_key(self.date, self.symbol)
 
     def run_tags(self) -> dict[str, str]:
         """Every tag of the run: the invocation's and the partition's."""

@@ -12,9 +12,9 @@ from retrain_assets.core.report.telegram_text import best_and_worst
 from retrain_assets.core.trading.evaluation import evaluate
 from retrain_assets.defs.assets.metrics import metrics_metadata
 from retrain_assets.defs.figures import unplotted
-from retrain_assets.defs.partitions import symbol_day_partitions
+from retrain_assets.defs.partitions import partition_tags, symbol_day_partitions
 from retrain_assets.defs.summary_records import date_summary, run_net_bps
-from retrain_assets.defs.tags import RunTags, partition_tags
+from retrain_assets.defs.tags import RunTags
 from retrain_assets.launcher.ledger import metrics_of_run
 from tests.fakes.costs import fee_only_costs
 

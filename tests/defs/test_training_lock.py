@@ -8,7 +8,8 @@ import dagster as dg
 import pytest
 
 from retrain_assets.adapters.locks import FileLock
-from retrain_assets.defs.tags import RunTags, partition_tags
+from retrain_assets.defs.partitions import partition_tags
+from retrain_assets.defs.tags import RunTags
 from retrain_assets.launcher.jobs import retrain_job_def
 
 DATE = "2025-05-01"

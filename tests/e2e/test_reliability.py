@@ -700,8 +700,9 @@ def test_a_hung_trainer_times_out_once_at_its_setting_plus_the_grace(artifacts, 
     # seconds. SleepyTrainer never looks at the clock: only the hard stop can end it.
     monkeypatch.setenv("RETRAIN_TRAINER", "tests.fakes.trainers:SleepyTrainer")
     monkeypatch.setenv("SLOW_SYMBOLS", "ETHUSDT")
+    from retrain_assets.defs.partitions import partition_tags
     from retrain_assets.defs.records import attempts_of, failure_of
-    from retrain_assets.defs.tags import RunTags, partition_tags
+    from retrain_assets.defs.tags import RunTags
     from retrain_assets.defs.timeout import HARD_GRACE_S
     from retrain_assets.launcher.jobs import retrain_job_def
 

@@ -8,8 +8,8 @@ import dagster as dg
 
 from retrain_assets.core.errors import DataSourceError
 from retrain_assets.defs.figures import unplotted
-from retrain_assets.defs.partitions import symbol_day_partitions
-from retrain_assets.defs.tags import is_dry_run, partition_tags
+from retrain_assets.defs.partitions import partition_tags, symbol_day_partitions
+from retrain_assets.defs.tags import is_dry_run
 
 NET_TAG = "test/net_bps"
 FAIL_TAG = "test/fail"

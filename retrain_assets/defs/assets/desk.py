@@ -22,7 +22,7 @@ from retrain_assets.core.report.desk import (
 from retrain_assets.core.report.desk_html import render_desk_page
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.model_health import model_health
-from retrain_assets.defs.partitions import date_partitions
+from retrain_assets.defs.partitions import date_partitions, symbol_day_key
 from retrain_assets.defs.summary_records import date_summary
 
 
@@ -112,11 +112,12 @@ def _health(instance: dg.DagsterInstance, date: str, rows: list[ProductionRow]) 
     """Each symbol's model in a line: the champion production trades from tomorrow, else the
     date's newest model (what would be promoted), with its trees and top features."""
     models = {r.symbol: (r.champion, "champion") if r.champion else (date, "newest") for r in rows}
-    recorded = model_health(instance, [f"{d}|{s}" for s, (d, _) in models.items()])
+    keys = {s: symbol_day_key(d, s) for s, (d, _) in models.items()}
+    recorded = model_health(instance, list(keys.values()))
     return {
-        symbol: f"{kind} model {as_of}: {health_text(recorded[f'{as_of}|{symbol}'])}"
+        symbol: f"{kind} model {as_of}: {health_text(recorded[keys[symbol]])}"
         for symbol, (as_of, kind) in models.items()
-        if f"{as_of}|{symbol}" in recorded
+        if keys[symbol] in recorded
     }
 
 

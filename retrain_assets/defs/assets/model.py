@@ -39,14 +39,13 @@ from retrain_assets.defs.assets.common import (
 from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.model_health import health_metadata
 from retrain_assets.defs.partitions import (
-    CONCURRENCY_TAG,
-    TIMEOUT_TAG,
     TRAIN_POOL,
+    key_file_stem,
     split_partition_key,
     symbol_day_partitions,
 )
 from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
-from retrain_assets.defs.tags import is_dry_run, tag_value
+from retrain_assets.defs.tags import CONCURRENCY_TAG, TIMEOUT_TAG, is_dry_run, tag_value
 from retrain_assets.defs.telemetry import stage
 from retrain_assets.defs.timeout import symbol_deadline
 
@@ -237,7 +236,7 @@ def _training_lock(context: dg.AssetExecutionContext) -> FileLock:
     has finished training. Queued runs also never start together (`dagster.yaml`'s per-partition
     run limit), so across machines the run queue does the same.
     """
-    name = "_".join([*context.asset_key.path, str(context.partition_key).replace("|", "_")])
+    name = "_".join([*context.asset_key.path, key_file_stem(context.partition_key)])
     return FileLock(Path(context.instance.root_directory) / "retrain-locks" / f"{name}.lock")
 
 
