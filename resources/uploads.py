@@ -165,7 +165,9 @@ def unrecorded_files(
     """Files of the run folder no materialization of this run uploaded yet, sha256.txt last.
 
     Inputs reused from an earlier run are copied into this run's folder; uploading them here
-    makes the remote folder as complete as the local one.
+    makes the remote folder as complete as the local one. What the run uploaded is read with
+    `get_records_for_run`, not in Dagster's public API: none reads a run's own events
+    (`defs.records.run_events` says more; resources sit below defs, so this reads directly).
     """
     records = instance.get_records_for_run(
         run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION

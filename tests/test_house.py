@@ -206,3 +206,60 @@ def test_only_the_tags_module_names_tags():
         if s.value.startswith(TAG_PREFIXES)
     }
     assert not found, f"import the tag keys from defs/tags.py: {sorted(found)}"
+
+
+_INSTANCE_OWNERS = ("instance", "event_log_storage", "run_storage")
+
+
+def _dagster_method_is_public(owner: str, name: str) -> bool:
+    """Whether Dagster marks the method `@public` (its docs render only those)."""
+    import dagster as dg
+
+    if owner == "instance":
+        cls = dg.DagsterInstance
+    else:  # the storages' base classes live in `_core`; read, not imported by a statement
+        module = "dagster._core.storage." + (
+            "event_log" if owner == "event_log_storage" else "runs"
+        )
+        base = "EventLogStorage" if owner == "event_log_storage" else "RunStorage"
+        cls = getattr(importlib.import_module(module), base)
+    found = getattr(cls, name, None)
+    target = getattr(found, "fget", None) or getattr(found, "__func__", None) or found
+    return bool(getattr(target, "_is_public", False))
+
+
+def _owner(node: ast.expr) -> str | None:
+    """`instance` / `event_log_storage` / `run_storage` when `node` names one, else None."""
+    name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None)
+    return name if name in _INSTANCE_OWNERS else None
+
+
+def _private_instance_calls(path: Path) -> list[str]:
+    """Calls of a non-public instance or storage method whose function's docstring does not
+    name the method and say why no public API does the job."""
+    found = []
+    tree = ast.parse(path.read_text())
+    for func in ast.walk(tree):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        doc = " ".join((ast.get_docstring(func) or "").split())
+        for node in ast.walk(func):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            owner, method = _owner(node.func.value), node.func.attr
+            if owner is None or _dagster_method_is_public(owner, method):
+                continue
+            if method in doc and "public API" in doc:
+                continue
+            found.append(f"{path.relative_to(REPO)}:{node.lineno} {owner}.{method}")
+    return found
+
+
+def test_every_call_outside_dagsters_public_instance_api_says_why_none_exists():
+    calls = [
+        c
+        for package in PACKAGES
+        for p in (REPO / package).rglob("*.py")
+        for c in _private_instance_calls(p)
+    ]
+    assert not calls, "\n".join(calls)

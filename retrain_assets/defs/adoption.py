@@ -56,8 +56,8 @@ def requested_at(instance: dg.DagsterInstance, run: dg.DagsterRun) -> float:
     """When the work of `run` was asked for: its backfill's launch, else the run's creation.
 
     A backfill's runs are created by the daemon up to a loop (30 s) after the launch; the
-    launch is the request. `get_backfill` has no public equivalent in Dagster 1.13 (the
-    GraphQL API reads the same record).
+    launch is the request. `get_backfill` is not in Dagster 1.13's public API, and no
+    public API reads a backfill (the GraphQL API reads the same record).
     """
     backfill_id = run.tags.get(BACKFILL_TAG)
     if backfill_id:

@@ -75,6 +75,9 @@ def recent_views(
 ) -> list[InvocationView]:
     """Invocations and backfills started within `max_age_s` of `now`, oldest first.
 
+    Backfills are listed with `get_backfills`, which is not in Dagster's public API: no public
+    API lists backfills (the UI's Backfills page reads them the same way).
+
     Args:
         instance: The Dagster instance holding the runs and backfills.
         now: The current time, epoch seconds.

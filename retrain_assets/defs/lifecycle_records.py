@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from retrain_assets.defs.records import check_evaluations_of
+from retrain_assets.defs.records import check_evaluations_of, run_events
 
 CHAMPION = "champion"
 DRIFT_CHECK = "feature_drift"
@@ -48,9 +48,7 @@ def lifecycle_of(instance: dg.DagsterInstance, runs: Iterable[tuple[str, str]]) 
 
 def champion_metadata(instance: dg.DagsterInstance, run_id: str) -> dict | None:
     """The metadata values of the `champion` a run materialized, or None."""
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-    ).records
+    records = run_events(instance, run_id, dg.DagsterEventType.ASSET_MATERIALIZATION)
     for record in reversed(records):
         mat = record.asset_materialization
         if mat is not None and mat.asset_key.path == [CHAMPION]:

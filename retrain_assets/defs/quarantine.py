@@ -25,6 +25,7 @@ from retrain_assets.adapters.quarantine import Quarantined, move_aside
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.lifecycle.artifacts import MODELS_DIR, ArtifactLayout
 from retrain_assets.defs.figures import whole
+from retrain_assets.defs.records import run_events
 from retrain_assets.defs.tags import DATE_TAG, SYMBOL_TAG
 
 _NOT_SUCCEEDED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
@@ -42,7 +43,10 @@ def tidy_symbol_day(
     live = _champion_files(layout.root, symbol)
     if live is None:
         return []  # an unreadable pointer: leave everything, retention reports it
-    runs = instance.get_runs(dg.RunsFilter(tags={DATE_TAG: date, SYMBOL_TAG: symbol}))
+    runs = [
+        r.dagster_run
+        for r in instance.get_run_records(dg.RunsFilter(tags={DATE_TAG: date, SYMBOL_TAG: symbol}))
+    ]
     folders = _run_folders(layout.root / MODELS_DIR / symbol)
     moved = []
     for run in runs:
@@ -68,11 +72,7 @@ def _run_folders(symbol_dir: Path) -> dict[str, Path]:
 
 
 def _materializations(instance: dg.DagsterInstance, run_id: str) -> list[dg.EventLogRecord]:
-    return list(
-        instance.get_records_for_run(
-            run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-        ).records
-    )
+    return list(run_events(instance, run_id, dg.DagsterEventType.ASSET_MATERIALIZATION))
 
 
 def _why_aside(

@@ -5,6 +5,7 @@ failure reads the same everywhere.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,23 @@ TERMINAL_STATUSES = frozenset(
 )
 
 
+def run_events(
+    instance: dg.DagsterInstance,
+    run_id: str,
+    of_type: dg.DagsterEventType | set[dg.DagsterEventType],
+) -> Sequence[dg.EventLogRecord]:
+    """A run's event records of the given types, oldest first: every reader of one run's own
+    events (step starts and failures, cancellations, check evaluations, what it materialized)
+    goes through here.
+
+    It calls `DagsterInstance.get_records_for_run`, which Dagster does not mark public: its
+    public API reads materializations and observations by asset key (`fetch_materializations`
+    has no run filter) and a run's status changes (`fetch_run_status_changes`), never a run's
+    step events. Dagster's own UI and GraphQL read run events through this same method.
+    """
+    return instance.get_records_for_run(run_id, of_type=of_type).records
+
+
 @dataclass(frozen=True)
 class Failure:
     """Why a run failed: a type, a one-line reason and a short stack summary."""
@@ -43,9 +61,9 @@ class Failure:
 
 def attempts_of(instance: dg.DagsterInstance, run_id: str) -> int:
     """Attempts of the run's most-retried step (1 when nothing was retried)."""
-    starts = instance.get_records_for_run(
-        run_id, of_type={dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_RESTARTED}
-    ).records
+    starts = run_events(
+        instance, run_id, {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_RESTARTED}
+    )
     by_step: dict[str, int] = {}
     for record in starts:
         step = record.event_log_entry.step_key or ""
@@ -61,7 +79,7 @@ def failure_of(instance: dg.DagsterInstance, run_id: str) -> Failure:
     run was canceled (the step it interrupted fails with Dagster's interruption error, whose
     text says nothing).
     """
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
+    records = run_events(instance, run_id, dg.DagsterEventType.STEP_FAILURE)
     canceled = _cancel_reason(instance, run_id)
     if not records:
         return canceled or _run_failure(instance, run_id)
@@ -103,10 +121,10 @@ def _cancel_reason(instance: dg.DagsterInstance, run_id: str) -> Failure | None:
     The reason is the cancel request's message (who asked: Ctrl-C, the UI) when it has one,
     else the message of the cancellation itself (a worker stopped by the launcher).
     """
-    done = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_CANCELED).records
+    done = run_events(instance, run_id, dg.DagsterEventType.RUN_CANCELED)
     if not done:
         return None
-    asked = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_CANCELING).records
+    asked = run_events(instance, run_id, dg.DagsterEventType.RUN_CANCELING)
     for record in (*asked, *done):
         message = _first_line(record.event_log_entry.message)
         if message and not _GENERIC_CANCEL.match(message):
@@ -116,7 +134,7 @@ def _cancel_reason(instance: dg.DagsterInstance, run_id: str) -> Failure | None:
 
 def _run_failure(instance: dg.DagsterInstance, run_id: str) -> Failure:
     """A run that failed outside any step (killed worker, launch)."""
-    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+    records = run_events(instance, run_id, dg.DagsterEventType.RUN_FAILURE)
     if not records:
         return Failure("RunFailure", "the run failed before any step failed")
     message = _first_line(records[-1].event_log_entry.message)
@@ -144,9 +162,7 @@ def latest_per_partition(records: list[dg.RunRecord]) -> dict[str, dg.RunRecord]
 
 def metrics_materialization(instance: dg.DagsterInstance, run_id: str) -> dict[str, Any] | None:
     """The metadata values of the `metrics` a run materialized."""
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-    ).records
+    records = run_events(instance, run_id, dg.DagsterEventType.ASSET_MATERIALIZATION)
     for record in reversed(records):
         mat = record.asset_materialization
         if mat is not None and mat.asset_key.path[-1] == "metrics":
@@ -189,9 +205,7 @@ def check_evaluations_of(instance: dg.DagsterInstance, run_id: str) -> list[dict
 
     `severity` is `WARN` or `ERROR` (how bad a failure is), `passed` the verdict.
     """
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
-    ).records
+    records = run_events(instance, run_id, dg.DagsterEventType.ASSET_CHECK_EVALUATION)
     found: dict[str, dict[str, Any]] = {}
     for record in records:
         event = record.event_log_entry.dagster_event

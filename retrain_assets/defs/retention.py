@@ -70,8 +70,8 @@ class RetentionConfig(dg.Config):
 
 def unfinished_runs(instance: dg.DagsterInstance, exclude: str) -> list[dg.DagsterRun]:
     """Runs queued, starting, running or canceling, other than the run `exclude`."""
-    runs = instance.get_runs(dg.RunsFilter(statuses=list(ACTIVE_STATUSES)))
-    return [r for r in runs if r.run_id != exclude]
+    records = instance.get_run_records(dg.RunsFilter(statuses=list(ACTIVE_STATUSES)))
+    return [r.dagster_run for r in records if r.dagster_run.run_id != exclude]
 
 
 def active_partitions(runs: list[dg.DagsterRun]) -> set[tuple[str, str]] | None:

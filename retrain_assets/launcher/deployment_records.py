@@ -16,6 +16,7 @@ import dagster as dg
 
 from retrain_assets.core.report.desk import row_from_table
 from retrain_assets.defs.partitions import SUMMARY_JOB
+from retrain_assets.defs.records import run_events
 from retrain_assets.defs.tags import PARTITION_TAG, SUMMARY_OF_TAG
 from retrain_assets.launcher.outcome import DeploymentDesk
 from retrain_assets.launcher.submit import Deployment, DeploymentError
@@ -63,9 +64,7 @@ def _status_of(deployment: Deployment, instance: dg.DagsterInstance, run_id: str
 def materialized(instance: dg.DagsterInstance, run_id: str) -> dict[str, dict[str, Any]]:
     """The metadata values of a run's materializations by asset name (the last of each); a
     table is its records' cells."""
-    records = instance.get_records_for_run(
-        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
-    ).records
+    records = run_events(instance, run_id, dg.DagsterEventType.ASSET_MATERIALIZATION)
     found: dict[str, dict[str, Any]] = {}
     for record in records:
         mat = record.asset_materialization

@@ -18,7 +18,7 @@ import dagster as dg
 from retrain_assets.adapters.hardware import Hardware, detect_hardware
 from retrain_assets.adapters.locks import FileLock
 from retrain_assets.core.lifecycle.artifacts import ArtifactLayout
-from retrain_assets.defs.liveness import release_dead_runs
+from retrain_assets.defs.liveness import end_abandoned_run, mark_canceling, release_dead_runs
 from retrain_assets.defs.records import ACTIVE_STATUSES
 from retrain_assets.defs.tags import (
     INVOCATION_TAG,
@@ -160,7 +160,12 @@ def local_workers(inv: Invocation, plans: list[SymbolPlan]) -> int:
 
 
 def pool_limit(instance: dg.DagsterInstance) -> int:
-    """The operator's `train` pool limit: more local workers would only poll for a slot."""
+    """The operator's `train` pool limit: more local workers would only poll for a slot.
+
+    The limit is read with `get_concurrency_info` on the event log storage and, for a pool
+    not claimed yet, the instance's `get_concurrency_config`: no public API reads a pool's
+    limit (Dagster's UI and `dagster instance concurrency get` read it the same way).
+    """
     from retrain_assets.defs.partitions import TRAIN_POOL
 
     limit = instance.event_log_storage.get_concurrency_info(TRAIN_POOL).slot_count
@@ -170,11 +175,8 @@ def pool_limit(instance: dg.DagsterInstance) -> int:
 
 
 def _active_runs(inv: Invocation) -> list[dg.DagsterRun]:
-    return list(
-        inv.instance.get_runs(
-            dg.RunsFilter(tags={INVOCATION_TAG: inv.invocation_id}, statuses=list(ACTIVE_STATUSES))
-        )
-    )
+    wanted = dg.RunsFilter(tags={INVOCATION_TAG: inv.invocation_id}, statuses=list(ACTIVE_STATUSES))
+    return [record.dagster_run for record in inv.instance.get_run_records(wanted)]
 
 
 def _cancel(
@@ -189,14 +191,13 @@ def _cancel(
     while multiprocessing.active_children() and time.monotonic() < deadline:
         for run in _active_runs(inv):
             if run.status != dg.DagsterRunStatus.CANCELING:
-                inv.instance.report_run_canceling(run, message="interrupted (Ctrl-C / SIGTERM)")
+                mark_canceling(inv.instance, run, "interrupted (Ctrl-C / SIGTERM)")
                 pool.interrupt_worker(tag_value(run.tags, WORKER_PID_TAG), signal.SIGINT)
         time.sleep(0.2)
         tick()
     pool.interrupt_workers(signal.SIGKILL)
     for run in _active_runs(inv):
-        inv.instance.report_run_canceled(run, message="interrupted; the worker was stopped")
-        inv.instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        end_abandoned_run(inv.instance, run, "interrupted; the worker was stopped", canceled=True)
 
 
 def _dead_worker(inv: Invocation, pid: int, spec: RunSpec) -> bool:
@@ -204,7 +205,7 @@ def _dead_worker(inv: Invocation, pid: int, spec: RunSpec) -> bool:
 
     True when the symbol-day should run again: its run never finished (or never began).
     """
-    runs = inv.instance.get_runs(
+    records = inv.instance.get_run_records(
         dg.RunsFilter(
             tags={
                 INVOCATION_TAG: inv.invocation_id,
@@ -213,12 +214,13 @@ def _dead_worker(inv: Invocation, pid: int, spec: RunSpec) -> bool:
             }
         )
     )
-    if not runs:
+    if not records:
         return True
-    run = runs[0]
+    run = records[0].dagster_run
     if run.status in ACTIVE_STATUSES:
-        inv.instance.report_run_failed(run, message="its worker process died (killed or OOM)")
-        inv.instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        end_abandoned_run(
+            inv.instance, run, "its worker process died (killed or OOM)", canceled=False
+        )
         return True
     return False
 

@@ -86,7 +86,7 @@ def remove_symbol(raw: str) -> Removal:
         summaries, reports = _dates_listing(instance, symbol)
         # A desk report is built from its date's summary and report: refreshed with either.
         listed = set(summaries) | set(reports)
-        desks = tuple(sorted(listed & set(instance.get_materialized_partitions(DESK))))
+        desks = tuple(sorted(listed & _materialized_dates(instance, DESK)))
         instance.delete_dynamic_partition(SYMBOLS, symbol)
         _unretire(instance, symbol)
         failed = _refresh(instance, symbol, summaries, reports, desks)
@@ -111,16 +111,26 @@ def _check_removable(instance: dg.DagsterInstance, symbol: str) -> None:
         )
 
 
+def _materialized_dates(instance: dg.DagsterInstance, key: dg.AssetKey) -> set[str]:
+    """The dates a per-date asset was materialized for.
+
+    `get_materialized_partitions` is not in Dagster's public API; the public
+    `get_status_by_partition` needs every partition key to ask about, which for these
+    assets is each date since the start date, to learn the few that exist.
+    """
+    return set(instance.get_materialized_partitions(key))
+
+
 def _dates_listing(
     instance: dg.DagsterInstance, symbol: str
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(summaries, reports) of the dates that list the symbol now."""
     runs = instance.get_run_records(dg.RunsFilter(tags={SYMBOL_TAG: symbol}))
     dates = {r.dagster_run.tags[DATE_TAG] for r in runs}
-    summaries = dates & set(instance.get_materialized_partitions(SUMMARY))
+    summaries = dates & _materialized_dates(instance, SUMMARY)
     # A report chains the days of a window ending at its date: any report since the first day.
     first = min(dates, default=None)
-    reports = {d for d in instance.get_materialized_partitions(REPORT) if first and d >= first}
+    reports = {d for d in _materialized_dates(instance, REPORT) if first and d >= first}
     return tuple(sorted(summaries)), tuple(sorted(reports))
 
 

@@ -27,7 +27,8 @@ import pytest
 
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.model.training import TrainedModel, TrainingInput
-from retrain_assets.defs.tags import SUBMISSION_TAG, RunTags, partition_tags
+from retrain_assets.defs.partitions import partition_tags
+from retrain_assets.defs.tags import SUBMISSION_TAG, RunTags
 from retrain_assets.launcher.endpoint import parse_url
 from retrain_assets.launcher.home import write_instance_config
 from retrain_assets.launcher.ledger import InvocationLedger
