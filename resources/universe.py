@@ -4,6 +4,7 @@ import dagster as dg
 from pydantic import Field
 
 from resources.settings import setting
+from retrain_assets.adapters.symbol_files import read_symbol_file
 from retrain_assets.core.data.market_data import BarSource
 from retrain_assets.core.data.symbols import Selection, parse_selection, universe_for_day
 
@@ -20,7 +21,8 @@ class SymbolUniverseResource(dg.ConfigurableResource):
 
     def parsed(self) -> Selection:
         """The validated selection (raises InvalidSymbolError before any work starts)."""
-        return parse_selection(str(setting(self.selection, "RETRAIN_SYMBOLS", DEFAULT_SELECTION)))
+        spec = str(setting(self.selection, "RETRAIN_SYMBOLS", DEFAULT_SELECTION))
+        return parse_selection(spec, read_symbol_file)
 
     def symbols(self, source: BarSource, date: str) -> list[str]:
         """The symbols of day `date` (top-N ranked on volume known at its 00:00 UTC)."""

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from retrain_assets.adapters.hardware import detect_hardware
+from retrain_assets.adapters.symbol_files import read_symbol_file
 from retrain_assets.core.data.dates import last_complete_utc_day, validate_date
 from retrain_assets.core.data.symbols import parse_selection
 from retrain_assets.core.errors import PermanentError
@@ -47,7 +48,7 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
         environment.writable_folder(root, "the dry-run RETRAIN_ARTIFACT_ROOT")
     if home.exists():
         environment.check_instance_database(environment.storage_dir(home))
-    selection = parse_selection(spec)
+    selection = parse_selection(spec, read_symbol_file)
     if len(selection.symbols) > MAX_SYMBOLS or (selection.top_n or 0) > MAX_SYMBOLS:
         raise PermanentError(f"--symbols: at most {MAX_SYMBOLS} symbols per invocation")
     date = validate_date(config.date or last_complete_utc_day(now), first, now)

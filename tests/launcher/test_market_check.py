@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from retrain_assets.adapters.symbol_files import read_symbol_file
 from retrain_assets.core.data.symbols import parse_selection
 from retrain_assets.core.errors import DataSourceError, InvalidSymbolError, PermanentError
 from retrain_assets.launcher.market_check import check_market_data
@@ -44,7 +45,7 @@ def exchange(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBinanceState]:
 
 
 def _check(spec: str) -> None:
-    check_market_data(parse_selection(spec))
+    check_market_data(parse_selection(spec, read_symbol_file))
 
 
 @pytest.mark.parametrize("spec", ["BTCUSDT,ETHUSDT,SOLUSDT,XRPUSDT", "top20", "S0001USDT"])

@@ -5,9 +5,8 @@ import csv
 import difflib
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
@@ -81,7 +80,7 @@ def _csv_column(header: list[str]) -> int | None:
     return None
 
 
-def _decoded(path: Path, data: bytes) -> str:
+def _decoded(path: str, data: bytes) -> str:
     """The file's text: UTF-8, with or without a byte-order mark.
 
     Raises:
@@ -101,7 +100,7 @@ def _decoded(path: Path, data: bytes) -> str:
         ) from None
 
 
-def _csv_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
+def _csv_rows(path: str, text: str) -> list[tuple[int, list[str]]]:
     """The non-blank rows, each with the line it starts on; strict quoting, so a stray quote
     cannot silently join the lines after it into one symbol."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -117,11 +116,8 @@ def _csv_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _read_csv_symbols(path: Path) -> list[str]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InvalidSymbolError(f"cannot read symbol file {str(path)!r}: {exc.strerror}") from None
+def csv_symbols(path: str, data: bytes) -> list[str]:
+    """The symbols of a symbol file's bytes; errors name `path` and the line."""
     rows = _csv_rows(path, _decoded(path, data))
     column = _csv_column(rows[0][1]) if rows else None
     if column is not None:
@@ -140,7 +136,7 @@ def _read_csv_symbols(path: Path) -> list[str]:
     return symbols
 
 
-def parse_selection(spec: str) -> Selection:
+def parse_selection(spec: str, read_file: Callable[[str], bytes]) -> Selection:
     """Parses `topN`, a path to a `.csv` file of symbols, or a comma-separated list.
 
     A CSV file uses its `symbol` column, else its first column; blank lines are ignored.
@@ -148,6 +144,8 @@ def parse_selection(spec: str) -> Selection:
 
     Args:
         spec: The selection as the user wrote it.
+        read_file: The bytes of a file named by the selection (the domain reads no files:
+            `adapters.symbol_files.read_symbol_file`).
 
     Returns:
         The selection.
@@ -163,7 +161,7 @@ def parse_selection(spec: str) -> Selection:
     if top:
         return _parse_top(text, top)
     if text.lower().endswith(".csv"):
-        symbols = _read_csv_symbols(Path(text))
+        symbols = csv_symbols(text, read_file(text))
     else:
         symbols = [normalize_symbol(part) for part in text.split(",") if part.strip()]
     if not symbols:

@@ -10,6 +10,7 @@ import pytest
 
 from retrain_assets.adapters.exchange_source import ExchangeSource
 from retrain_assets.adapters.file_source import FileSource
+from retrain_assets.adapters.symbol_files import read_symbol_file
 from retrain_assets.core.data.market_data import BarSource
 from retrain_assets.core.data.symbols import (
     SymbolCheck,
@@ -78,7 +79,9 @@ def test_the_synthetic_universe_is_fixed(symbol: str, known: bool) -> None:
 
 def test_the_synthetic_candidates_are_its_listed_pairs_which_top_n_ranks_from() -> None:
     source = SyntheticSource()
-    top = resolve_selection(parse_selection("top40"), source, pd.Timestamp("2025-05-02", tz="UTC"))
+    top = resolve_selection(
+        parse_selection("top40", read_symbol_file), source, pd.Timestamp("2025-05-02", tz="UTC")
+    )
 
     assert source.candidates() == sorted(SYNTHETIC_SYMBOLS)
     assert len(SYNTHETIC_SYMBOLS) == 40 and SYNTHETIC_SYMBOLS[:2] == ("BTCUSDT", "ETHUSDT")

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from retrain_assets.adapters.file_source import FileSource
+from retrain_assets.adapters.symbol_files import read_symbol_file
 from retrain_assets.core.data.symbols import (
     Selection,
     normalize_symbol,
@@ -67,7 +68,7 @@ def test_normalize_symbol_rejects_anything_else_and_quotes_the_input(raw: object
     [("top1", 1), ("top20", 20), ("TOP500", 500), (" top7 ", 7)],
 )
 def test_top_n_selections_parse_with_n_from_1_to_500(spec: str, top_n: int) -> None:
-    selection = parse_selection(spec)
+    selection = parse_selection(spec, read_symbol_file)
 
     assert selection.kind == "top"
     assert selection.top_n == top_n
@@ -77,11 +78,11 @@ def test_top_n_selections_parse_with_n_from_1_to_500(spec: str, top_n: int) -> N
 @pytest.mark.parametrize("spec", ["top0", "top501", "top-1"])
 def test_top_n_outside_1_to_500_is_rejected(spec: str) -> None:
     with pytest.raises(InvalidSymbolError):
-        parse_selection(spec)
+        parse_selection(spec, read_symbol_file)
 
 
 def test_a_comma_list_is_normalised_and_deduplicated_in_order() -> None:
-    selection = parse_selection("eth/usdt, BTCUSDT,,ETHUSDT, sol-usdt")
+    selection = parse_selection("eth/usdt, BTCUSDT,,ETHUSDT, sol-usdt", read_symbol_file)
 
     assert selection == Selection(
         kind="list",
@@ -94,12 +95,12 @@ def test_a_comma_list_is_normalised_and_deduplicated_in_order() -> None:
 @pytest.mark.parametrize("spec", ["", "  ", ",", " , ,"])
 def test_an_empty_selection_is_an_error(spec: str) -> None:
     with pytest.raises(InvalidSymbolError):
-        parse_selection(spec)
+        parse_selection(spec, read_symbol_file)
 
 
 def test_a_bad_symbol_in_a_comma_list_is_named() -> None:
     with pytest.raises(InvalidSymbolError, match=r"'\.\./x'"):
-        parse_selection("BTCUSDT,../x")
+        parse_selection("BTCUSDT,../x", read_symbol_file)
 
 
 @pytest.mark.parametrize(
@@ -118,7 +119,7 @@ def test_a_csv_file_selection_reads_the_symbol_column_or_the_first_column(
     path = tmp_path / "universe.csv"
     path.write_text(content, encoding="utf-8")
 
-    selection = parse_selection(str(path))
+    selection = parse_selection(str(path), read_symbol_file)
 
     assert selection.kind == "list"
     assert selection.symbols == expected
@@ -129,12 +130,12 @@ def test_a_bad_symbol_in_a_csv_file_names_the_file_and_line(tmp_path: Path) -> N
     path.write_text("symbol\nBTCUSDT\n\n../secrets\n", encoding="utf-8")
 
     with pytest.raises(InvalidSymbolError, match=r"universe\.csv, line 4: .*'\.\./secrets'"):
-        parse_selection(str(path))
+        parse_selection(str(path), read_symbol_file)
 
 
 def test_a_missing_csv_file_is_an_invalid_selection(tmp_path: Path) -> None:
     with pytest.raises(InvalidSymbolError, match="cannot read symbol file"):
-        parse_selection(str(tmp_path / "absent.csv"))
+        parse_selection(str(tmp_path / "absent.csv"), read_symbol_file)
 
 
 def test_a_csv_file_with_only_a_header_is_an_empty_selection(tmp_path: Path) -> None:
@@ -142,7 +143,7 @@ def test_a_csv_file_with_only_a_header_is_an_empty_selection(tmp_path: Path) -> 
     path.write_text("symbol\n\n", encoding="utf-8")
 
     with pytest.raises(InvalidSymbolError, match="names no symbols"):
-        parse_selection(str(path))
+        parse_selection(str(path), read_symbol_file)
 
 
 @pytest.mark.parametrize(
@@ -167,13 +168,13 @@ def test_bad_bytes_in_a_csv_file_name_the_file_and_where(
     path.write_bytes(data)
 
     with pytest.raises(InvalidSymbolError, match=r"universe\.csv, " + message) as info:
-        parse_selection(str(path))
+        parse_selection(str(path), read_symbol_file)
 
     assert "\n" not in str(info.value)
 
 
 def test_resolving_a_list_returns_it_as_given() -> None:
-    selection = parse_selection("SOLUSDT,BTCUSDT")
+    selection = parse_selection("SOLUSDT,BTCUSDT", read_symbol_file)
 
     assert resolve_selection(selection, SyntheticSource(), pd.Timestamp("2021-01-01")) == [
         "SOLUSDT",
@@ -183,7 +184,9 @@ def test_resolving_a_list_returns_it_as_given() -> None:
 
 def test_resolving_top_n_ranks_the_source_by_quote_volume() -> None:
     resolved = resolve_selection(
-        parse_selection("top3"), SyntheticSource(), pd.Timestamp("2019-03-01", tz="UTC")
+        parse_selection("top3", read_symbol_file),
+        SyntheticSource(),
+        pd.Timestamp("2019-03-01", tz="UTC"),
     )
 
     assert len(resolved) == 3
@@ -196,7 +199,7 @@ def test_universe_as_of_is_the_days_midnight_utc() -> None:
 
 def test_a_volume_spike_on_the_day_does_not_change_that_days_universe(tmp_path: Path) -> None:
     source = FileSource(write_volume_spike(tmp_path, "2021-01-11"))
-    top2 = parse_selection("top2")
+    top2 = parse_selection("top2", read_symbol_file)
 
     assert universe_for_day(top2, source, "2021-01-11") == STEADY_ORDER[:2]
     # The spike is in the data: ranked through the day's end (the old rule) it leads, and
