@@ -135,3 +135,39 @@ def test_there_are_no_import_cycles():
 def test_the_domain_never_imports_dagster():
     for path in (REPO / "retrain_assets" / "core").rglob("*.py"):
         assert not {i for i in _imports(path) if i.split(".")[0] == "dagster"}, path
+
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60  # the def line to the last line, docstring included
+# Temporary: these modules are being split by other work (issue 22); each is allowed past
+# MAX_MODULE_LINES until its split lands. Their functions are held to MAX_FUNCTION_LINES.
+BEING_SPLIT = frozenset(
+    {
+        "retrain_assets/launcher/submit.py",
+        "retrain_assets/core/lifecycle/production.py",
+        "retrain_assets/core/model/training.py",
+    }
+)
+
+
+def _oversized(root: Path) -> list[str]:
+    """Each module of the product over MAX_MODULE_LINES, each function over MAX_FUNCTION_LINES."""
+    found = []
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            name = path.relative_to(root).as_posix()
+            text = path.read_text()
+            lines = len(text.splitlines())
+            if lines > MAX_MODULE_LINES and name not in BEING_SPLIT:
+                found.append(f"{name}: {lines} lines")
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    length = node.end_lineno - node.lineno + 1
+                    if length > MAX_FUNCTION_LINES:
+                        found.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+def test_no_module_is_over_400_lines_and_no_function_over_60():
+    oversized = _oversized(REPO)
+    assert not oversized, "split these by concern:\n" + "\n".join(oversized)
