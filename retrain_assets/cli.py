@@ -58,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=_HelpFormatter,
     )
+    # --help lists the flags in the order they are added: training, dates, then the actions.
+    _add_training_flags(p)
+    _add_date_flags(p)
+    _add_action_flags(p)
+    return p
+
+
+def _add_training_flags(p: argparse.ArgumentParser) -> None:
+    """The spec's flags: how many symbols train at once, which, for how long, where stored."""
     p.add_argument(
         "--mode",
         choices=[m.value for m in TrainingMode],
@@ -92,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="a smoke test: tiny training budget, nothing uploaded, on its own instance and "
         "artifact root (dry_run/ in each); not with --submit",
     )
+
+
+def _add_date_flags(p: argparse.ArgumentParser) -> None:
+    """--date or --dates, never both: one UTC day, or a range run day by day."""
     days = p.add_mutually_exclusive_group()
     days.add_argument("--date", default=None, help="YYYY-MM-DD (unset: the last complete UTC day)")
     days.add_argument(
@@ -101,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="every day from FIRST to LAST (YYYY-MM-DD..YYYY-MM-DD), in date order, each after "
         "the one before has ended; a rerun skips the days done",
     )
+
+
+def _add_action_flags(p: argparse.ArgumentParser) -> None:
+    """What the invocation does instead of, or besides, training here: remove a symbol, print
+    less, or send the runs to a deployment."""
     p.add_argument(
         "--remove_symbol",
         "--remove-symbol",
@@ -122,7 +140,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="send the runs to a running deployment (its webserver, e.g. http://dagster:3000) "
         "instead of running them here",
     )
-    return p
 
 
 def config_from_args(args: argparse.Namespace) -> SchedulerConfig:

@@ -320,3 +320,30 @@ def test_every_call_outside_dagsters_public_instance_api_says_why_none_exists():
         for c in _private_instance_calls(p)
     ]
     assert not calls, "\n".join(calls)
+
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60  # the def line to the last line, docstring included
+
+
+def _oversized(root: Path) -> list[str]:
+    """Each module of the product over MAX_MODULE_LINES, each function over MAX_FUNCTION_LINES."""
+    found = []
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            name = path.relative_to(root).as_posix()
+            text = path.read_text()
+            lines = len(text.splitlines())
+            if lines > MAX_MODULE_LINES:
+                found.append(f"{name}: {lines} lines")
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    length = node.end_lineno - node.lineno + 1
+                    if length > MAX_FUNCTION_LINES:
+                        found.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+def test_no_module_is_over_400_lines_and_no_function_over_60():
+    oversized = _oversized(REPO)
+    assert not oversized, "split these by concern:\n" + "\n".join(oversized)

@@ -83,3 +83,17 @@ def run_key(*parts: str) -> str:
 def partition_tags(date: str, symbol: str) -> dict[str, str]:
     """The tags Dagster puts on a run of one symbol-day: its key and each dimension's."""
     return {PARTITION_TAG: symbol_day_key(date, symbol), DATE_TAG: date, SYMBOL_TAG: symbol}
+
+
+def train_pool_limit(instance: dg.DagsterInstance) -> int | None:
+    """The `train` pool's limit: its slots, else the instance's default for a pool not
+    claimed yet; None when unlimited.
+
+    It reads `get_concurrency_info` on the event log storage and the instance's
+    `get_concurrency_config`, neither in Dagster's public API: no public API reads a pool's
+    limit (Dagster's UI and `dagster instance concurrency get` read it the same way).
+    """
+    limit = instance.event_log_storage.get_concurrency_info(TRAIN_POOL).slot_count
+    if not limit:
+        limit = instance.get_concurrency_config().pool_config.default_pool_limit
+    return limit or None

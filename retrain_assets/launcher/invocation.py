@@ -160,17 +160,10 @@ def local_workers(inv: Invocation, plans: list[SymbolPlan]) -> int:
 
 
 def pool_limit(instance: dg.DagsterInstance) -> int:
-    """The operator's `train` pool limit: more local workers would only poll for a slot.
+    """The operator's `train` pool limit: more local workers would only poll for a slot."""
+    from retrain_assets.defs.partitions import train_pool_limit
 
-    The limit is read with `get_concurrency_info` on the event log storage and, for a pool
-    not claimed yet, the instance's `get_concurrency_config`: no public API reads a pool's
-    limit (Dagster's UI and `dagster instance concurrency get` read it the same way).
-    """
-    from retrain_assets.defs.partitions import TRAIN_POOL
-
-    limit = instance.event_log_storage.get_concurrency_info(TRAIN_POOL).slot_count
-    if not limit:  # not claimed yet: the instance's default for new pools
-        limit = instance.get_concurrency_config().pool_config.default_pool_limit or 0
+    limit = train_pool_limit(instance)
     return max(1, limit) if limit else 1_000_000
 
 

@@ -8,18 +8,42 @@ rows, the test segment's end and tomorrow's decision read it (see `gaps`). Share
 strictly ("above the limit"), hours inclusively ("at least the limit"), as in `GapPolicy`.
 """
 
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from retrain_assets.core.data.bars import ONE_HOUR, PRICE_COLUMNS, BarsReport, BrokenPriceBar
+from retrain_assets.core.data.check_outcome import (
+    ERROR,
+    WARN,
+    CheckOutcome,
+    Metadata,
+    failed_errors,
+    graded,
+)
 from retrain_assets.core.data.gaps import Gap, GapPolicy, find_gaps
 
-WARN = "WARN"
-ERROR = "ERROR"
+# Re-exported: the callers of the data checks read their outcome's names from here too.
+__all__ = [
+    "DATA_CHECK_NAMES",
+    "ERROR",
+    "WARN",
+    "CheckOutcome",
+    "DataCheckPolicy",
+    "Metadata",
+    "bar_checks",
+    "data_freshness",
+    "describe_broken_prices",
+    "failed_errors",
+    "gaps_and_duplicates",
+    "graded",
+    "no_bars",
+    "price_sanity",
+    "usable_rows",
+    "zero_volume_share",
+]
+
 DATA_CHECK_NAMES: tuple[str, ...] = (
     "data_freshness",
     "gaps_and_duplicates",
@@ -27,53 +51,6 @@ DATA_CHECK_NAMES: tuple[str, ...] = (
     "zero_volume",
     "price_sanity",
 )
-
-Metadata = dict[str, float | int | str | None]
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    """The result of one check: whether it passed, how bad a failure is, and its figures.
-
-    Attributes:
-        name: The check's name, such as `"data_freshness"`.
-        passed: True when the check found nothing to report.
-        severity: `WARN` or `ERROR` for a failure; a passed check carries `WARN`.
-        description: One line for the desk, naming the numbers.
-        metadata: The figures; None where undefined, never 0.0 in its place.
-    """
-
-    name: str
-    passed: bool
-    severity: str
-    description: str
-    metadata: Metadata
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field."""
-        return asdict(self)
-
-
-def graded(
-    name: str, metadata: Metadata, *, errors: list[str], warnings: list[str], clean: str
-) -> CheckOutcome:
-    """The outcome of a check from the problems it found, the errors first.
-
-    Args:
-        name: The check's name.
-        metadata: Its figures.
-        errors: Problems that fail it with `ERROR`.
-        warnings: Problems that fail it with `WARN` when there are no errors.
-        clean: The description when there is no problem at all.
-
-    Returns:
-        ERROR if any error, WARN if any warning, else a passed outcome described by `clean`.
-    """
-    if errors:
-        return CheckOutcome(name, False, ERROR, "; ".join(errors + warnings), metadata)
-    if warnings:
-        return CheckOutcome(name, False, WARN, "; ".join(warnings), metadata)
-    return CheckOutcome(name, True, WARN, clean, metadata)
 
 
 @dataclass(frozen=True)
@@ -402,8 +379,3 @@ def bar_checks(
 def no_bars(reason: str) -> CheckOutcome:
     """The freshness check when the source has no bars for the window at all (an ERROR)."""
     return CheckOutcome("data_freshness", False, ERROR, f"no bars: {reason}", {})
-
-
-def failed_errors(outcomes: Iterable[CheckOutcome]) -> tuple[CheckOutcome, ...]:
-    """The outcomes that failed with `ERROR`: the reasons not to publish the features."""
-    return tuple(o for o in outcomes if not o.passed and o.severity == ERROR)

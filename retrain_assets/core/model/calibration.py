@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from retrain_assets.core.data.data_checks import WARN, CheckOutcome
+from retrain_assets.core.data.check_outcome import WARN, CheckOutcome
 
 CALIBRATION_KEY = "calibration"
 UNCALIBRATED_SLOPE = 1.0

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from retrain_assets.core.data.data_checks import WARN, CheckOutcome, Metadata, graded
+from retrain_assets.core.data.check_outcome import WARN, CheckOutcome, Metadata, graded
 
 RowSelection = range | slice | tuple[int, int]
 _CALENDAR = ("hour_sin", "hour_cos", "dow_sin", "dow_cos")

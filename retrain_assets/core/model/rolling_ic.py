@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from retrain_assets.core.data.data_checks import ERROR, WARN, CheckOutcome, Metadata
+from retrain_assets.core.data.check_outcome import ERROR, WARN, CheckOutcome, Metadata
 from retrain_assets.core.trading.bootstrap import default_mean_block, mean_interval
 from retrain_assets.core.trading.walk_forward import TRADED, DayLedger
 

@@ -16,12 +16,14 @@ Slippage: square-root impact (Toth et al. 2011), per side, as a fraction:
 `impact = k * sigma_daily * sqrt(order_notional / ADV)`. `per_side_cost` reads `sigma_daily` of
 each bar as `sqrt(24) * sigma_bar` (the bar's trailing 1h volatility, known at the decision),
 so `slippage_bps_per_sigma.bps = 1e4 * k * sqrt(24) * sqrt(order_notional / ADV)`.
+
+The record the estimate returns (`Costs`, `CostItem`, `CostBasis`) is in `cost_records`.
 """
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -44,6 +46,7 @@ from retrain_assets.core.errors import (
     InvalidSymbolError,
     PermanentError,
 )
+from retrain_assets.core.trading.cost_records import CostBasis, CostItem, Costs
 from retrain_assets.core.trading.cost_settings import (
     DEFAULT_TIERS,
     LIQUIDITY_MEASURES,
@@ -52,120 +55,6 @@ from retrain_assets.core.trading.cost_settings import (
     tier_for,
     tiers_from_config,
 )
-
-CostSource = Literal["config", "exchange", "estimated"]
-SpreadSource = Literal["quoted", "estimated"]
-
-
-@dataclass(frozen=True)
-class CostItem:
-    """One cost figure in bps, with where it came from (config, exchange or estimated)."""
-
-    bps: float
-    source: CostSource
-    detail: str
-
-
-@dataclass(frozen=True)
-class CostBasis:
-    """What an estimate rests on: its window, liquidity tier and impact inputs.
-
-    `estimated_as_of` is the exclusive end of the window: no bar at or after it was read.
-    `adv_quote` is the average daily quote volume (quote currency, USDT for */USDT pairs),
-    `sigma_daily` the daily volatility of log returns, both from the window's bars;
-    `slippage_bps` is the impact of one order at `sigma_daily`. How the tier was chosen:
-    `liquidity_quote_volume` is the window's `liquidity_measure` of daily quote volume over
-    `liquidity_days` days, and `tier_min_quote_volume` the threshold of `liquidity_tier` it
-    reached; the tier's spread range is `[tier_floor_bps, tier_cap_bps]`. Files written before
-    the liquidity fields existed read with them None.
-    """
-
-    estimated_as_of: str
-    window_start: str
-    window_end: str
-    window_bars: int
-    spread_source: SpreadSource
-    liquidity_tier: str
-    tier_floor_bps: float
-    tier_cap_bps: float
-    adv_quote: float
-    sigma_daily: float
-    order_notional: float
-    impact_k: float
-    slippage_bps: float
-    liquidity_measure: str | None = None
-    liquidity_quote_volume: float | None = None
-    liquidity_days: int | None = None
-    tier_min_quote_volume: float | None = None
-
-
-@dataclass(frozen=True)
-class Costs:
-    """The cost model of one symbol on one day; `costs.json` is `to_json_dict()`.
-
-    JSON layout: each of the four spec fields is an object `{"bps", "source", "detail"}`;
-    `median_spread_bps` is the spread in use (quoted, or the estimate clamped to its tier)
-    and `raw_spread_bps` the unclamped estimate. `slippage_bps_per_sigma.bps` is the slippage
-    in bps per unit (1.0 = 100%) of per-bar volatility, i.e. `kappa * 1e4`: the per-side slip
-    of a bar is `bps / 1e4 * sigma_bar` as a fraction. `CostBasis` fields sit at the top level
-    beside them; `as_of` equals `estimated_as_of` (older files have only `as_of`).
-    """
-
-    taker_fee_bps: CostItem
-    maker_fee_bps: CostItem
-    median_spread_bps: CostItem
-    slippage_bps_per_sigma: CostItem
-    spread_estimator: str
-    raw_spread_bps: float
-    window_days: int
-    as_of: str
-    basis: CostBasis | None = None
-
-    @property
-    def slippage_kappa(self) -> float:
-        """Slippage per unit of per-bar volatility, as a plain ratio."""
-        return self.slippage_bps_per_sigma.bps / 1e4
-
-    @property
-    def all_in_per_side_bps(self) -> float:
-        """Taker fee + half spread + impact at the window's own volatility, in bps."""
-        slip = self.basis.slippage_bps if self.basis else 0.0
-        return self.taker_fee_bps.bps + 0.5 * self.median_spread_bps.bps + slip
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; the four cost items nest as `{"bps", "source", "detail"}`."""
-        out: dict[str, Any] = {}
-        for name in _ITEM_FIELDS:
-            item: CostItem = getattr(self, name)
-            out[name] = {"bps": item.bps, "source": item.source, "detail": item.detail}
-        out.update(
-            spread_estimator=self.spread_estimator,
-            raw_spread_bps=self.raw_spread_bps,
-            window_days=self.window_days,
-            as_of=self.as_of,
-        )
-        if self.basis is not None:
-            out.update(asdict(self.basis))
-        return out
-
-    @classmethod
-    def from_json_dict(cls, data: Mapping[str, Any]) -> "Costs":
-        """Rebuild the record written by `to_json_dict` (also one without a `CostBasis`)."""
-        items = {name: CostItem(**data[name]) for name in _ITEM_FIELDS}
-        basis = None
-        if "estimated_as_of" in data:
-            basis = CostBasis(**{f.name: data[f.name] for f in fields(CostBasis) if f.name in data})
-        return cls(
-            **items,
-            spread_estimator=str(data["spread_estimator"]),
-            raw_spread_bps=float(data["raw_spread_bps"]),
-            window_days=int(data["window_days"]),
-            as_of=str(data["as_of"]),
-            basis=basis,
-        )
-
-
-_ITEM_FIELDS = ("taker_fee_bps", "maker_fee_bps", "median_spread_bps", "slippage_bps_per_sigma")
 
 
 @dataclass(frozen=True)
@@ -253,20 +142,73 @@ def estimate_costs(
     start = end - pd.Timedelta(days=s.window_days)
     window = bars.loc[(bars["timestamp"] >= start) & (bars["timestamp"] < end)]
     window = window.reset_index(drop=True)
-    daily = daily_spreads(window, s.estimator)
-    sigma_daily = daily_volatility(window)
-    if daily.empty or not math.isfinite(sigma_daily):
-        raise InsufficientHistoryError(symbol, found=len(window), needed=MIN_BARS_PER_DAY)
-    adv = average_daily_quote_volume(window)
-    if not adv > 0:
-        raise PermanentError(f"{symbol}: no traded volume in [{start}, {end}) to size impact")
+    daily, sigma_daily, adv = _window_measures(window, symbol, s, (start, end))
     raw_bps = float(daily.median() * 1e4)
     volume, volume_days = _liquidity(window, adv, s)
     tier = tier_for(volume, s.tiers)
     chosen_by = f"{s.liquidity_measure} daily quote volume {volume:.4g} over {volume_days} days"
     spread = _spread_item(raw_bps, len(daily), tier, symbol, s, (start, end), chosen_by)
     taker, maker = fees.fees_for(symbol)
-    basis = CostBasis(
+    return Costs(
+        taker_fee_bps=taker,
+        maker_fee_bps=maker,
+        median_spread_bps=spread,
+        slippage_bps_per_sigma=_slippage_item(adv, s),
+        spread_estimator=s.estimator,
+        raw_spread_bps=raw_bps,
+        window_days=s.window_days,
+        as_of=end.isoformat(),
+        basis=_cost_basis(
+            window,
+            (start, end),
+            spread,
+            tier,
+            s,
+            adv=adv,
+            sigma_daily=sigma_daily,
+            liquidity=(volume, volume_days),
+        ),
+    )
+
+
+def _window_measures(
+    window: pd.DataFrame,
+    symbol: str,
+    s: CostSettings,
+    span: tuple[pd.Timestamp, pd.Timestamp],
+) -> tuple[pd.Series, float, float]:
+    """The window's daily spread estimates, daily volatility and average daily quote volume.
+
+    Raises here, before any figure is built, when the window cannot carry an estimate: no
+    day with enough bars (or no finite volatility), or no traded volume to size impact by.
+    """
+    daily = daily_spreads(window, s.estimator)
+    sigma_daily = daily_volatility(window)
+    if daily.empty or not math.isfinite(sigma_daily):
+        raise InsufficientHistoryError(symbol, found=len(window), needed=MIN_BARS_PER_DAY)
+    adv = average_daily_quote_volume(window)
+    if not adv > 0:
+        start, end = span
+        raise PermanentError(f"{symbol}: no traded volume in [{start}, {end}) to size impact")
+    return daily, sigma_daily, adv
+
+
+def _cost_basis(
+    window: pd.DataFrame,
+    span: tuple[pd.Timestamp, pd.Timestamp],
+    spread: CostItem,
+    tier: LiquidityTier,
+    s: CostSettings,
+    *,
+    adv: float,
+    sigma_daily: float,
+    liquidity: tuple[float, int],
+) -> CostBasis:
+    """What the estimate rests on (`CostBasis`): the window read, the tier its liquidity
+    chose, and the impact inputs, so costs.json says why each figure is what it is."""
+    start, end = span
+    volume, volume_days = liquidity
+    return CostBasis(
         estimated_as_of=end.isoformat(),
         window_start=start.isoformat(),
         window_end=end.isoformat(),
@@ -284,17 +226,6 @@ def estimate_costs(
         liquidity_quote_volume=volume,
         liquidity_days=volume_days,
         tier_min_quote_volume=tier.min_daily_quote_volume,
-    )
-    return Costs(
-        taker_fee_bps=taker,
-        maker_fee_bps=maker,
-        median_spread_bps=spread,
-        slippage_bps_per_sigma=_slippage_item(adv, s),
-        spread_estimator=s.estimator,
-        raw_spread_bps=raw_bps,
-        window_days=s.window_days,
-        as_of=end.isoformat(),
-        basis=basis,
     )
 
 

@@ -11,10 +11,11 @@ The gate is not a Dagster *blocking* check on an upstream asset: a blocking fail
 run, and a model kept back is a normal outcome of a day, not a failed symbol to retry, alert on
 or resume. A failing gate is an ERROR when the record argues against the model, a WARN when it
 only lacks evidence; both keep what is live (or flat).
+
+The champion's live day is `champion_live`'s; the gate's evidence, chart and check are
+`champion_gate`'s.
 """
 
-import base64
-import json
 import warnings
 from collections.abc import Mapping
 from dataclasses import replace
@@ -23,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.method import method_of
@@ -34,10 +34,9 @@ from resources.uploads import PENDING_KEY, UnavailableBackend, metadata_value, u
 from retrain_assets.adapters.atomic import atomic_write_bytes
 from retrain_assets.adapters.hashing import sha256_bytes
 from retrain_assets.adapters.locks import FileLock
-from retrain_assets.adapters.production_store import ProductionStore, verified_model_bytes
+from retrain_assets.adapters.production_store import ProductionStore
 from retrain_assets.adapters.quarantine import Quarantined
 from retrain_assets.adapters.storage import StorageBackend
-from retrain_assets.core.data.families import describe, split_by_family
 from retrain_assets.core.lifecycle.artifacts import ArtifactLayout, json_bytes
 from retrain_assets.core.lifecycle.gate import (
     GATE_CHECK,
@@ -46,7 +45,6 @@ from retrain_assets.core.lifecycle.gate import (
     GateVerdict,
     day_nets,
     demotion,
-    promotion_gate,
 )
 from retrain_assets.core.lifecycle.production import (
     Decision,
@@ -57,14 +55,22 @@ from retrain_assets.core.lifecycle.production import (
     replay,
     tenure,
 )
-from retrain_assets.core.model.provenance import family_of
-from retrain_assets.core.report.pnl_chain import chain_ledgers, equity_curves
-from retrain_assets.core.report.pnl_plot import render_symbol_png
-from retrain_assets.core.trading.walk_forward import TRADED, DayLedger, untraded_day
+from retrain_assets.core.model.provenance import Method, Provenance, family_of
+from retrain_assets.defs.assets.champion_gate import (
+    fresh_since,
+    gate,
+    gate_check_result,
+    method_dates,
+)
+from retrain_assets.defs.assets.champion_live import (
+    live_day,
+    live_from,
+    live_record,
+    live_summary,
+)
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
-from retrain_assets.defs.assets.walk_forward import LEDGER_FILE, trade_model_on
 from retrain_assets.defs.figures import unplotted
-from retrain_assets.defs.ledger_records import family_day_nets, ledger_days, window_dates
+from retrain_assets.defs.ledger_records import family_day_nets
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
 from retrain_assets.defs.provenance import (
     derived_provenance,
@@ -75,8 +81,6 @@ from retrain_assets.defs.quarantine import tidy_symbol_day
 from retrain_assets.defs.tags import is_dry_run
 
 CHAMPION_ASSET = "champion"
-NO_CHAMPION = "no_champion"
-CHAMPION_UNREADABLE = "champion_unreadable"
 _RECORDS_SCANNED = 20
 
 with warnings.catch_warnings():
@@ -131,34 +135,22 @@ def champion(
     store = ProductionStore(root)
     method = method_of(training, cost_model, promotion)
     made = derived_provenance(context, CHAMPION_ASSET, method, training.trainer_path())
-    candidate_made = upstream_provenance(
-        context.instance, dg.AssetKey("model"), context.partition_key
-    )
-    family = (
-        candidate_made.family
-        if candidate_made
-        else family_of(method.digest_of("model"), made.source_kind)
-    )
+    family = _candidate_family(context, method, made)
     candidate = _candidate(context, symbol, date, root)
     backend = _backend(storage, context.run.tags, root)
     method_days = family_day_nets(
-        context.instance, _method_dates(date, policy), family, store.method_days_cache(family)
+        context.instance, method_dates(date, policy), family, store.method_days_cache(family)
     )
     with FileLock(store.lock_path(symbol)):
         settings = (store, training, policy)
         decided = _decide(context, artifact_io_manager, settings, (family, method_days), candidate)
         decision, verdict, chart, families, since = decided
-        decision_path, pointer_path = store.record(decision)
-        files = {
-            "live.json": _store(context, backend, store, store.live_path(symbol, date)),
-            "decision.json": _store(context, backend, store, decision_path),
-        }
-        pointer = None if pointer_path is None else _store(context, backend, store, pointer_path)
+        files, pointer = _record(context, backend, store, decision, (date, symbol))
     context.log.info(f"{symbol} {date}: {decision.reason}")
     metadata = {
         **provenance_metadata(made),
         **_metadata(decision, files, pointer),
-        "champion_since": dg.MetadataValue.text(str(_live_from(since) or "none")),
+        "champion_since": dg.MetadataValue.text(str(live_from(since) or "none")),
         "gate_window": chart,
         "gate_family": dg.MetadataValue.text(family),
         "method_families": dg.MetadataValue.md(families),
@@ -167,7 +159,40 @@ def champion(
     if moved:
         metadata["quarantined"] = dg.MetadataValue.json([m.to_json() for m in moved])
     metadata = unplotted(metadata)  # no figure plotted across symbols: defs/figures.py
-    return dg.MaterializeResult(metadata=metadata, check_results=[_check_result(verdict)])
+    return dg.MaterializeResult(metadata=metadata, check_results=[gate_check_result(verdict)])
+
+
+def _candidate_family(context: dg.AssetExecutionContext, method: Method, made: Provenance) -> str:
+    """The family the gate pools the method's record over: the candidate model's own, as its
+    provenance records it; else (no provenance recorded) the current method's and source's."""
+    candidate_made = upstream_provenance(
+        context.instance, dg.AssetKey("model"), context.partition_key
+    )
+    return (
+        candidate_made.family
+        if candidate_made
+        else family_of(method.digest_of("model"), made.source_kind)
+    )
+
+
+def _record(
+    context: dg.AssetExecutionContext,
+    backend: StorageBackend | None,
+    store: ProductionStore,
+    decision: Decision,
+    partition: tuple[str, str],
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any] | None]:
+    """Under the symbol's lock: append the decision and re-derive the pointer, then upload the
+    day's live record, the decision and the pointer; returns the files' recorded entries and
+    the pointer's (None when no champion is named, so there is no pointer file)."""
+    date, symbol = partition
+    decision_path, pointer_path = store.record(decision)
+    files = {
+        "live.json": _store(context, backend, store, store.live_path(symbol, date)),
+        "decision.json": _store(context, backend, store, decision_path),
+    }
+    pointer = None if pointer_path is None else _store(context, backend, store, pointer_path)
+    return files, pointer
 
 
 def _decide(
@@ -186,12 +211,12 @@ def _decide(
     chain = replay(decisions)  # read once: the champion live on `date` is the replay's last
     previous = chain[-1][1] if chain else None
     since, during = tenure(decisions, date)
-    today = _live_day(context, io, store, training, previous)
+    today = live_day(context, io, store, training, previous)
     live_file, live_bytes = store.live_path(symbol, date), json_bytes(today.to_json_dict())
     atomic_write_bytes(live_file, live_bytes)
-    live = [*_live_record(during), *day_nets([today])] if previous else None
-    verdict, chart, families = _gate(
-        context, (date, symbol), policy, family, method_days, _fresh_since(decisions), live
+    live = [*live_record(during), *day_nets([today])] if previous else None
+    verdict, chart, families = gate(
+        context, (date, symbol), policy, family, method_days, fresh_since(decisions), live
     )
     failed = 0 if verdict.passed else 1 + failed_in_a_row(during)
     demoted = demotion(live, failed, policy) if live is not None else None
@@ -199,98 +224,15 @@ def _decide(
         symbol, date, candidate, previous, verdict.to_json_dict(),
         demotion=demoted.reason if demoted else None,
         live_day={
-            **_live_summary(today),
+            **live_summary(today),
             "path": store.relative(live_file),
             "sha256": sha256_bytes(live_bytes),
         },
-        champion_since=_live_from(since),
+        champion_since=live_from(since),
     )  # fmt: skip
     if demoted is not None:
         decision = replace(decision, gate={**decision.gate, "demotion": demoted.figures})
     return decision, verdict, chart, families, since
-
-
-def _method_dates(date: str, policy: GatePolicy) -> list[str]:
-    """The method test's dates: the window before `date` (the day's own ledgers of other
-    symbols may still be running, so the pooled record stops at the day before)."""
-    before = (pd.Timestamp(date) - pd.Timedelta(days=1)).strftime("%Y-%m-%d")
-    return window_dates(before, policy.method_window_days)
-
-
-def _fresh_since(decisions: list[Decision]) -> str | None:
-    """The last demotion's date: the symbol's own evidence starts after it."""
-    demoted = [d.date for d in decisions if d.demoted]
-    return max(demoted) if demoted else None
-
-
-def _live_from(since: str | None) -> str | None:
-    return (
-        None if since is None else (pd.Timestamp(since) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
-    )
-
-
-def _live_record(during: list[Decision]) -> list[DayNet]:
-    """The champion's own live days recorded by the decisions of its tenure, oldest first."""
-    found = []
-    for d in during:
-        day = d.live_day
-        if day and day.get("model_as_of") and day.get("status") == TRADED:
-            found.append(DayNet(d.symbol, d.date, float(day["net"]), int(day["trades"])))
-    return found
-
-
-def _live_summary(day: DayLedger) -> dict[str, Any]:
-    return {
-        "day": day.day,
-        "model_as_of": day.model_as_of,
-        "status": day.status,
-        "net": float(sum(day.net)),
-        "trades": len(day.trades),
-    }
-
-
-def _live_day(
-    context: dg.AssetExecutionContext,
-    io: ArtifactIOManager,
-    store: ProductionStore,
-    training: TrainingResource,
-    live: ModelRef | None,
-) -> DayLedger:
-    """What the champion live on the date did that day: flat without one; the newest model's
-    ledger day when the champion is the model of the day before; else its own trades."""
-    date, symbol = split_partition_key(context.partition_key)
-    if live is None:
-        return untraded_day(symbol, date, NO_CHAMPION)
-    ledger = io.load_partition(context, dg.AssetKey("walk_forward"), context.partition_key)
-    if ledger is not None:
-        newest = DayLedger.from_json_dict(ledger.json(LEDGER_FILE))
-        if newest.model_as_of == live.as_of:
-            return newest
-    model_bytes = verified_model_bytes(live, store.root)
-    config = _verified_config(live, store.root)
-    features = io.load_partition(context, dg.AssetKey("features"), context.partition_key)
-    costs = io.load_partition(context, dg.AssetKey("costs"), context.partition_key)
-    if model_bytes is None or config is None or features is None or costs is None:
-        context.log.warning(
-            f"{symbol} {date}: champion as of {live.as_of} could not trade: its model, the "
-            "day's features or costs are not readable here; its live day is left out"
-        )
-        return untraded_day(symbol, date, CHAMPION_UNREADABLE)
-    model = (model_bytes, config, live.as_of)
-    return trade_model_on((date, symbol), features, costs, model, training)
-
-
-def _verified_config(ref: ModelRef, root: Path) -> dict[str, Any] | None:
-    """The champion's config.json (its as-of date and calibration), checked by sha256; None
-    when it is not on disk or fails its checksum (the live day is then left out, logged)."""
-    entry = ref.files.get("config.json")
-    if entry is None:
-        return {}  # a model recorded before its config was kept: slope 1
-    path = Path(entry["path"])
-    path = path if path.is_absolute() else root / path
-    if not path.exists() or sha256_bytes(path.read_bytes()) != entry["sha256"]:
-        return None
-    return dict(json.loads(path.read_bytes()))
 
 
 def _tidy(
@@ -307,50 +249,6 @@ def _tidy(
     for m in moved:
         context.log.info(f"moved {len(m.files)} file(s) of {m.folder} to {m.moved_to}: {m.why}")
     return moved
-
-
-def _gate(
-    context: dg.AssetExecutionContext,
-    partition: tuple[str, str],
-    policy: GatePolicy,
-    family: str,
-    method_days: list[DayNet],
-    fresh_since: str | None,
-    live: list[DayNet] | None,
-) -> tuple[GateVerdict, dg.MetadataValue, str]:
-    """The gate's verdict; the symbol's own window as an equity chart of this symbol alone
-    (the UI's per-symbol view); and the families seen in the window (one line each)."""
-    date, symbol = partition
-    found = ledger_days(context.instance, window_dates(date, policy.window_days), [symbol])
-    for pkey, why in sorted(found.unreadable.items()):
-        context.log.warning(f"walk_forward [{pkey}] left out of the gate: {why}")
-    days, families = split_by_family(found.days, family)
-    if fresh_since is not None:
-        days = [d for d in days if d.day > fresh_since]  # evidence from after the demotion
-    left_out = sum(f.days for f in families if not f.current)
-    if left_out:
-        context.log.info(f"{symbol}: {left_out} day(s) of another method or source left out")
-    window = window_dates(date, policy.window_days)[0]
-    verdict = promotion_gate(
-        symbol,
-        date,
-        method=method_days,
-        own=day_nets(days),
-        champion_record=None if live is None else [n for n in live if n.day >= window],
-        policy=policy,
-    )
-    record = chain_ledgers(days, min_trades=policy.min_trades)
-    figures = record.per_symbol.get(symbol)
-    if figures is not None:  # the window's per-trade figures, for the summary and the CLI
-        verdict = replace(verdict, figures={**verdict.figures, "window": figures.to_json_dict()})
-    if figures is None:
-        chart = dg.MetadataValue.md(f"{symbol}: no walk-forward day of this method in the window")
-        return verdict, chart, describe(families)
-    title = f"{symbol} walk-forward, {policy.window_days} days through {date}"
-    png = render_symbol_png(equity_curves(days), figures, title=title)
-    image = base64.b64encode(png).decode()
-    chart = dg.MetadataValue.md(f"![{symbol}](data:image/png;base64,{image})")
-    return verdict, chart, describe(families)
 
 
 def _candidate(
@@ -458,17 +356,3 @@ def _figures_metadata(figures: Mapping[str, Any]) -> dict[str, dg.MetadataValue]
         found["method_net_bps_lo"] = dg.MetadataValue.float(float(method[0]))
         found["method_net_bps_hi"] = dg.MetadataValue.float(float(method[1]))
     return found
-
-
-def _check_result(verdict: GateVerdict) -> dg.AssetCheckResult:
-    """ERROR when the record argues against the model (the symbol loses, or the newest models
-    are worse than the champion); WARN when evidence is still short. The check carries no
-    numbers: Dagster plots a check's numeric metadata across partitions, mixing symbols."""
-    severity = dg.AssetCheckSeverity.ERROR if verdict.losing else dg.AssetCheckSeverity.WARN
-    return dg.AssetCheckResult(
-        check_name=GATE_CHECK,
-        passed=verdict.passed,
-        severity=severity,
-        description=verdict.describe()[:1000],
-        metadata={"failing": dg.MetadataValue.text(", ".join(verdict.failing) or "none")},
-    )

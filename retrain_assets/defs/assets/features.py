@@ -1,7 +1,7 @@
 """The `features` asset: the feature frame and its purged train/validation/test split."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import dagster as dg
 import pandas as pd
@@ -35,7 +35,7 @@ from retrain_assets.defs.assets.common import (
 )
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
 from retrain_assets.defs.provenance import provenance_metadata, versioned_output
-from retrain_assets.defs.telemetry import stage
+from retrain_assets.defs.telemetry import StageReport, stage
 
 
 @dg.asset(
@@ -74,19 +74,9 @@ def features(
         stage(context, artifacts.layout().root, "features") as timing,
         permanent_errors_fail_fast(),
     ):
-        loading = time.perf_counter()
-        try:
-            bars, report = market_data.bar_source().load(
-                symbol, day_end(date), pd.Timedelta(days=training.lookback_days)
-            )
-        except DataSourceError as exc:  # no bars at all: the freshness check says so
-            yield check_result(no_bars(str(exc)))
-            raise
-        timing.extra["load_seconds"] = time.perf_counter() - loading
-        checks = list(bar_checks(bars, report, day_end(date)))
-        if failed := failed_errors(checks):
-            yield from (check_result(c) for c in checks)
-            raise _refusal(failed)
+        bars, report, checks = yield from _checked_bars(
+            market_data, (date, symbol), training.lookback_days, timing
+        )
         quality = assess_bars(bars, report, day_end(date))
         for warning in quality.warnings:
             context.log.warning(f"{date}: {warning}")
@@ -113,6 +103,35 @@ def features(
     yield versioned_output(ArtifactFiles(files), metadata, made)
     for outcome in [*checks, drift]:
         yield check_result(outcome)
+
+
+def _checked_bars(
+    market_data: MarketDataResource,
+    partition: tuple[str, str],
+    lookback_days: int,
+    timing: StageReport,
+) -> Generator[dg.AssetCheckResult, None, tuple[pd.DataFrame, BarsReport, list[CheckOutcome]]]:
+    """Load the symbol's bars up to the date's close and run the blocking data checks.
+
+    Returns the bars, their report and the checks' outcomes when none is an ERROR. Otherwise
+    it yields every check's result (only the freshness check's when the source has no bars)
+    and raises, so the step fails with the checks named and no features are published.
+    """
+    date, symbol = partition
+    loading = time.perf_counter()
+    try:
+        bars, report = market_data.bar_source().load(
+            symbol, day_end(date), pd.Timedelta(days=lookback_days)
+        )
+    except DataSourceError as exc:  # no bars at all: the freshness check says so
+        yield check_result(no_bars(str(exc)))
+        raise
+    timing.extra["load_seconds"] = time.perf_counter() - loading
+    checks = list(bar_checks(bars, report, day_end(date)))
+    if failed := failed_errors(checks):
+        yield from (check_result(c) for c in checks)
+        raise _refusal(failed)
+    return bars, report, checks
 
 
 def _refusal(failed: tuple[CheckOutcome, ...]) -> dg.Failure:

@@ -1,9 +1,11 @@
 """The `metrics` asset: the held-out diagnostic of one symbol-day, after costs, on its test bars."""
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import pandas as pd
 
 from resources.artifact_io import SEAL_METADATA_KEY, ArtifactRootResource
 from resources.method import method_of
@@ -14,9 +16,10 @@ from retrain_assets.core.lifecycle.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.lifecycle.pipeline import test_rows
 from retrain_assets.core.model.calibration import calibration_slope
 from retrain_assets.core.model.features import FEATURE_NAMES
+from retrain_assets.core.model.provenance import Provenance
 from retrain_assets.core.model.splits import Splits
 from retrain_assets.core.trading.costs import Costs
-from retrain_assets.core.trading.evaluation import OK, evaluate
+from retrain_assets.core.trading.evaluation import OK, Metrics, evaluate
 from retrain_assets.defs.assets.common import (
     IO_MANAGER_KEY,
     RETRAIN_GROUP,
@@ -27,7 +30,7 @@ from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
 from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
 from retrain_assets.defs.tags import is_dry_run
-from retrain_assets.defs.telemetry import emit, event_log, stage
+from retrain_assets.defs.telemetry import StageReport, emit, event_log, stage
 
 # What metrics.json scores: the held-out fit on the test segment; the headline record of the
 # live model is the walk-forward ledger.
@@ -72,16 +75,7 @@ def metrics(
     log = model.json("training_log.json")
     root = artifacts.layout().root
     with stage(context, root, "evaluate") as timing, permanent_errors_fail_fast():
-        trainer = load_trainer(training.trainer_path())
-        predictions = trainer.predict(held_out_model(model), test_frame[list(FEATURE_NAMES)])
-        result = evaluate(
-            test_frame,
-            predictions,
-            Costs.from_json_dict(costs.json("costs.json")),
-            horizon=splits.horizon,
-            min_trades=training.min_trades,
-            slope=calibration_slope(config),
-        )
+        result = _held_out_result(model, costs, test_frame, splits, config, training)
     train_minutes = float(log.get("train_seconds", 0.0)) / 60.0
     made = derived_provenance(
         context, "metrics", method_of(training, cost_model), training.trainer_path()
@@ -99,6 +93,66 @@ def metrics(
         "calibration_slope": calibration_slope(config),
         "walk_forward_day": ledger_day_summary(walk_forward.json(LEDGER_FILE)),
     }
+    _emit_succeeded(context, root, document, train_minutes, timing)
+    return _metrics_output(
+        document, made, train_minutes=train_minutes, rows=len(frame), timing=timing
+    )
+
+
+def _metrics_output(
+    document: Mapping[str, Any],
+    made: Provenance,
+    *,
+    train_minutes: float,
+    rows: int,
+    timing: StageReport,
+) -> dg.Output[ArtifactFiles]:
+    """metrics.json, with its provenance, figures and timings as metadata; the figures as
+    text, so the UI never plots one line across symbols (`defs/figures.py`)."""
+    output = dg.Output(
+        ArtifactFiles({"metrics.json": json_bytes(document)}),
+        metadata={
+            **provenance_metadata(made),
+            **metrics_metadata(document),
+            "train_minutes": dg.MetadataValue.float(round(train_minutes, 4)),
+            "rows": dg.MetadataValue.int(rows),
+            **timing.metadata(),
+        },
+    )
+    return output.with_metadata(unplotted(output.metadata))
+
+
+def _held_out_result(
+    model: ArtifactFiles,
+    costs: ArtifactFiles,
+    test_frame: pd.DataFrame,
+    splits: Splits,
+    config: Mapping[str, Any],
+    training: TrainingResource,
+) -> Metrics:
+    """The held-out fit traded on the test segment under the day's costs, its predictions
+    scaled by the model's calibration slope, each decision held for the label horizon."""
+    trainer = load_trainer(training.trainer_path())
+    predictions = trainer.predict(held_out_model(model), test_frame[list(FEATURE_NAMES)])
+    return evaluate(
+        test_frame,
+        predictions,
+        Costs.from_json_dict(costs.json("costs.json")),
+        horizon=splits.horizon,
+        min_trades=training.min_trades,
+        slope=calibration_slope(config),
+    )
+
+
+def _emit_succeeded(
+    context: dg.AssetExecutionContext,
+    root: Path,
+    document: Mapping[str, Any],
+    train_minutes: float,
+    timing: StageReport,
+) -> None:
+    """The symbol-day's `coin_succeeded` line in the event log: the evaluation's status and
+    net after costs, its trades, and how long training and evaluation took."""
     emit(
         context,
         event_log(context, root),
@@ -110,17 +164,6 @@ def metrics(
         train_minutes=round(train_minutes, 4),
         evaluate_seconds=round(timing.wall_s, 3),
     )
-    output = dg.Output(
-        ArtifactFiles({"metrics.json": json_bytes(document)}),
-        metadata={
-            **provenance_metadata(made),
-            **metrics_metadata(document),
-            "train_minutes": dg.MetadataValue.float(round(train_minutes, 4)),
-            "rows": dg.MetadataValue.int(len(frame)),
-            **timing.metadata(),
-        },
-    )
-    return output.with_metadata(unplotted(output.metadata))
 
 
 def ledger_day_summary(day: Mapping[str, Any]) -> dict[str, Any]:

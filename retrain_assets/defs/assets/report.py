@@ -2,6 +2,7 @@
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
@@ -12,7 +13,7 @@ from resources.method import current_of
 from resources.training import TrainingResource
 from retrain_assets.adapters.atomic import atomic_write_bytes
 from retrain_assets.adapters.production_store import ProductionStore
-from retrain_assets.core.data.families import describe, split_by_family
+from retrain_assets.core.data.families import Family, describe, split_by_family
 from retrain_assets.core.lifecycle.artifacts import json_bytes
 from retrain_assets.core.model.provenance import family_of
 from retrain_assets.core.report.desk import equity_series
@@ -23,6 +24,7 @@ from retrain_assets.core.report.pnl_chain import (
     equity_curves,
 )
 from retrain_assets.core.report.pnl_plot import render_equity_png, render_symbol_png
+from retrain_assets.core.trading.walk_forward import DayLedger
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.ledger_records import ledger_days, live_days, window_dates
 from retrain_assets.defs.model_health import live_health_table
@@ -113,8 +115,7 @@ def walk_forward_report(
     """
     date = context.partition_key
     found = ledger_days(context.instance, window_dates(date, config.window_days))
-    for pkey, why in sorted(found.unreadable.items()):
-        context.log.warning(f"walk_forward [{pkey}] left out of the report: {why}")
+    _warn_left_out(context, "walk_forward", found.unreadable)
     current = current_of(market_data, training)
     days, families = split_by_family(
         found.days, family_of(current.method.digest_of("model"), current.source_kind)
@@ -124,8 +125,7 @@ def walk_forward_report(
     folder = artifacts.layout().summary_file(date).parent
     store = ProductionStore(artifacts.layout().root)
     production = live_days(context.instance, store, window_dates(date, config.window_days))
-    for pkey, why in sorted(production.unreadable.items()):
-        context.log.warning(f"live day [{pkey}] left out of the report: {why}")
+    _warn_left_out(context, "live day", production.unreadable)
     live = chain_ledgers(production.days, min_trades=training.min_trades)
     metadata = {
         **live_metadata(live, record),
@@ -133,24 +133,52 @@ def walk_forward_report(
         "method_families": dg.MetadataValue.md(describe(families)),
         "model_health": live_health_table(context.instance, store, date),
     }
-    document = {
-        **record.to_json_dict(),
-        "live": live.to_json_dict(),
-        "through": date,
-        "unreadable": found.unreadable,
-        "families": [f.to_json_dict() for f in families],
-    }
+    document = _report_document(record, live, date, found.unreadable, families)
     atomic_write_bytes(folder / "walk_forward.png", png)
     atomic_write_bytes(folder / "walk_forward.json", json_bytes(document))
-    curves = equity_curves(days)
-    for symbol, figures in record.per_symbol.items():
-        chart = render_symbol_png(curves, figures, title=f"{symbol} walk-forward through {date}")
-        atomic_write_bytes(folder / "walk_forward" / f"{symbol}.png", chart)
-    metadata["per_symbol_png"] = dg.MetadataValue.path(str(folder / "walk_forward"))
+    charts = _write_symbol_charts(folder / "walk_forward", days, record, date)
+    metadata["per_symbol_png"] = dg.MetadataValue.path(str(charts))
     series = equity_series(days, production.days)
     equity = {"through": date, "series": [s.to_json_dict() for s in series]}
     atomic_write_bytes(artifacts.layout().equity_file(date), json_bytes(equity))
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _report_document(
+    record: WalkForwardRecord,
+    live: WalkForwardRecord,
+    date: str,
+    unreadable: dict[str, str],
+    families: list[Family],
+) -> dict[str, Any]:
+    """walk_forward.json: the newest models' record, production's own (`live`), through
+    which date, the days that could not be read, and the method families seen."""
+    return {
+        **record.to_json_dict(),
+        "live": live.to_json_dict(),
+        "through": date,
+        "unreadable": unreadable,
+        "families": [f.to_json_dict() for f in families],
+    }
+
+
+def _warn_left_out(
+    context: dg.AssetExecutionContext, what: str, unreadable: dict[str, str]
+) -> None:
+    """One warning per record the report could not read, by partition key: it is left out."""
+    for pkey, why in sorted(unreadable.items()):
+        context.log.warning(f"{what} [{pkey}] left out of the report: {why}")
+
+
+def _write_symbol_charts(
+    charts: Path, days: list[DayLedger], record: WalkForwardRecord, date: str
+) -> Path:
+    """Draw each symbol's walk-forward alone into `charts`/{SYMBOL}.png; returns the folder."""
+    curves = equity_curves(days)
+    for symbol, figures in record.per_symbol.items():
+        chart = render_symbol_png(curves, figures, title=f"{symbol} walk-forward through {date}")
+        atomic_write_bytes(charts / f"{symbol}.png", chart)
+    return charts
 
 
 def report_metadata(

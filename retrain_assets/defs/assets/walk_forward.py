@@ -18,7 +18,7 @@ from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.method import method_of
 from resources.training import CostModelResource, TrainingResource
 from retrain_assets.adapters.catboost_trainer import load_trainer
-from retrain_assets.core.data.data_checks import CheckOutcome
+from retrain_assets.core.data.check_outcome import CheckOutcome
 from retrain_assets.core.data.families import family_key, split_by_family
 from retrain_assets.core.lifecycle.artifacts import ArtifactFiles, json_bytes
 from retrain_assets.core.model.calibration import calibration_slope
