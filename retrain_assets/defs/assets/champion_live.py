@@ -17,13 +17,9 @@ import pandas as pd
 from resources.artifact_io import ArtifactIOManager
 from resources.training import TrainingResource
 from retrain_assets.adapters.hashing import sha256_bytes
+from retrain_assets.adapters.production_store import ProductionStore, verified_model_bytes
 from retrain_assets.core.lifecycle.gate import DayNet
-from retrain_assets.core.lifecycle.production import (
-    Decision,
-    ModelRef,
-    ProductionStore,
-    verified_model_bytes,
-)
+from retrain_assets.core.lifecycle.production import Decision, ModelRef
 from retrain_assets.core.trading.walk_forward import TRADED, DayLedger, untraded_day
 from retrain_assets.defs.assets.walk_forward import LEDGER_FILE, trade_model_on
 from retrain_assets.defs.partitions import split_partition_key
