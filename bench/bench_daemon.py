@@ -53,7 +53,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import bench_engine  # noqa: E402 - importable once the repo is on the path
 from bench.bench_engine import DATE, cli_env, instance_at  # noqa: E402
-from retrain_assets.defs.tags import (  # noqa: E402
+from retrain_assets.vocabulary.tags import (  # noqa: E402
     BACKFILL_TAG,
     PARTITION_TAG,
     SCHEDULE_NAME_TAG,
@@ -251,7 +251,7 @@ def wait_for_phase(instance: Any, phase_s: float) -> float:
 
 def run_backfill(home: Path, symbols: Sequence[str], log: Path, phase_s: float) -> dict[str, Any]:
     """An asset backfill of `symbols` on `date` through `dagster dev`, followed to the end."""
-    from retrain_assets.defs.partitions import symbol_day_key
+    from retrain_assets.vocabulary.keys import symbol_day_key
 
     partitions = [symbol_day_key(DATE, s) for s in symbols]
     params = {"partitionNames": partitions, "assetSelection": [{"path": [a]} for a in ASSETS]}

@@ -310,9 +310,9 @@ def engine_profile(home: Path, started: float, wall: float) -> dict[str, Any]:
     """Where the CLI's wall time went, from its symbol-day run records and event log."""
     import dagster as dg
 
-    from retrain_assets.defs.figures import figure
-    from retrain_assets.defs.tags import SYMBOL_TAG
     from retrain_assets.launcher.local import WORKER_PID_TAG
+    from retrain_assets.vocabulary.figures import figure
+    from retrain_assets.vocabulary.tags import SYMBOL_TAG
 
     with instance_at(home) as instance:
         records = [

@@ -81,7 +81,7 @@ def prepare_home(scratch: Path, symbols: list[str]) -> Path:
 
 def tags_for(invocation: str) -> dict[str, str]:
     """The invocation tags of a `--submit` run."""
-    from retrain_assets.defs.tags import RunTags
+    from retrain_assets.vocabulary.tags import RunTags
 
     return RunTags(invocation=invocation, source="submit").to_tags()
 
@@ -90,8 +90,8 @@ def run_in_process(symbols: list[str]) -> dict[str, Any]:
     """N `execute_job` runs one after the other in this process, on the bench's instance."""
     import dagster as dg
 
-    from retrain_assets.defs.partitions import partition_tags
     from retrain_assets.launcher.jobs import retrain_job_def  # what the local launcher runs
+    from retrain_assets.vocabulary.keys import partition_tags
 
     begun = time.time()
     job = dg.reconstructable(retrain_job_def)
@@ -172,7 +172,7 @@ def run_records(instance: Any, invocation: str) -> list[Any]:
     """The invocation's run records, oldest first."""
     import dagster as dg
 
-    from retrain_assets.defs.tags import INVOCATION_TAG
+    from retrain_assets.vocabulary.tags import INVOCATION_TAG
 
     records = instance.get_run_records(
         dg.RunsFilter(tags={INVOCATION_TAG: invocation}), ascending=True

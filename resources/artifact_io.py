@@ -39,9 +39,9 @@ from retrain_assets.adapters.hashing import sha256_bytes, write_sha256sums
 from retrain_assets.adapters.storage import StorageBackend
 from retrain_assets.core.errors import IntegrityError, PermanentError
 from retrain_assets.core.lifecycle.artifacts import CHECKSUM_FILE, ArtifactFiles, ArtifactLayout
-from retrain_assets.defs.figures import unplotted
-from retrain_assets.defs.partitions import split_partition_key
-from retrain_assets.defs.tags import is_dry_run
+from retrain_assets.vocabulary.figures import unplotted
+from retrain_assets.vocabulary.keys import split_partition_key
+from retrain_assets.vocabulary.tags import is_dry_run
 
 SEAL_METADATA_KEY = "seals_run_folder"
 

@@ -11,8 +11,8 @@ from typing import Any
 import dagster as dg
 
 from retrain_assets.adapters.logging_setup import EventLog
-from retrain_assets.defs.partitions import split_partition_key
-from retrain_assets.defs.tags import MODE_TAG, tag_value
+from retrain_assets.vocabulary.keys import split_partition_key
+from retrain_assets.vocabulary.tags import MODE_TAG, tag_value
 
 
 def output_log(context: dg.OutputContext, root: Path) -> tuple[EventLog, str]:

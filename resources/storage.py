@@ -19,7 +19,7 @@ from requests.adapters import HTTPAdapter
 from resources.settings import setting
 from retrain_assets.adapters.storage import LocalBackend, StorageBackend, StorageConfigError
 from retrain_assets.adapters.storage.base import RemoteObject
-from retrain_assets.defs.tags import DRIVER_TAG, tag_value
+from retrain_assets.vocabulary.tags import DRIVER_TAG, tag_value
 
 if TYPE_CHECKING:  # the SDKs load only for the driver that uses them (~0.3 s of imports)
     from retrain_assets.adapters.storage.dropbox_backend import DropboxBackend

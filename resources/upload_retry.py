@@ -28,7 +28,7 @@ from resources.uploads import (
 )
 from retrain_assets.adapters.hashing import sha256_file
 from retrain_assets.core.redaction import redact, secrets_from_env
-from retrain_assets.defs.figures import whole
+from retrain_assets.vocabulary.figures import whole
 
 # A materialization's storage id (as text) -> [asset, partition], the sensor cursor's form.
 Pending = dict[str, list[str]]

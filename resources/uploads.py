@@ -21,7 +21,7 @@ from retrain_assets.adapters.hashing import sha256_file
 from retrain_assets.adapters.storage import StorageBackend
 from retrain_assets.core.lifecycle.artifacts import CHECKSUM_FILE
 from retrain_assets.core.redaction import redact, secrets_from_env
-from retrain_assets.defs.figures import whole
+from retrain_assets.vocabulary.figures import whole
 
 FILES_KEY = "files"
 EXTRA_FILES_KEY = "extra_files"

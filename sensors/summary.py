@@ -11,7 +11,7 @@ import dagster as dg
 
 from retrain_assets.defs.invocations import dates_of, recent_views
 from retrain_assets.defs.jobs import summary_job
-from retrain_assets.defs.partitions import run_key
+from retrain_assets.vocabulary.keys import run_key
 
 MAX_AGE_S = 2 * 24 * 3600
 

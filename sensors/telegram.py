@@ -20,7 +20,13 @@ from retrain_assets.defs.invocations import InvocationView, recent_views
 from retrain_assets.defs.notifier import Delivery, Finished, Notifier, Succeeded
 from retrain_assets.defs.records import failure_of, will_retry
 from retrain_assets.defs.summary_records import desk_headline
-from retrain_assets.defs.tags import DATE_TAG, PARTITION_TAG, SELF_REPORTING, SYMBOL_TAG, RunTags
+from retrain_assets.vocabulary.tags import (
+    DATE_TAG,
+    PARTITION_TAG,
+    SELF_REPORTING,
+    SYMBOL_TAG,
+    RunTags,
+)
 
 MAX_AGE_S = 2 * 86400.0
 # Views older than MAX_AGE_S are never announced, so the cursor only needs the recent ones.

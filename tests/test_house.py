@@ -4,9 +4,11 @@ import ast
 import importlib
 import importlib.util
 import inspect
+import itertools
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,6 +106,44 @@ def test_every_class_the_instance_configs_name_is_ours_public_or_dagsters_own_de
                 assert _marked_public(module, name) or _dagster_default(module, name), (
                     f"{config.name}: {module}.{name}"
                 )
+
+
+# The floors of the house, top first: a module imports only from its own floor or below.
+FLOORS = (
+    ("retrain_assets.cli", "retrain_assets.api", "retrain_assets.__main__", "retrain_assets"),
+    ("retrain_assets.launcher",),
+    ("retrain_assets.definitions",),
+    ("sensors",),
+    ("retrain_assets.defs",),
+    ("resources",),
+    ("retrain_assets.vocabulary",),
+    ("retrain_assets.adapters",),
+    ("retrain_assets.core",),
+)
+
+
+def floor_of(module: str) -> int:
+    """The floor (0 = top) of a module of the product: its longest matching prefix's."""
+    best, found = -1, len(FLOORS)
+    for number, prefixes in enumerate(FLOORS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+                best, found = len(prefix), number
+    return found
+
+
+def test_every_module_sits_on_a_floor():
+    assert all(floor_of(m) < len(FLOORS) for m in _modules())
+
+
+def test_imports_only_point_down_the_floors():
+    up = [
+        f"{module} -> {child}"
+        for module, children in _graph().items()
+        for child in children
+        if floor_of(child) < floor_of(module)
+    ]
+    assert not up, "\n".join(sorted(up))
 
 
 def test_assets_resources_and_sensors_never_import_the_cli_runtime():
@@ -237,8 +277,8 @@ def _key_separators(path: Path) -> list[int]:
     return sorted(set(lines))
 
 
-def test_only_the_partitions_module_builds_or_parses_partition_keys():
-    home = REPO / "retrain_assets" / "defs" / "partitions.py"
+def test_only_the_keys_module_builds_or_parses_partition_keys():
+    home = REPO / "retrain_assets" / "vocabulary" / "keys.py"
     found = {
         f"{path.relative_to(REPO)}:{line}"
         for package in PACKAGES
@@ -246,14 +286,14 @@ def test_only_the_partitions_module_builds_or_parses_partition_keys():
         if path != home
         for line in _key_separators(path)
     }
-    assert not found, f"build or parse keys with defs/partitions.py: {sorted(found)}"
+    assert not found, f"build or parse keys with vocabulary/keys.py: {sorted(found)}"
 
 
 TAG_PREFIXES = ("retrain/", ".dagster/", "dagster/")
 
 
 def test_only_the_tags_module_names_tags():
-    home = REPO / "retrain_assets" / "defs" / "tags.py"
+    home = REPO / "retrain_assets" / "vocabulary" / "tags.py"
     found = {
         f"{path.relative_to(REPO)}:{s.lineno}: {s.value}"
         for package in (*PACKAGES, "bench")
@@ -262,7 +302,7 @@ def test_only_the_tags_module_names_tags():
         for s in _strings(ast.parse(path.read_text()))
         if s.value.startswith(TAG_PREFIXES)
     }
-    assert not found, f"import the tag keys from defs/tags.py: {sorted(found)}"
+    assert not found, f"import the tag keys from vocabulary/tags.py: {sorted(found)}"
 
 
 _INSTANCE_OWNERS = ("instance", "event_log_storage", "run_storage")
@@ -347,3 +387,42 @@ def _oversized(root: Path) -> list[str]:
 def test_no_module_is_over_400_lines_and_no_function_over_60():
     oversized = _oversized(REPO)
     assert not oversized, "split these by concern:\n" + "\n".join(oversized)
+
+
+# How `retrain` reaches the trainer and the file model.bin: the modules a symbol-day passes
+# through, each importing the next, read top-down.
+SYMBOL_WALK = (
+    "retrain_assets.cli",
+    "retrain_assets.api",
+    "retrain_assets.launcher.main",
+    "retrain_assets.launcher.session",
+    "retrain_assets.definitions",
+    "retrain_assets.defs.assets",
+    "retrain_assets.defs.assets.model",
+    "resources.training",
+    "retrain_assets.adapters.catboost_trainer",
+    "retrain_assets.core.model.training",
+)
+MODEL_BIN_WALK = (
+    "retrain_assets.defs.assets.model",
+    "resources.artifact_io",
+    "retrain_assets.adapters.atomic",
+)
+
+
+@pytest.mark.parametrize("chain", [SYMBOL_WALK, MODEL_BIN_WALK], ids=["trainer", "model.bin"])
+def test_a_symbol_walks_from_retrain_to_model_bin_top_down(chain: tuple[str, ...]):
+    graph = _graph()
+    for upper, lower in itertools.pairwise(chain):
+        assert lower in graph[upper], f"{upper} does not import {lower}"
+        assert floor_of(lower) >= floor_of(upper), f"{upper} -> {lower} climbs up"
+
+
+if __name__ == "__main__":
+    # `python -m tests.test_house`: the floors, then a symbol-day's walk to model.bin.
+    modules = _modules()
+    for number, prefixes in enumerate(FLOORS):
+        members = [m for m in modules if floor_of(m) == number]
+        print(f"floor {number}: {', '.join(prefixes)} ({len(members)} modules)")
+    for chain in (SYMBOL_WALK, MODEL_BIN_WALK):
+        print(" -> ".join(f"{m} [{floor_of(m)}]" for m in chain))

@@ -19,8 +19,8 @@ from resources.uploads import metadata_value
 from retrain_assets.core.errors import IntegrityError
 from retrain_assets.core.lifecycle.artifacts import ArtifactFiles
 from retrain_assets.core.model.provenance import Provenance
-from retrain_assets.defs.figures import unplotted
-from retrain_assets.defs.tags import BACKFILL_TAG
+from retrain_assets.vocabulary.figures import unplotted
+from retrain_assets.vocabulary.tags import BACKFILL_TAG
 
 ADOPTED_KEY = "adopted_from_run"
 # What a model's materialization says of the model itself (not of this run's storage or time).

@@ -12,9 +12,9 @@ from typing import Any
 
 import dagster as dg
 
-from retrain_assets.defs.partitions import is_symbol_day_key, split_partition_key
 from retrain_assets.defs.records import TERMINAL_STATUSES, latest_per_partition, will_retry
-from retrain_assets.defs.tags import (
+from retrain_assets.vocabulary.keys import is_symbol_day_key, split_partition_key
+from retrain_assets.vocabulary.tags import (
     BACKFILL_TAG,
     DATE_TAG,
     PARTITION_TAG,

@@ -22,9 +22,10 @@ from retrain_assets.core.errors import IntegrityError
 from retrain_assets.core.lifecycle.artifacts import json_bytes
 from retrain_assets.core.lifecycle.gate import DayNet
 from retrain_assets.core.trading.walk_forward import TRADED, DayLedger
-from retrain_assets.defs.figures import figure, whole
-from retrain_assets.defs.partitions import SYMBOLS, split_partition_key, symbol_day_key
+from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import latest_metadata_by_partition
+from retrain_assets.vocabulary.figures import figure, whole
+from retrain_assets.vocabulary.keys import split_partition_key, symbol_day_key
 
 LEDGER_KEY = dg.AssetKey("walk_forward")
 LEDGER_FILE = "walk_forward.json"

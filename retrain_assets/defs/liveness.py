@@ -11,7 +11,7 @@ import dagster as dg
 
 from retrain_assets.adapters.locks import holder_gone
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import LOCK_TAG, tag_value
+from retrain_assets.vocabulary.tags import LOCK_TAG, tag_value
 
 CANCELING = dg.DagsterRunStatus.CANCELING
 

@@ -15,8 +15,9 @@ import pandas as pd
 from retrain_assets.adapters.production_store import ProductionStore
 from retrain_assets.core.errors import IntegrityError
 from retrain_assets.core.model.model_health import HEALTH_KEY, IMPORTANCE_KEY, top_text
-from retrain_assets.defs.partitions import SYMBOLS, split_partition_key, symbol_day_key
+from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import latest_metadata_by_partition
+from retrain_assets.vocabulary.keys import split_partition_key, symbol_day_key
 
 MODEL_KEY = dg.AssetKey("model")
 CHAMPION = "champion"

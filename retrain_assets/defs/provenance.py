@@ -14,8 +14,8 @@ from typing import Any
 import dagster as dg
 
 from retrain_assets.core.model.provenance import Current, Method, Provenance, digest
-from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.records import latest_metadata_by_partition
+from retrain_assets.vocabulary.figures import unplotted
 
 PROVENANCE_KEY = "provenance"
 

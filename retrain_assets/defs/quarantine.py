@@ -24,9 +24,9 @@ from retrain_assets.adapters.production_store import ProductionStore
 from retrain_assets.adapters.quarantine import Quarantined, move_aside
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.lifecycle.artifacts import MODELS_DIR, ArtifactLayout
-from retrain_assets.defs.figures import whole
 from retrain_assets.defs.records import run_events
-from retrain_assets.defs.tags import DATE_TAG, SYMBOL_TAG
+from retrain_assets.vocabulary.figures import whole
+from retrain_assets.vocabulary.tags import DATE_TAG, SYMBOL_TAG
 
 _NOT_SUCCEEDED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 

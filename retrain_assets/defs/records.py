@@ -11,7 +11,7 @@ from typing import Any
 
 import dagster as dg
 
-from retrain_assets.defs.tags import PARTITION_TAG, WILL_RETRY_TAG
+from retrain_assets.vocabulary.tags import PARTITION_TAG, WILL_RETRY_TAG
 
 ERROR_TYPE_ALIASES = {"TrainingTimeout": "Timeout"}
 CANCELED = "Canceled"

@@ -44,7 +44,7 @@ from retrain_assets.core.lifecycle.retention import (
 from retrain_assets.core.redaction import redact, secrets_from_env
 from retrain_assets.defs.assets import symbol_day_assets
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import DATE_TAG, RANGE_START_TAG, SYMBOL_TAG
+from retrain_assets.vocabulary.tags import DATE_TAG, RANGE_START_TAG, SYMBOL_TAG
 
 # The assets whose materializations record files that may be pending upload.
 ARTIFACT_ASSETS = tuple(a.key.path[-1] for a in symbol_day_assets)

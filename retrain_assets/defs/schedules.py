@@ -11,11 +11,11 @@ from resources.training import CostModelResource, TrainingResource
 from retrain_assets.core.data.dates import last_complete_utc_day
 from retrain_assets.core.model.provenance import Current, stale_reason
 from retrain_assets.defs.jobs import retrain_job
-from retrain_assets.defs.partitions import run_key, symbol_day_key
 from retrain_assets.defs.provenance import recorded_provenance
 from retrain_assets.defs.records import latest_metadata_by_partition
-from retrain_assets.defs.tags import MAX_RUNTIME_TAG, RunTags
 from retrain_assets.defs.universe import active_symbols
+from retrain_assets.vocabulary.keys import run_key, symbol_day_key
+from retrain_assets.vocabulary.tags import MAX_RUNTIME_TAG, RunTags
 
 # Structural like the partitions' start date: read once when the code location loads, from
 # its one home (`resources.deployment`).

@@ -16,8 +16,7 @@ import dagster as dg
 from retrain_assets.core.model.provenance import Provenance
 from retrain_assets.core.report.desk import headline, production_rows
 from retrain_assets.core.trading.evaluation import INSUFFICIENT_EVIDENCE
-from retrain_assets.defs.figures import figure, whole
-from retrain_assets.defs.partitions import SYMBOLS, symbol_day_key
+from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import (
     ACTIVE_STATUSES,
     check_evaluations_of,
@@ -25,7 +24,9 @@ from retrain_assets.defs.records import (
     latest_metadata_by_partition,
     metrics_materialization,
 )
-from retrain_assets.defs.tags import (
+from retrain_assets.vocabulary.figures import figure, whole
+from retrain_assets.vocabulary.keys import symbol_day_key
+from retrain_assets.vocabulary.tags import (
     BACKFILL_TAG,
     DATE_TAG,
     SYMBOL_TAG,

@@ -20,9 +20,9 @@ import dagster as dg
 
 from retrain_assets.adapters.logging_setup import EventLog, stack_summary
 from retrain_assets.core.redaction import secrets_from_env
-from retrain_assets.defs.figures import unplotted
-from retrain_assets.defs.partitions import split_partition_key
-from retrain_assets.defs.tags import MODE_TAG, tag_value
+from retrain_assets.vocabulary.figures import unplotted
+from retrain_assets.vocabulary.keys import split_partition_key
+from retrain_assets.vocabulary.tags import MODE_TAG, tag_value
 
 _STARTED_RUNS: set[str] = set()
 

@@ -17,9 +17,9 @@ import dagster as dg
 from retrain_assets.core.report.desk import row_from_table
 from retrain_assets.defs.partitions import SUMMARY_JOB
 from retrain_assets.defs.records import run_events
-from retrain_assets.defs.tags import PARTITION_TAG, SUMMARY_OF_TAG
 from retrain_assets.launcher.outcome import DeploymentDesk
 from retrain_assets.launcher.submit import Deployment, DeploymentError
+from retrain_assets.vocabulary.tags import PARTITION_TAG, SUMMARY_OF_TAG
 
 # How long the end of a `--submit` run waits for its summary run (queued behind other runs).
 SUMMARY_WAIT_S = 600.0

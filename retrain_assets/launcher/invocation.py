@@ -20,14 +20,6 @@ from retrain_assets.adapters.locks import FileLock
 from retrain_assets.core.lifecycle.artifacts import ArtifactLayout
 from retrain_assets.defs.liveness import end_abandoned_run, mark_canceling, release_dead_runs
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import (
-    INVOCATION_TAG,
-    PARTITION_TAG,
-    WORKER_PID_TAG,
-    RunTags,
-    Source,
-    tag_value,
-)
 from retrain_assets.launcher.config import SchedulerConfig, concurrency_ceiling
 from retrain_assets.launcher.interrupts import ExitNow, Interrupts
 from retrain_assets.launcher.ledger import DateRecords, InvocationLedger, StatusFile
@@ -37,6 +29,14 @@ from retrain_assets.launcher.progress import ProgressFn
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import SymbolStatus
 from retrain_assets.launcher.watchdog import start_watchdog, stop_watchdog
+from retrain_assets.vocabulary.tags import (
+    INVOCATION_TAG,
+    PARTITION_TAG,
+    WORKER_PID_TAG,
+    RunTags,
+    Source,
+    tag_value,
+)
 
 CANCEL_GRACE_S = 60.0
 EXIT_INTERRUPTED = 130

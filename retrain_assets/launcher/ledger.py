@@ -19,9 +19,7 @@ import dagster as dg
 from retrain_assets.adapters.atomic import atomic_write_bytes
 from retrain_assets.adapters.locks import FileLock
 from retrain_assets.core.lifecycle.artifacts import json_bytes
-from retrain_assets.defs.figures import figure, whole
 from retrain_assets.defs.lifecycle_records import champion_metadata
-from retrain_assets.defs.partitions import split_partition_key, symbol_day_key
 from retrain_assets.defs.records import (
     attempts_of,
     failure_of,
@@ -31,9 +29,11 @@ from retrain_assets.defs.records import (
     will_retry,
 )
 from retrain_assets.defs.summary_records import date_runs, latest_per_symbol
-from retrain_assets.defs.tags import INVOCATION_TAG, SYMBOL_TAG
 from retrain_assets.launcher.plan import SymbolPlan
 from retrain_assets.launcher.status import FINAL, State, SymbolStatus
+from retrain_assets.vocabulary.figures import figure, whole
+from retrain_assets.vocabulary.keys import split_partition_key, symbol_day_key
+from retrain_assets.vocabulary.tags import INVOCATION_TAG, SYMBOL_TAG
 
 _RUN_STATE: dict[dg.DagsterRunStatus, State] = {
     dg.DagsterRunStatus.QUEUED: "pending",  # in a deployment's run queue, not started

@@ -32,11 +32,11 @@ from pathlib import Path
 import dagster as dg
 
 from retrain_assets.adapters.locks import FileLock
-from retrain_assets.defs.partitions import key_file_stem
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import INVOCATION_TAG, PARTITION_TAG, WORKER_PID_TAG
 from retrain_assets.launcher.jobs import job_for
 from retrain_assets.launcher.runs import RunSpec
+from retrain_assets.vocabulary.keys import key_file_stem
+from retrain_assets.vocabulary.tags import INVOCATION_TAG, PARTITION_TAG, WORKER_PID_TAG
 
 # The launcher prints its own progress, one line per finished symbol; every event (failures'
 # stack traces included) still goes to the instance's event log and the JSON logs. Dagster logs

@@ -19,7 +19,7 @@ def complete_pending_uploads(inv: Invocation) -> dict[str, object] | None:
     """
     from resources.upload_retry import complete_pending_uploads as complete
     from retrain_assets.defs.assets import symbol_day_assets
-    from retrain_assets.defs.partitions import symbol_day_key
+    from retrain_assets.vocabulary.keys import symbol_day_key
 
     assets = tuple(a.key.path[-1] for a in symbol_day_assets)
     keys = [symbol_day_key(inv.date, s) for s in inv.symbols]

@@ -22,9 +22,9 @@ from retrain_assets.adapters.hashing import sha256_file
 from retrain_assets.core.errors import RetrainError
 from retrain_assets.core.model.provenance import Current, stale_reason
 from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL
-from retrain_assets.defs.partitions import split_partition_key, symbol_day_key
 from retrain_assets.defs.provenance import recorded_provenance
 from retrain_assets.defs.records import latest_metadata_by_partition
+from retrain_assets.vocabulary.keys import split_partition_key, symbol_day_key
 
 Files = dict[str, dict[str, Any]]
 Restore = Callable[[dict[str, Any], Path], None]

@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from retrain_assets.defs.partitions import split_partition_key
-from retrain_assets.defs.tags import DATE_TAG, INVOCATION_TAG, PARTITION_TAG, SYMBOL_TAG
 from retrain_assets.launcher.endpoint import DeploymentError
 from retrain_assets.launcher.interrupts import ExitNow, Interrupts
 from retrain_assets.launcher.invocation import Invocation
@@ -32,6 +30,8 @@ from retrain_assets.launcher.progress import ProgressFn
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import SymbolStatus
 from retrain_assets.launcher.submit import Deployment
+from retrain_assets.vocabulary.keys import split_partition_key
+from retrain_assets.vocabulary.tags import DATE_TAG, INVOCATION_TAG, PARTITION_TAG, SYMBOL_TAG
 
 POLL_S = 1.0
 # Run end times come from the deployment's clock, the look times from this machine's.

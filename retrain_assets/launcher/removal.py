@@ -17,8 +17,8 @@ from retrain_assets.core.data.symbols import normalize_symbol
 from retrain_assets.core.errors import InvalidSymbolError, PermanentError
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import ACTIVE_STATUSES
-from retrain_assets.defs.tags import DATE_TAG, PARTITION_TAG, REMOVED_TAG, SYMBOL_TAG
 from retrain_assets.launcher import environment
+from retrain_assets.vocabulary.tags import DATE_TAG, PARTITION_TAG, REMOVED_TAG, SYMBOL_TAG
 
 FLAG = "--remove_symbol"
 SUMMARY = dg.AssetKey("engine_summary")

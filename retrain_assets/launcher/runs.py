@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from retrain_assets.defs.partitions import partition_tags, symbol_day_key
+from retrain_assets.vocabulary.keys import partition_tags, symbol_day_key
 
 
 @dataclass(frozen=True)

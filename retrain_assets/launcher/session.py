@@ -15,7 +15,6 @@ import dagster as dg
 
 from retrain_assets.core.lifecycle.artifacts import ArtifactLayout
 from retrain_assets.defs.notifier import Finished, Notifier
-from retrain_assets.defs.tags import PARTITION_TAG, SUMMARY_OF_TAG, RunTags
 from retrain_assets.launcher.config import SchedulerConfig
 from retrain_assets.launcher.home import exported, open_instance, prepare_home
 from retrain_assets.launcher.invocation import (
@@ -31,6 +30,7 @@ from retrain_assets.launcher.plan import AssetGraph, SymbolPlan, plan_date
 from retrain_assets.launcher.progress import ProgressFn
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import SymbolStatus
+from retrain_assets.vocabulary.tags import PARTITION_TAG, SUMMARY_OF_TAG, RunTags
 
 if TYPE_CHECKING:  # the GraphQL client loads only for --submit
     from retrain_assets.launcher.submit import Deployment

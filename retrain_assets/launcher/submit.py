@@ -18,10 +18,10 @@ from typing import Any
 import dagster as dg
 from dagster_graphql import DagsterGraphQLClientError
 
-from retrain_assets.defs.tags import SUBMISSION_TAG
 from retrain_assets.launcher.endpoint import DeploymentError
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.webserver import Webserver, client_reason, one_line
+from retrain_assets.vocabulary.tags import SUBMISSION_TAG
 
 SYMBOLS_DEF = "symbols"  # the dynamic partitions definition of the symbol dimension
 # Statuses in which Dagster refuses or defers a termination: ask again once started.

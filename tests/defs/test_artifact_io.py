@@ -7,7 +7,8 @@ import pytest
 
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from retrain_assets.core.lifecycle.artifacts import ArtifactFiles
-from retrain_assets.defs.partitions import partition_key, symbol_day_partitions
+from retrain_assets.defs.partitions import symbol_day_partitions
+from retrain_assets.vocabulary.keys import partition_key
 
 KEY = partition_key("2025-03-01", "BTCUSDT")
 

@@ -8,7 +8,7 @@ import pytest
 
 from retrain_assets.core.lifecycle.artifacts import CHECKSUM_FILE, RUN_FOLDER_FILES
 from retrain_assets.definitions import defs
-from retrain_assets.defs.partitions import partition_key
+from retrain_assets.vocabulary.keys import partition_key
 
 
 @pytest.mark.slow

@@ -17,8 +17,8 @@ from retrain_assets.api import load_production_model
 from retrain_assets.core.errors import IntegrityError, PermanentError
 from retrain_assets.core.lifecycle.production import live_history
 from retrain_assets.definitions import defs
-from retrain_assets.defs.figures import figure, whole
-from retrain_assets.defs.partitions import partition_key
+from retrain_assets.vocabulary.figures import figure, whole
+from retrain_assets.vocabulary.keys import partition_key
 from tests.fakes.markets import write_market, zigzag_bars
 
 END = pd.Timestamp("2025-05-01", tz="UTC")

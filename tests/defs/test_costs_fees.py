@@ -16,8 +16,8 @@ from retrain_assets.core.errors import InvalidSymbolError, PermanentError
 from retrain_assets.definitions import build_resources
 from retrain_assets.defs.assets.costs import costs
 from retrain_assets.defs.assets.features import features
-from retrain_assets.defs.figures import figure
-from retrain_assets.defs.partitions import partition_key
+from retrain_assets.vocabulary.figures import figure
+from retrain_assets.vocabulary.keys import partition_key
 from tests.fakes.fake_binance import (
     FakeBinanceState,
     fake_binance,
@@ -239,7 +239,7 @@ def test_costs_json_is_bit_identical_when_bars_in_or_after_the_test_window_chang
     assert metadata["estimated_as_of"].value == AS_OF.isoformat()
     assert metadata["test_start"].value == "2025-04-01T20:00:00+00:00"
     assert metadata["liquidity_tier"].value == original["liquidity_tier"]
-    # Shown as text to 4 places (`defs/figures.py`); costs.json keeps every digit.
+    # Shown as text to 4 places (`vocabulary/figures.py`); costs.json keeps every digit.
     volume = figure(metadata["liquidity_quote_volume"])
     assert volume == pytest.approx(original["liquidity_quote_volume"], abs=1e-4)
     assert metadata["spread_source"].value == "estimated"

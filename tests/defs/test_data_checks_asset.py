@@ -13,8 +13,8 @@ import pytest
 
 from retrain_assets.core.model.features import FEATURE_NAMES
 from retrain_assets.definitions import defs
-from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.records import failure_of
+from retrain_assets.vocabulary.keys import partition_key
 from tests.fakes.markets import write_market, zigzag_bars
 
 DATE = "2025-04-26"

@@ -15,8 +15,8 @@ import pytest
 from retrain_assets.adapters.hashing import sha256_bytes
 from retrain_assets.definitions import defs
 from retrain_assets.defs.adoption import Trained, adopted_output
-from retrain_assets.defs.figures import figure, unplotted, whole
-from retrain_assets.defs.partitions import partition_key
+from retrain_assets.vocabulary.figures import figure, unplotted, whole
+from retrain_assets.vocabulary.keys import partition_key
 
 SYMBOL_DAY_ASSETS = ("costs", "features", "model", "walk_forward", "metrics", "champion")
 DATES = ("2025-05-01", "2025-05-02")

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from retrain_assets.defs.invocations import dates_of, recent_views
-from retrain_assets.defs.tags import BACKFILL_TAG, RunTags
+from retrain_assets.vocabulary.tags import BACKFILL_TAG, RunTags
 from tests.fakes.symbol_days import run_symbol_day
 
 DAY = 86400.0

@@ -11,11 +11,12 @@ import pytest
 from retrain_assets.core.report.telegram_text import best_and_worst
 from retrain_assets.core.trading.evaluation import evaluate
 from retrain_assets.defs.assets.metrics import metrics_metadata
-from retrain_assets.defs.figures import unplotted
-from retrain_assets.defs.partitions import partition_tags, symbol_day_partitions
+from retrain_assets.defs.partitions import symbol_day_partitions
 from retrain_assets.defs.summary_records import date_summary, run_net_bps
-from retrain_assets.defs.tags import RunTags
 from retrain_assets.launcher.ledger import metrics_of_run
+from retrain_assets.vocabulary.figures import unplotted
+from retrain_assets.vocabulary.keys import partition_tags
+from retrain_assets.vocabulary.tags import RunTags
 from tests.fakes.costs import fee_only_costs
 
 DATE = "2025-05-01"

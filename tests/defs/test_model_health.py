@@ -13,9 +13,9 @@ from retrain_assets.core.model.calibration import TREE_FLOOR
 from retrain_assets.core.model.features import FEATURE_NAMES
 from retrain_assets.definitions import defs
 from retrain_assets.defs.adoption import Trained, adopted_output
-from retrain_assets.defs.figures import whole
 from retrain_assets.defs.model_health import live_health_table, model_health
-from retrain_assets.defs.partitions import partition_key
+from retrain_assets.vocabulary.figures import whole
+from retrain_assets.vocabulary.keys import partition_key
 
 KEY = str(partition_key("2025-05-01", "BTCUSDT"))
 

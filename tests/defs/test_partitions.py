@@ -3,8 +3,8 @@
 import dagster as dg
 import pytest
 
-from retrain_assets.defs.partitions import (
-    SYMBOLS,
+from retrain_assets.defs.partitions import SYMBOLS, symbol_day_partitions
+from retrain_assets.vocabulary.keys import (
     is_symbol_day_key,
     key_file_stem,
     partition_key,
@@ -12,9 +12,8 @@ from retrain_assets.defs.partitions import (
     run_key,
     split_partition_key,
     symbol_day_key,
-    symbol_day_partitions,
 )
-from retrain_assets.defs.tags import DATE_TAG, PARTITION_TAG, SYMBOL_TAG
+from retrain_assets.vocabulary.tags import DATE_TAG, PARTITION_TAG, SYMBOL_TAG
 
 CASES = [
     ("2026-01-31", "BTCUSDT"),

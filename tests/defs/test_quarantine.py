@@ -9,7 +9,7 @@ import pytest
 from bench.noop_trainer import NoopTrainer
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.definitions import defs
-from retrain_assets.defs.partitions import partition_key
+from retrain_assets.vocabulary.keys import partition_key
 
 pytestmark = pytest.mark.slow
 DATE = "2025-05-01"

@@ -21,9 +21,10 @@ from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.storage import StorageResource
 from retrain_assets.core.lifecycle.artifacts import ArtifactFiles, day_folder
 from retrain_assets.core.lifecycle.retention import Reason, RetentionPlan
-from retrain_assets.defs.partitions import partition_key, symbol_day_partitions
+from retrain_assets.defs.partitions import symbol_day_partitions
 from retrain_assets.defs.retention import retention_job, retention_schedule
-from retrain_assets.defs.tags import DATE_TAG, DRIVER_TAG, SYMBOL_TAG
+from retrain_assets.vocabulary.keys import partition_key
+from retrain_assets.vocabulary.tags import DATE_TAG, DRIVER_TAG, SYMBOL_TAG
 from tests.fakes.moto_s3 import FAKE_ENV, s3_client
 
 SYM = "BTCUSDT"

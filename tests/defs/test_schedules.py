@@ -7,10 +7,10 @@ import dagster as dg
 import pytest
 
 from retrain_assets.definitions import current_configuration, defs
-from retrain_assets.defs.partitions import partition_key
 from retrain_assets.defs.schedules import daily_retrain_schedule
-from retrain_assets.defs.tags import TIMEOUT_TAG, RunTags
 from retrain_assets.defs.universe import set_retired_symbols
+from retrain_assets.vocabulary.keys import partition_key
+from retrain_assets.vocabulary.tags import TIMEOUT_TAG, RunTags
 
 TICK = datetime(2025, 5, 2, 2, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 from resources.artifact_io import ArtifactRootResource
 from retrain_assets.defs.assets.summary import engine_summary
 from retrain_assets.defs.summary_records import date_summary
-from retrain_assets.defs.tags import RunTags
+from retrain_assets.vocabulary.tags import RunTags
 from tests.fakes.symbol_days import run_symbol_day
 
 DATE = "2025-05-01"

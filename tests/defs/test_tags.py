@@ -10,7 +10,8 @@ import pytest
 from retrain_assets.adapters.locks import FileLock
 from retrain_assets.defs.liveness import release_dead_runs
 from retrain_assets.defs.partitions import RETRAIN_JOB
-from retrain_assets.defs.tags import (
+from retrain_assets.launcher.runs import RunSpec
+from retrain_assets.vocabulary.tags import (
     BACKFILL_TAG,
     DRY_RUN_TAG,
     HIDDEN_TAG_PREFIX,
@@ -24,7 +25,6 @@ from retrain_assets.defs.tags import (
     RunTags,
     tag_value,
 )
-from retrain_assets.launcher.runs import RunSpec
 
 FULL = RunTags(
     invocation="abc",

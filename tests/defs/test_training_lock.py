@@ -8,9 +8,9 @@ import dagster as dg
 import pytest
 
 from retrain_assets.adapters.locks import FileLock
-from retrain_assets.defs.partitions import partition_tags
-from retrain_assets.defs.tags import RunTags
 from retrain_assets.launcher.jobs import retrain_job_def
+from retrain_assets.vocabulary.keys import partition_tags
+from retrain_assets.vocabulary.tags import RunTags
 
 DATE = "2025-05-01"
 

@@ -9,7 +9,7 @@ import pytest
 from retrain_assets.adapters.hashing import sha256_file
 from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, TRADED
 from retrain_assets.definitions import defs
-from retrain_assets.defs.partitions import partition_key
+from retrain_assets.vocabulary.keys import partition_key
 
 
 def _run(instance: dg.DagsterInstance, date: str, symbol: str = "BTCUSDT") -> None:

@@ -13,8 +13,8 @@ import pytest
 
 from retrain_assets.core.data.synthetic import SyntheticSource
 from retrain_assets.definitions import defs
-from retrain_assets.defs.partitions import partition_key
 from retrain_assets.launcher.home import write_instance_config
+from retrain_assets.vocabulary.keys import partition_key
 
 SYMBOLS = ("BTCUSDT", "SOLUSDT")
 DATES = ("2025-05-01", "2025-05-02", "2025-05-03", "2025-05-04")

@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from retrain_assets.definitions import defs
-from retrain_assets.defs.partitions import partition_key
+from retrain_assets.vocabulary.keys import partition_key
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 DATES = ("2025-05-01", "2025-05-02", "2025-05-03")

@@ -23,7 +23,7 @@ from dagster_k8s.job import (
 )
 
 from retrain_assets.cli import build_parser
-from retrain_assets.defs.tags import TIMEOUT_TAG
+from retrain_assets.vocabulary.tags import TIMEOUT_TAG
 from tests.e2e.conftest import REPO, run_cli
 
 FAST = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}

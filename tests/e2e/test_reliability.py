@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from retrain_assets.defs.tags import WORKER_PID_TAG
+from retrain_assets.vocabulary.tags import WORKER_PID_TAG
 from tests.e2e.conftest import (
     DATE,
     REPO,
@@ -544,7 +544,7 @@ def test_a_deleted_pointer_is_rebuilt_from_the_decisions(artifacts, monkeypatch,
     from retrain_assets.adapters.hashing import sha256_bytes
     from retrain_assets.api import load_production_model
     from retrain_assets.definitions import defs
-    from retrain_assets.defs.partitions import partition_key
+    from retrain_assets.vocabulary.keys import partition_key
     from tests.fakes.markets import write_market, zigzag_bars
 
     end = pd.Timestamp("2025-05-01", tz="UTC")
@@ -700,11 +700,11 @@ def test_a_hung_trainer_times_out_once_at_its_setting_plus_the_grace(artifacts, 
     # seconds. SleepyTrainer never looks at the clock: only the hard stop can end it.
     monkeypatch.setenv("RETRAIN_TRAINER", "tests.fakes.trainers:SleepyTrainer")
     monkeypatch.setenv("SLOW_SYMBOLS", "ETHUSDT")
-    from retrain_assets.defs.partitions import partition_tags
     from retrain_assets.defs.records import attempts_of, failure_of
-    from retrain_assets.defs.tags import RunTags
     from retrain_assets.defs.timeout import HARD_GRACE_S
     from retrain_assets.launcher.jobs import retrain_job_def
+    from retrain_assets.vocabulary.keys import partition_tags
+    from retrain_assets.vocabulary.tags import RunTags
 
     timeout_s = 2.0
     tags = RunTags(invocation="hung", source="api", timeout_minutes=timeout_s / 60).to_tags()

@@ -74,9 +74,9 @@ def test_a_timeout_fails_once_while_other_symbols_succeed(artifacts, monkeypatch
     # real fit must finish inside it on a busy machine: it has no retry to fall back on.
     monkeypatch.setenv("RETRAIN_TRAINER", "tests.fakes.trainers:SleepyTrainer")
     monkeypatch.setenv("SLOW_SYMBOLS", "ETHUSDT")
-    from retrain_assets.defs.partitions import partition_tags
-    from retrain_assets.defs.tags import RunTags
     from retrain_assets.launcher.jobs import retrain_job_def
+    from retrain_assets.vocabulary.keys import partition_tags
+    from retrain_assets.vocabulary.tags import RunTags
 
     tags = RunTags(invocation="timeouts", source="api", timeout_minutes=5 / 60).to_tags()
     with dg.DagsterInstance.get() as instance:

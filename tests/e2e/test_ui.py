@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from retrain_assets.defs.partitions import RETRAIN_JOB
-from retrain_assets.defs.tags import HIDDEN_TAG_PREFIX, INVOCATION_TAG, SOURCE_TAG
+from retrain_assets.vocabulary.tags import HIDDEN_TAG_PREFIX, INVOCATION_TAG, SOURCE_TAG
 from tests.e2e.conftest import DATE, REPO, run_cli
 from tests.e2e.dagster_dev import dagster_dev, launch_asset_backfill, launch_job_backfill
 from tests.e2e.ui_pages import CHROMIUM, CHROMIUM_FLAGS, render, run_row_tags, visible_text

@@ -7,9 +7,10 @@ raises, so sensor and summary tests build any mix of outcomes in well under a se
 import dagster as dg
 
 from retrain_assets.core.errors import DataSourceError
-from retrain_assets.defs.figures import unplotted
-from retrain_assets.defs.partitions import partition_tags, symbol_day_partitions
-from retrain_assets.defs.tags import is_dry_run
+from retrain_assets.defs.partitions import symbol_day_partitions
+from retrain_assets.vocabulary.figures import unplotted
+from retrain_assets.vocabulary.keys import partition_tags
+from retrain_assets.vocabulary.tags import is_dry_run
 
 NET_TAG = "test/net_bps"
 FAIL_TAG = "test/fail"
@@ -27,7 +28,7 @@ def metrics(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         "train_minutes": dg.MetadataValue.float(0.5),
         "dry_run": dg.MetadataValue.bool(is_dry_run(tags)),
     }
-    # Recorded as the real asset records them: figures as text (`defs/figures.py`).
+    # Recorded as the real asset records them: figures as text (`vocabulary/figures.py`).
     return dg.MaterializeResult(metadata=unplotted(metadata))
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from resources.telegram import TelegramResource
 from retrain_assets.defs.notifier import Finished, Notifier
-from retrain_assets.defs.tags import RunTags
 from retrain_assets.launcher.status import SymbolStatus
+from retrain_assets.vocabulary.tags import RunTags
 from sensors.telegram import telegram_notifications_sensor
 from tests.fakes.fake_telegram import FAKE_TOKEN, FakeTelegram
 from tests.fakes.symbol_days import run_symbol_day

@@ -18,7 +18,6 @@ import pytest
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.lifecycle.artifacts import ArtifactLayout
 from retrain_assets.defs.partitions import symbol_day_partitions
-from retrain_assets.defs.tags import RunTags
 from retrain_assets.launcher import remote
 from retrain_assets.launcher.deployment_records import desk_of
 from retrain_assets.launcher.ledger import StatusFile, champion_words, metrics_facts
@@ -27,13 +26,14 @@ from retrain_assets.launcher.plan import SymbolPlan
 from retrain_assets.launcher.progress import ConsoleProgress
 from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import SymbolStatus
+from retrain_assets.vocabulary.tags import RunTags
 
 DATE = "2025-05-01"
 JOB = "retrain_symbol_day"
 ASSETS = (("model",), ("metrics",))
 URL = "http://127.0.0.1:3000"
 # What a successful run's `metrics` and `champion` record: the figures of symbol-day assets as
-# text (defs/figures.py), the champion's words as text.
+# text (vocabulary/figures.py), the champion's words as text.
 METRICS = {
     "files": dg.MetadataValue.json({"metrics.json": {"path": "/art/runs/BTCUSDT/metrics.json"}}),
     "net_bps_after_costs": dg.MetadataValue.text("-32.7"),

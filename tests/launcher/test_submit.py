@@ -27,8 +27,6 @@ import pytest
 
 from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.model.training import TrainedModel, TrainingInput
-from retrain_assets.defs.partitions import partition_tags
-from retrain_assets.defs.tags import SUBMISSION_TAG, RunTags
 from retrain_assets.launcher.endpoint import parse_url
 from retrain_assets.launcher.home import write_instance_config
 from retrain_assets.launcher.ledger import InvocationLedger
@@ -39,6 +37,8 @@ from retrain_assets.launcher.runs import RunSpec
 from retrain_assets.launcher.status import FINAL, SymbolStatus
 from retrain_assets.launcher.submit import Deployment
 from retrain_assets.launcher.webserver import PATIENCE_ENV, patience_from_env
+from retrain_assets.vocabulary.keys import partition_tags
+from retrain_assets.vocabulary.tags import SUBMISSION_TAG, RunTags
 from tests.e2e.dagster_dev import dagster_dev, free_port
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from resources.market_data import MarketDataResource
 from resources.training import TrainingResource
 from retrain_assets.defs.assets import date_assets
 from retrain_assets.defs.jobs import summary_job
-from retrain_assets.defs.tags import RunTags
+from retrain_assets.vocabulary.tags import RunTags
 from sensors.summary import engine_summary_sensor
 from tests.fakes.symbol_days import run_symbol_day
 from tests.fakes.ui_backfill import finish_backfill, launch_asset_backfill

@@ -6,8 +6,8 @@ import dagster as dg
 import pytest
 
 from resources.telegram import TelegramResource, telegram_resource
-from retrain_assets.defs.partitions import partition_tags
-from retrain_assets.defs.tags import BACKFILL_TAG, RunTags
+from retrain_assets.vocabulary.keys import partition_tags
+from retrain_assets.vocabulary.tags import BACKFILL_TAG, RunTags
 from sensors.telegram import telegram_failure_sensor
 from tests.fakes.fake_telegram import FAKE_TOKEN
 from tests.fakes.symbol_days import FAIL_TAG, metrics, run_symbol_day

@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from resources.telegram import TelegramResource, telegram_resource
-from retrain_assets.defs.tags import BACKFILL_TAG, RunTags
+from retrain_assets.vocabulary.tags import BACKFILL_TAG, RunTags
 from sensors import telegram
 from sensors.telegram import notification_sensors, telegram_notifications_sensor
 from tests.fakes.fake_telegram import FAKE_TOKEN, FakeTelegram

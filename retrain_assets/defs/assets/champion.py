@@ -69,16 +69,17 @@ from retrain_assets.defs.assets.champion_live import (
     live_summary,
 )
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
-from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.ledger_records import family_day_nets
-from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.partitions import symbol_day_partitions
 from retrain_assets.defs.provenance import (
     derived_provenance,
     provenance_metadata,
     upstream_provenance,
 )
 from retrain_assets.defs.quarantine import tidy_symbol_day
-from retrain_assets.defs.tags import is_dry_run
+from retrain_assets.vocabulary.figures import unplotted
+from retrain_assets.vocabulary.keys import split_partition_key
+from retrain_assets.vocabulary.tags import is_dry_run
 
 CHAMPION_ASSET = "champion"
 _RECORDS_SCANNED = 20
@@ -158,7 +159,7 @@ def champion(
     moved = _tidy(context, (date, symbol), artifacts.layout())
     if moved:
         metadata["quarantined"] = dg.MetadataValue.json([m.to_json() for m in moved])
-    metadata = unplotted(metadata)  # no figure plotted across symbols: defs/figures.py
+    metadata = unplotted(metadata)  # no figure plotted across symbols: vocabulary/figures.py
     return dg.MaterializeResult(metadata=metadata, check_results=[gate_check_result(verdict)])
 
 

@@ -22,7 +22,7 @@ from retrain_assets.core.lifecycle.gate import DayNet
 from retrain_assets.core.lifecycle.production import Decision, ModelRef
 from retrain_assets.core.trading.walk_forward import TRADED, DayLedger, untraded_day
 from retrain_assets.defs.assets.walk_forward import LEDGER_FILE, trade_model_on
-from retrain_assets.defs.partitions import split_partition_key
+from retrain_assets.vocabulary.keys import split_partition_key
 
 NO_CHAMPION = "no_champion"
 CHAMPION_UNREADABLE = "champion_unreadable"

@@ -11,8 +11,8 @@ import dagster as dg
 
 from retrain_assets.core.data.check_outcome import ERROR, CheckOutcome
 from retrain_assets.core.model.drift import DriftPolicy
-from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.partitions import symbol_day_partitions
+from retrain_assets.vocabulary.figures import unplotted
 
 _DRIFT = DriftPolicy()
 _DESCRIPTIONS = {

@@ -17,9 +17,10 @@ from retrain_assets.defs.assets.common import (
     day_start,
     permanent_errors_fail_fast,
 )
-from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.partitions import symbol_day_partitions
 from retrain_assets.defs.provenance import provenance_metadata, versioned_output
 from retrain_assets.defs.telemetry import stage
+from retrain_assets.vocabulary.keys import split_partition_key
 
 WALK_FORWARD_COSTS = "walk_forward_costs.json"
 

@@ -22,8 +22,9 @@ from retrain_assets.core.report.desk import (
 from retrain_assets.core.report.desk_html import render_desk_page
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.model_health import model_health
-from retrain_assets.defs.partitions import date_partitions, symbol_day_key
+from retrain_assets.defs.partitions import date_partitions
 from retrain_assets.defs.summary_records import date_summary
+from retrain_assets.vocabulary.keys import symbol_day_key
 
 
 @dg.asset(

@@ -33,9 +33,10 @@ from retrain_assets.defs.assets.common import (
     day_end,
     permanent_errors_fail_fast,
 )
-from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.partitions import symbol_day_partitions
 from retrain_assets.defs.provenance import provenance_metadata, versioned_output
 from retrain_assets.defs.telemetry import StageReport, stage
+from retrain_assets.vocabulary.keys import split_partition_key
 
 
 @dg.asset(

@@ -26,11 +26,12 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.assets.walk_forward import LEDGER_FILE
-from retrain_assets.defs.figures import unplotted
-from retrain_assets.defs.partitions import split_partition_key, symbol_day_partitions
+from retrain_assets.defs.partitions import symbol_day_partitions
 from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
-from retrain_assets.defs.tags import is_dry_run
 from retrain_assets.defs.telemetry import StageReport, emit, event_log, stage
+from retrain_assets.vocabulary.figures import unplotted
+from retrain_assets.vocabulary.keys import split_partition_key
+from retrain_assets.vocabulary.tags import is_dry_run
 
 # What metrics.json scores: the held-out fit on the test segment; the headline record of the
 # live model is the walk-forward ledger.
@@ -108,7 +109,7 @@ def _metrics_output(
     timing: StageReport,
 ) -> dg.Output[ArtifactFiles]:
     """metrics.json, with its provenance, figures and timings as metadata; the figures as
-    text, so the UI never plots one line across symbols (`defs/figures.py`)."""
+    text, so the UI never plots one line across symbols (`vocabulary/figures.py`)."""
     output = dg.Output(
         ArtifactFiles({"metrics.json": json_bytes(document)}),
         metadata={

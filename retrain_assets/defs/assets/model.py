@@ -41,19 +41,14 @@ from retrain_assets.defs.assets.common import (
     RETRAIN_GROUP,
     permanent_errors_fail_fast,
 )
-from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.model_health import health_metadata
-from retrain_assets.defs.partitions import (
-    TRAIN_POOL,
-    key_file_stem,
-    split_partition_key,
-    symbol_day_partitions,
-    train_pool_limit,
-)
+from retrain_assets.defs.partitions import TRAIN_POOL, symbol_day_partitions, train_pool_limit
 from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
-from retrain_assets.defs.tags import CONCURRENCY_TAG, TIMEOUT_TAG, is_dry_run, tag_value
 from retrain_assets.defs.telemetry import StageReport, stage
 from retrain_assets.defs.timeout import symbol_deadline
+from retrain_assets.vocabulary.figures import unplotted
+from retrain_assets.vocabulary.keys import key_file_stem, split_partition_key
+from retrain_assets.vocabulary.tags import CONCURRENCY_TAG, TIMEOUT_TAG, is_dry_run, tag_value
 
 TRAINING_RETRIES = dg.RetryPolicy(
     max_retries=2, delay=2.0, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS

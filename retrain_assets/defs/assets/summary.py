@@ -12,7 +12,7 @@ from retrain_assets.defs.assets.common import RETRAIN_GROUP
 from retrain_assets.defs.assets.desk import production_table
 from retrain_assets.defs.partitions import EVERY_SYMBOL_OF_THE_DATE, date_partitions
 from retrain_assets.defs.summary_records import date_summary
-from retrain_assets.defs.tags import RunTags
+from retrain_assets.vocabulary.tags import RunTags
 
 
 class SummaryConfig(dg.Config):

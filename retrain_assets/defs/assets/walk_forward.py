@@ -41,16 +41,12 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.assets.costs import WALK_FORWARD_COSTS
-from retrain_assets.defs.figures import unplotted
 from retrain_assets.defs.ledger_records import ledger_days, window_dates
-from retrain_assets.defs.partitions import (
-    START_DATE,
-    partition_key,
-    split_partition_key,
-    symbol_day_partitions,
-)
+from retrain_assets.defs.partitions import START_DATE, symbol_day_partitions
 from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
 from retrain_assets.defs.telemetry import stage
+from retrain_assets.vocabulary.figures import unplotted
+from retrain_assets.vocabulary.keys import partition_key, split_partition_key
 
 LEDGER_FILE = "walk_forward.json"
 

@@ -10,9 +10,10 @@ import pytest
 from resources.artifact_io import ArtifactIOManager, ArtifactRootResource
 from resources.storage import StorageResource
 from retrain_assets.core.lifecycle.artifacts import ArtifactFiles
-from retrain_assets.defs.figures import whole
-from retrain_assets.defs.partitions import partition_key, symbol_day_partitions
-from retrain_assets.defs.tags import DRIVER_TAG, DRY_RUN_TAG
+from retrain_assets.defs.partitions import symbol_day_partitions
+from retrain_assets.vocabulary.figures import whole
+from retrain_assets.vocabulary.keys import partition_key
+from retrain_assets.vocabulary.tags import DRIVER_TAG, DRY_RUN_TAG
 from sensors.pending_uploads import build_pending_uploads_sensor
 from tests.adapters.storage.drivers import dropbox_env, s3_env
 from tests.fakes.fake_dropbox import content_hash

@@ -6,7 +6,7 @@ from resources.storage import StorageDriver, StorageResource, loopback_dropbox_s
 from retrain_assets.adapters.storage import StorageConfigError
 from retrain_assets.adapters.storage.dropbox_backend import DropboxBackend
 from retrain_assets.adapters.storage.s3_backend import S3Backend
-from retrain_assets.defs.tags import DRIVER_TAG
+from retrain_assets.vocabulary.tags import DRIVER_TAG
 from tests.adapters.storage.drivers import dropbox_env, s3_env
 
 ALL_STORAGE_VARS = (

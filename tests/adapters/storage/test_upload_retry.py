@@ -4,7 +4,7 @@ import dagster as dg
 import pytest
 
 from resources.upload_retry import RetryPass, complete_pending_uploads, pending_of_partitions
-from retrain_assets.defs.partitions import partition_key
+from retrain_assets.vocabulary.keys import partition_key
 from tests.adapters.storage.test_artifact_upload import (
     KEY,
     all_entries,
