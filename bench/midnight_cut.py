@@ -38,8 +38,8 @@ from bench.planted_market import PlantedSymbol, planted_bars
 from retrain_assets.adapters.file_source import FileSource
 from retrain_assets.core.model.features import LabelSpec, build_features
 from retrain_assets.core.trading.costs import CostItem, Costs
-from retrain_assets.core.trading.execution import bar_returns, execute
-from retrain_assets.core.trading.walk_forward import DayLedger, day_rows, trade_day
+from retrain_assets.core.trading.fills import bar_returns, execute
+from retrain_assets.core.trading.walk_forward import DayPnl, day_rows, trade_day
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "binance-spot-1h"
@@ -104,7 +104,7 @@ def full_days(frame: pd.DataFrame) -> list[str]:
 
 def _day_net(
     symbol: str, day: str, rows: pd.DataFrame, pred: np.ndarray, costs: Costs, horizon: int
-) -> DayLedger:
+) -> DayPnl:
     start = pd.Timestamp(day, tz="UTC").isoformat()
     return trade_day(symbol, day, "bench", rows, pred, costs, costs_as_of=start, horizon=horizon)
 

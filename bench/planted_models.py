@@ -28,7 +28,7 @@ from retrain_assets.core.model.features import FEATURE_NAMES
 from retrain_assets.core.model.splits import Splits
 from retrain_assets.core.model.training import TrainedModel, TrainingParams
 from retrain_assets.core.trading.costs import FeeSchedule, estimate_costs
-from retrain_assets.core.trading.walk_forward import DayLedger, day_rows, trade_day
+from retrain_assets.core.trading.walk_forward import DayPnl, day_rows, trade_day
 
 HORIZON = 4
 LOOKBACK = pd.Timedelta(days=180)
@@ -44,8 +44,8 @@ class SymbolDay:
     trees: int
     best_iteration: int
     slope: float
-    ledger: DayLedger
-    oracle: DayLedger
+    ledger: DayPnl
+    oracle: DayPnl
 
 
 def _frame(bars: pd.DataFrame, symbol: str, day_end: pd.Timestamp) -> tuple[pd.DataFrame, Splits]:
@@ -60,7 +60,7 @@ def _trade(
     live: TrainedModel,
     phi: float,
     calibrated: bool,
-) -> tuple[DayLedger, DayLedger]:
+) -> tuple[DayPnl, DayPnl]:
     frame, _ = _frame(bars, symbol, day + pd.Timedelta(days=1))
     rows = day_rows(frame, day.strftime("%Y-%m-%d"))
     costs = estimate_costs(bars, symbol, FeeSchedule(), day)

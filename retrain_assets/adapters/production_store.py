@@ -67,7 +67,7 @@ class ProductionStore:
 
     def method_days_cache(self, family: str) -> Path:
         """`cache/method_days/{digest}.json`: the family's pooled days, read from the instance
-        incrementally by the gate (`defs.ledger_records.family_day_nets`). Outside
+        incrementally by the gate (`defs.pnl_records.family_day_nets`). Outside
         production/, whose folders are symbols; safe to delete (it is read again)."""
         name = f"{sha256_bytes(family.encode())[:16]}.json"
         return self.root / CACHE_DIR / "method_days" / name

@@ -284,7 +284,7 @@ def _by_symbol(entry: Mapping[str, Any], latest: Mapping[str, Mapping[str, Any]]
         "train_minutes": figure(md.get("train_minutes")),
         # What made it: the data source, the bars' fingerprint, the method and its settings.
         "provenance": md.get("provenance"),
-        "walk_forward": _ledger_day(latest.get("walk_forward", {})),
+        "walk_forward": _pnl_day(latest.get("walk_forward", {})),
         "champion": _champion(latest.get("champion", {})),
         "checks": list(entry.get("checks") or []),
         "error_type": entry.get("error_type"),
@@ -295,7 +295,7 @@ def _by_symbol(entry: Mapping[str, Any], latest: Mapping[str, Mapping[str, Any]]
     }
 
 
-def _ledger_day(md: Mapping[str, Any]) -> dict[str, Any] | None:
+def _pnl_day(md: Mapping[str, Any]) -> dict[str, Any] | None:
     """The date's walk-forward day: what yesterday's live model did today (None: not yet)."""
     if "ledger_status" not in md:
         return None

@@ -123,7 +123,7 @@ def plan_date(
     }
     gone_stale = {}
     if LEDGER in graph.order:
-        gone_stale = _ledger_days_gone_stale(instance, date, symbols)
+        gone_stale = _pnl_days_gone_stale(instance, date, symbols)
     plans = []
     for s in symbols:
         found = {n: recorded[n].get(symbol_day_key(date, s)) for n in graph.order}
@@ -147,7 +147,7 @@ def _provenance_stale(found: dict[str, dict[str, Any] | None], current: Current)
 LEDGER = "walk_forward"
 
 
-def _ledger_days_gone_stale(
+def _pnl_days_gone_stale(
     instance: dg.DagsterInstance, date: str, symbols: list[str]
 ) -> dict[str, dict[str, str]]:
     """Symbols whose ledger day no longer matches the model of the day before.
@@ -163,7 +163,7 @@ def _ledger_days_gone_stale(
     if not ledger:
         return {}
     before = pd.Timestamp(date) - pd.Timedelta(days=1)
-    keys = [symbol_day_key(f"{before:%Y-%m-%d}", s) for s in ledger_symbols(ledger)]
+    keys = [symbol_day_key(f"{before:%Y-%m-%d}", s) for s in pnl_symbols(ledger)]
     models = latest_metadata_by_partition(instance, dg.AssetKey("model"), keys)
     stale: dict[str, dict[str, str]] = {}
     for key, model in models.items():
@@ -181,7 +181,7 @@ def _ledger_days_gone_stale(
     return stale
 
 
-def ledger_symbols(ledger: dict[str, dict[str, Any]]) -> list[str]:
+def pnl_symbols(ledger: dict[str, dict[str, Any]]) -> list[str]:
     """The symbols of a date's ledger records."""
     return [split_partition_key(key)[1] for key in ledger]
 

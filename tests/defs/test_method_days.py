@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from retrain_assets.core.lifecycle.gate import DayNet
-from retrain_assets.defs.ledger_records import family_day_nets
+from retrain_assets.defs.pnl_records import family_day_nets
 
 KEYS = ["2025-04-01|AAAUSDT", "2025-04-02|AAAUSDT", "2025-04-02|BBBUSDT", "2025-04-03|AAAUSDT"]
 

@@ -51,11 +51,11 @@ def test_the_report_chains_every_symbols_days_into_a_png_and_a_table(dagster_hom
 
 
 def test_a_symbol_without_trades_or_days_is_a_row_of_empty_cells_not_zeros(tmp_path):
-    from retrain_assets.core.report.pnl_chain import chain_ledgers
-    from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, DayLedger, untraded_day
+    from retrain_assets.core.report.pnl_chain import chain_pnl
+    from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, DayPnl, untraded_day
     from retrain_assets.defs.assets.report import report_metadata
 
-    flat_day = DayLedger(
+    flat_day = DayPnl(
         "ETHUSDT",
         "2025-05-02",
         "2025-05-01",
@@ -69,7 +69,7 @@ def test_a_symbol_without_trades_or_days_is_a_row_of_empty_cells_not_zeros(tmp_p
         buy_and_hold_gross=(0.001,),
         buy_and_hold_net=(0.001,),
     )
-    record = chain_ledgers([flat_day, untraded_day("XLMUSDT", "2025-05-02", NO_LIVE_MODEL)])
+    record = chain_pnl([flat_day, untraded_day("XLMUSDT", "2025-05-02", NO_LIVE_MODEL)])
     table = report_metadata(record, b"\x89PNG", tmp_path, 0)["figures"].value
     rows = {r.data["series"]: r.data for r in table.records}
     assert rows["XLMUSDT"]["days"] == 0 and rows["XLMUSDT"]["net_bps_per_trade"] is None

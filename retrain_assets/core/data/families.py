@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, DayLedger
+from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, DayPnl
 
 UNRECORDED = "unrecorded"
 
@@ -39,14 +39,12 @@ class Family:
         }
 
 
-def family_key(day: DayLedger) -> str:
+def family_key(day: DayPnl) -> str:
     """The day's family; `unrecorded` for a day written before families were recorded."""
     return day.model_family or UNRECORDED
 
 
-def split_by_family(
-    days: Iterable[DayLedger], current: str
-) -> tuple[list[DayLedger], list[Family]]:
+def split_by_family(days: Iterable[DayPnl], current: str) -> tuple[list[DayPnl], list[Family]]:
     """The days to pool (the current family's, and days with no live model, which trade
     nothing), and every family with a live model seen, oldest first.
 
@@ -54,7 +52,7 @@ def split_by_family(
         days: The window's ledger days.
         current: The current family (`core.provenance.family_of`).
     """
-    pooled: list[DayLedger] = []
+    pooled: list[DayPnl] = []
     spans: dict[str, list[str]] = {}
     for day in days:
         if day.status == NO_LIVE_MODEL:

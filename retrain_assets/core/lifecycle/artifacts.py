@@ -25,8 +25,8 @@ SPEC_FILES = (
 )
 # Beyond the spec's files: the held-out fit that metrics.json scores, the costs of trading the
 # date itself, and the walk-forward ledger's day.
-LEDGER_FILES = ("held_out_model.bin", "walk_forward_costs.json", "walk_forward.json")
-RUN_FOLDER_FILES = (*SPEC_FILES, *LEDGER_FILES)
+PNL_FILES = ("held_out_model.bin", "walk_forward_costs.json", "walk_forward.json")
+RUN_FOLDER_FILES = (*SPEC_FILES, *PNL_FILES)
 CHECKSUM_FILE = "sha256.txt"
 MODELS_DIR = "models"
 # Files moved out of models/ (a damaged folder's, a failed run's leftovers) keep their path

@@ -41,7 +41,7 @@ from retrain_assets.core.lifecycle.sequential import (
     fixed_interval,
     t_statistic,
 )
-from retrain_assets.core.trading.walk_forward import TRADED, DayLedger
+from retrain_assets.core.trading.walk_forward import TRADED, DayPnl
 
 GATE_CHECK = "promotion_gate"
 
@@ -109,12 +109,12 @@ class DayNet:
     trades: int
 
     @classmethod
-    def of(cls, ledger: DayLedger) -> "DayNet":
+    def of(cls, ledger: DayPnl) -> "DayNet":
         """The totals of one traded ledger day."""
         return cls(ledger.symbol, ledger.day, float(sum(ledger.net)), len(ledger.trades))
 
 
-def day_nets(days: Iterable[DayLedger]) -> list[DayNet]:
+def day_nets(days: Iterable[DayPnl]) -> list[DayNet]:
     """The traded days' totals (days without a live model traded nothing and say nothing)."""
     return [DayNet.of(d) for d in days if d.status == TRADED]
 

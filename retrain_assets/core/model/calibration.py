@@ -1,7 +1,7 @@
 """Predictions calibrated to returns, and the tree count's floor: models that can trade.
 
 Gradient boosting shrinks: each tree adds `learning_rate` of a step, so a model with few trees
-predicts a small fraction of the move it learned, and the cost rule (`execution`: long when the
+predicts a small fraction of the move it learned, and the cost rule (`fills`: long when the
 prediction beats the round trip) never fires however real the edge. Two remedies, both fitted
 on data the held-out model never trained on:
 

@@ -2,7 +2,7 @@
 
 The walk-forward ledger records, for every traded bar, the live model's prediction at the
 bar's close and the bar's buy-and-hold return. A decision at the close of bar t fills at the
-open of bar t+1 and holds bars t+1 .. t+h (`execution`), and buy-and-hold's return of bar j
+open of bar t+1 and holds bars t+1 .. t+h (`fills`), and buy-and-hold's return of bar j
 runs from its open to the next fill price (the next open, or the day's last close), so the
 return a prediction at t could earn is the sum of buy-and-hold's returns over bars t+1 .. t+h,
 summed like every per-bar figure of the ledger. It is defined only where those h bars exist
@@ -24,7 +24,7 @@ import pandas as pd
 
 from retrain_assets.core.data.check_outcome import ERROR, WARN, CheckOutcome, Metadata
 from retrain_assets.core.trading.bootstrap import default_mean_block, mean_interval
-from retrain_assets.core.trading.walk_forward import TRADED, DayLedger
+from retrain_assets.core.trading.walk_forward import TRADED, DayPnl
 
 NAME = "live_ic"
 _HOUR_NS = pd.Timedelta(hours=1).value
@@ -50,7 +50,7 @@ class ICPolicy:
     mean_block: float | None = None
 
 
-def _window(days: Sequence[DayLedger], window_days: int) -> list[DayLedger]:
+def _window(days: Sequence[DayPnl], window_days: int) -> list[DayPnl]:
     """The traded days with predictions within `window_days` up to the latest day, in order."""
     symbols = {d.symbol for d in days}
     if len(symbols) > 1:
@@ -67,7 +67,7 @@ def _window(days: Sequence[DayLedger], window_days: int) -> list[DayLedger]:
     )
 
 
-def forward_pairs(days: Sequence[DayLedger], horizon: int) -> tuple[np.ndarray, np.ndarray]:
+def forward_pairs(days: Sequence[DayPnl], horizon: int) -> tuple[np.ndarray, np.ndarray]:
     """Each bar's prediction and the buy-and-hold return of the `horizon` bars after it.
 
     Args:
@@ -132,13 +132,11 @@ def spearman_interval(
     return rho, max(low, -1.0), min(high, 1.0)
 
 
-def live_ic(
-    days: Sequence[DayLedger], horizon: int, policy: ICPolicy | None = None
-) -> CheckOutcome:
+def live_ic(days: Sequence[DayPnl], horizon: int, policy: ICPolicy | None = None) -> CheckOutcome:
     """The `live_ic` check: the live model's rank correlation with what followed.
 
     Args:
-        days: One symbol's `DayLedger`s in any order; untraded days and days recorded
+        days: One symbol's `DayPnl`s in any order; untraded days and days recorded
             without predictions are skipped.
         horizon: Bars each decision holds, the label's horizon.
         policy: Window and bootstrap; `ICPolicy()` by default.

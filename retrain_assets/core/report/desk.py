@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from retrain_assets.core.trading.walk_forward import TRADED, DayLedger
+from retrain_assets.core.trading.walk_forward import TRADED, DayPnl
 
 # How much a symbol's day needs a look, most first (the table's order).
 FAILED = "failed"
@@ -253,9 +253,7 @@ def _row(symbol: str, entry: Mapping[str, Any]) -> ProductionRow:
     )
 
 
-def equity_series(
-    newest: Sequence[DayLedger], live: Sequence[DayLedger]
-) -> tuple[EquitySeries, ...]:
+def equity_series(newest: Sequence[DayPnl], live: Sequence[DayPnl]) -> tuple[EquitySeries, ...]:
     """Each symbol's daily cumulative net after costs, bps: the newest models' days and
     production's live days, over the days either traded, in date order.
 
@@ -263,7 +261,7 @@ def equity_series(
     (no live day) is None, so a chart leaves a gap rather than drawing a flat line it never
     traded.
     """
-    by_symbol: dict[str, tuple[dict[str, DayLedger], dict[str, DayLedger]]] = {}
+    by_symbol: dict[str, tuple[dict[str, DayPnl], dict[str, DayPnl]]] = {}
     for index, days in enumerate((newest, live)):
         for day in days:
             if day.status == TRADED:
@@ -283,7 +281,7 @@ def equity_series(
     return tuple(series)
 
 
-def _cumulative(days: Mapping[str, DayLedger], dates: Sequence[str], carry: bool) -> list:
+def _cumulative(days: Mapping[str, DayPnl], dates: Sequence[str], carry: bool) -> list:
     total, values = 0.0, []
     for date in dates:
         day = days.get(date)

@@ -1,6 +1,6 @@
-"""The walk-forward record: many symbols' DayLedgers chained into per-series figures.
+"""The walk-forward record: many symbols' DayPnls chained into per-series figures.
 
-Each `DayLedger` is one symbol's live model trading one UTC day, flat at both ends, so days
+Each `DayPnl` is one symbol's live model trading one UTC day, flat at both ends, so days
 chain by concatenation. Three kinds of series are reported: each symbol on its own; `pooled`,
 every symbol's trades and (symbol, day) pairs taken together; and `portfolio`, an equal-weight
 book that at each bar holds 1/k of each of the k symbols with a traded ledger that day, so a
@@ -34,7 +34,7 @@ from retrain_assets.core.report.pnl_figures import (
     PORTFOLIO_DAYS,
     RETURNS,
     TABLE_COLUMNS,
-    LedgerFigures,
+    PnlFigures,
     WalkForwardRecord,
 )
 from retrain_assets.core.report.pnl_frames import (
@@ -46,10 +46,10 @@ from retrain_assets.core.report.pnl_frames import (
     sorted_unique,
     trade_frame,
 )
-from retrain_assets.core.report.pnl_series import LedgerSeries, max_drawdown, series_figures
+from retrain_assets.core.report.pnl_series import PnlSeries, max_drawdown, series_figures
 from retrain_assets.core.trading.bootstrap import DEFAULT_RESAMPLES
 from retrain_assets.core.trading.evaluation import DEFAULT_MIN_TRADES
-from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, TRADED, DayLedger
+from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, TRADED, DayPnl
 
 # Re-exported: the record's types are read from here by the report and the tests.
 __all__ = [
@@ -58,16 +58,16 @@ __all__ = [
     "PORTFOLIO",
     "RETURNS",
     "TABLE_COLUMNS",
-    "LedgerFigures",
+    "PnlFigures",
     "WalkForwardRecord",
-    "chain_ledgers",
+    "chain_pnl",
     "equity_curves",
     "max_drawdown",
 ]
 
 
-def chain_ledgers(
-    days: Sequence[DayLedger],
+def chain_pnl(
+    days: Sequence[DayPnl],
     *,
     min_trades: int = DEFAULT_MIN_TRADES,
     seed: int = 0,
@@ -76,7 +76,7 @@ def chain_ledgers(
     """Chain the ledgers of many symbols and days into the walk-forward record.
 
     Args:
-        days: DayLedgers in any order, at most one per (symbol, day); only `traded` ones
+        days: DayPnls in any order, at most one per (symbol, day); only `traded` ones
             enter the figures.
         min_trades: Fewest trades for status `ok`; fewer is `insufficient_evidence`.
         seed: Seed of the bootstrap intervals, so reruns give the same intervals.
@@ -115,11 +115,11 @@ def chain_ledgers(
     )
 
 
-def equity_curves(days: Sequence[DayLedger]) -> pd.DataFrame:
+def equity_curves(days: Sequence[DayPnl]) -> pd.DataFrame:
     """Cumulative bps of each symbol and of the equal-weight portfolio, bar by bar.
 
     Args:
-        days: DayLedgers in any order, at most one per (symbol, day); only `traded` ones count.
+        days: DayPnls in any order, at most one per (symbol, day); only `traded` ones count.
 
     Returns:
         Long format, `CURVE_COLUMNS`: `timestamp` (UTC), `series` (a symbol or `portfolio`),
@@ -128,7 +128,7 @@ def equity_curves(days: Sequence[DayLedger]) -> pd.DataFrame:
         sorted by series then timestamp; empty (with those columns) without traded days.
 
     Raises:
-        ValueError: As `chain_ledgers`.
+        ValueError: As `chain_pnl`.
     """
     traded = [d for d in sorted_unique(days) if d.status == TRADED]
     bars, _ = benchmarked_bars(traded)
@@ -153,11 +153,11 @@ def equity_curves(days: Sequence[DayLedger]) -> pd.DataFrame:
 
 def _symbol_series(
     symbol: str, bars: pd.DataFrame, trades: pd.DataFrame, daily: pd.DataFrame
-) -> LedgerSeries:
+) -> PnlSeries:
     """One symbol's traded days: its bars, trades and days, each still in time order."""
     own_bars = bars.loc[bars["symbol"] == symbol]
     own_days = daily.loc[daily["symbol"] == symbol]
-    return LedgerSeries(
+    return PnlSeries(
         name=symbol,
         days=len(own_days),
         bars=len(own_bars),
@@ -167,10 +167,10 @@ def _symbol_series(
     )
 
 
-def _pooled_series(bars: pd.DataFrame, trades: pd.DataFrame, daily: pd.DataFrame) -> LedgerSeries:
+def _pooled_series(bars: pd.DataFrame, trades: pd.DataFrame, daily: pd.DataFrame) -> PnlSeries:
     """Every symbol's trades and (symbol, day) pairs together; its intervals resample whole
     days (`DAY_BLOCKS`), because symbols share each day's market."""
-    return LedgerSeries(
+    return PnlSeries(
         name=POOLED,
         days=len(daily),
         bars=len(bars),
@@ -181,13 +181,11 @@ def _pooled_series(bars: pd.DataFrame, trades: pd.DataFrame, daily: pd.DataFrame
     )
 
 
-def _portfolio_series(
-    bars: pd.DataFrame, trades: pd.DataFrame, daily: pd.DataFrame
-) -> LedgerSeries:
+def _portfolio_series(bars: pd.DataFrame, trades: pd.DataFrame, daily: pd.DataFrame) -> PnlSeries:
     """The equal-weight book: its own bars and daily nets, its intervals over its own days
     (`PORTFOLIO_DAYS`); it has no per-trade figures of its own."""
     book = portfolio_bars(bars, daily)
-    return LedgerSeries(
+    return PnlSeries(
         name=PORTFOLIO,
         days=int(daily["day"].nunique()),
         bars=len(book),

@@ -1,6 +1,6 @@
-"""The walk-forward record's figures: one series (`LedgerFigures`), all (`WalkForwardRecord`).
+"""The walk-forward record's figures: one series (`PnlFigures`), all (`WalkForwardRecord`).
 
-Built by `pnl_chain.chain_ledgers`; written into the report's JSON and its UI table. Figures
+Built by `pnl_chain.chain_pnl`; written into the report's JSON and its UI table. Figures
 undefined without trades or days are None, never 0.0.
 """
 
@@ -48,7 +48,7 @@ TABLE_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class LedgerFigures:
+class PnlFigures:
     """The chained figures of one series: a symbol, `pooled` or `portfolio`.
 
     `days` counts traded days ((symbol, day) pairs for `pooled`), `bars` their bars. Per-trade
@@ -117,7 +117,7 @@ class LedgerFigures:
         return data
 
     @classmethod
-    def from_json_dict(cls, data: Mapping[str, Any]) -> "LedgerFigures":
+    def from_json_dict(cls, data: Mapping[str, Any]) -> "PnlFigures":
         """Rebuild the figures written by `to_json_dict` (extra keys are ignored)."""
         values = {f.name: data.get(f.name) for f in fields(cls)}  # older files lack some
         values["market_neutral_trades"] = int(values["market_neutral_trades"] or 0)
@@ -149,9 +149,9 @@ class WalkForwardRecord:
     left out).
     """
 
-    per_symbol: dict[str, LedgerFigures]
-    pooled: LedgerFigures
-    portfolio: LedgerFigures
+    per_symbol: dict[str, PnlFigures]
+    pooled: PnlFigures
+    portfolio: PnlFigures
     first_day: str | None
     last_day: str | None
     symbols_without_model: dict[str, int]
@@ -173,9 +173,9 @@ class WalkForwardRecord:
     def from_json_dict(cls, data: Mapping[str, Any]) -> "WalkForwardRecord":
         """Rebuild the record written by `to_json_dict`."""
         return cls(
-            per_symbol={k: LedgerFigures.from_json_dict(v) for k, v in data["per_symbol"].items()},
-            pooled=LedgerFigures.from_json_dict(data["pooled"]),
-            portfolio=LedgerFigures.from_json_dict(data["portfolio"]),
+            per_symbol={k: PnlFigures.from_json_dict(v) for k, v in data["per_symbol"].items()},
+            pooled=PnlFigures.from_json_dict(data["pooled"]),
+            portfolio=PnlFigures.from_json_dict(data["portfolio"]),
             first_day=data["first_day"],
             last_day=data["last_day"],
             symbols_without_model={k: int(v) for k, v in data["symbols_without_model"].items()},

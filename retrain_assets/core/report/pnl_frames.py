@@ -16,13 +16,13 @@ from retrain_assets.core.report.pnl_benchmarks import (
     trailing_betas,
 )
 from retrain_assets.core.report.pnl_figures import RETURNS
-from retrain_assets.core.trading.walk_forward import DayLedger
+from retrain_assets.core.trading.walk_forward import DayPnl
 
 # What the equal-weight book sums per bar: the strategy's and its benchmarks' returns.
 BOOK = (*RETURNS, "exposure_matched_net", "random_timing_net")
 
 
-def sorted_unique(days: Sequence[DayLedger]) -> list[DayLedger]:
+def sorted_unique(days: Sequence[DayPnl]) -> list[DayPnl]:
     """The ledgers sorted by (symbol, day), checked for duplicates, ragged or NaN series."""
     ledgers = sorted(days, key=lambda d: (d.symbol, d.day))
     for before, after in pairwise(ledgers):
@@ -46,7 +46,7 @@ def _timestamps(values: list[str]) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(pd.to_datetime(values, utc=True, format="ISO8601")).as_unit("us")
 
 
-def benchmarked_bars(traded: list[DayLedger]) -> tuple[pd.DataFrame, pd.Series]:
+def benchmarked_bars(traded: list[DayPnl]) -> tuple[pd.DataFrame, pd.Series]:
     """`_bar_frame` with the benchmarks' per-bar columns, and each (symbol, day)'s beta."""
     bars = _bar_frame(traded)
     market = market_returns(bars)
@@ -54,7 +54,7 @@ def benchmarked_bars(traded: list[DayLedger]) -> tuple[pd.DataFrame, pd.Series]:
     return bar_benchmarks(bars, betas, market), betas
 
 
-def _bar_frame(traded: list[DayLedger]) -> pd.DataFrame:
+def _bar_frame(traded: list[DayPnl]) -> pd.DataFrame:
     """Every traded bar: symbol, day, timestamp, position and RETURNS, by symbol then time.
 
     Buy-and-hold is one position per symbol over the whole record: its net pays the entry at
@@ -82,7 +82,7 @@ def _bar_frame(traded: list[DayLedger]) -> pd.DataFrame:
     return frame.drop(columns="side_cost")
 
 
-def trade_frame(traded: list[DayLedger]) -> pd.DataFrame:
+def trade_frame(traded: list[DayPnl]) -> pd.DataFrame:
     """Every trade: symbol, day, fills, side, gross and net, by entry time then symbol."""
     rows = [
         (d.symbol, d.day, t.entry, t.exit, t.side, t.bars, t.gross, t.net)
@@ -97,7 +97,7 @@ def trade_frame(traded: list[DayLedger]) -> pd.DataFrame:
     return frame.sort_values(["entry", "symbol"], kind="mergesort", ignore_index=True)
 
 
-def daily_frame(traded: list[DayLedger], bars: pd.DataFrame) -> pd.DataFrame:
+def daily_frame(traded: list[DayPnl], bars: pd.DataFrame) -> pd.DataFrame:
     """Every (symbol, day): net, buy-and-hold net (from `bars`, so its one entry and exit are
     in), exposure-matched net and turnover, by day then symbol."""
     buy_and_hold = bars.groupby(["symbol", "day"])["buy_and_hold_net"].sum()

@@ -21,7 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from retrain_assets.core.report.pnl_chain import LedgerFigures, WalkForwardRecord
+from retrain_assets.core.report.pnl_chain import PnlFigures, WalkForwardRecord
 from retrain_assets.core.trading.evaluation import OK
 
 MAX_SYMBOL_PANELS = 30
@@ -50,7 +50,7 @@ def panel_symbols(
     return sorted(f.name for f in ranked[:limit]), max(0, len(ranked) - limit)
 
 
-def panel_title(figures: LedgerFigures) -> str:
+def panel_title(figures: PnlFigures) -> str:
     """`name: n trades, net x bps/trade [lo, hi]` (the portfolio, which has no per-trade
     figure: `net x bps/day [lo, hi]`), or why there is no such figure."""
     trades = f"{figures.trades} trade{'' if figures.trades == 1 else 's'}"
@@ -103,7 +103,7 @@ def render_equity_png(curves: pd.DataFrame, record: WalkForwardRecord, *, title:
     return _png(figure)
 
 
-def render_symbol_png(curves: pd.DataFrame, figures: LedgerFigures, *, title: str) -> bytes:
+def render_symbol_png(curves: pd.DataFrame, figures: PnlFigures, *, title: str) -> bytes:
     """One symbol's equity curves alone (gross, net, benchmarks, flat), 7 x 3 in.
 
     The per-symbol view: a symbol's record is never drawn on an axis shared with another's.
@@ -121,7 +121,7 @@ def render_symbol_png(curves: pd.DataFrame, figures: LedgerFigures, *, title: st
 
 
 def _draw_panel(
-    axes: Axes, curves: pd.DataFrame, figures: LedgerFigures, *, small: bool = False
+    axes: Axes, curves: pd.DataFrame, figures: PnlFigures, *, small: bool = False
 ) -> None:
     own = curves.loc[curves["series"] == figures.name]
     # Matplotlib's date axis takes naive datetimes; these are UTC.

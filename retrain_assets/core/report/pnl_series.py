@@ -1,7 +1,7 @@
 """The figures of one walk-forward series: its totals, means and their 95% intervals.
 
-`pnl_chain` builds a `LedgerSeries` per symbol, for the pooled trades and for the portfolio,
-and `series_figures` turns each into its `LedgerFigures`; how a series' intervals resample
+`pnl_chain` builds a `PnlSeries` per symbol, for the pooled trades and for the portfolio,
+and `series_figures` turns each into its `PnlFigures`; how a series' intervals resample
 (trades in time order, whole days, or the portfolio's own days) is its `method`.
 """
 
@@ -15,7 +15,7 @@ from retrain_assets.core.report.pnl_figures import (
     DAY_BLOCKS,
     PORTFOLIO_DAYS,
     TRADE_BLOCKS,
-    LedgerFigures,
+    PnlFigures,
 )
 from retrain_assets.core.trading.bootstrap import mean_interval
 from retrain_assets.core.trading.day_bootstrap import day_block_interval
@@ -23,7 +23,7 @@ from retrain_assets.core.trading.evaluation import INSUFFICIENT_EVIDENCE, OK
 
 
 @dataclass(frozen=True)
-class LedgerSeries:
+class PnlSeries:
     """What one series' figures are computed from, each frame in time order."""
 
     name: str
@@ -35,9 +35,7 @@ class LedgerSeries:
     method: str = TRADE_BLOCKS  # how its intervals resample (`pnl_figures`)
 
 
-def series_figures(
-    series: LedgerSeries, *, min_trades: int, seed: int, resamples: int
-) -> LedgerFigures:
+def series_figures(series: PnlSeries, *, min_trades: int, seed: int, resamples: int) -> PnlFigures:
     """The figures of one series: totals, drawdown, daily means and, but for the portfolio,
     the per-trade figures, each mean with its interval resampled as `series.method` says."""
     day_net = series.daily["net"].to_numpy(dtype=float)
@@ -57,7 +55,7 @@ def series_figures(
         if series.method == PORTFOLIO_DAYS
         else _trade_figures(series.trades, by_day=by_day, seed=seed, resamples=resamples)
     )
-    return LedgerFigures(
+    return PnlFigures(
         name=series.name,
         days=series.days,
         bars=series.bars,

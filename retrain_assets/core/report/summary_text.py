@@ -26,7 +26,7 @@ def markdown_table(summary: Mapping[str, Any]) -> str:
         trades = "" if v["trades"] is None else v["trades"]
         minutes = "" if v["train_minutes"] is None else v["train_minutes"]
         lines.append(
-            f"| {symbol} | {v['status']} | {_ledger_text(v.get('walk_forward'))} | "
+            f"| {symbol} | {v['status']} | {_pnl_text(v.get('walk_forward'))} | "
             f"{_net_text(v['net_bps_after_costs'], v.get('net_bps_interval'))} | {trades} | "
             f"{v.get('evidence') or ''} | {minutes} | "
             f"{v['error_type'] or v['skip_reason'] or ''} |"
@@ -42,7 +42,7 @@ def _net_text(net: Any, interval: Any) -> str:
     return f"{net:.2f} [{interval[0]:.1f}, {interval[1]:.1f}]"
 
 
-def _ledger_text(day: Mapping[str, Any] | None) -> str:
+def _pnl_text(day: Mapping[str, Any] | None) -> str:
     """What yesterday's live model did today, or why nothing."""
     if not day:
         return ""

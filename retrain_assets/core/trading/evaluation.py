@@ -36,7 +36,7 @@ import pandas as pd
 from retrain_assets.core.model.features import LabelSpec
 from retrain_assets.core.trading.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, mean_interval
 from retrain_assets.core.trading.costs import Costs
-from retrain_assets.core.trading.execution import (
+from retrain_assets.core.trading.fills import (
     bar_returns,
     execute,
     trades_of,

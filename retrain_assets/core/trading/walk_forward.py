@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from retrain_assets.core.trading.costs import Costs
-from retrain_assets.core.trading.execution import (
+from retrain_assets.core.trading.fills import (
     bar_returns,
     execute,
     trades_of,
@@ -46,7 +46,7 @@ BAR = pd.Timedelta(hours=1)
 
 
 @dataclass(frozen=True)
-class LedgerTrade:
+class PnlTrade:
     """One trade of the day: side (+1 long, -1 short), fills, bars held, gross and net."""
 
     side: int
@@ -58,7 +58,7 @@ class LedgerTrade:
 
 
 @dataclass(frozen=True)
-class DayLedger:
+class DayPnl:
     """What one symbol's live model did on one traded day.
 
     `status` is `traded` (a live model ran, whether or not it traded), `no_live_model` (no
@@ -84,7 +84,7 @@ class DayLedger:
     net: tuple[float, ...] = ()
     buy_and_hold_gross: tuple[float, ...] = ()
     buy_and_hold_net: tuple[float, ...] = ()
-    trades: tuple[LedgerTrade, ...] = ()
+    trades: tuple[PnlTrade, ...] = ()
     model_family: str | None = None
 
     @property
@@ -109,7 +109,7 @@ class DayLedger:
         return data
 
     @classmethod
-    def from_json_dict(cls, data: Mapping[str, Any]) -> "DayLedger":
+    def from_json_dict(cls, data: Mapping[str, Any]) -> "DayPnl":
         """Rebuild the day written by `to_json_dict` (`totals` is derived, so ignored)."""
         series = (
             "timestamps",
@@ -121,7 +121,7 @@ class DayLedger:
         )
         values: dict[str, Any] = {name: tuple(data[name]) for name in series}
         values["prediction"] = tuple(data.get("prediction", ()))
-        values["trades"] = tuple(LedgerTrade(**t) for t in data["trades"])
+        values["trades"] = tuple(PnlTrade(**t) for t in data["trades"])
         values["model_family"] = data.get("model_family")
         scalars = ("symbol", "day", "model_as_of", "status", "costs_as_of")
         return cls(
@@ -139,9 +139,9 @@ def day_rows(frame: pd.DataFrame, day: str) -> pd.DataFrame:
     return frame.loc[inside].reset_index(drop=True)
 
 
-def untraded_day(symbol: str, day: str, status: str) -> DayLedger:
+def untraded_day(symbol: str, day: str, status: str) -> DayPnl:
     """A day on which nothing traded: no live model the day before, or no bars."""
-    return DayLedger(symbol, day, None, status, None, None)
+    return DayPnl(symbol, day, None, status, None, None)
 
 
 def trade_day(
@@ -156,7 +156,7 @@ def trade_day(
     horizon: int,
     allow_short: bool = True,
     slope: float = 1.0,
-) -> DayLedger:
+) -> DayPnl:
     """Execute the live model's predictions on one day's rows (see the module docstring).
 
     Args:
@@ -185,7 +185,7 @@ def trade_day(
     _, gross, net = bar_returns(q, prices, c)
     bh_gross = prices[1:] / prices[:-1] - 1.0  # held over every bar, costs charged by the chain
     stamps = pd.to_datetime(rows["timestamp"], utc=True)
-    return DayLedger(
+    return DayPnl(
         symbol=symbol,
         day=day,
         model_as_of=model_as_of,
@@ -199,7 +199,7 @@ def trade_day(
         net=_floats(net),
         buy_and_hold_gross=_floats(bh_gross),
         buy_and_hold_net=_floats(bh_gross),
-        trades=_ledger_trades(q, prices, c, stamps),
+        trades=_pnl_trades(q, prices, c, stamps),
     )
 
 
@@ -207,15 +207,15 @@ def _floats(values: np.ndarray) -> tuple[float, ...]:
     return tuple(float(v) for v in values)
 
 
-def _ledger_trades(
+def _pnl_trades(
     q: np.ndarray, prices: np.ndarray, c: np.ndarray, stamps: pd.Series
-) -> tuple[LedgerTrade, ...]:
+) -> tuple[PnlTrade, ...]:
     k = trades_of(q, prices, c)
     # Fill j is the open of bar j; fill n (past the last bar) is the day's last close.
     fills = [*stamps, stamps.iloc[-1] + BAR]
     gross = k["side"] * k["move"]
     return tuple(
-        LedgerTrade(
+        PnlTrade(
             side=int(k["side"][i]),
             entry=fills[int(k["entry"][i])].isoformat(),
             exit=fills[int(k["exit"][i])].isoformat(),

@@ -69,8 +69,8 @@ from retrain_assets.defs.assets.champion_live import (
     live_summary,
 )
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
-from retrain_assets.defs.ledger_records import family_day_nets
 from retrain_assets.defs.partitions import symbol_day_partitions
+from retrain_assets.defs.pnl_records import family_day_nets
 from retrain_assets.defs.provenance import (
     derived_provenance,
     provenance_metadata,

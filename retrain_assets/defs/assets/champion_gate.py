@@ -21,9 +21,9 @@ from retrain_assets.core.lifecycle.gate import (
     promotion_gate,
 )
 from retrain_assets.core.lifecycle.production import Decision
-from retrain_assets.core.report.pnl_chain import chain_ledgers, equity_curves
+from retrain_assets.core.report.pnl_chain import chain_pnl, equity_curves
 from retrain_assets.core.report.pnl_plot import render_symbol_png
-from retrain_assets.defs.ledger_records import ledger_days, window_dates
+from retrain_assets.defs.pnl_records import pnl_days, window_dates
 
 
 def method_dates(date: str, policy: GatePolicy) -> list[str]:
@@ -51,7 +51,7 @@ def gate(
     """The gate's verdict; the symbol's own window as an equity chart of this symbol alone
     (the UI's per-symbol view); and the families seen in the window (one line each)."""
     date, symbol = partition
-    found = ledger_days(context.instance, window_dates(date, policy.window_days), [symbol])
+    found = pnl_days(context.instance, window_dates(date, policy.window_days), [symbol])
     for pkey, why in sorted(found.unreadable.items()):
         context.log.warning(f"walk_forward [{pkey}] left out of the gate: {why}")
     days, families = split_by_family(found.days, family)
@@ -69,7 +69,7 @@ def gate(
         champion_record=None if live is None else [n for n in live if n.day >= window],
         policy=policy,
     )
-    record = chain_ledgers(days, min_trades=policy.min_trades)
+    record = chain_pnl(days, min_trades=policy.min_trades)
     figures = record.per_symbol.get(symbol)
     if figures is not None:  # the window's per-trade figures, for the summary and the CLI
         verdict = replace(verdict, figures={**verdict.figures, "window": figures.to_json_dict()})

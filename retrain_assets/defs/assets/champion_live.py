@@ -20,8 +20,8 @@ from retrain_assets.adapters.hashing import sha256_bytes
 from retrain_assets.adapters.production_store import ProductionStore, verified_model_bytes
 from retrain_assets.core.lifecycle.gate import DayNet
 from retrain_assets.core.lifecycle.production import Decision, ModelRef
-from retrain_assets.core.trading.walk_forward import TRADED, DayLedger, untraded_day
-from retrain_assets.defs.assets.walk_forward import LEDGER_FILE, trade_model_on
+from retrain_assets.core.trading.walk_forward import TRADED, DayPnl, untraded_day
+from retrain_assets.defs.assets.walk_forward import PNL_FILE, trade_model_on
 from retrain_assets.vocabulary.keys import split_partition_key
 
 NO_CHAMPION = "no_champion"
@@ -45,7 +45,7 @@ def live_record(during: list[Decision]) -> list[DayNet]:
     return found
 
 
-def live_summary(day: DayLedger) -> dict[str, Any]:
+def live_summary(day: DayPnl) -> dict[str, Any]:
     """The live day as the decision records it: which model traded, its status, net, trades."""
     return {
         "day": day.day,
@@ -62,7 +62,7 @@ def live_day(
     store: ProductionStore,
     training: TrainingResource,
     live: ModelRef | None,
-) -> DayLedger:
+) -> DayPnl:
     """What the champion live on the date did that day: flat without one; the newest model's
     ledger day when the champion is the model of the day before; else its own trades."""
     date, symbol = split_partition_key(context.partition_key)
@@ -70,7 +70,7 @@ def live_day(
         return untraded_day(symbol, date, NO_CHAMPION)
     ledger = io.load_partition(context, dg.AssetKey("walk_forward"), context.partition_key)
     if ledger is not None:
-        newest = DayLedger.from_json_dict(ledger.json(LEDGER_FILE))
+        newest = DayPnl.from_json_dict(ledger.json(PNL_FILE))
         if newest.model_as_of == live.as_of:
             return newest
     model_bytes = verified_model_bytes(live, store.root)

@@ -25,7 +25,7 @@ from retrain_assets.defs.assets.common import (
     RETRAIN_GROUP,
     permanent_errors_fail_fast,
 )
-from retrain_assets.defs.assets.walk_forward import LEDGER_FILE
+from retrain_assets.defs.assets.walk_forward import PNL_FILE
 from retrain_assets.defs.partitions import symbol_day_partitions
 from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
 from retrain_assets.defs.telemetry import StageReport, emit, event_log, stage
@@ -92,7 +92,7 @@ def metrics(
         "rows": {"total": len(frame), **log.get("rows", {})},
         "trainer": config.get("trainer"),
         "calibration_slope": calibration_slope(config),
-        "walk_forward_day": ledger_day_summary(walk_forward.json(LEDGER_FILE)),
+        "walk_forward_day": pnl_day_summary(walk_forward.json(PNL_FILE)),
     }
     _emit_succeeded(context, root, document, train_minutes, timing)
     return _metrics_output(
@@ -167,13 +167,13 @@ def _emit_succeeded(
     )
 
 
-def ledger_day_summary(day: Mapping[str, Any]) -> dict[str, Any]:
+def pnl_day_summary(day: Mapping[str, Any]) -> dict[str, Any]:
     """The date's walk-forward day in brief: what yesterday's live model did today."""
     return {
         "status": day["status"],
         "live_model_as_of": day["model_as_of"],
         **day.get("totals", {}),
-        "file": LEDGER_FILE,
+        "file": PNL_FILE,
     }
 
 

@@ -18,17 +18,17 @@ from retrain_assets.core.lifecycle.artifacts import json_bytes
 from retrain_assets.core.model.provenance import family_of
 from retrain_assets.core.report.desk import equity_series
 from retrain_assets.core.report.pnl_chain import (
-    LedgerFigures,
+    PnlFigures,
     WalkForwardRecord,
-    chain_ledgers,
+    chain_pnl,
     equity_curves,
 )
 from retrain_assets.core.report.pnl_plot import render_equity_png, render_symbol_png
-from retrain_assets.core.trading.walk_forward import DayLedger
+from retrain_assets.core.trading.walk_forward import DayPnl
 from retrain_assets.defs.assets.common import RETRAIN_GROUP
-from retrain_assets.defs.ledger_records import ledger_days, live_days, window_dates
 from retrain_assets.defs.model_health import live_health_table
 from retrain_assets.defs.partitions import EVERY_SYMBOL_OF_THE_DATE, date_partitions
+from retrain_assets.defs.pnl_records import live_days, pnl_days, window_dates
 
 _COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("series", "string", "symbol, pooled (all trades) or portfolio (equal weight)"),
@@ -114,19 +114,19 @@ def walk_forward_report(
     marks each family's first and last day, and which were left out.
     """
     date = context.partition_key
-    found = ledger_days(context.instance, window_dates(date, config.window_days))
+    found = pnl_days(context.instance, window_dates(date, config.window_days))
     _warn_left_out(context, "walk_forward", found.unreadable)
     current = current_of(market_data, training)
     days, families = split_by_family(
         found.days, family_of(current.method.digest_of("model"), current.source_kind)
     )
-    record = chain_ledgers(days, min_trades=training.min_trades)
+    record = chain_pnl(days, min_trades=training.min_trades)
     png = render_equity_png(equity_curves(days), record, title=f"Walk-forward through {date}")
     folder = artifacts.layout().summary_file(date).parent
     store = ProductionStore(artifacts.layout().root)
     production = live_days(context.instance, store, window_dates(date, config.window_days))
     _warn_left_out(context, "live day", production.unreadable)
-    live = chain_ledgers(production.days, min_trades=training.min_trades)
+    live = chain_pnl(production.days, min_trades=training.min_trades)
     metadata = {
         **live_metadata(live, record),
         **report_metadata(record, png, folder, len(found.unreadable)),  # before any write
@@ -171,7 +171,7 @@ def _warn_left_out(
 
 
 def _write_symbol_charts(
-    charts: Path, days: list[DayLedger], record: WalkForwardRecord, date: str
+    charts: Path, days: list[DayPnl], record: WalkForwardRecord, date: str
 ) -> Path:
     """Draw each symbol's walk-forward alone into `charts`/{SYMBOL}.png; returns the folder."""
     curves = equity_curves(days)
@@ -258,7 +258,7 @@ def live_metadata(
     return metadata
 
 
-def _series(record: WalkForwardRecord, name: str) -> LedgerFigures | None:
+def _series(record: WalkForwardRecord, name: str) -> PnlFigures | None:
     if name == "pooled":
         return record.pooled if record.pooled.days else None
     if name == "portfolio":

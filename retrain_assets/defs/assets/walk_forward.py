@@ -28,7 +28,7 @@ from retrain_assets.core.model.rolling_ic import ICPolicy, live_ic
 from retrain_assets.core.trading.costs import Costs
 from retrain_assets.core.trading.walk_forward import (
     NO_LIVE_MODEL,
-    DayLedger,
+    DayPnl,
     day_rows,
     trade_day,
     untraded_day,
@@ -41,14 +41,14 @@ from retrain_assets.defs.assets.common import (
     permanent_errors_fail_fast,
 )
 from retrain_assets.defs.assets.costs import WALK_FORWARD_COSTS
-from retrain_assets.defs.ledger_records import ledger_days, window_dates
 from retrain_assets.defs.partitions import START_DATE, symbol_day_partitions
+from retrain_assets.defs.pnl_records import pnl_days, window_dates
 from retrain_assets.defs.provenance import derived_provenance, provenance_metadata
 from retrain_assets.defs.telemetry import stage
 from retrain_assets.vocabulary.figures import unplotted
 from retrain_assets.vocabulary.keys import partition_key, split_partition_key
 
-LEDGER_FILE = "walk_forward.json"
+PNL_FILE = "walk_forward.json"
 
 
 @dg.asset(
@@ -110,7 +110,7 @@ def trade_model_on(
     costs: ArtifactFiles,
     model: tuple[bytes, Mapping[str, Any], str],
     training: TrainingResource,
-) -> DayLedger:
+) -> DayPnl:
     """What one model trades on the day of `partition` (date, symbol): its predictions on the
     day's feature rows, scaled by the calibration its config.json recorded, executed under the
     costs known at the day's 00:00 UTC. `model` is its bytes, its config.json and its as-of
@@ -135,12 +135,12 @@ def trade_model_on(
     )
 
 
-def _live_ic(context: dg.AssetExecutionContext, today: DayLedger, horizon: int) -> CheckOutcome:
+def _live_ic(context: dg.AssetExecutionContext, today: DayPnl, horizon: int) -> CheckOutcome:
     """The live IC over the trailing window of real ledger days of today's model family
     (the same method and kind of source), today's included."""
     policy = ICPolicy()
     before = window_dates(today.day, policy.window_days)[:-1]
-    found = ledger_days(context.instance, before, [today.symbol])
+    found = pnl_days(context.instance, before, [today.symbol])
     same_family, _ = split_by_family(found.days, family_key(today))
     return live_ic([*same_family, today], horizon, policy)
 
@@ -162,7 +162,7 @@ def _yesterdays_model(
     return io.load_partition(context, key, str(partition_key(before, symbol)))
 
 
-def _output(ledger: DayLedger, timing: dict[str, dg.MetadataValue]) -> dg.Output[ArtifactFiles]:
+def _output(ledger: DayPnl, timing: dict[str, dg.MetadataValue]) -> dg.Output[ArtifactFiles]:
     document = ledger.to_json_dict()
     totals = document["totals"]
     metadata: dict[str, dg.MetadataValue] = {
@@ -182,6 +182,4 @@ def _output(ledger: DayLedger, timing: dict[str, dg.MetadataValue]) -> dg.Output
                 round(1e4 * sum(ledger.buy_and_hold_gross), 4)
             ),
         }
-    return dg.Output(
-        ArtifactFiles({LEDGER_FILE: json_bytes(document)}), metadata=unplotted(metadata)
-    )
+    return dg.Output(ArtifactFiles({PNL_FILE: json_bytes(document)}), metadata=unplotted(metadata))

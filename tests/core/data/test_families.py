@@ -1,11 +1,11 @@
 """Method families: only the current family's days are pooled."""
 
 from retrain_assets.core.data.families import describe, split_by_family
-from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, TRADED, DayLedger
+from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, TRADED, DayPnl
 
 
-def _day(day: str, family: str | None, status: str = TRADED) -> DayLedger:
-    return DayLedger("BTCUSDT", day, "x", status, None, None, model_family=family)
+def _day(day: str, family: str | None, status: str = TRADED) -> DayPnl:
+    return DayPnl("BTCUSDT", day, "x", status, None, None, model_family=family)
 
 
 def test_only_the_current_familys_days_are_pooled_and_every_family_is_listed():

@@ -11,7 +11,7 @@ from retrain_assets.core.lifecycle.gate import (
     pooled_daily,
     promotion_gate,
 )
-from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, DayLedger, LedgerTrade
+from retrain_assets.core.trading.walk_forward import NO_LIVE_MODEL, DayPnl, PnlTrade
 
 POLICY = GatePolicy()
 
@@ -99,12 +99,12 @@ def test_pooled_days_are_the_mean_over_the_symbols_traded_each_day_in_day_order(
 
 
 def test_only_traded_ledger_days_count():
-    trade = LedgerTrade(1, "2025-04-01T01:00:00+00:00", "2025-04-01T05:00:00+00:00", 4, 0.01, 0.008)
-    traded = DayLedger(
+    trade = PnlTrade(1, "2025-04-01T01:00:00+00:00", "2025-04-01T05:00:00+00:00", 4, 0.01, 0.008)
+    traded = DayPnl(
         "BTCUSDT", "2025-04-01", "2025-03-31", "traded", "x", 1.0, ("t",), (1.0,), (),
         (0.01,), (0.008,), (0.0,), (0.0,), (trade,),
     )  # fmt: skip
-    empty = DayLedger("BTCUSDT", "2025-04-02", None, NO_LIVE_MODEL, None, None)
+    empty = DayPnl("BTCUSDT", "2025-04-02", None, NO_LIVE_MODEL, None, None)
     assert day_nets([traded, empty]) == [DayNet("BTCUSDT", "2025-04-01", 0.008, 1)]
 
 

@@ -12,7 +12,7 @@ from retrain_assets.core.data.data_checks import ERROR, WARN
 from retrain_assets.core.model.rolling_ic import ICPolicy, forward_pairs, live_ic
 from retrain_assets.core.trading.walk_forward import (
     NO_LIVE_MODEL,
-    DayLedger,
+    DayPnl,
     day_rows,
     trade_day,
     untraded_day,
@@ -25,7 +25,7 @@ FIRST_DAY = pd.Timestamp("2024-03-01", tz="UTC")
 
 def _days(
     predict: Callable[[np.ndarray, np.random.Generator], np.ndarray], days: int = 20, seed: int = 0
-) -> list[DayLedger]:
+) -> list[DayPnl]:
     """`days` traded days of 24 bars; `predict` maps each bar's forward return to a prediction."""
     rng = np.random.default_rng(seed)
     bh = rng.normal(0.0, 0.01, 24 * days)
@@ -35,7 +35,7 @@ def _days(
     pred = predict(forward, rng)
     stamps = pd.date_range(FIRST_DAY, periods=bh.size, freq="h")
     return [
-        DayLedger(
+        DayPnl(
             symbol="BTCUSDT",
             day=f"{stamps[24 * d]:%Y-%m-%d}",
             model_as_of=f"{stamps[24 * d] - pd.Timedelta(days=1):%Y-%m-%d}",
@@ -131,7 +131,7 @@ def test_days_recorded_before_predictions_were_kept_are_skipped():
     days = _days(_perfect)
     old = json.loads(json.dumps(days[0].to_json_dict()))
     del old["prediction"]
-    days[0] = DayLedger.from_json_dict(old)
+    days[0] = DayPnl.from_json_dict(old)
     assert days[0].prediction == ()
     assert live_ic(days, H).metadata["days"] == 19
 

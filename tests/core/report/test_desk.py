@@ -14,7 +14,7 @@ from retrain_assets.core.report.desk import (
     row_from_table,
     table_text,
 )
-from retrain_assets.core.trading.walk_forward import DayLedger
+from retrain_assets.core.trading.walk_forward import DayPnl
 
 
 def _champion(action: str, as_of: str | None, **extra) -> dict:
@@ -130,8 +130,8 @@ def test_the_headline_counts_failures_production_and_yesterdays_net_with_its_sam
     assert "+5.2 bps net a symbol (6 trades, 2 symbols)" in line
 
 
-def _day(symbol: str, day: str, nets: tuple[float, ...]) -> DayLedger:
-    return DayLedger(symbol, day, "2021-06-01", "traded", None, None, net=nets)
+def _day(symbol: str, day: str, nets: tuple[float, ...]) -> DayPnl:
+    return DayPnl(symbol, day, "2021-06-01", "traded", None, None, net=nets)
 
 
 def test_equity_series_are_cumulative_per_symbol_with_gaps_where_production_was_flat():

@@ -13,7 +13,7 @@ from retrain_assets.core.report.pnl_chain import (
     PORTFOLIO,
     TABLE_COLUMNS,
     WalkForwardRecord,
-    chain_ledgers,
+    chain_pnl,
     equity_curves,
     max_drawdown,
 )
@@ -23,8 +23,8 @@ from retrain_assets.core.trading.evaluation import INSUFFICIENT_EVIDENCE, OK
 from retrain_assets.core.trading.walk_forward import (
     NO_BARS,
     NO_LIVE_MODEL,
-    DayLedger,
-    LedgerTrade,
+    DayPnl,
+    PnlTrade,
     day_rows,
     trade_day,
     untraded_day,
@@ -36,7 +36,7 @@ RESAMPLES = 200  # enough for intervals that exist and are stable; the coverage 
 
 def trade(day: str, hour: int, net: float, side: int = 1, gross: float | None = None):
     """A one-bar trade entered at `hour` of `day`."""
-    return LedgerTrade(
+    return PnlTrade(
         side=side,
         entry=f"{day}T{hour:02d}:00:00+00:00",
         exit=f"{day}T{hour + 1:02d}:00:00+00:00",
@@ -54,11 +54,11 @@ def ledger(
     gross: list[float] | None = None,
     buy_and_hold: list[float] | None = None,
     position: list[float] | None = None,
-    trades: tuple[LedgerTrade, ...] = (),
-) -> DayLedger:
+    trades: tuple[PnlTrade, ...] = (),
+) -> DayPnl:
     """A traded day with one bar per hour from 00:00 and the given per-bar returns."""
     n = len(net)
-    return DayLedger(
+    return DayPnl(
         symbol=symbol,
         day=day,
         model_as_of="yesterday",
@@ -89,7 +89,7 @@ def synthetic_frame(days: int, seed: int) -> pd.DataFrame:
     )
 
 
-def traded_days(symbol: str, days: int, seed: int) -> list[DayLedger]:
+def traded_days(symbol: str, days: int, seed: int) -> list[DayPnl]:
     """`days` days of `trade_day` with predictions that beat the costs in both directions."""
     frame, rng = synthetic_frame(days, seed), np.random.default_rng(seed + 1)
     out = []
@@ -111,8 +111,8 @@ def traded_days(symbol: str, days: int, seed: int) -> list[DayLedger]:
     return out
 
 
-def chain(days: list[DayLedger], **kwargs) -> WalkForwardRecord:
-    return chain_ledgers(days, resamples=RESAMPLES, **kwargs)
+def chain(days: list[DayPnl], **kwargs) -> WalkForwardRecord:
+    return chain_pnl(days, resamples=RESAMPLES, **kwargs)
 
 
 def test_per_symbol_totals_equal_the_sums_of_its_days():
@@ -380,7 +380,7 @@ def test_the_daily_net_interval_covers_the_true_mean_at_about_the_nominal_rate()
     days = pd.date_range("2024-01-01", periods=40, freq="D").strftime("%Y-%m-%d")
     for s in range(simulations):
         daily = rng.normal(true_mean, 0.01, size=days.size)
-        record = chain_ledgers(
+        record = chain_pnl(
             [ledger("A", day, [v]) for day, v in zip(days, daily, strict=True)],
             seed=s,
             resamples=400,
@@ -406,10 +406,8 @@ def test_a_symbol_never_in_the_market_has_no_daily_figure_not_a_break_even_zero(
 
 
 def test_long_and_short_are_apart_and_the_benchmarks_hold_the_same_bars_and_costs():
-    long = LedgerTrade(1, "2025-05-01T01:00:00+00:00", "2025-05-01T05:00:00+00:00", 4, 0.006, 0.005)
-    short = LedgerTrade(
-        -1, "2025-05-01T10:00:00+00:00", "2025-05-01T12:00:00+00:00", 2, 0.0, -0.001
-    )
+    long = PnlTrade(1, "2025-05-01T01:00:00+00:00", "2025-05-01T05:00:00+00:00", 4, 0.006, 0.005)
+    short = PnlTrade(-1, "2025-05-01T10:00:00+00:00", "2025-05-01T12:00:00+00:00", 2, 0.0, -0.001)
     position = np.array([0.0] + [1.0] * 4 + [0.0] * 5 + [-1.0] * 2 + [0.0] * 12)
     move = np.where(position > 0, 0.0015, 0.0)  # the coin rises 15 bps a bar while held long
     gross = position * move
@@ -448,7 +446,7 @@ def factor_days(symbol: str, loading: float, factor: np.ndarray, noise: np.ndarr
         day = f"2025-05-{d + 1:02d}"
         move = loading * factor[24 * d : 24 * d + 24] + noise[24 * d : 24 * d + 24]
         close = (pd.Timestamp(day, tz="UTC") + pd.Timedelta(days=1)).isoformat()
-        whole_day = LedgerTrade(1, f"{day}T00:00:00+00:00", close, 24, move.sum(), move.sum())
+        whole_day = PnlTrade(1, f"{day}T00:00:00+00:00", close, 24, move.sum(), move.sum())
         out.append(
             ledger(
                 symbol,
@@ -548,7 +546,7 @@ def test_the_pooled_interval_covers_the_true_mean_when_symbols_share_each_day():
         days, day_nets = clustered_ledgers(
             rng, symbols=8, days=12, trades=8, mean=true_mean, factor_sd=0.00265, noise_sd=0.01
         )
-        record = chain_ledgers(days, seed=s, resamples=300)
+        record = chain_pnl(days, seed=s, resamples=300)
         low, high = record.pooled.net_bps_interval
         hits += low <= 1e4 * true_mean <= high
         # The portfolio's daily net is the mean of 8 symbols' days of 8 trades each.

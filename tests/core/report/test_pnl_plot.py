@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from retrain_assets.core.report.pnl_chain import (
-    LedgerFigures,
+    PnlFigures,
     WalkForwardRecord,
-    chain_ledgers,
+    chain_pnl,
     equity_curves,
 )
 from retrain_assets.core.report.pnl_plot import (
@@ -19,17 +19,17 @@ from retrain_assets.core.report.pnl_plot import (
     render_symbol_png,
 )
 from retrain_assets.core.trading.evaluation import INSUFFICIENT_EVIDENCE, OK
-from retrain_assets.core.trading.walk_forward import DayLedger, LedgerTrade
+from retrain_assets.core.trading.walk_forward import DayPnl, PnlTrade
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def ledger(symbol: str, day: str, net: list[float], trades: int = 0) -> DayLedger:
+def ledger(symbol: str, day: str, net: list[float], trades: int = 0) -> DayPnl:
     """A traded day of hourly bars from 00:00 with `trades` one-bar trades of +10 bps."""
     stamps = tuple(f"{day}T{h:02d}:00:00+00:00" for h in range(len(net)))
-    made = tuple(LedgerTrade(1, stamps[h], stamps[h + 1], 1, 0.0011, 0.001) for h in range(trades))
+    made = tuple(PnlTrade(1, stamps[h], stamps[h + 1], 1, 0.0011, 0.001) for h in range(trades))
     buy_and_hold = tuple(float(v) for v in np.cumsum(net) / 10)
-    return DayLedger(
+    return DayPnl(
         symbol=symbol,
         day=day,
         model_as_of="yesterday",
@@ -46,7 +46,7 @@ def ledger(symbol: str, day: str, net: list[float], trades: int = 0) -> DayLedge
     )
 
 
-def days_of(symbols: list[str], days: int = 3, trades: int = 2) -> list[DayLedger]:
+def days_of(symbols: list[str], days: int = 3, trades: int = 2) -> list[DayPnl]:
     rng = np.random.default_rng(0)
     return [
         ledger(s, f"2024-01-{d:02d}", list(rng.normal(0.0, 0.002, 24)), trades)
@@ -55,8 +55,8 @@ def days_of(symbols: list[str], days: int = 3, trades: int = 2) -> list[DayLedge
     ]
 
 
-def render(days: list[DayLedger], title: str = "walk-forward") -> bytes:
-    record = chain_ledgers(days, min_trades=4, resamples=100)
+def render(days: list[DayPnl], title: str = "walk-forward") -> bytes:
+    record = chain_pnl(days, min_trades=4, resamples=100)
     return render_equity_png(equity_curves(days), record, title=title)
 
 
@@ -66,8 +66,8 @@ def image_size(png: bytes) -> tuple[int, int]:
     return pixels.shape[1], pixels.shape[0]
 
 
-def figures(name: str, trades: int, net: float | None, interval, status: str) -> LedgerFigures:
-    empty = chain_ledgers([], resamples=10).pooled
+def figures(name: str, trades: int, net: float | None, interval, status: str) -> PnlFigures:
+    empty = chain_pnl([], resamples=10).pooled
     return replace(
         empty,
         name=name,
@@ -111,7 +111,7 @@ def test_the_same_curves_give_the_same_bytes():
 
 
 def test_beyond_thirty_symbols_the_most_traded_are_drawn_and_the_rest_counted():
-    base = chain_ledgers(days_of(["X"], days=1), resamples=10).per_symbol["X"]
+    base = chain_pnl(days_of(["X"], days=1), resamples=10).per_symbol["X"]
     per_symbol = {
         f"S{i:02d}": replace(base, name=f"S{i:02d}", trades=i) for i in range(MAX_SYMBOL_PANELS + 4)
     }
@@ -158,7 +158,7 @@ def test_panel_titles_give_the_net_and_its_interval_or_say_the_evidence_is_insuf
 
 def test_a_symbol_alone_is_drawn_on_its_own_axes_and_differs_from_another_symbol():
     days = days_of(["BTC/USDT", "ETH/USDT"])
-    record = chain_ledgers(days, min_trades=4, resamples=100)
+    record = chain_pnl(days, min_trades=4, resamples=100)
     curves = equity_curves(days)
     btc = render_symbol_png(curves, record.per_symbol["BTC/USDT"], title="BTC")
     eth = render_symbol_png(curves, record.per_symbol["ETH/USDT"], title="ETH")

@@ -14,7 +14,7 @@ from retrain_assets.core.trading.evaluation import (
     spearman_ic,
     strategy_stats,
 )
-from retrain_assets.core.trading.execution import (
+from retrain_assets.core.trading.fills import (
     bar_opens,
     execution_prices,
     held_positions,

@@ -9,7 +9,7 @@ import pytest
 from retrain_assets.core.trading.walk_forward import (
     NO_BARS,
     TRADED,
-    DayLedger,
+    DayPnl,
     day_rows,
     trade_day,
 )
@@ -27,7 +27,7 @@ def _frame() -> pd.DataFrame:
     )
 
 
-def _day(predictions: np.ndarray, horizon: int = 4) -> DayLedger:
+def _day(predictions: np.ndarray, horizon: int = 4) -> DayPnl:
     rows = day_rows(_frame(), DAY)
     return trade_day(
         "BTCUSDT",
@@ -90,7 +90,7 @@ def test_the_day_round_trips_through_json_deterministically():
     signal[3] = 1.0
     day = _day(signal)
     text = json.dumps(day.to_json_dict(), sort_keys=True)
-    assert DayLedger.from_json_dict(json.loads(text)) == day
+    assert DayPnl.from_json_dict(json.loads(text)) == day
     assert json.dumps(_day(signal).to_json_dict(), sort_keys=True) == text
 
 

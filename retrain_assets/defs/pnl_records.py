@@ -21,24 +21,24 @@ from retrain_assets.adapters.production_store import ProductionStore
 from retrain_assets.core.errors import IntegrityError
 from retrain_assets.core.lifecycle.artifacts import json_bytes
 from retrain_assets.core.lifecycle.gate import DayNet
-from retrain_assets.core.trading.walk_forward import TRADED, DayLedger
+from retrain_assets.core.trading.walk_forward import TRADED, DayPnl
 from retrain_assets.defs.partitions import SYMBOLS
 from retrain_assets.defs.records import latest_metadata_by_partition
 from retrain_assets.vocabulary.figures import figure, whole
 from retrain_assets.vocabulary.keys import split_partition_key, symbol_day_key
 
-LEDGER_KEY = dg.AssetKey("walk_forward")
-LEDGER_FILE = "walk_forward.json"
+PNL_KEY = dg.AssetKey("walk_forward")
+PNL_FILE = "walk_forward.json"
 # Partitions per records query: a window of 90 days over 500 symbols is 45,000 keys.
 _CHUNK = 5_000
 _PAGE = 1_000
 
 
 @dataclass(frozen=True)
-class LedgerDays:
+class PnlDays:
     """The readable days of a window, and the partitions left out with why."""
 
-    days: tuple[DayLedger, ...]
+    days: tuple[DayPnl, ...]
     unreadable: dict[str, str]
 
 
@@ -48,9 +48,9 @@ def window_dates(through: str, days: int) -> list[str]:
     return [d.strftime("%Y-%m-%d") for d in pd.date_range(end=end, periods=days, freq="D")]
 
 
-def ledger_days(
+def pnl_days(
     instance: dg.DagsterInstance, dates: Sequence[str], symbols: Sequence[str] | None = None
-) -> LedgerDays:
+) -> PnlDays:
     """The latest walk_forward day of every (date, symbol) materialized, verified.
 
     Args:
@@ -60,22 +60,22 @@ def ledger_days(
     """
     names = list(symbols) if symbols is not None else instance.get_dynamic_partitions(SYMBOLS)
     partitions = [symbol_day_key(d, s) for d in dates for s in names]
-    days: list[DayLedger] = []
+    days: list[DayPnl] = []
     unreadable: dict[str, str] = {}
     for start in range(0, len(partitions), _CHUNK):
         chunk = partitions[start : start + _CHUNK]
-        for pkey, metadata in latest_metadata_by_partition(instance, LEDGER_KEY, chunk).items():
-            entry = (metadata.get("files") or {}).get(LEDGER_FILE)
+        for pkey, metadata in latest_metadata_by_partition(instance, PNL_KEY, chunk).items():
+            entry = (metadata.get("files") or {}).get(PNL_FILE)
             if entry is None:
-                unreadable[pkey] = f"no {LEDGER_FILE} recorded"
+                unreadable[pkey] = f"no {PNL_FILE} recorded"
                 continue
             try:
-                data = json.loads(read_verified(LEDGER_FILE, entry))
+                data = json.loads(read_verified(PNL_FILE, entry))
             except IntegrityError as exc:
                 unreadable[pkey] = str(exc)
                 continue
-            days.append(DayLedger.from_json_dict(data))
-    return LedgerDays(tuple(days), unreadable)
+            days.append(DayPnl.from_json_dict(data))
+    return PnlDays(tuple(days), unreadable)
 
 
 def family_day_nets(
@@ -98,7 +98,7 @@ def family_day_nets(
     cursor = None
     while True:
         result = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=LEDGER_KEY, after_storage_id=seen or None),
+            dg.AssetRecordsFilter(asset_key=PNL_KEY, after_storage_id=seen or None),
             limit=_PAGE,
             cursor=cursor,
             ascending=True,
@@ -146,10 +146,10 @@ def _read_cache(path: Path) -> tuple[dict[str, list[Any]], int]:
 
 def live_days(
     instance: dg.DagsterInstance, store: ProductionStore, dates: Sequence[str]
-) -> LedgerDays:
+) -> PnlDays:
     """What production traded: each symbol's champion-live day on `dates`, from the live file
     its decision names, checked against the sha256 the decision recorded."""
-    days: list[DayLedger] = []
+    days: list[DayPnl] = []
     unreadable: dict[str, str] = {}
     for symbol in instance.get_dynamic_partitions(SYMBOLS):
         for decision in store.decisions_on(symbol, dates):
@@ -163,5 +163,5 @@ def live_days(
                     f"{entry['path']}: gone or changed"
                 )
                 continue
-            days.append(DayLedger.from_json_dict(json.loads(data)))
-    return LedgerDays(tuple(days), unreadable)
+            days.append(DayPnl.from_json_dict(json.loads(data)))
+    return PnlDays(tuple(days), unreadable)
