@@ -14,17 +14,12 @@ def temp_path_for(path: Path) -> Path:
     return path.with_name(f".{path.name}{TEMP_MARKER}{uuid.uuid4().hex}")
 
 
-def fsync_dir(folder: Path) -> None:
-    """Flush a folder's entries to disk so that a rename inside it survives a crash."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def fsync_path(path: Path) -> None:
+    """Flush a file's bytes, or a folder's entries, to disk.
 
-
-def fsync_file(path: Path) -> None:
-    """Flush a file's bytes to disk (a download written by a library that does not)."""
+    A folder's, so that a rename inside it survives a crash; a file's, for a download
+    written by a library that does not flush it (`storage.base.commit_verified`).
+    """
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -35,7 +30,7 @@ def fsync_file(path: Path) -> None:
 def commit_temp(temp: Path, path: Path) -> None:
     """Rename a fully written and fsynced temp file over `path`, then fsync the folder."""
     temp.replace(path)
-    fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol, runtime_checkable
 
-from retrain_assets.adapters.atomic import commit_temp, fsync_file, temp_path_for
+from retrain_assets.adapters.atomic import commit_temp, fsync_path, temp_path_for
 from retrain_assets.core.errors import IntegrityError, PermanentError
 
 
@@ -148,7 +148,7 @@ def commit_verified(
         received = write(temp)
         if received is not None and received.digest != received.expected:
             raise IntegrityError(f"{uri}: {mismatch}")
-        fsync_file(temp)  # the rename must never publish bytes still in the page cache
+        fsync_path(temp)  # the rename must never publish bytes still in the page cache
         commit_temp(temp, dest)
     finally:
         temp.unlink(missing_ok=True)
