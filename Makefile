@@ -14,6 +14,9 @@ export PYTHONUNBUFFERED := 1
 # `dg` checks that it runs in the project's environment, as an activated venv would tell it.
 export VIRTUAL_ENV := $(CURDIR)/$(VENV)
 ARGS ?=
+# `make test`'s pytest workers: the end-to-end tests mostly wait on processes and servers, so
+# four share 2 cores well (`make test TEST_WORKERS=0` runs the suite in one process).
+TEST_WORKERS ?= 4
 # The UI's port (`make dev PORT=3300`), and the dry runs' UI's.
 PORT ?= 3000
 DRY_PORT ?= 3001
@@ -58,7 +61,7 @@ check: install
 	$(BIN)/dg check defs
 
 test: install $(DEV_STAMP)
-	$(BIN)/pytest -q $(ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist load --maxschedchunk 1 $(ARGS)
 
 lint: install $(DEV_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

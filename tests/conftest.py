@@ -44,3 +44,30 @@ def synthetic_bars() -> pd.DataFrame:
         "BTCUSDT", pd.Timestamp("2025-06-01", tz="UTC"), pd.Timedelta(days=200)
     )
     return bars
+
+
+def expected_seconds(item: pytest.Item) -> float:
+    """How long a test is expected to run on 2 cores: its `slow(seconds=N)` mark, 30 for any
+    other slow or end-to-end test, 0 for the rest. Only the order of the run uses it."""
+    mark = item.get_closest_marker("slow")
+    if mark is not None and "seconds" in mark.kwargs:
+        return float(mark.kwargs["seconds"])
+    return 30.0 if mark is not None or item.get_closest_marker("e2e") else 0.0
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first, each followed by a quick one; then the quick ones in order.
+
+    `make test` spreads the tests over workers (pytest-xdist, `--dist load`), each taking the
+    next test when it is nearly free: started first, the long end-to-end tests run side by
+    side instead of ending the run one after another, and the quick test after each keeps a
+    worker from queueing two long ones.
+    """
+    slow = sorted((i for i in items if expected_seconds(i) > 0), key=expected_seconds, reverse=True)
+    quick = [i for i in items if expected_seconds(i) == 0]
+    ordered: list[pytest.Item] = []
+    for n, item in enumerate(slow):
+        ordered.append(item)
+        if n < len(quick):
+            ordered.append(quick[n])
+    items[:] = ordered + quick[len(slow) :]

@@ -96,6 +96,7 @@ def test_training_leaves_no_catboost_info_in_the_working_directory(
     assert not (tmp_path / "ckpt").exists()
 
 
+@pytest.mark.slow(seconds=40)
 def test_a_training_stopped_midway_resumes_from_its_snapshot(synthetic_bars, tmp_path):
     job = _job(synthetic_bars, tmp_path / "ckpt", snapshot_interval_s=0)
     job = TrainingInput(

@@ -73,7 +73,7 @@ def _root() -> Path:
     return artifact_root(None)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=12)
 def test_a_passing_gate_moves_the_pointer_and_a_failing_one_never_does(crafted):
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("symbols", ["TRENDUSDT", "CHOPUSDT"])
@@ -107,7 +107,7 @@ def test_a_passing_gate_moves_the_pointer_and_a_failing_one_never_does(crafted):
         load_production_model("CHOPUSDT")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=8)
 def test_yesterdays_champion_stays_live_when_todays_gate_fails(crafted):
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("symbols", ["TRENDUSDT"])
@@ -127,7 +127,7 @@ def test_yesterdays_champion_stays_live_when_todays_gate_fails(crafted):
     ]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=6)
 def test_a_champion_is_read_back_from_the_store_and_refused_when_a_copy_changed(
     crafted, tmp_path, monkeypatch
 ):
@@ -151,7 +151,7 @@ def test_a_champion_is_read_back_from_the_store_and_refused_when_a_copy_changed(
         load_production_model("TRENDUSDT")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=8)
 def test_a_champion_whose_gate_keeps_failing_is_demoted_and_production_goes_flat(crafted):
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("symbols", ["TRENDUSDT"])

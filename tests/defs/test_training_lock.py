@@ -15,7 +15,7 @@ from retrain_assets.vocabulary.tags import RunTags
 DATE = "2025-05-01"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=60)
 def test_a_second_training_of_the_same_symbol_day_waits_for_the_first(dagster_home, monkeypatch):
     monkeypatch.setenv("RETRAIN_TRAINER", "bench.noop_trainer:NoopTrainer")
     held = FileLock(dagster_home / "retrain-locks" / f"model_{DATE}_BTCUSDT.lock")

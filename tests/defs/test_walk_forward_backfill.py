@@ -52,7 +52,7 @@ def _run_dates(home: Path, artifacts: Path, data_for, monkeypatch) -> dict[str, 
     return ledger
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=25)
 def test_a_backfill_reproduces_the_daily_ledger_bit_for_bit(tmp_path, monkeypatch):
     def as_known_that_day(date: str) -> Path:
         end = pd.Timestamp(date, tz="UTC") + pd.Timedelta(days=1)

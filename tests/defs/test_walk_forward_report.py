@@ -12,7 +12,7 @@ SYMBOLS = ("BTCUSDT", "ETHUSDT")
 DATES = ("2025-05-01", "2025-05-02", "2025-05-03")
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=11)
 def test_the_report_chains_every_symbols_days_into_a_png_and_a_table(dagster_home, tmp_path):
     retrain = defs.resolve_job_def("retrain_symbol_day")
     summary = defs.resolve_job_def("engine_summary_job")

@@ -48,6 +48,7 @@ def _spans_overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -
     )
 
 
+@pytest.mark.slow(seconds=125)
 def test_a_backfill_and_a_cli_run_share_the_cap(artifacts, dagster_home, tmp_path, monkeypatch):
     # Trainings of a few seconds each, so the backfill's and the CLI's steps compete for slots.
     monkeypatch.setenv("RETRAIN_TRAINER", "tests.fakes.trainers:SlowTrainer")

@@ -12,6 +12,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SMOKE = ["--mode", "hybrid", "--symbols", "BTCUSDT,ETHUSDT,SOLUSDT", "--dry_run", "--date", DATE]
 
 
+@pytest.mark.slow(seconds=45)
 def test_smoke_test_passes_then_skips_then_force_retrains(artifacts):
     first = run_cli(*SMOKE)
     assert first.returncode == 0, first.stdout + first.stderr

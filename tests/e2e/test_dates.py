@@ -5,8 +5,11 @@ import os
 import signal
 
 import dagster as dg
+import pytest
 
 from tests.e2e.conftest import run_cli, start_cli, status_of, wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FAST = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}
 
@@ -44,6 +47,7 @@ def test_a_month_of_real_days_runs_in_date_order(dagster_home, binance_dir, monk
     assert metadata["live_model_as_of"].value == "2021-06-01"  # the day before's model traded
 
 
+@pytest.mark.slow(seconds=95)
 def test_a_range_stops_at_one_ctrl_c_with_one_line_and_a_rerun_resumes(artifacts):
     env = {
         "RETRAIN_TRAINER": "tests.fakes.nap_trainer:NapTrainer",

@@ -54,6 +54,7 @@ def test_dg_check_defs_passes(repo_instance: Path) -> None:
     assert "All definitions loaded successfully" in result.stdout + result.stderr
 
 
+@pytest.mark.slow(seconds=35)
 def test_dg_dev_uses_the_repo_root_config_without_a_warning(
     repo_instance: Path, tmp_path: Path
 ) -> None:

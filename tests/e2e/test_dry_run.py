@@ -112,6 +112,7 @@ def test_a_dry_run_after_a_real_run_leaves_every_real_file_alone(artifacts: Path
     assert (artifacts / "dry_run" / "production" / "BTCUSDT").is_dir()  # its own champion step
 
 
+@pytest.mark.slow(seconds=40)
 def test_a_dry_run_rerun_skips_what_the_dry_run_did_and_force_trains_it_again(
     artifacts: Path,
 ) -> None:

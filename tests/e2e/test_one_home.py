@@ -26,6 +26,8 @@ from retrain_assets.cli import build_parser
 from retrain_assets.vocabulary.tags import TIMEOUT_TAG
 from tests.e2e.conftest import REPO, run_cli
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
 FAST = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}
 SETTINGS = """\
 training:

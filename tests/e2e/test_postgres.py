@@ -136,6 +136,7 @@ def test_two_invocations_at_once_on_postgres_keep_the_cap_and_the_resume_ledger(
     assert {e["status"] for e in status_of(tmp_path / "artifacts").values()} == {"skipped"}
 
 
+@pytest.mark.slow(seconds=50)
 def test_submit_through_dagster_dev_on_postgres_runs_on_the_daemon(
     pg_home: Path, tmp_path: Path
 ) -> None:

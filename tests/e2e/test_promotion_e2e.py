@@ -23,7 +23,7 @@ from bench.planted_market import PlantedSymbol, write_market
 from retrain_assets.adapters.production_store import ProductionStore
 from tests.e2e.conftest import run_cli
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=250)
 
 FIRST, LAST = "2021-07-01", "2021-07-16"
 EDGE = ("AAAUSDT", "BBBUSDT", "CCCUSDT")

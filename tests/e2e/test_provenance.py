@@ -12,10 +12,13 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pytest
 
 from retrain_assets.adapters.file_source import FileSource
 from retrain_assets.core.model.provenance import bars_sha256
 from tests.e2e.conftest import run_cli, status_of
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FAST = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}
 REAL_DATE = "2021-06-30"
@@ -113,6 +116,7 @@ def _report(date: str) -> dict:
     return json.loads((folder / "walk_forward.json").read_text())
 
 
+@pytest.mark.slow(seconds=100)
 def test_a_changed_method_is_stale_in_dagster_rebuilt_by_the_cli_and_starts_a_new_family(
     dagster_home, tmp_path
 ):

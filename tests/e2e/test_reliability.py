@@ -95,6 +95,7 @@ def test_a_deleted_run_folder_is_repaired_not_skipped(artifacts):
 
 
 # 2. One flipped byte in model.bin: rebuilt from `model`, costs and features reused.
+@pytest.mark.slow(seconds=40)
 def test_a_damaged_model_is_rebuilt_from_the_model_step(artifacts):
     args = ("--symbols", "BTCUSDT", "--date", DATE)
     _ok(run_cli(*args, env=NOOP))
@@ -135,6 +136,7 @@ def test_two_invocations_at_once_on_a_new_home_train_each_symbol_day_once(artifa
 
 # 5. A CLI killed with SIGKILL mid-training: its runs fail and free their slots, found by the
 # dead-runs sensor's sweep (the daemon runs it every 15 s), without another invocation.
+@pytest.mark.slow(seconds=40)
 def test_a_killed_cli_releases_its_runs_and_slots(artifacts):
     proc = start_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW)
     checkpoints = artifacts / "checkpoints" / "BTCUSDT"
@@ -161,6 +163,7 @@ def test_a_killed_cli_releases_its_runs_and_slots(artifacts):
 
 # 6. Every invocation is its own record (its runs' tag): three in a row, three starts and
 # three completions, nothing twice.
+@pytest.mark.slow(seconds=45)
 def test_three_invocations_in_a_row_each_send_their_own_start_and_completion(artifacts):
     noop = {"RETRAIN_TRAINER": "bench.noop_trainer:NoopTrainer"}
     with FakeTelegram() as tg:
@@ -184,6 +187,7 @@ def test_three_invocations_in_a_row_each_send_their_own_start_and_completion(art
 
 # 7. Ctrl-C: one line, exit 130, the run CANCELED (never retried, never SUCCESS), the snapshot
 # kept; the rerun resumes from it.
+@pytest.mark.slow(seconds=50)
 def test_ctrl_c_cancels_the_training_and_the_rerun_resumes_from_its_snapshot(artifacts):
     proc = start_cli("--symbols", "BTCUSDT", "--date", DATE, env=SLOW)
     snapshot = artifacts / "checkpoints" / "BTCUSDT" / "20250501Z" / "real" / "snapshot.cbs"
@@ -337,6 +341,7 @@ def test_the_readme_api_example_runs_as_a_script(artifacts, tmp_path):
 
 # 5, with the daemon (scope 6): a CLI killed mid-training while a UI backfill waits for its slot;
 # the dead-runs sensor fails the CLI's run and frees the slot, and the backfill proceeds.
+@pytest.mark.slow(seconds=70)
 def test_a_backfill_waiting_on_a_killed_clis_slot_proceeds(artifacts, dagster_home, tmp_path):
     from tests.e2e.dagster_dev import dagster_dev, launch_asset_backfill
 
@@ -454,6 +459,7 @@ def test_a_killed_worker_takes_down_only_its_own_symbol_day(artifacts):
 
 # Issue 23, scenario 2: a UI backfill and a CLI asked for the same date at once: each
 # symbol-day is trained once (the later request adopts the model, verified), both succeed.
+@pytest.mark.slow(seconds=70)
 def test_a_ui_backfill_and_a_cli_of_the_same_date_train_each_symbol_day_once(
     artifacts, tmp_path, monkeypatch
 ):
@@ -744,6 +750,7 @@ def test_a_hung_trainer_times_out_once_at_its_setting_plus_the_grace(artifacts, 
 # Issue 23, scenario 12: after a damaged-model repair and a killed run retrained with --force,
 # the damaged and partial folders are moved to quarantine/ with a note, the champion's metadata
 # names each move, and a sha256 sweep of models/ (sha256sum -c and the records) is clean.
+@pytest.mark.slow(seconds=45)
 def test_repaired_and_killed_run_folders_are_moved_aside_and_the_sweep_is_clean(artifacts):
     def sweep() -> None:
         """`sha256sum -c` in every folder with a sha256.txt, every latest recorded sha256, and no

@@ -24,6 +24,7 @@ def _verify_every_recorded_file(instance: dg.DagsterInstance) -> None:
                 assert sha256_file(Path(entry["path"])) == entry["sha256"]
 
 
+@pytest.mark.slow(seconds=40)
 def test_a_killed_invocation_resumes_from_ledger_and_snapshot(artifacts):
     env = {
         "RETRAIN_TRAINER": "tests.fakes.trainers:SlowTrainer",

@@ -50,6 +50,7 @@ def _runs_by_symbol(instance: dg.DagsterInstance) -> dict[str, dg.DagsterRun]:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+@pytest.mark.slow(seconds=90)
 def test_backfills_and_a_cli_run_show_what_they_did_with_few_tags(dagster_home, tmp_path):
     cli = run_cli("--symbols", "SOLUSDT", "--date", DATE)
     assert cli.returncode == 0, cli.stdout + cli.stderr

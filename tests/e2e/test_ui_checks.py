@@ -107,6 +107,7 @@ def _page(
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+@pytest.mark.slow(seconds=65)
 def test_the_ui_shows_the_checks_the_gate_and_the_failed_symbol_first_in_the_summary(
     artifacts, tmp_path, monkeypatch
 ):

@@ -393,7 +393,7 @@ def test_a_failing_run_maps_to_failed_with_its_reason(
 
 
 @pytest.mark.e2e
-@pytest.mark.slow
+@pytest.mark.slow(seconds=9)
 def test_cancel_terminates_a_run_and_the_newest_run_of_a_symbol_wins(
     deployment: Deployment, served: tuple[str, Path], instance: dg.DagsterInstance
 ) -> None:
@@ -476,6 +476,7 @@ def test_the_cli_submits_to_the_deployment_and_reports_like_a_local_run(
 
 
 @pytest.mark.e2e
+@pytest.mark.slow(seconds=30)
 def test_the_cli_refuses_to_submit_with_another_method_than_the_deployments(
     served: tuple[str, Path], tmp_path: Path
 ) -> None:

@@ -82,6 +82,7 @@ def any_promotion_rate(reps: int, symbols: int, days: int, rho: float, seed: int
 
 
 @pytest.mark.parametrize("rho", [0.0, 0.2])
+@pytest.mark.slow(seconds=6)
 def test_at_zero_edge_100_symbols_over_90_daily_looks_are_almost_never_promoted(rho):
     # Issue 19's target: at most 5% chance of ANY false promotion, 100 symbols x 90 looks.
     rate = any_promotion_rate(reps=300, symbols=100, days=90, rho=rho, seed=19)

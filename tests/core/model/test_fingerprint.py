@@ -75,6 +75,7 @@ def test_probe_rows_are_spread_over_the_whole_frame_first_and_last_included():
     assert len(probe_positions(0)) == 0
 
 
+@pytest.mark.slow(seconds=6)
 def test_refits_give_the_same_fingerprint_at_one_and_two_threads(job_frame, tmp_path):
     # Measured: CatBoost 1.2.10 on CPU predicts bit-identically at 1 and 2 threads, so the
     # fingerprint hashes exact float64 bytes, no tolerance.

@@ -538,6 +538,7 @@ def clustered_ledgers(rng, *, symbols, days, trades, mean, factor_sd, noise_sd):
     return out, day_nets
 
 
+@pytest.mark.slow(seconds=12)
 def test_the_pooled_interval_covers_the_true_mean_when_symbols_share_each_day():
     rng = np.random.default_rng(19)
     true_mean, simulations, ratios, corr = 0.001, 200, [], []
