@@ -61,7 +61,7 @@ check: install
 	$(BIN)/dg check defs
 
 test: install $(DEV_STAMP)
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist load --maxschedchunk 1 $(ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup $(ARGS)
 
 lint: install $(DEV_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -56,18 +56,18 @@ def expected_seconds(item: pytest.Item) -> float:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first, each followed by a quick one; then the quick ones in order.
+    """The slow tests longest first, with an even share of the quick ones after each.
 
-    `make test` spreads the tests over workers (pytest-xdist, `--dist load`), each taking the
-    next test when it is nearly free: started first, the long end-to-end tests run side by
-    side instead of ending the run one after another, and the quick test after each keeps a
-    worker from queueing two long ones.
+    `make test` spreads the tests over workers (pytest-xdist, `--dist loadgroup`), each taking
+    the next test as it frees up and holding one or two more: started first, the long
+    end-to-end tests run side by side instead of ending the run one after another, and the
+    quick tests between them keep a worker from queueing two long ones. A module whose tests
+    share one server (`xdist_group`) stays on one worker.
     """
     slow = sorted((i for i in items if expected_seconds(i) > 0), key=expected_seconds, reverse=True)
     quick = [i for i in items if expected_seconds(i) == 0]
+    share = max(1, len(quick) // max(1, len(slow)))
     ordered: list[pytest.Item] = []
     for n, item in enumerate(slow):
-        ordered.append(item)
-        if n < len(quick):
-            ordered.append(quick[n])
-    items[:] = ordered + quick[len(slow) :]
+        ordered += [item, *quick[n * share : (n + 1) * share]]
+    items[:] = ordered + quick[len(slow) * share :]

@@ -19,7 +19,8 @@ from tests.e2e.conftest import DATE, REPO, run_cli, status_of
 from tests.fakes.dropbox_fixtures import fake_dropbox
 from tests.fakes.moto_s3 import s3_client, start_moto
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# The module's moto server serves its tests on one of `make test`'s workers.
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("storage_e2e")]
 __all__ = ["fake_dropbox"]
 
 Reader = Callable[[str], bytes]

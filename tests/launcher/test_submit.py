@@ -41,6 +41,9 @@ from retrain_assets.vocabulary.keys import partition_tags
 from retrain_assets.vocabulary.tags import SUBMISSION_TAG, RunTags
 from tests.e2e.dagster_dev import dagster_dev, free_port
 
+# One `dagster dev` (the module's `served`) serves every test here: under `make test`'s
+# workers they run on one worker, which starts it once.
+pytestmark = pytest.mark.xdist_group("submit_deployment")
 REPO = Path(__file__).resolve().parents[2]
 DATE = "2025-05-01"
 JOB = "retrain_symbol_day"
