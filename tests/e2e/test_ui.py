@@ -12,6 +12,7 @@ import dagster as dg
 import pytest
 
 from retrain_assets.defs.partitions import RETRAIN_JOB
+from retrain_assets.vocabulary.keys import is_symbol_day_key, symbol_day_key
 from retrain_assets.vocabulary.tags import HIDDEN_TAG_PREFIX, INVOCATION_TAG, SOURCE_TAG
 from tests.e2e.conftest import DATE, REPO, run_cli
 from tests.e2e.dagster_dev import dagster_dev, launch_asset_backfill, launch_job_backfill
@@ -98,10 +99,10 @@ def test_backfills_and_a_cli_run_show_what_they_did_with_few_tags(dagster_home, 
     # The three symbol-days, and the date's summary runs: the CLI's, and the summary sensor's
     # once the backfills end (on a loaded machine that can be before the page is read).
     partitions = {run_id: _partition_of(tags) for run_id, tags in rows.items()}
-    assert sorted(p for p in partitions.values() if "|" in p) == sorted(
-        f"{DATE}|{s}" for s in ("BTCUSDT", "ETHUSDT", "SOLUSDT")
+    assert sorted(p for p in partitions.values() if is_symbol_day_key(p)) == sorted(
+        symbol_day_key(DATE, s) for s in ("BTCUSDT", "ETHUSDT", "SOLUSDT")
     ), rows
-    assert {p for p in partitions.values() if "|" not in p} == {DATE}, rows
+    assert {p for p in partitions.values() if not is_symbol_day_key(p)} == {DATE}, rows
 
 
 def _partition_of(row_tags: list[str]) -> str:
