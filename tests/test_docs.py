@@ -13,6 +13,7 @@ their verbs are checked with `kubectl VERB --help`, their object names against t
 naming, their payloads parsed.
 """
 
+import functools
 import json
 import re
 import shlex
@@ -120,6 +121,13 @@ def _program(argv: tuple[str, ...]) -> tuple[str, list[str]]:
 
 
 def _run(args: list[str]) -> subprocess.CompletedProcess:
+    return _run_once(tuple(args))
+
+
+@functools.cache
+def _run_once(args: tuple[str, ...]) -> subprocess.CompletedProcess:
+    """Each command is run once per test process: the docs name the same `--help` pages many
+    times, and every start of the `dagster` CLI imports Dagster (1-3 CPU-s)."""
     return subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=REPO)
 
 
