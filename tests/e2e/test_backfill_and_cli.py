@@ -50,10 +50,11 @@ def _spans_overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -
 
 @pytest.mark.slow(seconds=125)
 def test_a_backfill_and_a_cli_run_share_the_cap(artifacts, dagster_home, tmp_path, monkeypatch):
-    # Trainings of a few seconds each, so the backfill's and the CLI's steps compete for slots.
-    monkeypatch.setenv("RETRAIN_TRAINER", "tests.fakes.trainers:SlowTrainer")
+    # Trainings of a few seconds each (two naps of 2 s, no CPU), so the backfill's and the
+    # CLI's steps compete for slots.
+    monkeypatch.setenv("RETRAIN_TRAINER", "tests.fakes.nap_trainer:NapTrainer")
     monkeypatch.setenv("SLOW_SYMBOLS", ",".join(BACKFILL_SYMBOLS + CLI_SYMBOLS))
-    monkeypatch.setenv("SLOW_ITERATIONS", "1500")
+    monkeypatch.setenv("NAP_SECONDS", "2")
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("symbols", BACKFILL_SYMBOLS + CLI_SYMBOLS)
         instance.event_log_storage.set_concurrency_slots("train", 2)
