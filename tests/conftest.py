@@ -33,11 +33,17 @@ def empty_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_instance: Path) -> Path:
-    """A fresh DAGSTER_HOME (the repo's dagster.yaml, an unused instance) and artifact root
-    for one test."""
+def dagster_home(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A fresh DAGSTER_HOME (the repo's dagster.yaml and an unused instance; only the
+    dagster.yaml under `@pytest.mark.bare_home`) and artifact root for one test."""
     home = tmp_path / "dagster_home"
-    shutil.copytree(empty_instance, home)
+    if request.node.get_closest_marker("bare_home"):
+        home.mkdir()
+        write_instance_config(home)
+    else:
+        shutil.copytree(request.getfixturevalue("empty_instance"), home)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("RETRAIN_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
     monkeypatch.delenv("RETRAIN_DATA_SOURCE", raising=False)

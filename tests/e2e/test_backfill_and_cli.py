@@ -50,11 +50,12 @@ def _spans_overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -
 
 @pytest.mark.slow(seconds=125)
 def test_a_backfill_and_a_cli_run_share_the_cap(artifacts, dagster_home, tmp_path, monkeypatch):
-    # Trainings of a few seconds each (two naps of 2 s, no CPU), so the backfill's and the
-    # CLI's steps compete for slots.
+    # Trainings of 16 s each (two naps of 8 s, no CPU), so the backfill's three are still
+    # training when the CLI's start (it takes ~15 s to reach its model steps on a loaded
+    # machine) and the two compete for slots.
     monkeypatch.setenv("RETRAIN_TRAINER", "tests.fakes.nap_trainer:NapTrainer")
     monkeypatch.setenv("SLOW_SYMBOLS", ",".join(BACKFILL_SYMBOLS + CLI_SYMBOLS))
-    monkeypatch.setenv("NAP_SECONDS", "2")
+    monkeypatch.setenv("NAP_SECONDS", "8")
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("symbols", BACKFILL_SYMBOLS + CLI_SYMBOLS)
         instance.event_log_storage.set_concurrency_slots("train", 2)

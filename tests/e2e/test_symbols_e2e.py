@@ -49,6 +49,7 @@ def exchange_api() -> Iterator[tuple[str, FakeBinanceState]]:
         yield url, state
 
 
+@pytest.mark.bare_home
 def test_foobar_on_the_synthetic_source_is_refused_and_nothing_registered(
     artifacts: Path, dagster_home: Path
 ) -> None:
@@ -60,6 +61,7 @@ def test_foobar_on_the_synthetic_source_is_refused_and_nothing_registered(
     assert not artifacts.exists()
 
 
+@pytest.mark.bare_home
 def test_foobar_on_the_files_source_is_refused_and_nothing_registered(
     dagster_home: Path, binance_dir: Path
 ) -> None:
@@ -72,6 +74,7 @@ def test_foobar_on_the_files_source_is_refused_and_nothing_registered(
     _nothing_registered(dagster_home)
 
 
+@pytest.mark.bare_home
 def test_foobar_on_the_exchange_source_is_refused_and_nothing_registered(
     dagster_home: Path, exchange_api: tuple[str, FakeBinanceState]
 ) -> None:
@@ -87,6 +90,7 @@ def test_foobar_on_the_exchange_source_is_refused_and_nothing_registered(
     _nothing_registered(dagster_home)
 
 
+@pytest.mark.bare_home
 def test_foobar_with_submit_is_refused_before_the_deployment_is_asked(
     dagster_home: Path,
 ) -> None:
@@ -97,6 +101,7 @@ def test_foobar_with_submit_is_refused_before_the_deployment_is_asked(
     _nothing_registered(dagster_home)
 
 
+@pytest.mark.bare_home
 def test_foobar_through_the_python_api_raises_and_registers_nothing(dagster_home: Path) -> None:
     from retrain_assets.api import SchedulerConfig, retrain
 
