@@ -79,6 +79,28 @@ def expected_seconds(item: pytest.Item) -> float:
     return 30.0 if mark is not None or item.get_closest_marker("e2e") else 0.0
 
 
+def _units(items: list[pytest.Item]) -> tuple[list[list[pytest.Item]], list[pytest.Item]]:
+    """The slow units (a slow test, or every test of one `xdist_group`: xdist runs a group on
+    one worker, one after another) longest first, and the quick tests left."""
+    groups: dict[str, list[pytest.Item]] = {}
+    units: list[list[pytest.Item]] = []
+    quick: list[pytest.Item] = []
+    for item in items:
+        mark = item.get_closest_marker("xdist_group")
+        if mark is not None:
+            name = str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            if name not in groups:
+                groups[name] = []
+                units.append(groups[name])
+            groups[name].append(item)
+        elif expected_seconds(item) > 0:
+            units.append([item])
+        else:
+            quick.append(item)
+    units.sort(key=lambda unit: sum(map(expected_seconds, unit)), reverse=True)
+    return units, quick
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests longest first, with an even share of the quick ones after each.
 
@@ -86,12 +108,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     the next test as it frees up and holding one or two more: started first, the long
     end-to-end tests run side by side instead of ending the run one after another, and the
     quick tests between them keep a worker from queueing two long ones. A module whose tests
-    share one server (`xdist_group`) stays on one worker.
+    share one server (`xdist_group`) stays on one worker, placed by the time of all its tests.
     """
-    slow = sorted((i for i in items if expected_seconds(i) > 0), key=expected_seconds, reverse=True)
-    quick = [i for i in items if expected_seconds(i) == 0]
-    share = max(1, len(quick) // max(1, len(slow)))
+    units, quick = _units(items)
+    share = max(1, len(quick) // max(1, len(units)))
     ordered: list[pytest.Item] = []
-    for n, item in enumerate(slow):
-        ordered += [item, *quick[n * share : (n + 1) * share]]
-    items[:] = ordered + quick[len(slow) * share :]
+    for n, unit in enumerate(units):
+        ordered += [*unit, *quick[n * share : (n + 1) * share]]
+    items[:] = ordered + quick[len(units) * share :]
