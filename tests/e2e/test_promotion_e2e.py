@@ -36,7 +36,7 @@ GATE = "promotion:\n  min_method_days: 5\n  demote_window_days: 5\n  demote_afte
 # every hour's prediction (141 trades over 60 symbol-days with the default 4-bar hold).
 NO_COSTS = (
     "cost_model:\n  taker_fee_bps: 0\n  maker_fee_bps: 0\n  impact_k: 0\n"
-    "  quoted_spread_bps: {AAAUSDT: 0, BBBUSDT: 0, CCCUSDT: 0, DDDUSDT: 0}\n"
+    "  quoted_spread_bps: {AAAUSDT: 0, BBBUSDT: 0, CCCUSDT: 0}\n"
     "training:\n  calibrate: false\n  horizon_bars: 1\n"
 )
 
@@ -56,7 +56,7 @@ def _run_market(
     symbols = ",".join(s.symbol for s in specs)
     result = run_cli("--symbols", symbols, "--dates", f"{FIRST}..{last}", env=env, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    days = pd.Timestamp(last).day - pd.Timestamp(FIRST).day + 1
+    days = (pd.Timestamp(last) - pd.Timestamp(FIRST)).days + 1
     assert f"dates: {days} of {days} run, 0 with a symbol not ok" in result.stdout
     return ProductionStore(tmp / "artifacts")
 
