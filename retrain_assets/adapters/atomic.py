@@ -1,7 +1,6 @@
 """Crash-safe local writes: a temp file in the same folder, fsync, rename, fsync the folder."""
 
 import os
-import shutil
 import time
 import uuid
 from pathlib import Path
@@ -54,54 +53,34 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def atomic_copy(src: Path, dst: Path) -> None:
-    """Copy `src` to `dst` atomically (temp file, fsync, rename, fsync the folder).
-
-    Args:
-        src: The file to copy.
-        dst: The destination; its parent folders are created.
-    """
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    temp = temp_path_for(dst)
-    try:
-        with Path(src).open("rb") as source, temp.open("wb") as target:
-            shutil.copyfileobj(source, target, 1024 * 1024)
-            target.flush()
-            os.fsync(target.fileno())
-        commit_temp(temp, dst)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
 def is_temp_name(name: str) -> bool:
     """Tell whether a file name is one of our temp files."""
     return name.startswith(".") and TEMP_MARKER in name
 
 
-def sweep_stale_temp_files(root: Path, older_than_s: float = 3600, now: float | None = None) -> int:
-    """Delete temp files under `root` left by crashed writers.
+def sweep_stale_temp_files(
+    root: Path, older_than_s: float, *, now: float | None = None, dry_run: bool = False
+) -> list[Path]:
+    """Delete the temp files under `root` that killed writers left; return them, sorted.
 
     Args:
         root: The folder to scan recursively; a missing folder has nothing to sweep.
-        older_than_s: Only files last modified longer ago than this are deleted, so that a
-            concurrent writer's live temp file survives.
+        older_than_s: Only files last modified longer ago than this go, so that a live
+            writer's temp file survives.
         now: The current epoch time; defaults to `time.time()`.
-
-    Returns:
-        How many files were deleted.
+        dry_run: Find them only; delete nothing.
     """
     root = Path(root)
     if not root.is_dir():
-        return 0
+        return []
     cutoff = (time.time() if now is None else now) - older_than_s
-    removed = 0
+    swept: list[Path] = []
     for path in root.rglob(f".*{TEMP_MARKER}*"):
         try:
             if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
+                if not dry_run:
+                    path.unlink()
+                swept.append(path)
         except FileNotFoundError:
             continue  # another sweeper or the writer itself got there first
-    return removed
+    return sorted(swept)

@@ -14,13 +14,14 @@ import dagster as dg
 from pydantic import Field
 
 from resources.artifact_io import ArtifactRootResource
-from resources.storage import InPlaceLocalBackend, StorageResource
+from resources.storage import InPlaceLocalBackend, StorageDriver, StorageResource
 from resources.uploads import (
     PendingCursor,
     recorded_entries,
     scan_new_materializations,
     verified_later,
 )
+from retrain_assets.adapters.atomic import sweep_stale_temp_files
 from retrain_assets.adapters.retention_files import (
     apply_local,
     apply_remote,
@@ -28,7 +29,7 @@ from retrain_assets.adapters.retention_files import (
     list_run_folders,
     read_champions,
 )
-from retrain_assets.adapters.storage import StorageBackend
+from retrain_assets.adapters.storage import LocalBackend, StorageBackend
 from retrain_assets.core.lifecycle.retention import (
     Action,
     Reason,
@@ -65,6 +66,11 @@ class RetentionConfig(dg.Config):
     dry_run: bool = Field(default=False, description="Plan and report only; delete nothing.")
     sweep_checkpoints: bool = Field(
         default=True, description="Also delete checkpoints of symbol-days without an active run."
+    )
+    stale_temp_hours: float = Field(
+        default=24.0,
+        description="Also delete the temp files (`.<name>.tmp-<id>`) killed writers left under "
+        "the artifact root and a local store's root, once unchanged this many hours (> 0).",
     )
 
 
@@ -119,6 +125,31 @@ def remote_backend(
     """The run's store, or None when it is the artifact root itself (local, in place)."""
     backend = storage.backend(storage.driver_for(tags), root)
     return None if isinstance(backend, InPlaceLocalBackend) else backend
+
+
+def sweep_temp_files(
+    context: dg.OpExecutionContext, storage: StorageResource, root: Path, policy: RetentionPolicy
+) -> list[Path]:
+    """Delete (or, dry, list) stale temp files under the artifact root and a local store's root.
+
+    A writer killed between its temp file and the rename (a timeout's SIGKILL, a lost pod)
+    leaves the temp file behind; nothing else ever removes it.
+    """
+    roots = {root.resolve()}
+    if storage.driver_for(dict(context.run.tags)) is StorageDriver.LOCAL:
+        backend = storage.backend(StorageDriver.LOCAL, root)
+        if isinstance(backend, LocalBackend):
+            roots.add(backend.root)
+    older_than_s = policy.stale_temp_hours * 3600
+    swept = [
+        path
+        for folder in sorted(roots)
+        for path in sweep_stale_temp_files(folder, older_than_s, dry_run=policy.dry_run)
+    ]
+    verb = "would delete" if policy.dry_run else "deleted"
+    for path in swept:
+        context.log.info(f"{verb} stale temp file {path}")
+    return swept
 
 
 def report_metadata(
@@ -189,7 +220,9 @@ def retention(
     storage: StorageResource,
 ) -> dg.Output[RetentionPlan]:
     """Plan retention, then delete remotely and locally unless `dry_run`; report every folder."""
-    policy = RetentionPolicy(config.keep, config.sweep_checkpoints, config.dry_run)
+    policy = RetentionPolicy(
+        config.keep, config.sweep_checkpoints, config.dry_run, config.stale_temp_hours
+    )
     root = artifacts.layout().root
     backend = None if policy.dry_run else remote_backend(storage, root, dict(context.run.tags))
     plan = build_plan(context, policy, root)
@@ -209,6 +242,8 @@ def retention(
     )
     metadata = report_metadata(plan, remote, deleted, policy.dry_run)
     metadata["remote_backend"] = dg.MetadataValue.text(store)
+    swept = sweep_temp_files(context, storage, root, policy)
+    metadata["stale_temp_files"] = dg.MetadataValue.int(len(swept))
     _fail_on_problems(context, plan, remote, metadata)
     return dg.Output(plan, metadata=metadata)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from retrain_assets.adapters import atomic
-from retrain_assets.adapters.atomic import atomic_copy, atomic_write_bytes, sweep_stale_temp_files
+from retrain_assets.adapters.atomic import atomic_write_bytes, sweep_stale_temp_files
 
 
 def test_write_creates_parents_and_leaves_no_temp_file(tmp_path: Path) -> None:
@@ -34,13 +34,6 @@ def test_a_failed_write_keeps_the_old_file_and_removes_the_temp(
     assert [p.name for p in tmp_path.iterdir()] == ["f"]
 
 
-def test_copy_is_byte_identical(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    src.write_bytes(os.urandom(3 * 1024 * 1024 + 5))
-    atomic_copy(src, tmp_path / "out" / "dst")
-    assert (tmp_path / "out" / "dst").read_bytes() == src.read_bytes()
-
-
 def test_sweep_removes_only_stale_temp_files(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     stale = tmp_path / "sub" / ".model.bin.tmp-abc"
@@ -51,6 +44,8 @@ def test_sweep_removes_only_stale_temp_files(tmp_path: Path) -> None:
     old = time.time() - 7200
     os.utime(stale, (old, old))
     os.utime(keep, (old, old))
-    assert sweep_stale_temp_files(tmp_path, older_than_s=3600) == 1
+    assert sweep_stale_temp_files(tmp_path, 3600, dry_run=True) == [stale]
+    assert stale.exists()
+    assert sweep_stale_temp_files(tmp_path, 3600) == [stale]
     assert not stale.exists() and fresh.exists() and keep.exists()
-    assert sweep_stale_temp_files(tmp_path / "missing") == 0
+    assert sweep_stale_temp_files(tmp_path / "missing", 3600) == []

@@ -10,6 +10,8 @@ STARTED that never executed, the production manifest, and checkpoint folders.
 """
 
 import json
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -250,3 +252,44 @@ def test_the_schedule_targets_the_job_daily_in_utc_and_starts_stopped():
     assert retention_schedule.job_name == "retention_job"
     assert retention_schedule.execution_timezone == "UTC"
     assert retention_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+def leave_temp_file(folder: Path, name: str, age_hours: float) -> Path:
+    """A temp file as a writer killed before its rename leaves it, last touched `age_hours` ago."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f".{name}.tmp-0123456789abcdef"
+    path.write_bytes(b"half written")
+    stamp = time.time() - age_hours * 3600
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_stale_temp_files_of_killed_writers_go_and_a_live_writers_stays(instance, tmp_path, env):
+    root, store = tmp_path / "art", tmp_path / "store"
+    env.setenv("RETRAIN_LOCAL_STORE_ROOT", str(store))
+    kept = craft(root, NEWEST)
+    stale = [
+        leave_temp_file(kept, "model.bin", 30),
+        leave_temp_file(root / "production" / SYM, "production.json", 25),
+        leave_temp_file(store / "models" / SYM / NEWEST, "model.bin", 48),
+    ]
+    live = leave_temp_file(kept, "metrics.json", 1)
+    dry = run_retention(instance, root, {DRIVER_TAG: "local"}, keep=1, dry_run=True)
+    assert dry.success and op_metadata(dry)["stale_temp_files"] == 3
+    assert all(p.exists() for p in (*stale, live))
+    real = run_retention(instance, root, {DRIVER_TAG: "local"}, keep=1)
+    assert real.success and op_metadata(real)["stale_temp_files"] == 3
+    assert [p.exists() for p in (*stale, live)] == [False, False, False, True]
+    assert (kept / "model.bin").exists() and folders(root) == {NEWEST}
+
+
+def test_a_stale_temp_age_of_zero_is_refused_before_anything_is_deleted(instance, tmp_path, env):
+    root = tmp_path / "art"
+    for name in (OLD, NEWEST):
+        craft(root, name)
+    stale = leave_temp_file(root / "models" / SYM / OLD, "model.bin", 48)
+    result = run_retention(instance, root, {}, keep=1, stale_temp_hours=0)
+    assert not result.success
+    text = result.get_step_failure_events()[0].step_failure_data.error.to_string()
+    assert "stale_temp_hours must be > 0" in text
+    assert folders(root) == {OLD, NEWEST} and stale.exists()

@@ -67,9 +67,15 @@ class RetentionPolicy:
     keep: int
     sweep_checkpoints: bool = True
     dry_run: bool = False
+    # Temp files a killed writer left (`.<name>.tmp-<id>`) go once unchanged this long: a live
+    # writer touches its file as it writes, and the slowest (a download) takes minutes.
+    stale_temp_hours: float = 24.0
 
     def __post_init__(self) -> None:
         check_keep(self.keep)
+        hours = self.stale_temp_hours
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or not hours > 0:
+            raise RetentionError(f"retention stale_temp_hours must be > 0, got {hours!r}")
 
 
 @dataclass(frozen=True)
