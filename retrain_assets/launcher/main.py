@@ -19,6 +19,7 @@ from retrain_assets.core.errors import PermanentError
 from retrain_assets.core.model.provenance import ASSET_SETTINGS
 from retrain_assets.launcher import environment
 from retrain_assets.launcher.config import MAX_SYMBOLS, SchedulerConfig, concurrency_ceiling
+from retrain_assets.launcher.endpoint import parse_url
 from retrain_assets.launcher.outcome import Checked, InvocationResult
 from retrain_assets.launcher.progress import ProgressFn
 
@@ -35,6 +36,12 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
     environment.check_text("--date", config.date)
     first = environment.check_deployment_settings()
     environment.check_log_level()
+    # The symbols and the date before the market source and the definitions load (~2.5 CPU-s):
+    # a mistyped flag is refused at once.
+    selection = parse_selection(spec, read_symbol_file)
+    if len(selection.symbols) > MAX_SYMBOLS or (selection.top_n or 0) > MAX_SYMBOLS:
+        raise PermanentError(f"--symbols: at most {MAX_SYMBOLS} symbols per invocation")
+    date = validate_date(config.date or last_complete_utc_day(now), first, now)
     from retrain_assets.launcher.market_check import check_market_data, checked_source
 
     # Before the definitions load (they build the source too), so the error names its setting.
@@ -48,10 +55,6 @@ def check_inputs(spec: str, config: SchedulerConfig, now: datetime) -> Checked:
         environment.writable_folder(root, "the dry-run RETRAIN_ARTIFACT_ROOT")
     if home.exists():
         environment.check_instance_database(environment.storage_dir(home))
-    selection = parse_selection(spec, read_symbol_file)
-    if len(selection.symbols) > MAX_SYMBOLS or (selection.top_n or 0) > MAX_SYMBOLS:
-        raise PermanentError(f"--symbols: at most {MAX_SYMBOLS} symbols per invocation")
-    date = validate_date(config.date or last_complete_utc_day(now), first, now)
     check_market_data(selection, source)
     hardware = detect_hardware()
     config.check_ceiling(concurrency_ceiling(hardware), hardware)
@@ -120,14 +123,16 @@ def run_invocation(
     is printed for an invocation that is refused.
     """
     now = now or datetime.now(UTC)
-    if submit_url and config.dry_run:
-        raise PermanentError(DRY_RUN_SUBMIT)
+    if submit_url:
+        if config.dry_run:
+            raise PermanentError(DRY_RUN_SUBMIT)
+        environment.check_text("--submit", submit_url)
+        parse_url(submit_url)
     checked = check_inputs(spec, config, now)
     deployment = None
     if submit_url:
         from retrain_assets.launcher.submit import Deployment
 
-        environment.check_text("--submit", submit_url)
         deployment = Deployment(submit_url)
         check_same_method(submit_url, deployment.check().code_versions)
     check_storage(config, checked.artifact_root)
