@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from retrain_assets.core.errors import DataSourceError, InsufficientHistoryError
+from retrain_assets.core.errors import DataSourceError
 
 BARS_COLUMNS = ["timestamp", "open", "high", "low", "close", "volume"]
 PRICE_COLUMNS = ["open", "high", "low", "close"]
@@ -187,19 +187,6 @@ def missing_runs(timestamps: pd.Series, timeframe: pd.Timedelta) -> np.ndarray:
     return np.maximum(steps // timeframe.value - 1, 0)
 
 
-def count_gaps(timestamps: pd.Series, timeframe: pd.Timedelta) -> int:
-    """Counts the missing bar slots between consecutive sorted timestamps.
-
-    Args:
-        timestamps: Sorted, unique timestamps.
-        timeframe: The length of one bar.
-
-    Returns:
-        The number of whole bar slots with no bar between the first and the last timestamp.
-    """
-    return int(missing_runs(timestamps, timeframe).sum())
-
-
 def count_conflicting_duplicates(bars: pd.DataFrame) -> int:
     """Counts the timestamps that appear more than once with different values.
 
@@ -256,18 +243,3 @@ def validate_bars(
         broken_price_bars=broken_price_bars(frame, bars["timestamp"]),
     )
     return bars, report
-
-
-def require_history(bars: pd.DataFrame, symbol: str, needed: int) -> None:
-    """Fails when a symbol has fewer bars than a step needs.
-
-    Args:
-        bars: Validated bars.
-        symbol: The symbol, for the message.
-        needed: The minimum number of bars.
-
-    Raises:
-        InsufficientHistoryError: `bars` has fewer than `needed` rows.
-    """
-    if len(bars) < needed:
-        raise InsufficientHistoryError(symbol, len(bars), needed)

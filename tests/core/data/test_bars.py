@@ -6,11 +6,9 @@ from retrain_assets.core.data.bars import (
     BARS_COLUMNS,
     BarsReport,
     BrokenPriceBar,
-    count_gaps,
-    require_history,
     validate_bars,
 )
-from retrain_assets.core.errors import DataSourceError, InsufficientHistoryError
+from retrain_assets.core.errors import DataSourceError
 
 T0 = pd.Timestamp("2021-01-01", tz="UTC")
 T0_MS = T0.value // 1_000_000
@@ -147,13 +145,6 @@ def test_gaps_count_the_missing_bar_slots_between_first_and_last() -> None:
     assert report.rows == 7
 
 
-def test_gaps_follow_the_timeframe() -> None:
-    stamps = pd.Series(pd.to_datetime(["2021-01-01", "2021-01-02", "2021-01-05"], utc=True))
-
-    assert count_gaps(stamps, pd.Timedelta("1D")) == 2
-    assert count_gaps(stamps.iloc[:1], pd.Timedelta("1D")) == 0
-
-
 def test_column_names_are_matched_without_regard_to_case() -> None:
     raw = _raw().rename(columns=str.upper).assign(EXTRA=1)
 
@@ -194,16 +185,6 @@ def test_report_to_dict_is_json_ready() -> None:
         "longest_gap": 0,
         "broken_price_bars": 0,
     }
-
-
-def test_require_history_passes_with_enough_bars_and_names_the_shortfall_otherwise() -> None:
-    bars, _ = validate_bars(_raw(5), "BTCUSDT")
-    require_history(bars, "BTCUSDT", 5)
-
-    with pytest.raises(InsufficientHistoryError) as caught:
-        require_history(bars, "BTCUSDT", 6)
-
-    assert (caught.value.symbol, caught.value.found, caught.value.needed) == ("BTCUSDT", 5, 6)
 
 
 @pytest.mark.parametrize(
