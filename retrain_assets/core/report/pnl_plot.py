@@ -34,6 +34,12 @@ EMPTY_HEIGHT_IN = 3.0
 EMPTY_MESSAGE = "no walk-forward days yet"
 NET_COLOUR, BUY_AND_HOLD_COLOUR, FLAT_COLOUR = "tab:blue", "tab:orange", "grey"
 EXPOSURE_MATCHED_COLOUR = "tab:green"
+# Fixed margins, in inches, room for the titles, the tick labels and "cumulative bps" (a
+# constrained layout draws the same page at ~1.9x the CPU: it is solved again on every save;
+# 0.23 s against 0.12 for a symbol chart, 1.0 against 0.54 for a 4-symbol report, 16 days).
+TOP_IN, BOTTOM_IN, LEFT_IN, RIGHT_IN = 0.6, 0.5, 0.9, 0.15
+ROW_GAP_IN, COLUMN_GAP_IN = 0.8, 0.95
+SUPTITLE_IN = 0.08  # from the top edge to the figure title's top, whatever the height
 
 
 def panel_symbols(
@@ -89,9 +95,12 @@ def render_equity_png(curves: pd.DataFrame, record: WalkForwardRecord, *, title:
     symbols, hidden = panel_symbols(record)
     rows = math.ceil(len(symbols) / COLUMNS)
     height = PORTFOLIO_HEIGHT_IN + rows * ROW_HEIGHT_IN
-    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
+    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
     grid = figure.add_gridspec(
-        1 + rows, COLUMNS, height_ratios=[PORTFOLIO_HEIGHT_IN] + [ROW_HEIGHT_IN] * rows
+        1 + rows,
+        COLUMNS,
+        height_ratios=[PORTFOLIO_HEIGHT_IN] + [ROW_HEIGHT_IN] * rows,
+        **_margins(WIDTH_IN, height, rows=1 + rows, columns=COLUMNS),
     )
     top = figure.add_subplot(grid[0, :])
     _draw_panel(top, curves, record.portfolio)
@@ -99,7 +108,8 @@ def render_equity_png(curves: pd.DataFrame, record: WalkForwardRecord, *, title:
     for i, symbol in enumerate(symbols):
         axes = figure.add_subplot(grid[1 + i // COLUMNS, i % COLUMNS])
         _draw_panel(axes, curves, record.per_symbol[symbol], small=True)
-    figure.suptitle(title + (f" (+{hidden} more symbols not drawn)" if hidden else ""))
+    more = f" (+{hidden} more symbols not drawn)" if hidden else ""
+    figure.suptitle(title + more, y=1 - SUPTITLE_IN / height)
     return _png(figure)
 
 
@@ -108,15 +118,16 @@ def render_symbol_png(curves: pd.DataFrame, figures: PnlFigures, *, title: str) 
 
     The per-symbol view: a symbol's record is never drawn on an axis shared with another's.
     """
-    figure = Figure(figsize=(WIDTH_IN / 2, ROW_HEIGHT_IN + 0.6), dpi=DPI, layout="constrained")
-    axes = figure.add_subplot()
+    width, height = WIDTH_IN / 2, ROW_HEIGHT_IN + 0.6
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    axes = figure.add_subplot(figure.add_gridspec(1, 1, **_margins(width, height))[0, 0])
     if curves.loc[curves["series"] == figures.name].empty:
         axes.text(0.5, 0.5, EMPTY_MESSAGE, ha="center", va="center", transform=axes.transAxes)
         axes.set_axis_off()
     else:
         _draw_panel(axes, curves, figures, small=True)
         axes.legend(loc="upper left", fontsize="x-small", ncols=5)
-    figure.suptitle(title, fontsize="medium")
+    figure.suptitle(title, fontsize="medium", y=1 - SUPTITLE_IN / height)
     return _png(figure)
 
 
@@ -152,6 +163,20 @@ def _draw_panel(
         locator = AutoDateLocator()
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def _margins(width: float, height: float, rows: int = 1, columns: int = 1) -> dict[str, float]:
+    """A grid's margins and gaps, as `add_gridspec` takes them, from the fixed inches above."""
+    plot_w = width - LEFT_IN - RIGHT_IN - (columns - 1) * COLUMN_GAP_IN
+    plot_h = height - TOP_IN - BOTTOM_IN - (rows - 1) * ROW_GAP_IN
+    return {
+        "left": LEFT_IN / width,
+        "right": 1 - RIGHT_IN / width,
+        "top": 1 - TOP_IN / height,
+        "bottom": BOTTOM_IN / height,
+        "wspace": COLUMN_GAP_IN / (plot_w / columns),
+        "hspace": ROW_GAP_IN / (plot_h / rows),
+    }
 
 
 def _png(figure: Figure) -> bytes:
