@@ -178,12 +178,14 @@ def _cancel(
     """Cancel the running runs: CANCELING in the instance, then one SIGINT to each's worker.
 
     Dagster ends an interrupted run whose status is CANCELING as CANCELED, without retries.
+    A run is canceled once it has STARTED: only then is Dagster's interrupt handler in place,
+    and only then can its start no longer overwrite CANCELING (which would end it FAILED).
     Workers that outlive the grace period are killed and their runs marked canceled.
     """
     deadline = time.monotonic() + grace_s
     while multiprocessing.active_children() and time.monotonic() < deadline:
         for run in _active_runs(inv):
-            if run.status != dg.DagsterRunStatus.CANCELING:
+            if run.status == dg.DagsterRunStatus.STARTED:
                 mark_canceling(inv.instance, run, "interrupted (Ctrl-C / SIGTERM)")
                 pool.interrupt_worker(tag_value(run.tags, WORKER_PID_TAG), signal.SIGINT)
         time.sleep(0.2)

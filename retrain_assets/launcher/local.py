@@ -52,11 +52,14 @@ ONE_DAY = timedelta(days=1)
 def _init_worker(launcher_pid: int) -> None:
     """Own process group (Ctrl-C goes to the launcher only); die with the launcher.
 
-    The launcher's own signal handlers are not the worker's: SIGINT interrupts the run
-    (Dagster cancels it) and SIGTERM ends the process.
+    The launcher's own signal handlers are not the worker's. SIGINT is ignored outside a run:
+    while a run executes, Dagster's own handler turns it into the run's cancellation, and the
+    launcher sends it only to runs that have started (a KeyboardInterrupt raised while
+    `execute_job` prepares the run would print a traceback and fail the run). SIGTERM ends
+    the process.
     """
     os.setpgid(0, 0)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
