@@ -229,18 +229,6 @@ def _remember(run_id: str, key: dg.AssetKey, pkey: str, files: ArtifactFiles) ->
     _SAME_RUN[(run_id, key, pkey)] = files
 
 
-def latest_files(
-    instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str
-) -> dict[str, dict[str, Any]] | None:
-    """The `files` metadata of the latest materialization of one partition.
-
-    A dry run has an instance of its own, so a real run never reuses its outputs (nor counts
-    it as done), and a dry run never a real one's.
-    """
-    found = latest_record(instance, key, pkey)
-    return None if found is None else found[1]
-
-
 def latest_metadata(
     instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str
 ) -> tuple[int, dict[str, Any]] | None:
@@ -260,7 +248,11 @@ def latest_metadata(
 def latest_record(
     instance: dg.DagsterInstance, key: dg.AssetKey, pkey: str
 ) -> tuple[int, dict[str, dict[str, Any]]] | None:
-    """(storage id, `files` metadata) of the latest materialization of one partition."""
+    """(storage id, `files` metadata) of the latest materialization of one partition.
+
+    A dry run has an instance of its own, so a real run never reuses its outputs (nor counts
+    it as done), and a dry run never a real one's.
+    """
     found = latest_metadata(instance, key, pkey)
     if found is None or "files" not in found[1]:
         return None

@@ -4,7 +4,7 @@ A file's metadata entry (`path`, `sha256`, `size`) gains `backend`, `remote_path
 either `verified: true` or `pending_upload: true`. A pending entry keeps its local file; the
 pending-uploads sensor uploads it later and records the verification as an `AssetObservation`
 on the same partition (`verified_upload_of` = the materialization's storage id), so the
-latest materialization, and with it resume and `latest_files()`, never changes.
+latest materialization, and with it resume and `latest_record()`, never changes.
 """
 
 import json

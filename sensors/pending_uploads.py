@@ -3,7 +3,7 @@
 The sensor scans new materializations of the artifact assets for `pending_uploads > 0`, keeps
 them in its cursor, and on every tick re-uploads each pending file from its local copy (after
 re-hashing it against the recorded sha256). A verification is recorded as an `AssetObservation`
-of the same partition, which neither changes the latest materialization (so `latest_files()`,
+of the same partition, which neither changes the latest materialization (so `latest_record()`,
 resume and the schedule see the run exactly as it ended) nor needs a run. The retry itself
 (`resources/upload_retry.py`) is the one a CLI rerun of a date uses for its symbol-days.
 """

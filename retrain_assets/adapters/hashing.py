@@ -96,24 +96,3 @@ def write_sha256sums(folder: Path, names: list[str]) -> Path:
     manifest = folder / SHA256SUMS_NAME
     atomic_write_bytes(manifest, "".join(lines).encode())
     return manifest
-
-
-def verify_sha256sums(folder: Path) -> list[str]:
-    """Check every file listed in `folder/sha256.txt`.
-
-    Args:
-        folder: The folder holding the manifest and the files.
-
-    Returns:
-        Names whose file is missing or whose SHA-256 differs; empty when all match.
-    """
-    folder = Path(folder)
-    failed: list[str] = []
-    for line in (folder / SHA256SUMS_NAME).read_text().splitlines():
-        if not line.strip():
-            continue
-        expected, _, name = line.partition("  ")
-        path = folder / name
-        if not path.is_file() or sha256_file(path) != expected.strip().lower():
-            failed.append(name)
-    return failed

@@ -88,18 +88,6 @@ def read_champions(root: Path) -> Champions:
     return Champions(frozenset(folders), errors)
 
 
-def champion_folders(root: Path) -> set[str]:
-    """The champion run folders of every symbol with a production manifest.
-
-    Raises:
-        ChampionManifestError: Some manifest is corrupt (all such symbols are named).
-    """
-    found = read_champions(root)
-    if found.errors:
-        raise ChampionManifestError("; ".join(found.errors.values()))
-    return set(found.folders)
-
-
 def apply_remote(
     plan: RetentionPlan, backend: StorageBackend, remote_prefix: str = MODELS_DIR
 ) -> RemoteOutcome:

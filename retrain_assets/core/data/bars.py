@@ -1,7 +1,6 @@
 """Validation of OHLCV bars into clean, sorted UTC frames, with a report of what was dropped."""
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,21 +52,6 @@ class BarsReport:
     conflicting_duplicates: int = 0
     longest_gap: int = 0
     broken_price_bars: tuple[BrokenPriceBar, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """Returns the report as JSON-ready values (timestamps as ISO 8601 strings)."""
-        return {
-            "symbol": self.symbol,
-            "rows": self.rows,
-            "dropped_invalid": self.dropped_invalid,
-            "dropped_duplicates": self.dropped_duplicates,
-            "gaps": self.gaps,
-            "first": self.first.isoformat() if self.first is not None else None,
-            "last": self.last.isoformat() if self.last is not None else None,
-            "conflicting_duplicates": self.conflicting_duplicates,
-            "longest_gap": self.longest_gap,
-            "broken_price_bars": len(self.broken_price_bars),
-        }
 
 
 def empty_bars() -> pd.DataFrame:

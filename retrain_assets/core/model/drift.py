@@ -208,7 +208,7 @@ def psi_by_feature(
         frame: The feature frame (`features.build_features`), with `timestamp`; its
             unlabelled tail may be included, only features are read.
         train_rows: The training segment's positional rows: `Splits.row_ranges()["train"]`,
-            `Segment.as_slice()`, or a `range`.
+            a `slice`, or a `range`.
         feature_names: The features to compare; those in `policy.exclude` are skipped.
         as_of_end: The exclusive end of the latest sample (the date's close).
         policy: The bins; `DriftPolicy()` by default.

@@ -30,10 +30,6 @@ class Segment:
         """Number of rows in the segment."""
         return self.end_row - self.start_row
 
-    def as_slice(self) -> slice:
-        """A positional slice for `frame.iloc[...]`."""
-        return slice(self.start_row, self.end_row)
-
     def to_json_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with ISO timestamps."""
         return {

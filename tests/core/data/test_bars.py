@@ -170,23 +170,6 @@ def test_empty_input_gives_an_empty_frame_and_a_report_without_bounds() -> None:
     assert report.last is None
 
 
-def test_report_to_dict_is_json_ready() -> None:
-    _, report = validate_bars(_raw(2), "BTCUSDT")
-
-    assert report.to_dict() == {
-        "symbol": "BTCUSDT",
-        "rows": 2,
-        "dropped_invalid": 0,
-        "dropped_duplicates": 0,
-        "gaps": 0,
-        "first": "2021-01-01T00:00:00+00:00",
-        "last": "2021-01-01T01:00:00+00:00",
-        "conflicting_duplicates": 0,
-        "longest_gap": 0,
-        "broken_price_bars": 0,
-    }
-
-
 @pytest.mark.parametrize(
     ("values", "fault"),
     [

@@ -68,6 +68,6 @@ def test_splits_round_trip_through_json_with_iso_timestamps():
 def test_segment_slices_select_the_segment_rows():
     frame = pd.DataFrame({"timestamp": hourly(3000), "x": range(3000)})
     splits = purged_split(frame["timestamp"], 4, test_bars=300, validation_bars=200)
-    test_rows = frame.iloc[splits.test.as_slice()]
+    test_rows = frame.iloc[splits.test.start_row : splits.test.end_row]
     assert len(test_rows) == 300
     assert test_rows["timestamp"].iloc[0] == splits.test.start_ts
