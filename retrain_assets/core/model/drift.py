@@ -143,11 +143,26 @@ class _Bins:
         index[values < self.low] = 0
         index[values > self.high] = self.inner.size + 2
         counts = np.bincount(index, minlength=self.inner.size + 3)
-        return (counts + 0.5) / (values.size + 0.5 * counts.size)
+        return self._smoothed(counts, values.size)
+
+    def sorted_shares(self, ordered: np.ndarray) -> np.ndarray:
+        """`shares` of values sorted ascending: the same counts, from one binary search per
+        edge instead of one per value."""
+        cuts = np.searchsorted(ordered, np.concatenate(([self.low], self.inner)), side="left")
+        high = np.searchsorted(ordered, self.high, side="right")
+        counts = np.diff(np.concatenate(([0], cuts, [high, ordered.size])))
+        return self._smoothed(counts, ordered.size)
+
+    @staticmethod
+    def _smoothed(counts: np.ndarray, rows: int) -> np.ndarray:
+        return (counts + 0.5) / (rows + 0.5 * counts.size)
 
 
 def _psi(bins: _Bins, reference: np.ndarray, sample: np.ndarray) -> float:
-    e, a = bins.shares(reference), bins.shares(sample)
+    return _psi_of_shares(bins.shares(reference), bins.shares(sample))
+
+
+def _psi_of_shares(e: np.ndarray, a: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
@@ -229,7 +244,9 @@ def psi_by_feature(
 
 def training_weeks(reference: pd.DataFrame, days: int) -> list[np.ndarray]:
     """Masks of the reference's complete weeks of `days`, counted back from its last row."""
-    ts = pd.to_datetime(reference["timestamp"], utc=True).to_numpy()
+    # UTC as datetime64: a tz-aware column's plain `to_numpy()` is Timestamp objects, which
+    # compare one by one in Python (~1 ms a week).
+    ts = pd.to_datetime(reference["timestamp"], utc=True).to_numpy("datetime64[ns]")
     if ts.size == 0:
         return []
     week = np.timedelta64(days, "D")
@@ -252,10 +269,21 @@ def typical_week_psi(
         bins, min_rows: As for `population_stability`.
 
     Returns:
-        The median over the weeks with a PSI; None when no week has one.
+        The median over the weeks with a PSI; None when no week has one. Each week's PSI is
+        `population_stability(values[~week], values[week])` to the bit: the values are
+        sorted once, so each week's two sides come out sorted and are binned by searching.
     """
-    scores = [population_stability(values[~m], values[m], bins, min_rows) for m in weeks]
-    found = [s for s in scores if s is not None]
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    finite = np.isfinite(ordered)
+    found = []
+    for week in weeks:
+        in_week = week[order]
+        ref, new = ordered[finite & ~in_week], ordered[finite & in_week]
+        if ref.size < min_rows or new.size < min_rows:
+            continue
+        edges = _Bins.of(ref, bins)
+        found.append(_psi_of_shares(edges.sorted_shares(ref), edges.sorted_shares(new)))
     return float(np.median(found)) if found else None
 
 

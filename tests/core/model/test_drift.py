@@ -150,6 +150,21 @@ def test_a_slow_feature_s_typical_week_scores_far_above_noise_with_nothing_wrong
     assert fast < 0.15 and slow > 1.0
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_the_typical_week_is_the_median_of_each_week_s_psi_against_the_rest_to_the_bit(seed):
+    rng = np.random.default_rng(seed)
+    values = np.round(rng.standard_normal(8 * WEEK), 1)  # ties on the quantile edges
+    values[rng.integers(0, values.size, 200)] = np.nan
+    values[rng.integers(0, values.size, 5)] = np.inf
+    values[:150] = np.nan  # the oldest week too short to score
+    reference = _frame().iloc[slice(*TRAIN)]
+    weeks = training_weeks(reference, 7)
+    scores = [population_stability(values[~m], values[m], 10, 48) for m in weeks]
+    assert scores[-1] is None  # the masks count back from the last row
+    expected = float(np.median([s for s in scores if s is not None]))
+    assert typical_week_psi(values, weeks, 10, 48) == expected
+
+
 def test_an_undrifted_frame_passes_naming_the_feature_nearest_its_limit():
     frame = _frame()
     outcome = _check(frame, FEATURES + CALENDAR)
