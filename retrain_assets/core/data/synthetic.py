@@ -134,6 +134,12 @@ class _SymbolSeries:
         return values, _State(float(log_close[-1]), factors[-1].copy())
 
 
+# Every source's series, by (symbol, seed, origin hour): what a series' chunks depend on. One
+# process (a run's several loads of a symbol, a launcher's workers forked after its checks) then
+# walks a symbol's chunks from the origin once instead of once per source and load.
+_SERIES: dict[tuple[str, int, int], _SymbolSeries] = {}
+
+
 class SyntheticSource:
     """An offline `BarSource` of deterministic, prefix-stable synthetic 1h bars.
 
@@ -149,7 +155,6 @@ class SyntheticSource:
         if self.origin.tzinfo is None:
             self.origin = self.origin.tz_localize("UTC")
         self.seed = seed
-        self._series: dict[str, _SymbolSeries] = {}
 
     @property
     def identity(self) -> str:
@@ -177,11 +182,10 @@ class SyntheticSource:
         last = int(np.ceil((stop - self.origin) / ONE_HOUR))  # exclusive hour index
         if last <= first:
             return validate_bars(empty_bars(), symbol)
-        series = self._series.get(symbol)
+        key = (symbol, self.seed, self.origin.hour)
+        series = _SERIES.get(key)
         if series is None:
-            series = self._series.setdefault(
-                symbol, _SymbolSeries(symbol, self.seed, self.origin.hour)
-            )
+            series = _SERIES.setdefault(key, _SymbolSeries(*key))
         chunks = range(first // CHUNK_HOURS, (last - 1) // CHUNK_HOURS + 1)
         values = np.concatenate([series.chunk(i) for i in chunks])
         offset = chunks[0] * CHUNK_HOURS

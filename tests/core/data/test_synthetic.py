@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from retrain_assets.core.data import synthetic
 from retrain_assets.core.data.bars import BARS_COLUMNS
 from retrain_assets.core.data.market_data import BarSource, quote_volume_ranking
 from retrain_assets.core.data.synthetic import SyntheticSource
@@ -54,8 +55,9 @@ def test_nothing_exists_before_the_origin(source: SyntheticSource) -> None:
 
 
 def test_same_symbol_and_seed_give_identical_bars_in_a_fresh_source(
-    btc_year: pd.DataFrame,
+    btc_year: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(synthetic, "_SERIES", {})  # a fresh process: walked from the origin
     again, _ = SyntheticSource().load("BTCUSDT", END, YEAR)
 
     pd.testing.assert_frame_equal(btc_year, again)
@@ -167,12 +169,39 @@ def test_loading_about_400_days_is_fast_once_the_symbol_is_cached(
     assert elapsed < 0.25  # ~10 ms here; the margin is for slow CI machines
 
 
-def test_concurrent_first_loads_of_a_symbol_agree_with_a_serial_load() -> None:
+def test_concurrent_first_loads_of_a_symbol_agree_with_a_serial_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(synthetic, "_SERIES", {})
     shared = SyntheticSource()
     end = pd.Timestamp("2022-01-01", tz="UTC")
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda _: shared.load("ADAUSDT", end, YEAR)[0], range(8)))
 
+    monkeypatch.setattr(synthetic, "_SERIES", {})
     serial, _ = SyntheticSource().load("ADAUSDT", end, YEAR)
     for bars in results:
         pd.testing.assert_frame_equal(bars, serial)
+
+
+def test_a_second_source_in_the_process_does_not_walk_the_symbol_from_the_origin_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(synthetic, "_SERIES", {})
+    generated: list[int] = []
+    walk = synthetic._SymbolSeries._generate
+    monkeypatch.setattr(
+        synthetic._SymbolSeries,
+        "_generate",
+        lambda series, index: generated.append(index) or walk(series, index),
+    )
+    end, window = pd.Timestamp("2025-05-02", tz="UTC"), pd.Timedelta(days=20)
+    first, _ = SyntheticSource().load("DOTUSDT", end, window)
+    walked = len(generated)
+    generated.clear()
+
+    again, _ = SyntheticSource().load("DOTUSDT", end, window)
+
+    assert walked > 50  # every chunk since 2019 once, for the carried state
+    assert len(generated) <= 2  # the window's own chunks: 20 days span at most two
+    pd.testing.assert_frame_equal(first, again)
