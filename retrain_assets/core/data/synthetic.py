@@ -13,7 +13,6 @@ before it, never on the window requested, which leakage tests rely on.
 
 import hashlib
 import re
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,20 +96,26 @@ class _SymbolSeries:
         self.origin_hour = origin_hour
         price, volume_m = _profile(symbol, seed)
         self.quote_volume_hourly = volume_m * 1e6 / 24
-        self.states = [_State(float(np.log(price)), np.zeros(len(_VOL_PHIS) + 1))]
-        self._lock = threading.Lock()  # two threads extending `states` at once would corrupt it
+        # Replaced whole, never changed in place, and with no lock: threads extending it at
+        # once repeat each other's (identical) work but cannot corrupt it, and a process forked
+        # while another thread extends it inherits no held lock.
+        self.states: tuple[_State, ...] = (
+            _State(float(np.log(price)), np.zeros(len(_VOL_PHIS) + 1)),
+        )
 
     def chunk(self, index: int) -> np.ndarray:
         """Returns chunk `index` as rows of (open, high, low, close, volume)."""
-        with self._lock:
-            while len(self.states) <= index:
-                _, end_state = self._generate(len(self.states) - 1)
-                self.states.append(end_state)
-        values, _ = self._generate(index)
-        return values
+        states = self.states
+        if len(states) <= index:
+            grown = list(states)
+            while len(grown) <= index:
+                grown.append(self._generate(grown[-1], len(grown) - 1)[1])
+            if len(grown) > len(self.states):
+                self.states = tuple(grown)
+            states = tuple(grown)
+        return self._generate(states[index], index)[0]
 
-    def _generate(self, index: int) -> tuple[np.ndarray, _State]:
-        state = self.states[index]
+    def _generate(self, state: _State, index: int) -> tuple[np.ndarray, _State]:
         rng = np.random.default_rng(_stable_int("chunk", self.seed, self.symbol, index))
         phis = np.append(_VOL_PHIS, _SHARE_PHI)
         sds = np.append(_VOL_SDS, _SHARE_SD) * np.sqrt(1 - phis**2)

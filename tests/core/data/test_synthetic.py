@@ -1,3 +1,5 @@
+import multiprocessing
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -193,7 +195,7 @@ def test_a_second_source_in_the_process_does_not_walk_the_symbol_from_the_origin
     monkeypatch.setattr(
         synthetic._SymbolSeries,
         "_generate",
-        lambda series, index: generated.append(index) or walk(series, index),
+        lambda series, state, index: generated.append(index) or walk(series, state, index),
     )
     end, window = pd.Timestamp("2025-05-02", tz="UTC"), pd.Timedelta(days=20)
     first, _ = SyntheticSource().load("DOTUSDT", end, window)
@@ -205,3 +207,32 @@ def test_a_second_source_in_the_process_does_not_walk_the_symbol_from_the_origin
     assert walked > 50  # every chunk since 2019 once, for the carried state
     assert len(generated) <= 2  # the window's own chunks: 20 days span at most two
     pd.testing.assert_frame_equal(first, again)
+
+
+def _load_and_exit(symbol: str) -> None:
+    SyntheticSource().load(symbol, pd.Timestamp("2025-05-02", tz="UTC"), pd.Timedelta(days=5))
+
+
+def test_a_process_forked_while_a_thread_walks_a_symbol_can_load_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(synthetic, "_SERIES", {})
+    walking = threading.Event()
+    walk = synthetic._SymbolSeries._generate
+
+    def slow_walk(series, state, index):
+        walking.set()
+        time.sleep(0.002)
+        return walk(series, state, index)
+
+    monkeypatch.setattr(synthetic._SymbolSeries, "_generate", slow_walk)
+    thread = threading.Thread(target=_load_and_exit, args=("LINKUSDT",))
+    thread.start()
+    assert walking.wait(10)
+    child = multiprocessing.get_context("fork").Process(target=_load_and_exit, args=("LINKUSDT",))
+    child.start()  # forked mid-walk: the child must not inherit anything held
+    child.join(30)
+    thread.join(30)
+    if child.exitcode is None:  # hung: do not leave it behind
+        child.kill()
+    assert child.exitcode == 0
